@@ -1,0 +1,54 @@
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include "ppool/result.hpp"
+
+namespace ppool {
+
+/// Base of every error ppool throws on purpose.
+class Error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// A wait (`get`, `wait`, `next`) ran out of time; the work goes on.
+class TimeoutError : public Error {
+public:
+    TimeoutError() : Error("timed out waiting for a result") {}
+};
+
+/// A task failed; carries its result, whose `error` or exit status is the message.
+class TaskError : public Error {
+public:
+    explicit TaskError(TaskResult result) : Error(result.describe_failure()), m_result(std::move(result)) {}
+    const TaskResult& result() const { return m_result; }
+
+private:
+    TaskResult m_result;
+};
+
+/// A user's mistake (bad option, unknown task, unreadable input): exit status 2.
+class UsageError : public Error {
+public:
+    using Error::Error;
+};
+
+/// A worker's initializer failed; the pool has stopped and will not respawn it.
+class InitializerError : public Error {
+public:
+    using Error::Error;
+};
+
+/// A caught signal (SIGINT, SIGTERM, SIGHUP) interrupted the wait.
+class Interrupted : public Error {
+public:
+    explicit Interrupted(int signo) : Error("interrupted by signal " + std::to_string(signo)), m_signo(signo) {}
+    int signo() const { return m_signo; }
+
+private:
+    int m_signo;
+};
+
+}  // namespace ppool

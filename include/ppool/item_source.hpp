@@ -1,0 +1,29 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ppool {
+
+/// Where a streaming job's items come from: memory or a descriptor that the
+/// pool's event loop waits on, so reading input never stalls the results.
+class ItemSource {
+public:
+    virtual ~ItemSource() = default;
+    /// A descriptor to wait on for more input, or -1 if `read_more` never blocks.
+    virtual int fd() const = 0;
+    /// Appends the items that are available now (maybe none); false once the
+    /// input has ended and every item has been delivered.
+    virtual bool read_more(std::vector<std::string>& out) = 0;
+};
+
+/// Items held in memory.
+std::unique_ptr<ItemSource> items_from(std::vector<std::string> items);
+
+/// Items separated by `separator` ('\n' or '\0') read from the descriptors in
+/// turn (which the source closes). A final item without a separator counts; a
+/// trailing separator does not start an empty item.
+std::unique_ptr<ItemSource> items_from_fds(std::vector<int> fds, char separator);
+
+}  // namespace ppool

@@ -1,0 +1,150 @@
+#pragma once
+
+#include <cstdint>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ppool/errors.hpp"
+#include "ppool/item_source.hpp"
+#include "ppool/result.hpp"
+#include "ppool/task.hpp"
+
+namespace ppool {
+
+namespace detail {
+class Core;
+class Job;
+}  // namespace detail
+
+/// How long to wait: seconds, or no value for no limit.
+using Timeout = std::optional<double>;
+
+/// Settings of a Pool, after Python's Pool(processes, initializer, initargs, maxtasksperchild).
+struct PoolOptions {
+    int processes = 0;                  ///< workers; 0 means the usable CPUs
+    std::string initializer;            ///< registered task each worker runs once with `initargs`
+    std::string initargs;
+    std::string initializer_command;    ///< shell command each worker runs once (PPOOL_WORKER set)
+    std::uint64_t maxtasksperchild = 0; ///< tasks before a worker is replaced; 0 = never
+    Timeout task_timeout;               ///< per-task limit; expiry fails the item as timed out
+    double kill_grace_s = 2.0;          ///< between SIGTERM and SIGKILL when stopping commands
+};
+
+/// The result of apply_async / map_async, after Python's AsyncResult.
+template <class T>
+class AsyncResult {
+public:
+    /// Waits up to `timeout`; the value, or TaskError for a failed task, or TimeoutError.
+    T get(Timeout timeout = {});
+    /// Waits up to `timeout` for the result; does not throw for a failed task.
+    void wait(Timeout timeout = {});
+    /// Whether the call has completed.
+    bool ready() const;
+    /// Whether it completed without failure; throws Error if not ready yet.
+    bool successful() const;
+
+private:
+    friend class Pool;
+    AsyncResult(std::shared_ptr<detail::Core> core, std::shared_ptr<detail::Job> job)
+        : m_core(std::move(core)), m_job(std::move(job)) {}
+    std::shared_ptr<detail::Core> m_core;
+    std::shared_ptr<detail::Job> m_job;
+};
+
+/// The results of imap / imap_unordered, one at a time.
+class ResultIterator {
+public:
+    /// The next value; no value at the end. Throws TaskError for a failed
+    /// task and TimeoutError if none arrives within `timeout`.
+    std::optional<std::string> next(Timeout timeout = {});
+    /// The next result, failed or not; no value at the end. Throws TimeoutError.
+    std::optional<TaskResult> next_result(Timeout timeout = {});
+    /// Whether a result is ready to take without waiting.
+    bool has_ready() const;
+
+    /// Range-for support over the values (a failed task throws TaskError).
+    class iterator {
+    public:
+        using iterator_category = std::input_iterator_tag;
+        using value_type = std::string;
+        using difference_type = std::ptrdiff_t;
+        using pointer = const std::string*;
+        using reference = const std::string&;
+        iterator() = default;
+        explicit iterator(ResultIterator* owner) : m_owner(owner) { ++*this; }
+        reference operator*() const { return *m_value; }
+        pointer operator->() const { return &*m_value; }
+        iterator& operator++();
+        void operator++(int) { ++*this; }
+        bool operator==(const iterator& other) const { return m_owner == other.m_owner; }
+
+    private:
+        ResultIterator* m_owner = nullptr;
+        std::optional<std::string> m_value;
+    };
+    iterator begin() { return iterator(this); }
+    iterator end() { return iterator(); }
+
+private:
+    friend class Pool;
+    ResultIterator(std::shared_ptr<detail::Core> core, std::shared_ptr<detail::Job> job)
+        : m_core(std::move(core)), m_job(std::move(job)) {}
+    std::shared_ptr<detail::Core> m_core;
+    std::shared_ptr<detail::Job> m_job;
+};
+
+/// A pool of forked worker processes running registered tasks, after
+/// Python's multiprocessing.Pool. Single-threaded: every call that waits
+/// drives the pool's one event loop. Tasks are named by their registry name.
+class Pool {
+public:
+    /// Forks the workers. Throws UsageError for bad options or an unknown initializer.
+    explicit Pool(PoolOptions options = {});
+    /// Terminates the workers (as `terminate()`).
+    ~Pool();
+    Pool(const Pool&) = delete;
+    Pool& operator=(const Pool&) = delete;
+
+    /// Runs `task` on `item` in a worker and returns its result; TaskError on failure.
+    std::string apply(std::string_view task, std::string item);
+    /// Starts `task` on `item`; the result comes later.
+    AsyncResult<std::string> apply_async(std::string_view task, std::string item);
+
+    /// `task` over every item, results in input order; TaskError on the first failure.
+    /// A chunksize of 0 is computed as Python does: ceil(n / (4 × processes)).
+    std::vector<std::string> map(std::string_view task, std::vector<std::string> items, std::size_t chunksize = 0);
+    AsyncResult<std::vector<std::string>> map_async(std::string_view task, std::vector<std::string> items,
+                                                    std::size_t chunksize = 0);
+
+    /// Streams results in input order.
+    ResultIterator imap(std::string_view task, std::vector<std::string> items, std::size_t chunksize = 1);
+    ResultIterator imap(std::string_view task, std::unique_ptr<ItemSource> items, std::size_t chunksize = 1);
+    /// Streams results in completion order.
+    ResultIterator imap_unordered(std::string_view task, std::vector<std::string> items, std::size_t chunksize = 1);
+    ResultIterator imap_unordered(std::string_view task, std::unique_ptr<ItemSource> items,
+                                  std::size_t chunksize = 1);
+
+    /// No more work may be submitted; workers exit once it is all done.
+    void close();
+    /// Stops the workers and their commands now (TERM, then KILL after a grace
+    /// period); unfinished results fail.
+    void terminate();
+    /// Waits for the workers to exit; call close() or terminate() first.
+    void join();
+
+    /// The number of workers.
+    int processes() const;
+    /// Python's default chunksize for map over `n` items.
+    static std::size_t default_chunksize(std::size_t n, int processes);
+
+private:
+    std::shared_ptr<detail::Job> submit(std::string_view task, std::unique_ptr<ItemSource> items,
+                                        std::size_t chunksize, bool ordered, bool bounded);
+    std::shared_ptr<detail::Core> m_core;
+};
+
+}  // namespace ppool

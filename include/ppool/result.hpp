@@ -1,0 +1,36 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ppool {
+
+/// How a task ended.
+enum class Status { ok, failed, timeout, signal, worker_lost, error };
+
+/// The JSON name of a status: "ok", "failed", "timeout", "signal", "worker_lost", "error".
+std::string_view to_string(Status status);
+
+/// The outcome of one task (one item).
+struct TaskResult {
+    std::uint64_t seq = 0;              ///< 1-based position of the item in its input
+    std::string input;                  ///< the item
+    bool ok = false;                    ///< status == Status::ok
+    Status status = Status::error;
+    std::string output;                 ///< the task's result (a command's stdout)
+    std::string stderr_text;            ///< a command's stderr
+    bool is_command = false;            ///< whether stderr_text and exit_code apply
+    std::optional<int> exit_code;       ///< a command's exit code, when it exited
+    std::optional<int> signal;          ///< the signal that killed the command or worker
+    bool timed_out = false;
+    std::string error;                  ///< why it failed; empty on success
+    double duration_s = 0;              ///< wall-clock run time inside the worker
+    int worker = -1;                    ///< 0-based worker slot that ran it
+
+    /// One line saying why the task failed ("exit status 1", "timed out after 2s", ...).
+    std::string describe_failure() const;
+};
+
+}  // namespace ppool

@@ -1,0 +1,81 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ppool {
+
+/// A registered task: runs inside a worker, item in, result out. An exception
+/// fails that item, with the exception's message as the error.
+using TaskFunction = std::function<std::string(std::string_view item)>;
+
+/// What a command task knows of the item it runs for.
+struct TaskContext {
+    std::string_view item;
+    std::uint64_t seq = 0;   ///< 1-based sequence number
+    int worker = 0;          ///< 0-based worker slot
+};
+
+/// Builds the argv of a command task for one item (argv[0] is looked up in PATH).
+using CommandBuilder = std::function<std::vector<std::string>(const TaskContext&)>;
+
+/// A task known to the registry: either a function or a command builder.
+struct TaskInfo {
+    std::string name;
+    std::string description;
+    TaskFunction function;
+    CommandBuilder command;
+    bool is_command() const { return static_cast<bool>(command); }
+};
+
+/// The tasks workers can run. Workers are forked copies of the process, so a
+/// task must be registered before the Pool that runs it is constructed.
+class TaskRegistry {
+public:
+    /// The process-wide registry, with the built-in tasks already in it.
+    static TaskRegistry& global();
+
+    /// Adds a function task; throws UsageError if the name is taken or empty.
+    void add(std::string name, std::string description, TaskFunction function);
+    /// Adds a command task; throws UsageError if the name is taken or empty.
+    void add_command(std::string name, std::string description, CommandBuilder builder);
+    /// The task called `name`, or nullptr.
+    const TaskInfo* find(std::string_view name) const;
+    /// All tasks, sorted by name.
+    std::vector<const TaskInfo*> list() const;
+    /// Errors from static registrations (duplicates), reported by the CLI at start.
+    const std::vector<std::string>& registration_errors() const { return m_errors; }
+
+    /// For static registration: records an error instead of throwing.
+    void add_static(const char* name, const char* description, TaskFunction function);
+
+private:
+    TaskRegistry();
+    void insert(TaskInfo info);
+    std::vector<TaskInfo> m_tasks;
+    std::vector<std::string> m_errors;
+};
+
+namespace detail {
+struct TaskRegistrar {
+    TaskRegistrar(const char* name, const char* description, TaskFunction function) {
+        TaskRegistry::global().add_static(name, description, std::move(function));
+    }
+};
+}  // namespace detail
+
+}  // namespace ppool
+
+#define PPOOL_DETAIL_CONCAT2(a, b) a##b
+#define PPOOL_DETAIL_CONCAT(a, b) PPOOL_DETAIL_CONCAT2(a, b)
+
+/// Registers a task in one line at namespace scope:
+/// `PPOOL_REGISTER_TASK("reverse", "reverses the item", [](std::string_view s) { ... });`
+#define PPOOL_REGISTER_TASK(name, description, fn)                                   \
+    static const ::ppool::detail::TaskRegistrar PPOOL_DETAIL_CONCAT(ppool_task_,     \
+                                                                    __COUNTER__) {   \
+        name, description, fn                                                        \
+    }

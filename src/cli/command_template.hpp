@@ -1,0 +1,50 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ppool/task.hpp"
+
+namespace ppool::cli {
+
+/// The replacement strings: {} {.} {/} {//} {/.} {#} {%}.
+enum class Token { item, no_ext, basename, dirname, basename_no_ext, seq, slot };
+
+/// A command line with replacement strings, parsed once and filled per item.
+/// Several words run directly (execvp) with values inserted as plain text;
+/// a single word with shell syntax runs under /bin/sh -c with every value
+/// shell-quoted. Without any replacement string the item is appended.
+class CommandTemplate {
+public:
+    /// `append_item`: add the item when no replacement string is present.
+    explicit CommandTemplate(std::vector<std::string> words, bool append_item = true);
+
+    bool uses_shell() const { return m_shell; }
+    /// The argv for one item.
+    std::vector<std::string> build(const TaskContext& context) const;
+
+private:
+    struct Part {
+        bool is_token = false;
+        Token token{};
+        std::string text;
+    };
+    using Word = std::vector<Part>;
+    std::string fill(const Word& word, const TaskContext& context, bool quote) const;
+
+    std::vector<Word> m_words;
+    bool m_shell = false;
+    bool m_has_token = false;
+    bool m_append_item = true;
+};
+
+/// Quotes `value` for /bin/sh so that it is always one literal word.
+std::string shell_quote(std::string_view value);
+/// Whether a single command word needs a shell: whitespace or shell syntax
+/// outside the replacement strings.
+bool needs_shell(std::string_view word);
+/// The value of a replacement string for an item.
+std::string token_value(Token token, const TaskContext& context);
+
+}  // namespace ppool::cli

@@ -1,0 +1,187 @@
+#include "cli/options.hpp"
+
+#include "ppool/errors.hpp"
+
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <fmt/format.h>
+#include <algorithm>
+#include <iostream>
+
+#ifndef PPOOL_VERSION
+#define PPOOL_VERSION "0.0.0"
+#endif
+
+namespace ppool::cli {
+
+const std::vector<ModeInfo> k_modes = {
+    {Mode::map, "map", "", "run over all items; print every result in input order once all succeeded"},
+    {Mode::imap, "imap", "", "stream results in input order as they become ready"},
+    {Mode::imap_unordered, "imap-unordered", "unordered", "stream results in completion order"},
+    {Mode::apply, "apply", "", "run one task in a pool worker and print its result"},
+    {Mode::tasks, "tasks", "", "list the registered tasks"},
+};
+
+namespace {
+
+/// Raw option values, checked after parsing so that errors can say what is wrong.
+struct RawOptions {
+    long long processes = 0;
+    bool processes_set = false;
+    long long chunksize = 0;
+    bool chunksize_set = false;
+    std::string timeout;
+    long long max_tasks = 0;
+    bool max_tasks_set = false;
+    std::string format = "text";
+    bool json = false;
+};
+
+void add_pool_options(CLI::App& sub, Options& o, RawOptions& raw, bool takes_items) {
+    sub.add_option("-j,--processes", raw.processes, "number of worker processes (default: usable CPUs)")
+        ->group("Pool")
+        ->each([&](const std::string&) { raw.processes_set = true; });
+    if (takes_items)
+        sub.add_option("-c,--chunksize", raw.chunksize, "items sent to a worker as one unit")
+            ->group("Pool")
+            ->each([&](const std::string&) { raw.chunksize_set = true; });
+    sub.add_option("-t,--task", o.task, "run a registered task instead of a command (see `ppool tasks`)")->group("Task");
+    sub.add_option("--timeout", raw.timeout, "per-task limit in seconds; the task fails as timed out")->group("Task");
+    sub.add_option("--initializer", o.initializer, "shell command each worker runs once at start")->group("Pool");
+    sub.add_option("--init-task", o.init_task, "registered task each worker runs once at start")->group("Pool");
+    sub.add_option("--initargs", o.initargs, "the argument of --init-task")->group("Pool");
+    sub.add_option("--max-tasks-per-worker", raw.max_tasks, "replace a worker after N tasks")
+        ->group("Pool")
+        ->each([&](const std::string&) { raw.max_tasks_set = true; });
+    sub.add_option("--format", raw.format, "output format: text or json")->group("Output");
+    sub.add_flag("--json", raw.json, "same as --format json")->group("Output");
+    if (takes_items) {
+        sub.add_option("-a,--input", o.inputs, "read items from FILE (repeatable; - is stdin)")->group("Input");
+        sub.add_flag("-0,--null", o.null, "items are separated by NUL, not newline")->group("Input");
+        sub.add_flag("--fail-fast", o.fail_fast, "at the first failure stop, terminate running tasks, exit 1")
+            ->group("Output");
+    }
+}
+
+/// Checks the numbers and names that CLI11 took as given.
+void check(Options& o, const RawOptions& raw) {
+    if (raw.processes_set && raw.processes < 1)
+        throw UsageError(fmt::format("-j/--processes must be at least 1, not {}", raw.processes));
+    if (raw.processes > 100000) throw UsageError(fmt::format("-j/--processes {} is too large", raw.processes));
+    o.processes = static_cast<int>(raw.processes);
+    if (raw.chunksize_set && raw.chunksize < 1)
+        throw UsageError(fmt::format("-c/--chunksize must be at least 1, not {}", raw.chunksize));
+    o.chunksize = static_cast<std::size_t>(raw.chunksize);
+    if (raw.max_tasks_set && raw.max_tasks < 1)
+        throw UsageError(fmt::format("--max-tasks-per-worker must be at least 1, not {}", raw.max_tasks));
+    o.max_tasks_per_worker = static_cast<std::uint64_t>(raw.max_tasks);
+    if (!raw.timeout.empty()) {
+        double seconds = 0;
+        std::size_t used = 0;
+        try {
+            seconds = std::stod(raw.timeout, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used != raw.timeout.size() || !std::isfinite(seconds) || seconds <= 0)
+            throw UsageError(fmt::format("--timeout needs a positive number of seconds, not '{}'", raw.timeout));
+        o.timeout = seconds;
+    }
+    if (raw.format != "text" && raw.format != "json")
+        throw UsageError(fmt::format("--format must be text or json, not '{}'", raw.format));
+    o.json = raw.json || raw.format == "json";
+    if (!o.initargs.empty() && o.init_task.empty()) throw UsageError("--initargs needs --init-task");
+}
+
+/// Whether `arg` names an option of `sub` that takes a value in the next argument.
+bool takes_separate_value(CLI::App& sub, const std::string& arg) {
+    if (arg.rfind("--", 0) == 0 && arg.find('=') != std::string::npos) return false;
+    // "-j4": the value is attached.
+    if (arg.rfind("--", 0) != 0 && arg.size() > 2) return false;
+    const CLI::Option* opt = sub.get_option_no_throw(arg);
+    return opt && opt->get_expected_min() > 0;
+}
+
+/// Splits argv into what CLI11 parses (program, mode, options) and the command
+/// (or apply's ITEM): the command starts at the first word that is not an
+/// option or an option's value, or after "--". Its own options stay its own.
+std::vector<std::string> split_command(CLI::App& app, int argc, char** argv, std::vector<std::string>& command) {
+    std::vector<std::string> args;
+    int i = 1;
+    if (i < argc && argv[i][0] != '-') {
+        std::string mode = argv[i];
+        bool known = false;
+        for (const auto& info : k_modes) known = known || mode == info.name || mode == info.alias;
+        if (!known) throw UsageError(fmt::format("unknown mode '{}' (modes: map, imap, imap-unordered, apply, tasks)", mode));
+    }
+    CLI::App* sub = nullptr;
+    if (i < argc && argv[i][0] != '-') sub = app.get_subcommand(argv[i]);
+    if (!sub) {
+        // No mode: --help, --version, or a mistake CLI11 will name.
+        for (; i < argc; ++i) args.emplace_back(argv[i]);
+    } else {
+        args.emplace_back(argv[i++]);
+    }
+    for (; sub && i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg == "--") {
+            ++i;
+            break;
+        }
+        if (arg.size() < 2 || arg[0] != '-') break;
+        args.push_back(arg);
+        if (takes_separate_value(*sub, arg) && i + 1 < argc) args.emplace_back(argv[++i]);
+    }
+    for (; sub && i < argc; ++i) command.emplace_back(argv[i]);
+    // CLI11 wants the arguments in reverse order.
+    std::reverse(args.begin(), args.end());
+    return args;
+}
+
+std::string usage_footer() {
+    return "\nA task is a command (after the options, {} and friends replaced per item) or a\n"
+           "registered task (-t NAME). Items come from stdin or -a FILE, one per line.\n"
+           "Exit status: 0 all succeeded, 1 a task failed, 2 usage error, 128+N signal N.\n";
+}
+
+}  // namespace
+
+Parsed parse_command_line(int argc, char** argv) {
+    CLI::App app{"ppool - a process pool for the command line", "ppool"};
+    app.set_version_flag("--version", std::string("ppool ") + PPOOL_VERSION);
+    app.require_subcommand(1);
+    app.footer(usage_footer());
+    Options o;
+    RawOptions raw;
+    std::vector<CLI::App*> subs;
+    for (const auto& info : k_modes) {
+        auto* sub = app.add_subcommand(std::string(info.name), std::string(info.summary));
+        if (!info.alias.empty()) sub->alias(std::string(info.alias));
+        subs.push_back(sub);
+        if (info.mode == Mode::tasks) continue;
+        bool takes_items = info.mode != Mode::apply;
+        add_pool_options(*sub, o, raw, takes_items);
+    }
+    auto args = split_command(app, argc, argv, o.words);
+    try {
+        app.parse(args);
+    } catch (const CLI::CallForHelp& e) {
+        return Parsed{std::nullopt, app.exit(e)};
+    } catch (const CLI::CallForAllHelp& e) {
+        return Parsed{std::nullopt, app.exit(e)};
+    } catch (const CLI::CallForVersion& e) {
+        return Parsed{std::nullopt, app.exit(e)};
+    } catch (const CLI::ParseError& e) {
+        std::string what = e.what();
+        if (what.empty()) what = "invalid command line";
+        throw UsageError(what + " (see ppool --help)");
+    }
+    for (std::size_t i = 0; i < subs.size(); ++i)
+        if (subs[i]->parsed()) o.mode = k_modes[i].mode;
+    if (o.mode == Mode::tasks && !o.words.empty())
+        throw UsageError(fmt::format("tasks takes no arguments, not '{}'", o.words.front()));
+    check(o, raw);
+    return Parsed{std::move(o), 0};
+}
+
+}  // namespace ppool::cli

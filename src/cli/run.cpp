@@ -1,0 +1,49 @@
+#include "ppool/cli.hpp"
+
+#include "cli/modes.hpp"
+#include "cli/options.hpp"
+#include "ppool/errors.hpp"
+#include "ppool/task.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <fmt/format.h>
+#include <system_error>
+#include <unistd.h>
+
+namespace ppool::cli {
+
+namespace {
+
+int report(std::string_view message, int status) {
+    auto line = fmt::format("ppool: {}\n", message);
+    // Best effort: stderr may be gone too.
+    [[maybe_unused]] auto n = ::write(2, line.data(), line.size());
+    return status;
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+    try {
+        const auto& errors = TaskRegistry::global().registration_errors();
+        if (!errors.empty()) return report(errors.front(), 2);
+        auto parsed = parse_command_line(argc, argv);
+        if (!parsed.options) return parsed.exit_status;
+        return run_mode(*parsed.options);
+    } catch (const UsageError& e) {
+        return report(e.what(), 2);
+    } catch (const InitializerError& e) {
+        return report(e.what(), 2);
+    } catch (const Interrupted& e) {
+        return 128 + e.signo();
+    } catch (const std::system_error& e) {
+        // stdout closed by its reader (`| head -1`): stop quietly, as SIGPIPE would.
+        if (e.code().value() == EPIPE) return 128 + SIGPIPE;
+        return report(e.what(), 2);
+    } catch (const std::exception& e) {
+        return report(e.what(), 2);
+    }
+}
+
+}  // namespace ppool::cli

@@ -1,0 +1,50 @@
+#include "cli/encoding.hpp"
+#include "cli/sink.hpp"
+#include "os/fd.hpp"
+
+#include <fmt/format.h>
+
+namespace ppool::cli {
+
+void OutputBuffer::flush() {
+    if (m_data.empty()) return;
+    os::write_all(m_fd, m_data);
+    m_data.clear();
+}
+
+std::string failure_line(const TaskResult& r) {
+    return fmt::format("ppool: task {} ({}) failed: {}\n", r.seq, printable(r.input), r.describe_failure());
+}
+
+namespace {
+
+class TextSink final : public Sink {
+public:
+    void write(const TaskResult& r) override {
+        // A command's stderr goes out as one block, next to its result.
+        if (!r.stderr_text.empty()) {
+            m_out.flush();
+            os::write_all(2, r.stderr_text);
+        }
+        auto& out = m_out.data();
+        out += r.output;
+        if (!r.is_command && r.ok && (r.output.empty() || r.output.back() != '\n')) out += '\n';
+        if (!r.ok) report_failure(r);
+        m_out.maybe_flush();
+    }
+    void report_failure(const TaskResult& r) override {
+        m_out.flush();
+        os::write_all(2, failure_line(r));
+    }
+    void flush() override { m_out.flush(); }
+    void finish() override { m_out.flush(); }
+
+private:
+    OutputBuffer m_out{1};
+};
+
+}  // namespace
+
+std::unique_ptr<Sink> make_text_sink() { return std::make_unique<TextSink>(); }
+
+}  // namespace ppool::cli

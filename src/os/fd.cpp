@@ -1,0 +1,121 @@
+#include "os/fd.hpp"
+
+#include <cerrno>
+#include <fcntl.h>
+#include <system_error>
+#include <unistd.h>
+
+namespace ppool::os {
+
+namespace {
+
+[[noreturn]] void throw_errno(const char* call) {
+    throw std::system_error(errno, std::generic_category(), call);
+}
+
+}  // namespace
+
+Fd& Fd::operator=(Fd&& other) noexcept {
+    if (this != &other) reset(other.release());
+    return *this;
+}
+
+int Fd::release() noexcept {
+    int fd = m_fd;
+    m_fd = -1;
+    return fd;
+}
+
+void Fd::reset(int fd) noexcept {
+    if (m_fd >= 0) ::close(m_fd);
+    m_fd = fd;
+}
+
+Pipe make_pipe() {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("pipe2");
+    return Pipe{Fd(fds[0]), Fd(fds[1])};
+}
+
+void set_nonblocking(int fd, bool on) {
+    int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0) throw_errno("fcntl(F_GETFL)");
+    int wanted = on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
+    if (wanted != flags && ::fcntl(fd, F_SETFL, wanted) != 0) throw_errno("fcntl(F_SETFL)");
+}
+
+IoStatus read_some(int fd, std::string& out, std::size_t max) {
+    std::size_t old = out.size();
+    // Grow without value-initialising the new bytes more than once per read.
+    out.resize(old + max);
+    for (;;) {
+        ssize_t n = ::read(fd, out.data() + old, max);
+        if (n > 0) {
+            out.resize(old + static_cast<std::size_t>(n));
+            return IoStatus::done;
+        }
+        out.resize(old);
+        if (n == 0) return IoStatus::closed;
+        if (errno == EINTR) {
+            out.resize(old + max);
+            continue;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return IoStatus::would_block;
+        // A broken peer (EIO on a pty, ECONNRESET) is an end, not a bug of ours.
+        if (errno == EIO || errno == ECONNRESET) return IoStatus::closed;
+        throw_errno("read");
+    }
+}
+
+IoStatus write_some(int fd, std::string& data, std::size_t& offset) {
+    while (offset < data.size()) {
+        ssize_t n = ::write(fd, data.data() + offset, data.size() - offset);
+        if (n >= 0) {
+            offset += static_cast<std::size_t>(n);
+            continue;
+        }
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return IoStatus::would_block;
+        if (errno == EPIPE) return IoStatus::closed;
+        throw_errno("write");
+    }
+    data.clear();
+    offset = 0;
+    return IoStatus::done;
+}
+
+void write_all(int fd, std::string_view data) {
+    while (!data.empty()) {
+        ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw_errno("write");
+        }
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+bool read_exact(int fd, char* out, std::size_t size) {
+    std::size_t got = 0;
+    while (got < size) {
+        ssize_t n = ::read(fd, out + got, size - got);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw_errno("read");
+        }
+        if (n == 0) {
+            if (got == 0) return false;
+            throw std::system_error(EPIPE, std::generic_category(), "read: truncated record");
+        }
+        got += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+Fd open_dev_null() {
+    int fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (fd < 0) throw_errno("open(/dev/null)");
+    return Fd(fd);
+}
+
+}  // namespace ppool::os

@@ -1,0 +1,66 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace ppool::os {
+
+/// Move-only owner of a file descriptor; closes it on destruction.
+class Fd {
+public:
+    Fd() = default;
+    explicit Fd(int fd) noexcept : m_fd(fd) {}
+    Fd(Fd&& other) noexcept : m_fd(other.release()) {}
+    Fd& operator=(Fd&& other) noexcept;
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    ~Fd() { reset(); }
+
+    /// The descriptor, or -1 when empty.
+    int get() const noexcept { return m_fd; }
+    explicit operator bool() const noexcept { return m_fd >= 0; }
+    /// Gives up ownership without closing.
+    int release() noexcept;
+    /// Closes the owned descriptor (if any) and takes `fd`.
+    void reset(int fd = -1) noexcept;
+
+private:
+    int m_fd = -1;
+};
+
+/// Both ends of a close-on-exec pipe.
+struct Pipe {
+    Fd read;
+    Fd write;
+};
+
+/// Creates a close-on-exec pipe; throws std::system_error.
+Pipe make_pipe();
+
+/// Sets or clears O_NONBLOCK on a descriptor.
+void set_nonblocking(int fd, bool on);
+
+/// Outcome of a single non-blocking transfer.
+enum class IoStatus { done, would_block, closed };
+
+/// Reads what is available (at most `max` bytes) and appends it to `out`.
+/// Returns `closed` at end of file, `would_block` when nothing is there.
+IoStatus read_some(int fd, std::string& out, std::size_t max);
+
+/// Writes as much of `data` from `offset` on as the descriptor takes without
+/// blocking, advancing `offset`; once all is written, clears `data` and resets
+/// `offset`. `closed` means the reader is gone (EPIPE).
+IoStatus write_some(int fd, std::string& data, std::size_t& offset);
+
+/// Writes all of `data`, blocking as needed. Throws std::system_error (EPIPE included).
+void write_all(int fd, std::string_view data);
+
+/// Reads exactly `size` bytes into `out`; false at end of file before any byte.
+/// Throws std::system_error on errors or on a partial record.
+bool read_exact(int fd, char* out, std::size_t size);
+
+/// Opens /dev/null for reading and writing, close-on-exec.
+Fd open_dev_null();
+
+}  // namespace ppool::os

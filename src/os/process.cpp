@@ -1,0 +1,95 @@
+#include "os/process.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <string>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <system_error>
+
+namespace ppool::os {
+
+ExitStatus decode_wait_status(int status) {
+    if (WIFEXITED(status)) return ExitStatus{WEXITSTATUS(status), 0};
+    if (WIFSIGNALED(status)) return ExitStatus{-1, WTERMSIG(status)};
+    return ExitStatus{-1, 0};
+}
+
+ExitStatus wait_for(pid_t pid) {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0) {
+        if (errno == EINTR) continue;
+        throw std::system_error(errno, std::generic_category(), "waitpid");
+    }
+    return decode_wait_status(status);
+}
+
+bool try_wait(pid_t pid, ExitStatus& out) {
+    int status = 0;
+    pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r < 0) {
+        if (errno == EINTR) return false;
+        throw std::system_error(errno, std::generic_category(), "waitpid");
+    }
+    if (r == 0) return false;
+    out = decode_wait_status(status);
+    return true;
+}
+
+void signal_group(pid_t pgid, int sig) {
+    if (pgid > 1) ::kill(-pgid, sig);
+}
+
+void signal_process(pid_t pid, int sig) {
+    if (pid > 1) ::kill(pid, sig);
+}
+
+std::string signal_name(int sig) {
+    const char* abbrev = sigabbrev_np(sig);
+    if (abbrev) return std::string("SIG") + abbrev;
+    return "signal " + std::to_string(sig);
+}
+
+void die_with_parent(int sig) { ::prctl(PR_SET_PDEATHSIG, sig); }
+
+}  // namespace ppool::os
+
+#include <algorithm>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <vector>
+
+namespace ppool::os {
+
+bool has_ended(pid_t pid) {
+    siginfo_t info{};
+    for (;;) {
+        if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0)
+            return info.si_pid == pid;
+        if (errno != EINTR) return true;
+    }
+}
+
+int open_pidfd(pid_t pid) {
+    long fd = ::syscall(SYS_pidfd_open, pid, 0);
+    if (fd < 0) return -1;
+    ::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
+    return static_cast<int>(fd);
+}
+
+void close_fds_except(std::initializer_list<int> keep) {
+    std::vector<int> sorted(keep);
+    sorted.push_back(2);
+    std::sort(sorted.begin(), sorted.end());
+    unsigned int from = 3;
+    for (int fd : sorted) {
+        if (fd < 3) continue;
+        if (static_cast<unsigned int>(fd) > from) ::close_range(from, static_cast<unsigned int>(fd) - 1, 0);
+        from = static_cast<unsigned int>(fd) + 1;
+    }
+    ::close_range(from, ~0U, 0);
+}
+
+}  // namespace ppool::os

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <string>
+#include <initializer_list>
+#include <sys/types.h>
+
+namespace ppool::os {
+
+/// How a process ended.
+struct ExitStatus {
+    int code = -1;    ///< exit code, or -1 when killed by a signal
+    int signal = 0;   ///< terminating signal, or 0
+    bool ok() const { return code == 0; }
+};
+
+/// Decodes a waitpid status.
+ExitStatus decode_wait_status(int status);
+
+/// Waits for `pid` (retrying on EINTR) and returns how it ended.
+ExitStatus wait_for(pid_t pid);
+
+/// Reaps `pid` if it has ended; empty result (code -1, signal 0) and false otherwise.
+bool try_wait(pid_t pid, ExitStatus& out);
+
+/// The one place that signals whole process groups: sends `sig` to every
+/// process of group `pgid`; a vanished group is not an error.
+void signal_group(pid_t pgid, int sig);
+
+/// Sends `sig` to one process; a vanished process is not an error.
+void signal_process(pid_t pid, int sig);
+
+/// "SIGKILL"-style name of a signal, or "signal N".
+std::string signal_name(int sig);
+
+/// Arranges for this process to get `sig` when its parent dies.
+void die_with_parent(int sig);
+
+}  // namespace ppool::os
+
+namespace ppool::os {
+
+/// Whether `pid` has ended, without reaping it (so its pid and process group
+/// id stay reserved until `wait_for`).
+bool has_ended(pid_t pid);
+
+/// A descriptor that becomes readable when `pid` ends (pidfd), or -1 when the
+/// kernel has none.
+int open_pidfd(pid_t pid);
+
+/// Closes every descriptor from 3 up except those in `keep`.
+void close_fds_except(std::initializer_list<int> keep);
+
+}  // namespace ppool::os

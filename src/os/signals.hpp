@@ -1,0 +1,51 @@
+#pragma once
+
+#include <csignal>
+#include <initializer_list>
+
+namespace ppool::os {
+
+/// Catches the given signals for the life of the object: they are blocked,
+/// recorded by a handler, and delivered only inside the event loop's wait
+/// (habit: signals are blocked except inside the wait). One at a time per process.
+class SignalCatcher {
+public:
+    explicit SignalCatcher(std::initializer_list<int> signals);
+    ~SignalCatcher();
+    SignalCatcher(const SignalCatcher&) = delete;
+    SignalCatcher& operator=(const SignalCatcher&) = delete;
+
+    /// The mask the process had before, which children get back.
+    const sigset_t& original_mask() const { return m_original; }
+
+private:
+    sigset_t m_original{};
+    sigset_t m_caught{};
+    struct sigaction m_old_actions[NSIG]{};
+};
+
+/// The mask to wait under (the blocked set minus the caught signals), or
+/// nullptr when no catcher is installed.
+const sigset_t* wait_mask();
+
+/// The first caught signal not yet taken, or 0; clears it.
+int take_caught_signal();
+
+/// The caught signal, if any, without clearing it.
+int peek_caught_signal();
+
+/// The mask children should start with: the one before any catcher.
+sigset_t child_mask();
+
+/// Ignores SIGPIPE so that a vanished reader shows up as EPIPE.
+void ignore_sigpipe();
+
+}  // namespace ppool::os
+
+namespace ppool::os {
+
+/// In a freshly forked child: forgets the parent's catcher (the child gets
+/// the original mask back and waits under it).
+void forget_catcher_in_child();
+
+}  // namespace ppool::os

@@ -1,0 +1,70 @@
+#include "os/spawn.hpp"
+
+#include "os/signals.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <spawn.h>
+#include <system_error>
+
+namespace ppool::os {
+
+namespace {
+
+std::vector<char*> pointers(const std::vector<std::string>& strings) {
+    std::vector<char*> out;
+    out.reserve(strings.size() + 1);
+    for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+    out.push_back(nullptr);
+    return out;
+}
+
+/// posix_spawn attributes and file actions with RAII clean-up.
+struct SpawnSetup {
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_t actions;
+    SpawnSetup() {
+        posix_spawnattr_init(&attr);
+        posix_spawn_file_actions_init(&actions);
+    }
+    ~SpawnSetup() {
+        posix_spawn_file_actions_destroy(&actions);
+        posix_spawnattr_destroy(&attr);
+    }
+    SpawnSetup(const SpawnSetup&) = delete;
+    SpawnSetup& operator=(const SpawnSetup&) = delete;
+};
+
+}  // namespace
+
+SpawnResult spawn(const SpawnRequest& request) {
+    SpawnSetup setup;
+    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    if (request.new_process_group) {
+        flags |= POSIX_SPAWN_SETPGROUP;
+        posix_spawnattr_setpgroup(&setup.attr, 0);
+    }
+    posix_spawnattr_setflags(&setup.attr, flags);
+    sigset_t mask = child_mask();
+    posix_spawnattr_setsigmask(&setup.attr, &mask);
+    // Every signal a parent may have caught or ignored starts at its default.
+    sigset_t defaults;
+    sigfillset(&defaults);
+    sigdelset(&defaults, SIGKILL);
+    sigdelset(&defaults, SIGSTOP);
+    posix_spawnattr_setsigdefault(&setup.attr, &defaults);
+    int targets[3] = {request.stdin_fd, request.stdout_fd, request.stderr_fd};
+    for (int target = 0; target < 3; ++target)
+        if (targets[target] >= 0) posix_spawn_file_actions_adddup2(&setup.actions, targets[target], target);
+
+    auto argv = pointers(request.argv);
+    auto envp = pointers(request.env);
+    pid_t pid = -1;
+    int rc = posix_spawnp(&pid, argv[0], &setup.actions, &setup.attr, argv.data(), envp.data());
+    if (rc != 0) return SpawnResult{-1, rc};
+    return SpawnResult{pid, 0};
+}
+
+int exec_failure_status(int error) { return error == ENOENT ? 127 : 126; }
+
+}  // namespace ppool::os

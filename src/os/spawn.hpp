@@ -1,0 +1,35 @@
+#pragma once
+
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace ppool::os {
+
+/// What a spawned command gets: argv (argv[0] searched in PATH), a complete
+/// environment, and the descriptors to install as its stdin, stdout, stderr.
+struct SpawnRequest {
+    std::vector<std::string> argv;
+    std::vector<std::string> env;
+    int stdin_fd = -1;
+    int stdout_fd = -1;
+    int stderr_fd = -1;
+    bool new_process_group = true;
+};
+
+/// Outcome of a spawn: the child's pid, or the errno of a failed exec.
+struct SpawnResult {
+    pid_t pid = -1;
+    int error = 0;
+};
+
+/// Starts the command with posix_spawnp (vfork-fast); the child starts in its
+/// own process group with default signal handling and the pre-ppool signal
+/// mask. An exec failure is returned as `error` (glibc reports it through its
+/// own close-on-exec pipe), never as a running child.
+SpawnResult spawn(const SpawnRequest& request);
+
+/// The exit status a shell gives for an exec failure: 127 not found, else 126.
+int exec_failure_status(int error);
+
+}  // namespace ppool::os

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "os/event_loop.hpp"
+#include "pool/scheduler.hpp"
+#include "pool/worker_set.hpp"
+#include "ppool/pool.hpp"
+
+namespace ppool::detail {
+
+/// The pool's engine: the scheduler's policy driven over a WorkerSet by one
+/// loop. Single-threaded; every waiting call of the public API runs `run_until`.
+class Core {
+public:
+    Core(PoolOptions options, std::unique_ptr<WorkerSet> workers);
+    ~Core();
+
+    /// Queues a job; throws Error if the pool is closed or broken.
+    std::shared_ptr<Job> submit(std::string task, std::unique_ptr<ItemSource> items, std::size_t chunksize,
+                                bool ordered, std::size_t window);
+    /// Drives the pool until `done()` holds (true) or the deadline passes (false).
+    /// Throws Interrupted on a caught signal and InitializerError if the pool broke.
+    bool run_until(const std::function<bool()>& done, std::optional<os::TimePoint> deadline);
+
+    void close() { m_closed = true; }
+    void terminate();
+    void join();
+    const PoolOptions& options() const { return m_options; }
+    std::size_t processes() const { return m_workers->size(); }
+
+private:
+    /// One turn of the loop; false when nothing was running or readable.
+    bool step(std::optional<os::TimePoint> deadline);
+    void hand_out();
+    std::vector<InputWatch> read_memory_inputs();
+    void apply(WorkerEvents& events);
+    void fail(const std::string& why);
+
+    PoolOptions m_options;
+    std::unique_ptr<WorkerSet> m_workers;
+    Scheduler m_scheduler;
+    std::uint64_t m_next_job = 1;
+    bool m_closed = false;
+    bool m_terminated = false;
+    std::string m_broken;
+};
+
+/// Converts a relative timeout to a deadline.
+std::optional<os::TimePoint> deadline_after(Timeout timeout);
+
+}  // namespace ppool::detail

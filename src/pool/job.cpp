@@ -1,0 +1,78 @@
+#include "pool/job.hpp"
+
+#include <algorithm>
+
+namespace ppool::detail {
+
+Job::Job(std::uint64_t id, std::string task, std::unique_ptr<ItemSource> source, std::size_t chunksize, bool ordered,
+         std::size_t window)
+    : m_id(id), m_task(std::move(task)), m_source(std::move(source)), m_chunksize(std::max<std::size_t>(chunksize, 1)),
+      m_ordered(ordered), m_window(window) {}
+
+bool Job::wants_input() const {
+    if (m_source_done || m_cancelled) return false;
+    if (m_pending.size() >= 2 * m_chunksize) return false;
+    return m_window == 0 || m_handed_out - m_taken < m_window;
+}
+
+void Job::read_input() {
+    m_read_buffer.clear();
+    if (!m_source->read_more(m_read_buffer)) {
+        m_source_done = true;
+        return;
+    }
+    for (auto& data : m_read_buffer) m_pending.push_back(Item{++m_read, std::move(data)});
+}
+
+bool Job::can_hand_out() const {
+    if (m_pending.empty() || m_cancelled) return false;
+    return m_window == 0 || m_handed_out - m_taken < m_window;
+}
+
+Chunk Job::take_chunk(std::size_t max) {
+    std::size_t n = std::min(m_pending.size(), max == 0 ? m_chunksize : std::min(max, m_chunksize));
+    Chunk chunk{m_id, m_task, {}};
+    chunk.items.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        chunk.items.push_back(std::move(m_pending.front()));
+        m_pending.pop_front();
+    }
+    m_handed_out += n;
+    return chunk;
+}
+
+void Job::requeue(std::vector<Item> items) {
+    m_handed_out -= items.size();
+    for (auto it = items.rbegin(); it != items.rend(); ++it) m_pending.push_front(std::move(*it));
+}
+
+void Job::deliver(TaskResult result) {
+    ++m_completed;
+    if (!result.ok) ++m_failures;
+    if (!m_ordered) {
+        m_ready.push_back(std::move(result));
+        return;
+    }
+    m_reorder.emplace(result.seq, std::move(result));
+    for (auto it = m_reorder.begin(); it != m_reorder.end() && it->first == m_next_emit; it = m_reorder.erase(it)) {
+        m_ready.push_back(std::move(it->second));
+        ++m_next_emit;
+    }
+}
+
+std::optional<TaskResult> Job::take() {
+    if (m_ready.empty()) return std::nullopt;
+    auto result = std::move(m_ready.front());
+    m_ready.pop_front();
+    ++m_taken;
+    return result;
+}
+
+void Job::cancel(std::string why) {
+    if (m_cancelled) return;
+    m_cancelled = true;
+    m_cancel_reason = std::move(why);
+    m_pending.clear();
+}
+
+}  // namespace ppool::detail

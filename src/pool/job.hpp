@@ -1,0 +1,94 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ppool/item_source.hpp"
+#include "ppool/result.hpp"
+
+namespace ppool::detail {
+
+/// One item on its way to a worker.
+struct Item {
+    std::uint64_t seq = 0;
+    std::string data;
+};
+
+/// Items handed to one worker as a unit.
+struct Chunk {
+    std::uint64_t job = 0;
+    std::string task;
+    std::vector<Item> items;
+};
+
+/// One call of apply/map/imap: its input, what is in flight, and the results
+/// waiting to be taken, in input order (ordered) or completion order.
+class Job {
+public:
+    /// `window` bounds results handed out but not yet taken (0: no bound), so
+    /// a slow first task in an ordered job stops the hand-out, not memory.
+    Job(std::uint64_t id, std::string task, std::unique_ptr<ItemSource> source, std::size_t chunksize, bool ordered,
+        std::size_t window);
+
+    std::uint64_t id() const { return m_id; }
+    const std::string& task() const { return m_task; }
+    std::size_t chunksize() const { return m_chunksize; }
+    ItemSource& source() { return *m_source; }
+
+    /// Whether more input should be read now (not at the end, below the read-ahead and window).
+    bool wants_input() const;
+    /// Reads what the source has; marks the end of input.
+    void read_input();
+    /// Whether a chunk may be handed out now.
+    bool can_hand_out() const;
+    /// Takes up to `max` items (0: chunksize) for a worker.
+    Chunk take_chunk(std::size_t max);
+    /// Puts items a worker never started back at the front, in order.
+    void requeue(std::vector<Item> items);
+    /// Files a finished result.
+    void deliver(TaskResult result);
+    /// The next result in the job's order, if it is ready.
+    std::optional<TaskResult> take();
+    bool has_ready() const { return !m_ready.empty(); }
+
+    /// No more items will be handed out.
+    bool input_exhausted() const { return m_source_done && m_pending.empty(); }
+    /// Every item has a result (or the job was cancelled).
+    bool finished() const { return m_cancelled || (input_exhausted() && m_completed == m_read); }
+    /// Every result has been taken.
+    bool drained() const { return finished() && m_ready.empty(); }
+    /// Stops the job: nothing more is handed out; waiting callers get `why`.
+    void cancel(std::string why);
+    bool cancelled() const { return m_cancelled; }
+    const std::string& cancel_reason() const { return m_cancel_reason; }
+    std::uint64_t failures() const { return m_failures; }
+    std::uint64_t items_read() const { return m_read; }
+
+private:
+    std::uint64_t m_id;
+    std::string m_task;
+    std::unique_ptr<ItemSource> m_source;
+    std::size_t m_chunksize;
+    bool m_ordered;
+    std::size_t m_window;
+    bool m_source_done = false;
+    std::deque<Item> m_pending;
+    std::vector<std::string> m_read_buffer;
+    std::uint64_t m_read = 0;
+    std::uint64_t m_handed_out = 0;
+    std::uint64_t m_completed = 0;
+    std::uint64_t m_taken = 0;
+    std::uint64_t m_failures = 0;
+    std::uint64_t m_next_emit = 1;
+    std::map<std::uint64_t, TaskResult> m_reorder;
+    std::deque<TaskResult> m_ready;
+    bool m_cancelled = false;
+    std::string m_cancel_reason;
+};
+
+}  // namespace ppool::detail

@@ -1,0 +1,174 @@
+#include "ppool/pool.hpp"
+
+#include "os/cpu.hpp"
+#include "pool/core.hpp"
+#include "worker/process_worker_set.hpp"
+
+#include <fmt/format.h>
+
+namespace ppool {
+
+namespace {
+
+/// Results handed out but not taken, per worker and chunk, before a
+/// streaming job stops handing out more.
+constexpr std::size_t k_window_per_chunk = 4;
+constexpr std::size_t k_min_window = 64;
+
+void check_options(const PoolOptions& o) {
+    if (o.processes < 0) throw UsageError(fmt::format("the number of processes must be at least 1, not {}", o.processes));
+    if (o.task_timeout && !(*o.task_timeout > 0)) throw UsageError("the task timeout must be a positive number of seconds");
+    if (!o.initializer.empty()) {
+        const TaskInfo* init = TaskRegistry::global().find(o.initializer);
+        if (!init || init->is_command()) throw UsageError(fmt::format("unknown initializer task '{}'", o.initializer));
+    }
+}
+
+void check_task(std::string_view task) {
+    if (!TaskRegistry::global().find(task)) throw UsageError(fmt::format("unknown task '{}'", task));
+}
+
+template <class T>
+T value_of(detail::Job& job);
+
+template <>
+std::string value_of<std::string>(detail::Job& job) {
+    auto r = job.take();
+    if (!r) throw Error(job.cancel_reason().empty() ? "no result" : job.cancel_reason());
+    if (!r->ok) throw TaskError(std::move(*r));
+    return std::move(r->output);
+}
+
+template <>
+std::vector<std::string> value_of<std::vector<std::string>>(detail::Job& job) {
+    if (job.cancelled()) throw Error(job.cancel_reason());
+    std::vector<std::string> out;
+    out.reserve(static_cast<std::size_t>(job.items_read()));
+    while (auto r = job.take()) {
+        if (!r->ok) throw TaskError(std::move(*r));
+        out.push_back(std::move(r->output));
+    }
+    return out;
+}
+
+}  // namespace
+
+template <class T>
+T AsyncResult<T>::get(Timeout timeout) {
+    wait(timeout);
+    if (!ready()) throw TimeoutError();
+    return value_of<T>(*m_job);
+}
+
+template <class T>
+void AsyncResult<T>::wait(Timeout timeout) {
+    m_core->run_until([&] { return m_job->finished(); }, detail::deadline_after(timeout));
+}
+
+template <class T>
+bool AsyncResult<T>::ready() const {
+    return m_job->finished();
+}
+
+template <class T>
+bool AsyncResult<T>::successful() const {
+    if (!ready()) throw Error("the result is not ready");
+    return !m_job->cancelled() && m_job->failures() == 0;
+}
+
+template class AsyncResult<std::string>;
+template class AsyncResult<std::vector<std::string>>;
+
+std::optional<TaskResult> ResultIterator::next_result(Timeout timeout) {
+    bool got = m_core->run_until([&] { return m_job->has_ready() || m_job->finished(); },
+                                 detail::deadline_after(timeout));
+    if (!got) throw TimeoutError();
+    if (auto r = m_job->take()) return r;
+    if (m_job->cancelled()) throw Error(m_job->cancel_reason());
+    return std::nullopt;
+}
+
+std::optional<std::string> ResultIterator::next(Timeout timeout) {
+    auto r = next_result(timeout);
+    if (!r) return std::nullopt;
+    if (!r->ok) throw TaskError(std::move(*r));
+    return std::move(r->output);
+}
+
+bool ResultIterator::has_ready() const { return m_job->has_ready(); }
+
+ResultIterator::iterator& ResultIterator::iterator::operator++() {
+    m_value = m_owner->next();
+    if (!m_value) m_owner = nullptr;
+    return *this;
+}
+
+Pool::Pool(PoolOptions options) {
+    check_options(options);
+    int n = options.processes > 0 ? options.processes : os::usable_cpus();
+    options.processes = n;
+    auto workers = std::make_unique<worker::ProcessWorkerSet>(options, n);
+    m_core = std::make_shared<detail::Core>(std::move(options), std::move(workers));
+}
+
+Pool::~Pool() {
+    if (m_core) m_core->terminate();
+}
+
+std::shared_ptr<detail::Job> Pool::submit(std::string_view task, std::unique_ptr<ItemSource> items,
+                                          std::size_t chunksize, bool ordered, bool bounded) {
+    check_task(task);
+    std::size_t window = 0;
+    if (bounded)
+        window = std::max(k_min_window, k_window_per_chunk * m_core->processes() * std::max<std::size_t>(chunksize, 1));
+    return m_core->submit(std::string(task), std::move(items), chunksize, ordered, window);
+}
+
+std::string Pool::apply(std::string_view task, std::string item) { return apply_async(task, std::move(item)).get(); }
+
+AsyncResult<std::string> Pool::apply_async(std::string_view task, std::string item) {
+    std::vector<std::string> items;
+    items.push_back(std::move(item));
+    return AsyncResult<std::string>(m_core, submit(task, items_from(std::move(items)), 1, true, false));
+}
+
+std::vector<std::string> Pool::map(std::string_view task, std::vector<std::string> items, std::size_t chunksize) {
+    return map_async(task, std::move(items), chunksize).get();
+}
+
+AsyncResult<std::vector<std::string>> Pool::map_async(std::string_view task, std::vector<std::string> items,
+                                                      std::size_t chunksize) {
+    if (chunksize == 0) chunksize = default_chunksize(items.size(), processes());
+    return AsyncResult<std::vector<std::string>>(m_core,
+                                                 submit(task, items_from(std::move(items)), chunksize, true, false));
+}
+
+ResultIterator Pool::imap(std::string_view task, std::vector<std::string> items, std::size_t chunksize) {
+    return ResultIterator(m_core, submit(task, items_from(std::move(items)), chunksize, true, false));
+}
+
+ResultIterator Pool::imap(std::string_view task, std::unique_ptr<ItemSource> items, std::size_t chunksize) {
+    return ResultIterator(m_core, submit(task, std::move(items), chunksize, true, true));
+}
+
+ResultIterator Pool::imap_unordered(std::string_view task, std::vector<std::string> items, std::size_t chunksize) {
+    return ResultIterator(m_core, submit(task, items_from(std::move(items)), chunksize, false, false));
+}
+
+ResultIterator Pool::imap_unordered(std::string_view task, std::unique_ptr<ItemSource> items,
+                                    std::size_t chunksize) {
+    return ResultIterator(m_core, submit(task, std::move(items), chunksize, false, true));
+}
+
+void Pool::close() { m_core->close(); }
+void Pool::terminate() { m_core->terminate(); }
+void Pool::join() { m_core->join(); }
+int Pool::processes() const { return static_cast<int>(m_core->processes()); }
+
+std::size_t Pool::default_chunksize(std::size_t n, int processes) {
+    if (n == 0) return 1;
+    std::size_t per = 4 * static_cast<std::size_t>(std::max(processes, 1));
+    return (n + per - 1) / per;
+}
+
+}  // namespace ppool

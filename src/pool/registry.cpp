@@ -1,0 +1,52 @@
+#include "ppool/errors.hpp"
+#include "ppool/task.hpp"
+
+#include "pool/builtins.hpp"
+
+#include <algorithm>
+
+namespace ppool {
+
+TaskRegistry& TaskRegistry::global() {
+    static TaskRegistry registry;
+    return registry;
+}
+
+TaskRegistry::TaskRegistry() { detail::register_builtins(*this); }
+
+void TaskRegistry::insert(TaskInfo info) {
+    if (info.name.empty()) throw UsageError("a task needs a name");
+    if (find(info.name)) throw UsageError("task '" + info.name + "' is registered twice");
+    m_tasks.push_back(std::move(info));
+}
+
+void TaskRegistry::add(std::string name, std::string description, TaskFunction function) {
+    insert(TaskInfo{std::move(name), std::move(description), std::move(function), {}});
+}
+
+void TaskRegistry::add_command(std::string name, std::string description, CommandBuilder builder) {
+    insert(TaskInfo{std::move(name), std::move(description), {}, std::move(builder)});
+}
+
+void TaskRegistry::add_static(const char* name, const char* description, TaskFunction function) {
+    try {
+        add(name, description, std::move(function));
+    } catch (const UsageError& e) {
+        m_errors.push_back(e.what());
+    }
+}
+
+const TaskInfo* TaskRegistry::find(std::string_view name) const {
+    for (const auto& task : m_tasks)
+        if (task.name == name) return &task;
+    return nullptr;
+}
+
+std::vector<const TaskInfo*> TaskRegistry::list() const {
+    std::vector<const TaskInfo*> out;
+    for (const auto& task : m_tasks) out.push_back(&task);
+    std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->name < b->name; });
+    return out;
+}
+
+}  // namespace ppool

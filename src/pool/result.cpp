@@ -1,0 +1,45 @@
+#include "ppool/result.hpp"
+
+#include "os/process.hpp"
+
+#include <fmt/format.h>
+
+namespace ppool {
+
+std::string_view to_string(Status status) {
+    switch (status) {
+    case Status::ok: return "ok";
+    case Status::failed: return "failed";
+    case Status::timeout: return "timeout";
+    case Status::signal: return "signal";
+    case Status::worker_lost: return "worker_lost";
+    case Status::error: return "error";
+    }
+    return "error";
+}
+
+namespace {
+
+std::string signal_text(int sig) { return fmt::format("signal {} ({})", sig, os::signal_name(sig)); }
+
+}  // namespace
+
+std::string TaskResult::describe_failure() const {
+    switch (status) {
+    case Status::ok: return "ok";
+    case Status::timeout: return error.empty() ? "timed out" : error;
+    case Status::signal: return signal ? "killed by " + signal_text(*signal) : "killed by a signal";
+    case Status::worker_lost:
+        if (signal) return "worker died: " + signal_text(*signal);
+        if (exit_code) return fmt::format("worker died: exit status {}", *exit_code);
+        return error.empty() ? "worker died" : error;
+    case Status::failed:
+        if (exit_code && !error.empty()) return fmt::format("exit status {} ({})", *exit_code, error);
+        if (exit_code) return fmt::format("exit status {}", *exit_code);
+        return error.empty() ? "failed" : error;
+    case Status::error: return error.empty() ? "error" : error;
+    }
+    return error;
+}
+
+}  // namespace ppool

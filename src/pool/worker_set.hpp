@@ -1,0 +1,51 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "os/event_loop.hpp"
+#include "pool/job.hpp"
+
+namespace ppool::detail {
+
+/// An input descriptor the pool's loop should wait on for a job.
+struct InputWatch {
+    int fd = -1;
+    std::uint64_t job = 0;
+    bool readable = false;
+};
+
+/// What happened during one wait.
+struct WorkerEvents {
+    std::vector<std::pair<std::uint64_t, TaskResult>> results;  ///< (job id, result)
+    std::vector<Chunk> requeue;  ///< items handed out that no worker started
+    std::string fatal;           ///< set when the pool must stop (initializer failed)
+};
+
+/// The slots that run chunks: real forked workers, or a scripted fake in tests.
+/// Nothing here blocks except `wait`, the pool's single blocking call.
+class WorkerSet {
+public:
+    virtual ~WorkerSet() = default;
+    virtual std::size_t size() const = 0;
+    /// Whether the slot can take a chunk now.
+    virtual bool idle(std::size_t slot) const = 0;
+    /// Tasks the slot may run before it is recycled; 0 means no limit.
+    virtual std::uint64_t budget(std::size_t slot) const = 0;
+    /// Hands a chunk to an idle slot; never blocks.
+    virtual void dispatch(std::size_t slot, Chunk chunk) = 0;
+    /// Whether any slot holds a chunk.
+    virtual bool busy() const = 0;
+    /// Waits for workers, the readable inputs and the deadline; fills `out`
+    /// and marks readable inputs.
+    virtual os::Wake wait(std::vector<InputWatch>& inputs, std::optional<os::TimePoint> until, WorkerEvents& out) = 0;
+    /// Stops every worker and its commands now (TERM, grace, KILL); chunks in flight are dropped.
+    virtual void terminate() = 0;
+    /// Lets idle workers exit and reaps them.
+    virtual void shutdown() = 0;
+};
+
+}  // namespace ppool::detail

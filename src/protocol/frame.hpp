@@ -1,0 +1,88 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace ppool::protocol {
+
+/// A malformed frame or payload.
+class ProtocolError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// Frame kinds. Parent to worker: run. Worker to parent: the others.
+enum class FrameType : std::uint8_t { run = 1, ready = 2, init_failed = 3, spawned = 4, result = 5 };
+
+/// Every frame is a 9-byte header (type, 64-bit little-endian payload length)
+/// followed by the payload, so one item or output may exceed 4 GB.
+inline constexpr std::size_t k_header_size = 9;
+
+/// Appends fixed-width little-endian integers and length-prefixed strings.
+class Writer {
+public:
+    explicit Writer(std::string& out) : m_out(out) {}
+    void u8(std::uint8_t v) { m_out.push_back(static_cast<char>(v)); }
+    void u32(std::uint32_t v);
+    void u64(std::uint64_t v);
+    void i32(std::int32_t v) { u32(static_cast<std::uint32_t>(v)); }
+    void bytes(std::string_view s) {
+        u64(s.size());
+        m_out.append(s);
+    }
+
+private:
+    std::string& m_out;
+};
+
+/// Reads what Writer wrote; throws ProtocolError when the payload is short.
+class Reader {
+public:
+    explicit Reader(std::string_view in) : m_in(in) {}
+    std::uint8_t u8();
+    std::uint32_t u32();
+    std::uint64_t u64();
+    std::int32_t i32() { return static_cast<std::int32_t>(u32()); }
+    std::string_view bytes();
+    bool at_end() const { return m_in.empty(); }
+
+private:
+    std::string_view take(std::size_t n);
+    std::string_view m_in;
+};
+
+/// Starts a frame in `out`; returns the offset to pass to finish_frame.
+std::size_t begin_frame(std::string& out, FrameType type);
+/// Fills in the payload length of the frame begun at `start`.
+void finish_frame(std::string& out, std::size_t start);
+
+/// A complete frame, pointing into the reader's buffer until the next call.
+struct Frame {
+    FrameType type;
+    std::string_view payload;
+};
+
+/// Splits a byte stream into frames, whatever the read boundaries were.
+class FrameReader {
+public:
+    /// The buffer to append freshly read bytes to.
+    std::string& buffer() { return m_buffer; }
+    /// The next complete frame, if the buffer holds one; throws ProtocolError for an unknown type.
+    std::optional<Frame> next();
+    /// Drops everything buffered.
+    void discard() {
+        m_buffer.clear();
+        m_offset = 0;
+    }
+    /// Bytes buffered that do not yet form a frame.
+    std::size_t pending() const { return m_buffer.size() - m_offset; }
+
+private:
+    std::string m_buffer;
+    std::size_t m_offset = 0;
+};
+
+}  // namespace ppool::protocol

@@ -1,0 +1,114 @@
+#include "protocol/messages.hpp"
+
+namespace ppool::protocol {
+
+namespace {
+
+enum Flags : std::uint8_t { k_command = 1, k_timed_out = 2, k_has_exit = 4, k_has_signal = 8 };
+
+}  // namespace
+
+void encode_run(std::string& out, std::string_view task, const std::vector<WireItem>& items) {
+    auto start = begin_frame(out, FrameType::run);
+    Writer w(out);
+    w.bytes(task);
+    w.u64(items.size());
+    for (const auto& item : items) {
+        w.u64(item.seq);
+        w.bytes(item.data);
+    }
+    finish_frame(out, start);
+}
+
+RunMessage decode_run(std::string_view payload) {
+    Reader r(payload);
+    RunMessage msg;
+    msg.task = r.bytes();
+    auto count = r.u64();
+    // Each item takes at least 16 bytes: a count beyond that is corrupt.
+    if (count > payload.size() / 16) throw ProtocolError("item count larger than the payload");
+    msg.items.reserve(static_cast<std::size_t>(count));
+    for (std::uint64_t i = 0; i < count; ++i) {
+        WireItem item;
+        item.seq = r.u64();
+        item.data = r.bytes();
+        msg.items.push_back(item);
+    }
+    if (!r.at_end()) throw ProtocolError("trailing bytes after run message");
+    return msg;
+}
+
+void encode_result(std::string& out, const ResultMessage& result) {
+    auto start = begin_frame(out, FrameType::result);
+    Writer w(out);
+    w.u64(result.seq);
+    w.u8(static_cast<std::uint8_t>(result.status));
+    std::uint8_t flags = 0;
+    if (result.is_command) flags |= k_command;
+    if (result.timed_out) flags |= k_timed_out;
+    if (result.exit_code) flags |= k_has_exit;
+    if (result.signal) flags |= k_has_signal;
+    w.u8(flags);
+    w.i32(result.exit_code.value_or(0));
+    w.i32(result.signal.value_or(0));
+    w.u64(result.duration_ns);
+    w.bytes(result.output);
+    w.bytes(result.stderr_text);
+    w.bytes(result.error);
+    finish_frame(out, start);
+}
+
+ResultMessage decode_result(std::string_view payload) {
+    Reader r(payload);
+    ResultMessage msg;
+    msg.seq = r.u64();
+    auto status = r.u8();
+    if (status > static_cast<std::uint8_t>(Status::error)) throw ProtocolError("unknown status");
+    msg.status = static_cast<Status>(status);
+    auto flags = r.u8();
+    msg.is_command = flags & k_command;
+    msg.timed_out = flags & k_timed_out;
+    auto exit_code = r.i32();
+    auto signal = r.i32();
+    if (flags & k_has_exit) msg.exit_code = exit_code;
+    if (flags & k_has_signal) msg.signal = signal;
+    msg.duration_ns = r.u64();
+    msg.output = r.bytes();
+    msg.stderr_text = r.bytes();
+    msg.error = r.bytes();
+    if (!r.at_end()) throw ProtocolError("trailing bytes after result message");
+    return msg;
+}
+
+void encode_spawned(std::string& out, std::uint64_t seq, std::int32_t pgid) {
+    auto start = begin_frame(out, FrameType::spawned);
+    Writer w(out);
+    w.u64(seq);
+    w.i32(pgid);
+    finish_frame(out, start);
+}
+
+std::int32_t decode_spawned(std::string_view payload) {
+    Reader r(payload);
+    r.u64();
+    auto pgid = r.i32();
+    if (!r.at_end()) throw ProtocolError("trailing bytes after spawned message");
+    return pgid;
+}
+
+void encode_ready(std::string& out) { finish_frame(out, begin_frame(out, FrameType::ready)); }
+
+void encode_init_failed(std::string& out, std::string_view message) {
+    auto start = begin_frame(out, FrameType::init_failed);
+    Writer(out).bytes(message);
+    finish_frame(out, start);
+}
+
+std::string_view decode_init_failed(std::string_view payload) {
+    Reader r(payload);
+    auto msg = r.bytes();
+    if (!r.at_end()) throw ProtocolError("trailing bytes after init_failed message");
+    return msg;
+}
+
+}  // namespace ppool::protocol

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ppool/result.hpp"
+#include "protocol/frame.hpp"
+
+namespace ppool::protocol {
+
+/// One item of a chunk.
+struct WireItem {
+    std::uint64_t seq = 0;
+    std::string_view data;
+};
+
+/// A chunk of items for one task (parent to worker).
+struct RunMessage {
+    std::string_view task;
+    std::vector<WireItem> items;
+};
+
+/// What a worker reports of one finished item; the parent adds input and slot.
+struct ResultMessage {
+    std::uint64_t seq = 0;
+    Status status = Status::error;
+    bool is_command = false;
+    bool timed_out = false;
+    std::optional<int> exit_code;
+    std::optional<int> signal;
+    std::uint64_t duration_ns = 0;
+    std::string_view output;
+    std::string_view stderr_text;
+    std::string_view error;
+};
+
+void encode_run(std::string& out, std::string_view task, const std::vector<WireItem>& items);
+RunMessage decode_run(std::string_view payload);
+
+void encode_result(std::string& out, const ResultMessage& result);
+ResultMessage decode_result(std::string_view payload);
+
+/// A command was started for item `seq` in process group `pgid`.
+void encode_spawned(std::string& out, std::uint64_t seq, std::int32_t pgid);
+std::int32_t decode_spawned(std::string_view payload);
+
+void encode_ready(std::string& out);
+void encode_init_failed(std::string& out, std::string_view message);
+std::string_view decode_init_failed(std::string_view payload);
+
+}  // namespace ppool::protocol

@@ -1,0 +1,138 @@
+#include "worker/command.hpp"
+
+#include "os/event_loop.hpp"
+#include "os/fd.hpp"
+#include "os/spawn.hpp"
+
+#include <csignal>
+#include <unistd.h>
+
+namespace ppool::worker {
+
+namespace {
+
+volatile sig_atomic_t g_group = 0;
+volatile sig_atomic_t g_stop = 0;
+
+extern "C" void on_sigterm(int) {
+    g_stop = 1;
+    pid_t group = g_group;
+    if (group > 0)
+        ::kill(-group, SIGTERM);
+    else
+        ::_exit(128 + SIGTERM);
+}
+
+/// The stages of stopping a command: TERM first, KILL after the grace period.
+struct Stopper {
+    pid_t group;
+    double grace;
+    std::optional<os::TimePoint> kill_at;
+    bool killed = false;
+
+    void begin() {
+        if (kill_at) return;
+        os::signal_group(group, SIGTERM);
+        kill_at = os::Clock::now() + os::seconds(grace);
+    }
+    void on_time(os::TimePoint now) {
+        if (kill_at && !killed && now >= *kill_at) {
+            os::signal_group(group, SIGKILL);
+            killed = true;
+        }
+    }
+};
+
+void drain(os::Fd& fd, std::string& into) {
+    while (fd) {
+        auto status = os::read_some(fd.get(), into, 1 << 16);
+        if (status == os::IoStatus::closed) fd.reset();
+        if (status != os::IoStatus::done) return;
+    }
+}
+
+std::optional<os::TimePoint> earliest(std::optional<os::TimePoint> a, std::optional<os::TimePoint> b) {
+    if (!a) return b;
+    if (!b) return a;
+    return std::min(*a, *b);
+}
+
+}  // namespace
+
+void install_worker_term_handler() {
+    struct sigaction sa {};
+    sa.sa_handler = on_sigterm;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, nullptr);
+    sigset_t term;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    sigprocmask(SIG_UNBLOCK, &term, nullptr);
+}
+
+CommandOutcome run_command(const CommandSpec& spec) {
+    CommandOutcome outcome;
+    auto null = os::open_dev_null();
+    auto out = os::make_pipe();
+    auto err = os::make_pipe();
+    auto spawned = os::spawn(os::SpawnRequest{spec.argv, spec.env, null.get(), out.write.get(), err.write.get(), true});
+    out.write.reset();
+    err.write.reset();
+    if (spawned.error != 0) {
+        outcome.spawn_error = spawned.error;
+        outcome.exit = os::ExitStatus{os::exec_failure_status(spawned.error), 0};
+        return outcome;
+    }
+    pid_t pid = spawned.pid;
+    g_group = pid;
+    if (g_stop) os::signal_group(pid, SIGTERM);
+    if (spec.on_spawned) spec.on_spawned(pid);
+    os::set_nonblocking(out.read.get(), true);
+    os::set_nonblocking(err.read.get(), true);
+    os::Fd pidfd(os::open_pidfd(pid));
+
+    Stopper stopper{pid, spec.kill_grace, {}, false};
+    std::optional<os::TimePoint> deadline;
+    if (spec.timeout) deadline = os::Clock::now() + os::seconds(*spec.timeout);
+    std::optional<os::TimePoint> drain_until;
+    bool ended = false;
+
+    while (!ended || out.read || err.read) {
+        os::PollSet set;
+        std::size_t out_i = out.read ? set.add(out.read.get(), POLLIN) : 0;
+        std::size_t err_i = err.read ? set.add(err.read.get(), POLLIN) : 0;
+        if (!ended && pidfd) set.add(pidfd.get(), POLLIN);
+        std::size_t parent_i = set.add(spec.parent_fd, 0);
+        auto wake_at = earliest(stopper.kill_at && !stopper.killed ? stopper.kill_at : std::nullopt, drain_until);
+        if (!outcome.timed_out) wake_at = earliest(wake_at, deadline);
+        // Without a pidfd the leader's exit is only seen by looking now and then.
+        if (!ended && !pidfd) wake_at = earliest(wake_at, os::Clock::now() + std::chrono::milliseconds(20));
+        os::wait(set, wake_at);
+
+        if (out.read && set.revents(out_i)) drain(out.read, outcome.out);
+        if (err.read && set.revents(err_i)) drain(err.read, outcome.err);
+        if (set.revents(parent_i) & (POLLHUP | POLLERR)) g_stop = 1;
+        if (g_stop && !outcome.stop_worker) {
+            outcome.stop_worker = true;
+            stopper.begin();
+        }
+        auto now = os::Clock::now();
+        if (!outcome.timed_out && deadline && now >= *deadline && !ended) {
+            outcome.timed_out = true;
+            stopper.begin();
+        }
+        stopper.on_time(now);
+        if (!ended && os::has_ended(pid)) {
+            ended = true;
+            // The leader is a zombie, so its group id cannot be reused yet.
+            os::signal_group(pid, SIGKILL);
+            drain_until = now + std::chrono::seconds(1);
+        }
+        if (drain_until && now >= *drain_until) break;
+    }
+    g_group = 0;
+    outcome.exit = os::wait_for(pid);
+    return outcome;
+}
+
+}  // namespace ppool::worker

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+#include "os/process.hpp"
+
+namespace ppool::worker {
+
+/// One command run inside a worker.
+struct CommandSpec {
+    std::vector<std::string> argv;
+    std::vector<std::string> env;
+    std::optional<double> timeout;     ///< seconds; expiry stops the whole process group
+    double kill_grace = 2.0;           ///< seconds between SIGTERM and SIGKILL
+    int parent_fd = -1;                ///< hang-up here means the pool is gone: stop
+    std::function<void(pid_t)> on_spawned;
+};
+
+/// How the command went.
+struct CommandOutcome {
+    os::ExitStatus exit;
+    int spawn_error = 0;       ///< errno of a failed exec; exit then holds 126/127
+    bool timed_out = false;
+    bool stop_worker = false;  ///< the worker was told to stop (SIGTERM or pool gone)
+    std::string out;
+    std::string err;
+};
+
+/// Runs the command in its own process group with stdin from /dev/null,
+/// capturing stdout and stderr, enforcing the timeout (TERM to the group,
+/// KILL after the grace period). When the command's leader exits, what is left
+/// of its group is killed: no process started for a task outlives it.
+CommandOutcome run_command(const CommandSpec& spec);
+
+/// Installs the worker's SIGTERM handler: it forwards SIGTERM to the running
+/// command's group and makes run_command stop; with no command running, the
+/// worker exits at once.
+void install_worker_term_handler();
+
+}  // namespace ppool::worker

@@ -1,0 +1,209 @@
+#include "worker/process_worker_set.hpp"
+
+#include "os/process.hpp"
+#include "os/signals.hpp"
+#include "protocol/messages.hpp"
+
+#include <csignal>
+#include <fmt/format.h>
+
+namespace ppool::worker {
+
+namespace {
+
+bool is_command_task(std::string_view name) {
+    const TaskInfo* task = TaskRegistry::global().find(name);
+    return task && task->is_command();
+}
+
+std::string timeout_text(double seconds) { return fmt::format("timed out after {:g}s", seconds); }
+
+}  // namespace
+
+ProcessWorkerSet::ProcessWorkerSet(const PoolOptions& options, int processes) : m_options(options) {
+    m_workers.reserve(static_cast<std::size_t>(processes));
+    for (int slot = 0; slot < processes; ++slot) m_workers.push_back(WorkerHandle::start(slot, m_options));
+}
+
+ProcessWorkerSet::~ProcessWorkerSet() { terminate(); }
+
+bool ProcessWorkerSet::idle(std::size_t slot) const {
+    const auto& w = m_workers[slot];
+    return w.alive() && !w.has_chunk() && !w.retiring() && !m_stopping;
+}
+
+std::uint64_t ProcessWorkerSet::budget(std::size_t slot) const {
+    if (m_options.maxtasksperchild == 0) return 0;
+    return m_options.maxtasksperchild - m_workers[slot].tasks_done();
+}
+
+void ProcessWorkerSet::dispatch(std::size_t slot, detail::Chunk chunk) {
+    bool command = is_command_task(chunk.task);
+    m_workers[slot].dispatch(std::move(chunk), command, m_options.task_timeout, m_options.kill_grace_s);
+}
+
+bool ProcessWorkerSet::busy() const {
+    for (const auto& w : m_workers)
+        if (w.alive() && (w.has_chunk() || w.retiring())) return true;
+    return false;
+}
+
+os::Wake ProcessWorkerSet::wait(std::vector<detail::InputWatch>& inputs, std::optional<os::TimePoint> until,
+                                detail::WorkerEvents& out) {
+    os::PollSet set;
+    std::vector<std::size_t> read_index(m_workers.size()), write_index(m_workers.size(), SIZE_MAX);
+    for (std::size_t i = 0; i < m_workers.size(); ++i) {
+        auto& w = m_workers[i];
+        read_index[i] = set.add(w.read_fd(), POLLIN);
+        if (w.wants_write()) write_index[i] = set.add(w.write_fd(), POLLOUT);
+        if (auto d = w.deadline(); d && (!until || *d < *until)) until = d;
+    }
+    std::vector<std::size_t> input_index;
+    for (auto& input : inputs) input_index.push_back(set.add(input.fd, POLLIN));
+
+    auto wake = os::wait(set, until);
+    for (std::size_t i = 0; i < inputs.size(); ++i) inputs[i].readable = set.revents(input_index[i]) != 0;
+    for (std::size_t i = 0; i < m_workers.size(); ++i) {
+        auto& w = m_workers[i];
+        if (write_index[i] != SIZE_MAX && set.revents(write_index[i])) w.flush();
+        if (set.revents(read_index[i])) {
+            bool open = w.fill();
+            on_frames(w, out);
+            if (!open) on_exit(w, out);
+        }
+    }
+    auto now = os::Clock::now();
+    for (auto& w : m_workers)
+        if (w.alive() && w.deadline() && now >= *w.deadline()) on_deadline(w, out);
+    return wake;
+}
+
+void ProcessWorkerSet::on_frames(WorkerHandle& w, detail::WorkerEvents& out) {
+    while (auto frame = w.reader().next()) {
+        switch (frame->type) {
+        case protocol::FrameType::ready: w.set_ready(); break;
+        case protocol::FrameType::spawned: w.set_command_group(protocol::decode_spawned(frame->payload)); break;
+        case protocol::FrameType::result: on_result(w, frame->payload, out); break;
+        case protocol::FrameType::init_failed:
+            out.fatal = fmt::format("initializer failed in worker {}: {}", w.slot(),
+                                    protocol::decode_init_failed(frame->payload));
+            break;
+        case protocol::FrameType::run: throw protocol::ProtocolError("worker sent a run frame");
+        }
+    }
+}
+
+void ProcessWorkerSet::on_result(WorkerHandle& w, std::string_view payload, detail::WorkerEvents& out) {
+    auto msg = protocol::decode_result(payload);
+    if (!w.has_chunk()) throw protocol::ProtocolError("result from a worker with no chunk");
+    std::uint64_t job = w.chunk()->job;
+    auto item = w.finish_item();
+    TaskResult r;
+    r.seq = item.seq;
+    r.input = std::move(item.data);
+    r.status = msg.status;
+    r.ok = msg.status == Status::ok;
+    r.output.assign(msg.output);
+    r.stderr_text.assign(msg.stderr_text);
+    r.is_command = msg.is_command;
+    r.exit_code = msg.exit_code;
+    r.signal = msg.signal;
+    r.timed_out = msg.timed_out;
+    r.error.assign(msg.error);
+    if (r.timed_out && m_options.task_timeout) r.error = timeout_text(*m_options.task_timeout);
+    r.duration_s = static_cast<double>(msg.duration_ns) / 1e9;
+    r.worker = w.slot();
+    out.results.emplace_back(job, std::move(r));
+    if (!w.has_chunk() && m_options.maxtasksperchild && w.tasks_done() >= m_options.maxtasksperchild) w.retire();
+}
+
+void ProcessWorkerSet::on_exit(WorkerHandle& w, detail::WorkerEvents& out) {
+    if (w.retiring() && !w.has_chunk()) {
+        w.reap();
+        replace(w);
+        return;
+    }
+    bool was_ready = w.ready();
+    auto status = w.kill_and_reap();
+    TaskResult r;
+    r.status = Status::worker_lost;
+    if (status.signal) r.signal = status.signal;
+    else r.exit_code = status.code;
+    r.error = r.describe_failure();
+    if (!was_ready && out.fatal.empty()) {
+        // Dying before it was ready means the initializer killed it: never respawn.
+        out.fatal = fmt::format("initializer failed in worker {}: {}", w.slot(), r.error);
+    }
+    lose(w, std::move(r), out);
+}
+
+void ProcessWorkerSet::on_deadline(WorkerHandle& w, detail::WorkerEvents& out) {
+    w.kill_and_reap();
+    TaskResult r;
+    r.status = Status::timeout;
+    r.timed_out = true;
+    r.error = timeout_text(m_options.task_timeout.value_or(0));
+    r.duration_s = m_options.task_timeout.value_or(0);
+    lose(w, std::move(r), out);
+}
+
+void ProcessWorkerSet::lose(WorkerHandle& w, TaskResult result, detail::WorkerEvents& out) {
+    if (w.has_chunk()) {
+        std::uint64_t job = w.chunk()->job;
+        bool command = is_command_task(w.chunk()->task);
+        auto rest = w.take_rest();
+        if (!rest.empty()) out.requeue.push_back(detail::Chunk{job, {}, std::move(rest)});
+        auto item = w.finish_item();
+        result.seq = item.seq;
+        result.input = std::move(item.data);
+        result.is_command = command;
+        result.worker = w.slot();
+        out.results.emplace_back(job, std::move(result));
+    }
+    if (out.fatal.empty()) replace(w);
+}
+
+void ProcessWorkerSet::replace(WorkerHandle& w) {
+    if (m_stopping) return;
+    int slot = w.slot();
+    w = WorkerHandle::start(slot, m_options);
+}
+
+void ProcessWorkerSet::terminate() {
+    if (m_stopping) return;
+    m_stopping = true;
+    for (auto& w : m_workers) {
+        if (!w.alive()) continue;
+        os::signal_process(w.pid(), SIGTERM);
+        if (w.command_group() > 0) os::signal_group(w.command_group(), SIGTERM);
+    }
+    // Give commands their grace period to exit on SIGTERM; a second signal cuts it short.
+    auto deadline = os::Clock::now() + os::seconds(m_options.kill_grace_s + 0.5);
+    for (;;) {
+        os::PollSet set;
+        for (auto& w : m_workers)
+            if (w.alive()) set.add(w.read_fd(), POLLIN);
+        if (set.size() == 0) break;
+        auto wake = os::wait(set, deadline);
+        if (wake == os::Wake::signal) os::take_caught_signal();
+        if (wake != os::Wake::ready) break;
+        for (auto& w : m_workers) {
+            if (!w.alive()) continue;
+            bool open = w.fill();
+            w.reader().discard();
+            if (!open) w.kill_and_reap();
+        }
+    }
+    for (auto& w : m_workers)
+        if (w.alive()) w.kill_and_reap();
+}
+
+void ProcessWorkerSet::shutdown() {
+    m_stopping = true;
+    for (auto& w : m_workers)
+        if (w.alive()) w.retire();
+    for (auto& w : m_workers)
+        if (w.alive()) w.reap();
+}
+
+}  // namespace ppool::worker

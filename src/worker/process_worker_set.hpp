@@ -1,0 +1,42 @@
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "pool/worker_set.hpp"
+#include "ppool/pool.hpp"
+#include "worker/worker_handle.hpp"
+
+namespace ppool::worker {
+
+/// The real WorkerSet: forked worker processes, replaced when they die, time
+/// out, or reach maxtasksperchild.
+class ProcessWorkerSet final : public detail::WorkerSet {
+public:
+    ProcessWorkerSet(const PoolOptions& options, int processes);
+    ~ProcessWorkerSet() override;
+
+    std::size_t size() const override { return m_workers.size(); }
+    bool idle(std::size_t slot) const override;
+    std::uint64_t budget(std::size_t slot) const override;
+    void dispatch(std::size_t slot, detail::Chunk chunk) override;
+    bool busy() const override;
+    os::Wake wait(std::vector<detail::InputWatch>& inputs, std::optional<os::TimePoint> until,
+                  detail::WorkerEvents& out) override;
+    void terminate() override;
+    void shutdown() override;
+
+private:
+    void on_frames(WorkerHandle& w, detail::WorkerEvents& out);
+    void on_result(WorkerHandle& w, std::string_view payload, detail::WorkerEvents& out);
+    void on_exit(WorkerHandle& w, detail::WorkerEvents& out);
+    void on_deadline(WorkerHandle& w, detail::WorkerEvents& out);
+    void lose(WorkerHandle& w, TaskResult result, detail::WorkerEvents& out);
+    void replace(WorkerHandle& w);
+
+    PoolOptions m_options;
+    std::vector<WorkerHandle> m_workers;
+    bool m_stopping = false;
+};
+
+}  // namespace ppool::worker

@@ -1,0 +1,86 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+
+#include "os/event_loop.hpp"
+#include "os/fd.hpp"
+#include "os/process.hpp"
+#include "pool/job.hpp"
+#include "ppool/pool.hpp"
+#include "protocol/frame.hpp"
+
+namespace ppool::worker {
+
+/// The parent's handle on one worker process: its pipes (non-blocking), the
+/// chunk it holds and the deadline of the item it is running. Never blocks.
+class WorkerHandle {
+public:
+    /// Forks a worker for `slot`; the child runs worker_main and never returns.
+    static WorkerHandle start(int slot, const PoolOptions& options);
+
+    WorkerHandle() = default;
+    WorkerHandle(WorkerHandle&&) = default;
+    WorkerHandle& operator=(WorkerHandle&&) = default;
+
+    pid_t pid() const { return m_pid; }
+    int slot() const { return m_slot; }
+    bool alive() const { return m_pid > 0; }
+    bool has_chunk() const { return m_chunk.has_value(); }
+    bool retiring() const { return m_retiring; }
+    bool ready() const { return m_ready; }
+    std::uint64_t tasks_done() const { return m_tasks_done; }
+    int read_fd() const { return m_from.get(); }
+    int write_fd() const { return m_to.get(); }
+    bool wants_write() const { return m_to && m_offset < m_out.size(); }
+    std::optional<os::TimePoint> deadline() const { return m_deadline; }
+    pid_t command_group() const { return m_group; }
+    const detail::Chunk* chunk() const { return m_chunk ? &*m_chunk : nullptr; }
+
+    /// Queues the chunk's frame and starts the clock of its first item.
+    void dispatch(detail::Chunk chunk, bool is_command, std::optional<double> timeout, double grace);
+    /// Writes what the pipe takes; false if the worker is gone.
+    bool flush();
+    /// Reads what is there into the frame reader; false at end of file.
+    bool fill();
+    protocol::FrameReader& reader() { return m_reader; }
+
+    /// Marks that the worker reported ready / a spawned command.
+    void set_ready() { m_ready = true; }
+    void set_command_group(pid_t group) { m_group = group; }
+    /// Takes the running item off the chunk (its result came) and starts the next item's clock.
+    detail::Item finish_item();
+    /// Items of the chunk not yet run (after the running one), for requeueing.
+    std::vector<detail::Item> take_rest();
+    /// Closes the pipe to the worker so that it exits once idle.
+    void retire();
+    /// Kills the worker (and its command group) now and reaps it.
+    os::ExitStatus kill_and_reap();
+    /// Reaps a worker that is exiting by itself.
+    os::ExitStatus reap();
+
+private:
+    void arm_deadline();
+
+    pid_t m_pid = -1;
+    int m_slot = 0;
+    os::Fd m_to;
+    os::Fd m_from;
+    protocol::FrameReader m_reader;
+    std::string m_out;
+    std::size_t m_offset = 0;
+    std::optional<detail::Chunk> m_chunk;
+    std::size_t m_next = 0;
+    bool m_is_command = false;
+    std::optional<double> m_timeout;
+    double m_grace = 0;
+    std::optional<os::TimePoint> m_deadline;
+    pid_t m_group = 0;
+    std::uint64_t m_tasks_done = 0;
+    bool m_ready = false;
+    bool m_retiring = false;
+};
+
+}  // namespace ppool::worker

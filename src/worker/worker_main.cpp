@@ -1,0 +1,211 @@
+#include "worker/worker_main.hpp"
+
+#include "os/process.hpp"
+#include "os/signals.hpp"
+#include "protocol/messages.hpp"
+#include "worker/command.hpp"
+
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <exception>
+#include <fmt/format.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace ppool::worker {
+
+namespace {
+
+/// What a worker keeps between tasks.
+struct WorkerState {
+    int slot;
+    const PoolOptions& options;
+    int from_parent;
+    int to_parent;
+    std::vector<std::string> base_env;  // environ without PPOOL_SEQ, with PPOOL_WORKER
+    std::string out;                    // frame being written
+};
+
+/// Signals and descriptors of a fresh worker: dies with the pool, ignores the
+/// terminal's SIGINT/SIGHUP (the pool decides), and cannot touch ppool's stdin or stdout.
+void set_up_process(const os::Fd& from_parent, const os::Fd& to_parent, pid_t pool_pid) {
+    os::forget_catcher_in_child();
+    os::die_with_parent(SIGTERM);
+    if (::getppid() != pool_pid) ::_exit(0);
+    std::signal(SIGINT, SIG_IGN);
+    std::signal(SIGHUP, SIG_IGN);
+    std::signal(SIGPIPE, SIG_IGN);
+    install_worker_term_handler();
+    auto null = os::open_dev_null();
+    ::dup2(null.get(), 0);
+    // Stray prints of a registered task go to stderr, never into the results.
+    ::dup2(2, 1);
+    os::close_fds_except({from_parent.get(), to_parent.get()});
+}
+
+std::vector<std::string> make_base_env(int slot) {
+    std::vector<std::string> env;
+    for (char** e = environ; *e; ++e) {
+        if (std::strncmp(*e, "PPOOL_WORKER=", 13) == 0 || std::strncmp(*e, "PPOOL_SEQ=", 10) == 0) continue;
+        env.emplace_back(*e);
+    }
+    env.push_back(fmt::format("PPOOL_WORKER={}", slot));
+    return env;
+}
+
+void send(WorkerState& w) {
+    os::write_all(w.to_parent, w.out);
+    w.out.clear();
+}
+
+/// Runs a registered function on one item; `output` and `error` hold the
+/// bytes the returned message points to.
+protocol::ResultMessage run_function(const TaskInfo& task, std::string_view item, std::string& output,
+                                     std::string& error) {
+    protocol::ResultMessage msg;
+    output.clear();
+    error.clear();
+    try {
+        output = task.function(item);
+        msg.status = Status::ok;
+    } catch (const std::exception& e) {
+        error = e.what();
+        msg.status = Status::error;
+    } catch (...) {
+        error = "unknown exception";
+        msg.status = Status::error;
+    }
+    msg.output = output;
+    msg.error = error;
+    return msg;
+}
+
+/// Runs a command task on one item; false when the worker must stop.
+bool run_command_task(WorkerState& w, const TaskInfo& task, const protocol::WireItem& item,
+                      protocol::ResultMessage& msg, CommandOutcome& outcome, std::string& error) {
+    CommandSpec spec;
+    spec.argv = task.command(TaskContext{item.data, item.seq, w.slot});
+    spec.env = w.base_env;
+    spec.env.push_back(fmt::format("PPOOL_SEQ={}", item.seq));
+    spec.timeout = w.options.task_timeout;
+    spec.kill_grace = w.options.kill_grace_s;
+    spec.parent_fd = w.from_parent;
+    spec.on_spawned = [&](pid_t pid) {
+        protocol::encode_spawned(w.out, item.seq, pid);
+        send(w);
+    };
+    outcome = run_command(spec);
+    if (outcome.stop_worker) return false;
+    msg.is_command = true;
+    msg.output = outcome.out;
+    msg.stderr_text = outcome.err;
+    if (outcome.timed_out) {
+        msg.status = Status::timeout;
+        msg.timed_out = true;
+        msg.error = "timed out";
+    } else if (outcome.exit.signal) {
+        msg.status = Status::signal;
+        msg.signal = outcome.exit.signal;
+    } else {
+        msg.exit_code = outcome.exit.code;
+        msg.status = outcome.exit.code == 0 ? Status::ok : Status::failed;
+        if (outcome.spawn_error) {
+            error = fmt::format("cannot run '{}': {}", spec.argv.empty() ? "" : spec.argv[0],
+                                std::strerror(outcome.spawn_error));
+            msg.error = error;
+        }
+    }
+    return true;
+}
+
+void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
+    const TaskInfo* task = TaskRegistry::global().find(run.task);
+    std::string output, error;
+    for (const auto& item : run.items) {
+        auto start = std::chrono::steady_clock::now();
+        protocol::ResultMessage msg;
+        CommandOutcome outcome;
+        if (!task) {
+            msg.status = Status::error;
+            msg.error = "unknown task";
+        } else if (task->is_command()) {
+            if (!run_command_task(w, *task, item, msg, outcome, error)) ::_exit(128 + SIGTERM);
+        } else {
+            msg = run_function(*task, item.data, output, error);
+        }
+        msg.seq = item.seq;
+        msg.duration_ns = static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
+        protocol::encode_result(w.out, msg);
+        send(w);
+    }
+}
+
+/// Runs the initializer; an empty string on success, else why it failed.
+std::string run_initializer(WorkerState& w) {
+    const auto& o = w.options;
+    if (!o.initializer.empty()) {
+        const TaskInfo* init = TaskRegistry::global().find(o.initializer);
+        if (!init || init->is_command()) return fmt::format("unknown initializer '{}'", o.initializer);
+        try {
+            init->function(o.initargs);
+        } catch (const std::exception& e) {
+            return e.what();
+        }
+    }
+    if (!o.initializer_command.empty()) {
+        CommandSpec spec{{"/bin/sh", "-c", o.initializer_command}, w.base_env, o.task_timeout, o.kill_grace_s,
+                         w.from_parent, {}};
+        auto outcome = run_command(spec);
+        if (outcome.stop_worker) ::_exit(128 + SIGTERM);
+        // The initializer has no result: what it prints is diagnostics.
+        os::write_all(2, outcome.out);
+        os::write_all(2, outcome.err);
+        if (outcome.timed_out) return "timed out";
+        if (outcome.exit.signal) return fmt::format("killed by {}", os::signal_name(outcome.exit.signal));
+        if (outcome.exit.code != 0) return fmt::format("exit status {}", outcome.exit.code);
+    }
+    return {};
+}
+
+/// Reads one frame; false when the parent has closed the pipe.
+bool read_frame(int fd, std::string& payload, protocol::FrameType& type) {
+    char header[protocol::k_header_size];
+    if (!os::read_exact(fd, header, sizeof header)) return false;
+    protocol::Reader r(std::string_view(header, sizeof header));
+    type = static_cast<protocol::FrameType>(r.u8());
+    payload.resize(static_cast<std::size_t>(r.u64()));
+    return payload.empty() || os::read_exact(fd, payload.data(), payload.size());
+}
+
+}  // namespace
+
+void worker_main(int slot, const PoolOptions& options, os::Fd from_parent, os::Fd to_parent) {
+    int status = 0;
+    try {
+        set_up_process(from_parent, to_parent, ::getppid());
+        WorkerState w{slot, options, from_parent.get(), to_parent.get(), make_base_env(slot), {}};
+        auto failure = run_initializer(w);
+        if (!failure.empty()) {
+            protocol::encode_init_failed(w.out, failure);
+            send(w);
+            ::_exit(0);
+        }
+        protocol::encode_ready(w.out);
+        send(w);
+        std::string payload;
+        protocol::FrameType type{};
+        while (read_frame(w.from_parent, payload, type)) {
+            if (type != protocol::FrameType::run) throw protocol::ProtocolError("unexpected frame");
+            run_chunk(w, protocol::decode_run(payload));
+        }
+    } catch (const std::exception& e) {
+        // The pool is gone (EPIPE) or the stream is corrupt: nothing to report to.
+        status = 1;
+    }
+    ::_exit(status);
+}
+
+}  // namespace ppool::worker

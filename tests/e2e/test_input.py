@@ -1,0 +1,154 @@
+"""Reading items: -a files in order, "-a -", -0, newline and \\r handling, sizes."""
+
+import json
+import subprocess
+import unittest
+
+from harness import E2ETestCase, PipeReader, json_lines, lines, run
+
+
+class ItemSplittingTests(E2ETestCase):
+    def inputs(self, data, *extra):
+        """The items ppool sees in `data`, read back from the JSON `input` field."""
+        proc = run(["imap", "-j", "2", "--json", "--task", "identity"] + list(extra), input=data)
+        self.assertStatus(proc, 0)
+        records = json_lines(proc.stdout)
+        self.assertEqual([r["seq"] for r in records], list(range(1, len(records) + 1)))
+        return [r["input"] for r in records]
+
+    def test_trailing_newline_is_not_part_of_the_item(self):
+        self.assertEqual(self.inputs(b"a\nb\n"), ["a", "b"])
+
+    def test_final_line_without_newline_counts(self):
+        self.assertEqual(self.inputs(b"a\nb"), ["a", "b"])
+
+    def test_single_item_without_newline(self):
+        self.assertEqual(self.inputs(b"only"), ["only"])
+
+    def test_empty_lines_in_the_middle_are_items(self):
+        self.assertEqual(self.inputs(b"a\n\nb\n\n\nc\n"), ["a", "", "b", "", "", "c"])
+
+    def test_carriage_return_is_kept(self):
+        self.assertEqual(self.inputs(b"a\r\nb\r\n"), ["a\r", "b\r"])
+        proc = run(["imap", "-j", "1", "--task", "len"], input=b"ab\r\n\r\n")
+        self.assertOk(proc, "3\n1\n")
+
+    def test_spaces_are_kept(self):
+        self.assertEqual(self.inputs(b"  lead\ntrail  \n\tx\t\n"), ["  lead", "trail  ", "\tx\t"])
+
+    def test_null_separated(self):
+        self.assertEqual(self.inputs(b"a b\0c\nd\0\0e\r\0", "-0"), ["a b", "c\nd", "", "e\r"])
+
+    def test_null_separated_without_final_null(self):
+        self.assertEqual(self.inputs(b"a\0b", "--null"), ["a", "b"])
+
+    def test_null_separated_count(self):
+        proc = run(["imap", "-0", "-j", "2", "--task", "len"], input=b"one\ntwo\0three\0")
+        self.assertOk(proc, "7\n5\n")
+
+    def test_long_item(self):
+        item = b"x" * (3 << 20)
+        proc = run(["imap", "-j", "2", "--task", "len"], input=b"a\n" + item + b"\nb\n")
+        self.assertOk(proc, f"1\n{len(item)}\n1\n")
+        proc = run(["imap", "-j", "2", "--task", "identity"], input=b"a\n" + item + b"\nb\n")
+        self.assertOk(proc, b"a\n" + item + b"\nb\n")
+
+    def test_many_lines_streamed(self):
+        data = "".join(f"line {i}\n" for i in range(60000)).encode()
+        proc = run(["imap", "-j", "2", "--task", "identity"], input=data)
+        self.assertOk(proc, data)
+
+
+class InputFileTests(E2ETestCase):
+    def test_files_read_in_the_order_given(self):
+        one = self.write("one", "a\nb\n")
+        two = self.write("two", "c\nd\n")
+        proc = run(["imap", "-j", "2", "-a", one, "-a", two, "--task", "identity"])
+        self.assertOk(proc, "a\nb\nc\nd\n")
+        proc = run(["imap", "-j", "2", "--input", two, "--input", one, "--task", "identity"])
+        self.assertOk(proc, "c\nd\na\nb\n")
+
+    def test_same_file_twice(self):
+        one = self.write("one", "a\nb\n")
+        proc = run(["map", "-j", "2", "-a", one, "-a", one, "--", "echo"])
+        self.assertOk(proc, "a\nb\na\nb\n")
+
+    def test_file_without_final_newline_does_not_merge_with_the_next(self):
+        one = self.write("one", "a\nb")
+        two = self.write("two", "c\n")
+        proc = run(["imap", "-j", "2", "-a", one, "-a", two, "--task", "identity"])
+        self.assertOk(proc, "a\nb\nc\n")
+
+    def test_dash_is_stdin(self):
+        one = self.write("one", "a\nb\n")
+        proc = run(["imap", "-j", "2", "-a", one, "-a", "-", "--task", "identity"], input=b"x\ny\n")
+        self.assertOk(proc, "a\nb\nx\ny\n")
+        proc = run(["imap", "-j", "2", "-a", "-", "-a", one, "--task", "identity"], input=b"x\ny\n")
+        self.assertOk(proc, "x\ny\na\nb\n")
+
+    def test_input_file_does_not_read_stdin(self):
+        one = self.write("one", "a\nb\n")
+        proc = self.start(["imap", "-j", "2", "-a", one, "--task", "identity"])  # stdin never closed
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.fail("ppool -a FILE waited for standard input")
+        self.assertEqual(proc.returncode, 0)
+        self.assertEqual(PipeReader(proc.stdout).read_rest(), b"a\nb\n")
+
+    def test_null_separated_files(self):
+        one = self.write("one", b"a\nb\0c\0")
+        two = self.write("two", b"d\0")
+        proc = run(["imap", "-0", "-j", "1", "-a", one, "-a", two, "--task", "len"])
+        self.assertOk(proc, "3\n1\n1\n")
+
+
+class MapSizesTests(E2ETestCase):
+    def check(self, count, processes, extra=()):
+        items = [f"item-{i}" for i in range(count)]
+        data = "".join(i + "\n" for i in items).encode()
+        proc = run(["map", "-j", str(processes), *extra, "--task", "upper"], input=data)
+        self.assertOk(proc, "".join(i.upper() + "\n" for i in items))
+        proc = run(["map", "-j", str(processes), "--json", *extra, "--task", "len"], input=data)
+        self.assertStatus(proc, 0)
+        records = json.loads(proc.stdout)
+        self.assertEqual([r["input"] for r in records], items)
+        self.assertEqual([r["output"].rstrip("\n") for r in records], [str(len(i)) for i in items])
+
+    def test_one_item(self):
+        for j in (1, 2, 4):
+            with self.subTest(processes=j):
+                self.check(1, j)
+
+    def test_seven_items(self):
+        for j in (1, 2, 3, 8):
+            with self.subTest(processes=j):
+                self.check(7, j)
+
+    def test_thousand_items(self):
+        for j in (1, 2, 3):
+            with self.subTest(processes=j):
+                self.check(1000, j)
+
+    def test_explicit_chunksizes(self):
+        for chunk in ("1", "3", "999", "1000", "5000"):
+            with self.subTest(chunksize=chunk):
+                self.check(1000, 3, ("-c", chunk))
+
+    def test_seven_items_with_commands(self):
+        proc = run(["map", "-j", "2", "--", "echo", "{#}", "{}"], input=b"a\nb\nc\nd\ne\nf\ng\n")
+        self.assertOk(proc, "1 a\n2 b\n3 c\n4 d\n5 e\n6 f\n7 g\n")
+
+    def test_map_json_array_sizes(self):
+        for count in (1, 7, 1000):
+            with self.subTest(count=count):
+                data = "".join(f"{i}\n" for i in range(count)).encode()
+                proc = run(["map", "-j", "2", "--json", "--task", "identity"], input=data)
+                self.assertStatus(proc, 0)
+                records = json.loads(proc.stdout)
+                self.assertEqual([r["input"] for r in records], [str(i) for i in range(count)])
+                self.assertEqual([r["seq"] for r in records], list(range(1, count + 1)))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,270 @@
+"""Text and JSON output: blocks never interleaved, failure lines, JSON keys and
+statuses, base64 for bytes that are not UTF-8, map's one array and all-or-nothing."""
+
+import base64
+import itertools
+import json
+import re
+import unittest
+
+from harness import E2ETestCase, PPOOL_TESTING, json_lines, lines, run, testing
+
+FAILING = ["sh", "-c", 'echo "out $1"; echo "err $1" >&2; exit "$1"', "sh", "{}"]
+
+
+class TextOutputTests(E2ETestCase):
+    def assert_blocks(self, data, items, count):
+        runs = [(key, len(list(group))) for key, group in itertools.groupby(lines(data))]
+        self.assertEqual(sorted(runs), sorted((i, count) for i in items),
+                         "outputs of different tasks were interleaved")
+
+    def test_stdout_blocks_never_interleaved(self):
+        items = ["a", "b", "c", "d"]
+        proc = run(["imap-unordered", "-j", "4", "yes {} | head -n 100000"],
+                   input="".join(i + "\n" for i in items).encode())
+        self.assertStatus(proc, 0)
+        self.assert_blocks(proc.stdout, items, 100000)
+
+    def test_stderr_blocks_never_interleaved(self):
+        items = ["a", "b", "c", "d"]
+        proc = run(["imap-unordered", "-j", "4", "yes {} | head -n 50000 >&2"],
+                   input="".join(i + "\n" for i in items).encode())
+        self.assertStatus(proc, 0)
+        self.assertEqual(proc.stdout, b"")
+        self.assert_blocks(proc.stderr, items, 50000)
+
+    def test_stdout_and_stderr_are_kept_apart(self):
+        proc = run(["imap", "-j", "2", "echo out-{}; echo err-{} >&2"], input=b"a\nb\nc\n")
+        self.assertStatus(proc, 0)
+        self.assertEqual(lines(proc.stdout), ["out-a", "out-b", "out-c"])
+        self.assertEqual(sorted(lines(proc.stderr)), ["err-a", "err-b", "err-c"])
+
+    def test_command_output_is_passed_as_is(self):
+        # No newline is added to a command's output (only to a registered task's).
+        proc = run(["imap", "-j", "2", "--", "printf", "%s", "{}"], input=b"a\nb\n")
+        self.assertOk(proc, "ab")
+
+    def test_registered_task_gets_one_trailing_newline(self):
+        proc = run(["imap", "-0", "-j", "2", "--task", "identity"], input=b"a\n\0b\0c\n\n\0")
+        self.assertOk(proc, "a\nb\nc\n\n")
+
+    def test_binary_output_is_not_corrupted(self):
+        data = bytes(range(256)) * 64
+        path = self.write("bin", data)
+        proc = run(["imap", "-j", "1", "--", "cat"], input=f"{path}\n{path}\n".encode())
+        self.assertOk(proc, data + data)
+
+    def test_failure_lines(self):
+        proc = run(["imap", "-j", "2", "--"] + FAILING, input=b"0\n3\n0\n5\n")
+        self.assertStatus(proc, 1)
+        err = proc.stderr.decode().splitlines()
+        self.assertIn("ppool: task 2 (3) failed: exit status 3", err)
+        self.assertIn("ppool: task 4 (5) failed: exit status 5", err)
+        self.assertEqual(len([line for line in err if line.startswith("ppool: ")]), 2, err)
+        self.assertEqual(sorted(line for line in err if line.startswith("err ")),
+                         ["err 0", "err 0", "err 3", "err 5"])
+        self.assertIn("out 0\n", proc.stdout.decode())
+
+    def test_signal_failure_line(self):
+        proc = run(["imap", "-j", "1", "--", "sh", "-c", 'kill -TERM $$; : "$1"', "sh", "{}"], input=b"x\n")
+        self.assertStatus(proc, 1)
+        self.assertIn("ppool: task 1 (x) failed: killed by signal 15 (SIGTERM)",
+                      proc.stderr.decode().splitlines())
+
+    def test_exception_failure_line(self):
+        proc = testing(["imap", "-j", "1", "--task", "throw"], input=b"x\ny\n")
+        self.assertStatus(proc, 1)
+        err = proc.stderr.decode().splitlines()
+        self.assertIn("ppool: task 1 (x) failed: boom: x", err)
+        self.assertIn("ppool: task 2 (y) failed: boom: y", err)
+
+    def test_timeout_failure_line(self):
+        proc = run(["imap", "-j", "1", "--timeout", "0.3", "--", "sleep"], input=b"300\n")
+        self.assertStatus(proc, 1)
+        self.assertRegex(proc.stderr.decode(), r"(?m)^ppool: task 1 \(300\) failed: timed out after [0-9.]+s$")
+
+
+class JsonOutputTests(E2ETestCase):
+    def test_keys_for_successful_commands(self):
+        proc = run(["imap", "-j", "2", "--json", "echo {}; echo e{} >&2"], input=b"a\nb\n")
+        self.assertStatus(proc, 0)
+        records = json_lines(proc.stdout)
+        self.assertEqual(len(records), 2)
+        for n, (item, record) in enumerate(zip("ab", records)):
+            self.assertJsonRecord(record)
+            self.assertEqual(record["seq"], n + 1)
+            self.assertEqual(record["input"], item)
+            self.assertIs(record["ok"], True)
+            self.assertEqual(record["status"], "ok")
+            self.assertEqual(record["output"], f"{item}\n")
+            self.assertEqual(record["stderr"], f"e{item}\n")
+            self.assertEqual(record["exit_code"], 0)
+            self.assertIsNone(record["signal"])
+            self.assertIs(record["timed_out"], False)
+            self.assertIsNone(record["error"])
+            self.assertIn(record["worker"], (0, 1))
+        # Captured, not passed on.
+        self.assertNotIn(b"ea", proc.stderr)
+
+    def test_format_json_equals_json(self):
+        a = run(["imap", "-j", "1", "--json", "--task", "upper"], input=b"x\n")
+        b = run(["imap", "-j", "1", "--format", "json", "--task", "upper"], input=b"x\n")
+        c = run(["imap", "-j", "1", "--format", "text", "--task", "upper"], input=b"x\n")
+        self.assertStatus(a, 0)
+        self.assertStatus(b, 0)
+        self.assertOk(c, "X\n")
+        ra, rb = json_lines(a.stdout)[0], json_lines(b.stdout)[0]
+        for r in (ra, rb):
+            self.assertJsonRecord(r)
+            self.assertEqual(r["output"].rstrip("\n"), "X")
+            self.assertIsNone(r["stderr"])  # registered task
+        self.assertEqual(set(ra), set(rb))
+
+    def test_failed_status(self):
+        proc = run(["imap", "-j", "2", "--json", "--"] + FAILING, input=b"0\n3\n")
+        self.assertStatus(proc, 1)
+        ok, failed = json_lines(proc.stdout)
+        for r in (ok, failed):
+            self.assertJsonRecord(r)
+        self.assertEqual(ok["status"], "ok")
+        self.assertEqual(failed["status"], "failed")
+        self.assertIs(failed["ok"], False)
+        self.assertEqual(failed["exit_code"], 3)
+        self.assertIsNone(failed["signal"])
+        self.assertIs(failed["timed_out"], False)
+        self.assertEqual(failed["output"], "out 3\n")
+        self.assertEqual(failed["stderr"], "err 3\n")
+        self.assertEqual(failed["seq"], 2)
+        self.assertEqual(failed["input"], "3")
+
+    def test_signal_status(self):
+        proc = run(["imap", "-j", "1", "--json", "--", "sh", "-c", 'kill -KILL $$; : "$1"', "sh", "{}"],
+                   input=b"x\n")
+        self.assertStatus(proc, 1)
+        (r,) = json_lines(proc.stdout)
+        self.assertJsonRecord(r)
+        self.assertEqual(r["status"], "signal")
+        self.assertEqual(r["signal"], 9)
+        self.assertIsNone(r["exit_code"])
+
+    def test_timeout_status(self):
+        proc = run(["imap", "-j", "2", "--json", "--timeout", "0.3", "--", "sleep"], input=b"300\n0\n")
+        self.assertStatus(proc, 1)
+        slow, fast = json_lines(proc.stdout)
+        self.assertJsonRecord(slow)
+        self.assertEqual(slow["status"], "timeout")
+        self.assertIs(slow["timed_out"], True)
+        self.assertIs(slow["ok"], False)
+        self.assertEqual(fast["status"], "ok")
+        self.assertIs(fast["timed_out"], False)
+
+    def test_error_status_for_exception(self):
+        proc = testing(["imap", "-j", "1", "--json", "--task", "throw"], input=b"x\n")
+        self.assertStatus(proc, 1)
+        (r,) = json_lines(proc.stdout)
+        self.assertJsonRecord(r)
+        self.assertEqual(r["status"], "error")
+        self.assertEqual(r["error"], "boom: x")
+        self.assertIsNone(r["stderr"])
+
+    def test_worker_lost_status(self):
+        proc = testing(["imap", "-j", "1", "--json", "--task", "crash"], input=b"x\n")
+        self.assertStatus(proc, 1)
+        (r,) = json_lines(proc.stdout)
+        self.assertJsonRecord(r)
+        self.assertEqual(r["status"], "worker_lost")
+        self.assertEqual(r["signal"], 11)
+
+    def test_utf8_is_kept_as_text(self):
+        proc = run(["imap", "-j", "1", "--json", "--task", "identity"], input="h\u00e9llo \u2603\n".encode())
+        self.assertStatus(proc, 0)
+        (r,) = json_lines(proc.stdout)
+        self.assertEqual(r["input"], "h\u00e9llo \u2603")
+        self.assertEqual(r["output"].rstrip("\n"), "h\u00e9llo \u2603")
+        self.assertNotIn("output_base64", r)
+
+    def test_invalid_utf8_output_is_base64(self):
+        data = b"ok \xff\xfe\x80 end\n"
+        path = self.write("bad", data)
+        proc = run(["imap", "-j", "1", "--json", "--", "cat"], input=f"{path}\n".encode())
+        self.assertStatus(proc, 0)
+        (r,) = json_lines(proc.stdout)
+        self.assertIsNone(r["output"])
+        self.assertEqual(base64.b64decode(r["output_base64"]), data)
+        self.assertEqual(r["input"], path)
+
+    def test_invalid_utf8_stderr_is_base64(self):
+        data = b"\xc3\x28 broken\n"
+        path = self.write("bad", data)
+        proc = run(["imap", "-j", "1", "--json", "--", "sh", "-c", 'cat "$1" >&2', "sh", "{}"],
+                   input=f"{path}\n".encode())
+        self.assertStatus(proc, 0)
+        (r,) = json_lines(proc.stdout)
+        self.assertIsNone(r["stderr"])
+        self.assertEqual(base64.b64decode(r["stderr_base64"]), data)
+        self.assertEqual(r["output"], "")
+
+    def test_invalid_utf8_input_is_base64(self):
+        proc = run(["imap", "-j", "1", "--json", "--task", "identity"], input=b"a\xffb\n")
+        self.assertStatus(proc, 0)
+        (r,) = json_lines(proc.stdout)
+        self.assertIsNone(r["input"])
+        self.assertEqual(base64.b64decode(r["input_base64"]), b"a\xffb")
+        self.assertIsNone(r["output"])
+        self.assertEqual(base64.b64decode(r["output_base64"]).rstrip(b"\n"), b"a\xffb")
+
+    def test_imap_writes_json_lines_in_order(self):
+        items = [str(i) for i in range(1, 51)]
+        proc = run(["imap", "-j", "3", "--json", "--task", "len"], input="".join(i + "\n" for i in items).encode())
+        self.assertStatus(proc, 0)
+        text = proc.stdout.decode()
+        self.assertEqual(len(text.splitlines()), 50, "one JSON object per line")
+        records = json_lines(proc.stdout)
+        self.assertEqual([r["seq"] for r in records], list(range(1, 51)))
+        self.assertEqual([r["input"] for r in records], items)
+
+    def test_unordered_json_lines_cover_every_seq(self):
+        proc = run(["imap-unordered", "-j", "3", "--json", "--", "echo", "{}"],
+                   input="".join(f"{i}\n" for i in range(1, 21)).encode())
+        self.assertStatus(proc, 0)
+        records = json_lines(proc.stdout)
+        self.assertEqual(sorted(r["seq"] for r in records), list(range(1, 21)))
+        for r in records:
+            self.assertEqual(r["input"], str(r["seq"]))
+            self.assertEqual(r["output"], f"{r['seq']}\n")
+
+
+class MapOutputTests(E2ETestCase):
+    def test_map_writes_one_json_array(self):
+        items = [f"w{i}" for i in range(1, 13)]
+        proc = run(["map", "-j", "3", "--json", "--", "echo", "{}"], input="".join(i + "\n" for i in items).encode())
+        self.assertStatus(proc, 0)
+        records = json.loads(proc.stdout)
+        self.assertIsInstance(records, list)
+        self.assertEqual([r["seq"] for r in records], list(range(1, 13)))
+        self.assertEqual([r["input"] for r in records], items)
+        self.assertEqual([r["output"] for r in records], [i + "\n" for i in items])
+        for r in records:
+            self.assertJsonRecord(r)
+
+    def test_map_all_or_nothing_text(self):
+        proc = run(["map", "-j", "2", "--"] + FAILING, input=b"0\n0\n7\n0\n")
+        self.assertStatus(proc, 1)
+        self.assertEqual(proc.stdout, b"", "map wrote results although a task failed")
+        self.assertIn("ppool: task 3 (7) failed: exit status 7", proc.stderr.decode().splitlines())
+
+    def test_map_all_or_nothing_json(self):
+        proc = run(["map", "-j", "2", "--json", "--"] + FAILING, input=b"0\n0\n7\n0\n")
+        self.assertStatus(proc, 1)
+        self.assertEqual(proc.stdout, b"", "map wrote results although a task failed")
+        self.assertIn("ppool: task 3 (7) failed: exit status 7", proc.stderr.decode().splitlines())
+
+    def test_map_all_or_nothing_registered_task(self):
+        proc = testing(["map", "-j", "2", "--task", "throw"], input=b"a\nb\n")
+        self.assertStatus(proc, 1)
+        self.assertEqual(proc.stdout, b"")
+        self.assertIn("ppool: task 2 (b) failed: boom: b", proc.stderr.decode().splitlines())
+
+
+if __name__ == "__main__":
+    unittest.main()

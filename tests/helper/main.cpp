@@ -1,0 +1,36 @@
+// ppool with extra tasks that misbehave on purpose, for the end-to-end tests.
+#include "ppool/cli.hpp"
+#include "ppool/task.hpp"
+
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <unistd.h>
+
+PPOOL_REGISTER_TASK("crash", "raises SIGSEGV in the worker", [](std::string_view) -> std::string {
+    std::raise(SIGSEGV);
+    return {};
+});
+PPOOL_REGISTER_TASK("abort", "calls abort() in the worker", [](std::string_view) -> std::string { std::abort(); });
+PPOOL_REGISTER_TASK("exit", "calls _exit(3) in the worker", [](std::string_view) -> std::string { ::_exit(3); });
+PPOOL_REGISTER_TASK("throw", "throws std::runtime_error(\"boom: ITEM\")", [](std::string_view item) -> std::string {
+    throw std::runtime_error("boom: " + std::string(item));
+});
+PPOOL_REGISTER_TASK("pid", "the worker's pid", [](std::string_view) { return std::to_string(::getpid()); });
+PPOOL_REGISTER_TASK("slow_first", "sleeps 2 s if the item is 1, else returns it", [](std::string_view item) {
+    if (item == "1") std::this_thread::sleep_for(std::chrono::seconds(2));
+    return std::string(item);
+});
+PPOOL_REGISTER_TASK("record_init", "appends the worker's pid to the file named by its argument",
+                    [](std::string_view path) {
+                        std::ofstream(std::string(path), std::ios::app) << ::getpid() << "\n";
+                        return std::string();
+                    });
+PPOOL_REGISTER_TASK("fail_init", "an initializer that always fails", [](std::string_view) -> std::string {
+    throw std::runtime_error("init failed on purpose");
+});
+
+int main(int argc, char** argv) { return ppool::cli::run(argc, argv); }

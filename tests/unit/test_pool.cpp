@@ -1,0 +1,219 @@
+// The library against Python's own Pool tests: real forked workers.
+#include <doctest/doctest.h>
+
+#include "ppool/pool.hpp"
+
+#include <algorithm>
+#include <map>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <unistd.h>
+
+using namespace ppool;
+
+namespace {
+
+std::vector<std::string> range(int n) {
+    std::vector<std::string> out;
+    for (int i = 0; i < n; ++i) out.push_back(std::to_string(i));
+    return out;
+}
+
+std::vector<std::string> squares(int n) {
+    std::vector<std::string> out;
+    for (int i = 0; i < n; ++i) out.push_back(std::to_string(i * i));
+    return out;
+}
+
+PoolOptions with_processes(int n) {
+    PoolOptions o;
+    o.processes = n;
+    return o;
+}
+
+std::vector<std::string> lines_of(const std::string& path) {
+    std::ifstream in(path);
+    std::vector<std::string> out;
+    for (std::string line; std::getline(in, line);) out.push_back(line);
+    return out;
+}
+
+struct TempFile {
+    std::string path;
+    TempFile() {
+        char name[] = "/tmp/ppool-unit-XXXXXX";
+        int fd = mkstemp(name);
+        close(fd);
+        path = name;
+    }
+    ~TempFile() { std::remove(path.c_str()); }
+};
+
+}  // namespace
+
+TEST_CASE("map equals the sequential map") {
+    Pool pool(with_processes(2));
+    CHECK(pool.map("test_square", range(10)) == squares(10));
+    CHECK(pool.map("test_square", range(100), 1) == squares(100));
+    CHECK(pool.map("test_square", range(1000), 37) == squares(1000));
+    CHECK(pool.map_async("test_square", range(50)).get() == squares(50));
+}
+
+TEST_CASE("imap keeps order; imap_unordered yields the same multiset") {
+    Pool pool(with_processes(3));
+    // Early items are the slowest, so completion order is not input order.
+    std::vector<std::string> items{"300", "200", "100", "0", "0", "0"};
+    std::vector<std::string> ordered;
+    for (const auto& value : pool.imap("test_sleep_ms", items)) ordered.push_back(value);
+    CHECK(ordered == items);
+    std::vector<std::string> unordered;
+    auto it = pool.imap_unordered("test_sleep_ms", items);
+    while (auto value = it.next()) unordered.push_back(*value);
+    CHECK(unordered != items);
+    std::sort(unordered.begin(), unordered.end());
+    auto expected = items;
+    std::sort(expected.begin(), expected.end());
+    CHECK(unordered == expected);
+    CHECK(pool.imap("test_square", range(100), 7).next() == std::optional<std::string>("0"));
+}
+
+TEST_CASE("empty input") {
+    Pool pool(with_processes(2));
+    CHECK(pool.map("test_square", {}).empty());
+    CHECK_FALSE(pool.imap("test_square", std::vector<std::string>{}).next().has_value());
+    CHECK_FALSE(pool.imap_unordered("test_square", std::vector<std::string>{}).next().has_value());
+}
+
+TEST_CASE("apply and AsyncResult") {
+    Pool pool(with_processes(2));
+    CHECK(pool.apply("test_square", "12") == "144");
+    auto slow = pool.apply_async("test_sleep_ms", "1000");
+    CHECK_FALSE(slow.ready());
+    CHECK_THROWS_AS(slow.get(0.05), TimeoutError);
+    CHECK_THROWS_AS(slow.successful(), Error);
+    slow.wait();
+    CHECK(slow.ready());
+    CHECK(slow.successful());
+    CHECK(slow.get() == "1000");
+    auto it = pool.imap("test_sleep_ms", std::vector<std::string>{"1000"});
+    CHECK_THROWS_AS(it.next(0.05), TimeoutError);
+    CHECK(it.next() == std::optional<std::string>("1000"));
+}
+
+TEST_CASE("a task's exception reaches the caller with its message") {
+    Pool pool(with_processes(2));
+    auto r = pool.apply_async("test_fail", "7");
+    r.wait();
+    CHECK_FALSE(r.successful());
+    CHECK_THROWS_WITH_AS(r.get(), "bad item 7", TaskError);
+    CHECK_THROWS_WITH_AS(pool.map("test_fail", range(3)), "bad item 0", TaskError);
+    // The pool is still good after failures.
+    CHECK(pool.apply("test_square", "3") == "9");
+    CHECK_THROWS_AS(pool.apply("no_such_task", "1"), UsageError);
+}
+
+TEST_CASE("a task timeout kills and replaces the worker") {
+    PoolOptions o = with_processes(1);
+    o.task_timeout = 0.3;
+    Pool pool(o);
+    auto before = pool.apply("test_pid", "");
+    try {
+        pool.apply("test_sleep_ms", "60000");
+        FAIL("no timeout");
+    } catch (const TaskError& e) {
+        CHECK(e.result().status == Status::timeout);
+        CHECK(e.result().timed_out);
+    }
+    auto after = pool.apply("test_pid", "");
+    CHECK(after != before);
+}
+
+TEST_CASE("terminate while tasks run returns promptly") {
+    Pool pool(with_processes(2));
+    auto a = pool.apply_async("test_sleep_ms", "60000");
+    auto b = pool.apply_async("test_sleep_ms", "60000");
+    CHECK_THROWS_AS(a.get(0.2), TimeoutError);
+    auto start = std::chrono::steady_clock::now();
+    pool.terminate();
+    pool.join();
+    // Generous: promptly means well before the 60 s tasks would end.
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+    CHECK(a.ready());
+    CHECK_THROWS_AS(a.get(), Error);
+    CHECK_THROWS_AS(pool.apply_async("test_square", "1"), Error);
+}
+
+TEST_CASE("close and join finish the queued work") {
+    Pool pool(with_processes(2));
+    auto r = pool.map_async("test_square", range(20), 3);
+    pool.close();
+    CHECK_THROWS_AS(pool.apply_async("test_square", "1"), Error);
+    pool.join();
+    CHECK(r.ready());
+    CHECK(r.get() == squares(20));
+}
+
+TEST_CASE("the initializer runs exactly once per worker") {
+    TempFile log;
+    PoolOptions o = with_processes(2);
+    o.initializer = "test_record_init";
+    o.initargs = log.path;
+    {
+        Pool pool(o);
+        auto pids = pool.map("test_pid", range(40), 1);
+        std::set<std::string> distinct(pids.begin(), pids.end());
+        CHECK(distinct.size() <= 2);
+        pool.close();
+        pool.join();
+    }
+    auto inits = lines_of(log.path);
+    CHECK(inits.size() == 2);
+    CHECK(std::set<std::string>(inits.begin(), inits.end()).size() == 2);
+}
+
+TEST_CASE("maxtasksperchild recycles workers") {
+    TempFile log;
+    PoolOptions o = with_processes(2);
+    o.maxtasksperchild = 3;
+    o.initializer = "test_record_init";
+    o.initargs = log.path;
+    std::vector<std::string> pids;
+    {
+        Pool pool(o);
+        pids = pool.map("test_pid", range(30), 5);
+        pool.close();
+        pool.join();
+    }
+    std::map<std::string, int> per_worker;
+    for (const auto& pid : pids) ++per_worker[pid];
+    CHECK(per_worker.size() >= 10);
+    for (const auto& [pid, count] : per_worker) CHECK(count <= 3);
+    // Every worker that ran a task ran the initializer first, once.
+    auto inits = lines_of(log.path);
+    std::set<std::string> initialised(inits.begin(), inits.end());
+    CHECK(initialised.size() == inits.size());
+    for (const auto& [pid, count] : per_worker) CHECK(initialised.count(pid) == 1);
+}
+
+TEST_CASE("a failing initializer stops the pool instead of respawning it") {
+    PoolOptions o = with_processes(2);
+    o.initializer = "test_fail";
+    o.initargs = "init";
+    Pool pool(o);
+    CHECK_THROWS_WITH_AS(pool.map("test_square", range(10)), doctest::Contains("bad item init"), InitializerError);
+}
+
+TEST_CASE("bad options are usage errors") {
+    PoolOptions o;
+    o.processes = -1;
+    CHECK_THROWS_AS(Pool{o}, UsageError);
+    PoolOptions t;
+    t.initializer = "no_such_initializer";
+    CHECK_THROWS_AS(Pool{t}, UsageError);
+    CHECK(Pool::default_chunksize(0, 2) == 1);
+    CHECK(Pool::default_chunksize(100, 2) == 13);
+    CHECK(Pool::default_chunksize(8, 2) == 1);
+    CHECK(Pool::default_chunksize(9, 2) == 2);
+}

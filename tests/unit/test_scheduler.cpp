@@ -1,0 +1,176 @@
+// The pool's policy (hand-out, ordering, backpressure, requeue, recycling)
+// driven over a scripted fake worker set: no process is forked here.
+#include <doctest/doctest.h>
+
+#include "pool/core.hpp"
+
+#include <algorithm>
+#include <map>
+
+using namespace ppool;
+using namespace ppool::detail;
+
+namespace {
+
+/// Slots that finish chunks when the script says so.
+class FakeWorkers final : public WorkerSet {
+public:
+    explicit FakeWorkers(std::size_t n, std::uint64_t budget = 0) : m_slots(n), m_budget(budget) {}
+
+    std::size_t size() const override { return m_slots.size(); }
+    bool idle(std::size_t slot) const override { return !m_slots[slot].has_value(); }
+    std::uint64_t budget(std::size_t) const override { return m_budget; }
+    void dispatch(std::size_t slot, Chunk chunk) override {
+        largest_chunk = std::max(largest_chunk, chunk.items.size());
+        dispatched += chunk.items.size();
+        m_slots[slot] = std::move(chunk);
+    }
+    bool busy() const override {
+        return std::any_of(m_slots.begin(), m_slots.end(), [](auto& s) { return s.has_value(); });
+    }
+    os::Wake wait(std::vector<InputWatch>&, std::optional<os::TimePoint>, WorkerEvents& out) override {
+        // Finish the busy slot the script picks; a stalled item never finishes.
+        for (std::size_t k = 0; k < m_slots.size(); ++k) {
+            std::size_t slot = reverse ? m_slots.size() - 1 - k : k;
+            auto& chunk = m_slots[slot];
+            if (!chunk) continue;
+            if (std::any_of(chunk->items.begin(), chunk->items.end(), [&](auto& i) { return i.seq == stalled; }))
+                continue;
+            if (lose_seq && chunk->items.front().seq == lose_seq) {
+                // The worker died on its first item: the rest goes back.
+                lose_seq = 0;
+                TaskResult r;
+                r.seq = chunk->items.front().seq;
+                r.status = Status::worker_lost;
+                out.results.emplace_back(chunk->job, r);
+                chunk->items.erase(chunk->items.begin());
+                out.requeue.push_back(std::move(*chunk));
+                chunk.reset();
+                return os::Wake::ready;
+            }
+            for (auto& item : chunk->items) {
+                TaskResult r;
+                r.seq = item.seq;
+                r.input = item.data;
+                r.output = item.data + "!";
+                r.ok = true;
+                r.status = Status::ok;
+                r.worker = static_cast<int>(slot);
+                out.results.emplace_back(chunk->job, std::move(r));
+            }
+            chunk.reset();
+            return os::Wake::ready;
+        }
+        return os::Wake::deadline;
+    }
+    void terminate() override {
+        for (auto& s : m_slots) s.reset();
+    }
+    void shutdown() override {}
+
+    bool reverse = false;
+    std::uint64_t stalled = 0;
+    std::uint64_t lose_seq = 0;
+    std::size_t dispatched = 0;
+    std::size_t largest_chunk = 0;
+
+private:
+    std::vector<std::optional<Chunk>> m_slots;
+    std::uint64_t m_budget;
+};
+
+std::vector<std::string> numbers(int n) {
+    std::vector<std::string> out;
+    for (int i = 1; i <= n; ++i) out.push_back(std::to_string(i));
+    return out;
+}
+
+std::vector<TaskResult> drain(Core& core, const std::shared_ptr<Job>& job) {
+    std::vector<TaskResult> out;
+    for (;;) {
+        core.run_until([&] { return job->has_ready() || job->finished(); }, std::nullopt);
+        auto r = job->take();
+        if (!r) return out;
+        out.push_back(std::move(*r));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("ordered jobs deliver in input order whatever the completion order") {
+    auto fake = std::make_unique<FakeWorkers>(3);
+    fake->reverse = true;
+    Core core(PoolOptions{}, std::move(fake));
+    auto job = core.submit("t", items_from(numbers(20)), 2, true, 0);
+    auto results = drain(core, job);
+    REQUIRE(results.size() == 20);
+    for (std::size_t i = 0; i < results.size(); ++i) CHECK(results[i].seq == i + 1);
+    CHECK(results[4].output == "5!");
+}
+
+TEST_CASE("unordered jobs deliver every item once") {
+    auto fake = std::make_unique<FakeWorkers>(3);
+    fake->reverse = true;
+    Core core(PoolOptions{}, std::move(fake));
+    auto job = core.submit("t", items_from(numbers(10)), 1, false, 0);
+    auto results = drain(core, job);
+    std::vector<std::uint64_t> seqs;
+    for (auto& r : results) seqs.push_back(r.seq);
+    CHECK(seqs != std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+    std::sort(seqs.begin(), seqs.end());
+    CHECK(seqs == std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+}
+
+TEST_CASE("chunks never exceed chunksize or a worker's remaining budget") {
+    auto fake = std::make_unique<FakeWorkers>(2, 3);
+    auto* f = fake.get();
+    Core core(PoolOptions{}, std::move(fake));
+    auto job = core.submit("t", items_from(numbers(50)), 10, true, 0);
+    CHECK(drain(core, job).size() == 50);
+    CHECK(f->largest_chunk == 3);
+}
+
+TEST_CASE("a slow first task in an ordered job stops the hand-out, not memory") {
+    auto fake = std::make_unique<FakeWorkers>(2);
+    auto* f = fake.get();
+    f->stalled = 1;
+    Core core(PoolOptions{}, std::move(fake));
+    auto job = core.submit("t", items_from(numbers(10000)), 1, true, 16);
+    bool got = core.run_until([&] { return job->has_ready(); },
+                              os::Clock::now() + std::chrono::milliseconds(200));
+    CHECK_FALSE(got);
+    // Item 1 is stuck: only the window's worth was handed out.
+    CHECK(f->dispatched <= 17);
+    CHECK(f->dispatched >= 2);
+}
+
+TEST_CASE("items a lost worker never started are handed out again") {
+    auto fake = std::make_unique<FakeWorkers>(1);
+    fake->lose_seq = 1;
+    Core core(PoolOptions{}, std::move(fake));
+    auto job = core.submit("t", items_from(numbers(5)), 5, true, 0);
+    auto results = drain(core, job);
+    REQUIRE(results.size() == 5);
+    CHECK(results[0].status == Status::worker_lost);
+    for (std::size_t i = 1; i < 5; ++i) CHECK(results[i].ok);
+}
+
+TEST_CASE("jobs are served first come, first served") {
+    auto fake = std::make_unique<FakeWorkers>(1);
+    Core core(PoolOptions{}, std::move(fake));
+    auto first = core.submit("t", items_from(numbers(3)), 1, true, 0);
+    auto second = core.submit("t", items_from(numbers(3)), 1, true, 0);
+    core.run_until([&] { return second->finished(); }, std::nullopt);
+    CHECK(first->finished());
+}
+
+TEST_CASE("empty input finishes at once") {
+    Core core(PoolOptions{}, std::make_unique<FakeWorkers>(2));
+    auto job = core.submit("t", items_from({}), 1, true, 0);
+    CHECK(drain(core, job).empty());
+}
+
+TEST_CASE("waiting on nothing is an error, never a hang") {
+    Core core(PoolOptions{}, std::make_unique<FakeWorkers>(1));
+    CHECK_THROWS_AS(core.run_until([] { return false; }, std::nullopt), Error);
+}
