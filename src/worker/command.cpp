@@ -64,6 +64,9 @@ void install_worker_term_handler() {
     sa.sa_handler = on_sigterm;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, nullptr);
+}
+
+void unblock_worker_term() {
     sigset_t term;
     sigemptyset(&term);
     sigaddset(&term, SIGTERM);

@@ -40,5 +40,7 @@ CommandOutcome run_command(const CommandSpec& spec);
 /// command's group and makes run_command stop; with no command running, the
 /// worker exits at once.
 void install_worker_term_handler();
+/// Lets SIGTERM through (after install_worker_term_handler and the mask reset).
+void unblock_worker_term();
 
 }  // namespace ppool::worker

@@ -31,13 +31,16 @@ struct WorkerState {
 /// Signals and descriptors of a fresh worker: dies with the pool, ignores the
 /// terminal's SIGINT/SIGHUP (the pool decides), and cannot touch ppool's stdin or stdout.
 void set_up_process(const os::Fd& from_parent, const os::Fd& to_parent, pid_t pool_pid) {
-    os::forget_catcher_in_child();
-    os::die_with_parent(SIGTERM);
-    if (::getppid() != pool_pid) ::_exit(0);
+    // Dispositions first, while the pool's signals are still blocked: a
+    // SIGTERM already pending must find the worker's handler, not the pool's.
     std::signal(SIGINT, SIG_IGN);
     std::signal(SIGHUP, SIG_IGN);
     std::signal(SIGPIPE, SIG_IGN);
     install_worker_term_handler();
+    os::forget_catcher_in_child();
+    os::die_with_parent(SIGTERM);
+    unblock_worker_term();
+    if (::getppid() != pool_pid) ::_exit(0);
     auto null = os::open_dev_null();
     ::dup2(null.get(), 0);
     // Stray prints of a registered task go to stderr, never into the results.
