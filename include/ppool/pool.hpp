@@ -32,6 +32,9 @@ struct PoolOptions {
     std::uint64_t maxtasksperchild = 0; ///< tasks before a worker is replaced; 0 = never
     Timeout task_timeout;               ///< per-task limit; expiry fails the item as timed out
     double kill_grace_s = 2.0;          ///< between SIGTERM and SIGKILL when stopping commands
+    /// At the first failed task, hand out nothing more and stop the running
+    /// tasks; results then end with the failure (ordered results jump the gap).
+    bool fail_fast = false;
 };
 
 /// The result of apply_async / map_async, after Python's AsyncResult.

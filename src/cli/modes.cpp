@@ -47,6 +47,7 @@ PoolOptions pool_options(const Options& o) {
     p.initializer_command = o.initializer;
     p.maxtasksperchild = o.max_tasks_per_worker;
     p.task_timeout = o.timeout;
+    p.fail_fast = o.fail_fast;
     return p;
 }
 
@@ -55,19 +56,14 @@ std::unique_ptr<Sink> make_sink(const Options& o) {
 }
 
 /// Streams results as they come; flushes whenever it would otherwise wait.
-int stream(ResultIterator& results, const Options& o, Sink& sink, Pool& pool) {
+int stream(ResultIterator& results, Sink& sink) {
     bool failed = false;
     for (;;) {
         if (!results.has_ready()) sink.flush();
         auto r = results.next_result();
         if (!r) break;
         sink.write(*r);
-        if (r->ok) continue;
-        failed = true;
-        if (o.fail_fast) {
-            pool.terminate();
-            break;
-        }
+        failed = failed || !r->ok;
     }
     sink.finish();
     return failed ? 1 : 0;
@@ -84,10 +80,6 @@ int run_map(Pool& pool, const std::string& task, ItemSource& source, const Optio
         if (!r->ok) {
             failed = true;
             sink.report_failure(*r);
-            if (o.fail_fast) {
-                pool.terminate();
-                break;
-            }
         }
         done.push_back(std::move(*r));
     }
@@ -111,7 +103,7 @@ int run_items(const Options& o) {
     std::size_t chunksize = std::max<std::size_t>(o.chunksize, 1);
     auto results = o.mode == Mode::imap ? pool.imap(task, std::move(source), chunksize)
                                         : pool.imap_unordered(task, std::move(source), chunksize);
-    return stream(results, o, *sink, pool);
+    return stream(results, *sink);
 }
 
 int run_apply(const Options& o) {

@@ -84,9 +84,14 @@ std::string wc_file(std::string_view path) {
         for (std::size_t i = 0; i < n; ++i) {
             unsigned char c = static_cast<unsigned char>(data[i]);
             if (c == '\n') ++lines;
-            bool space = std::isspace(c) != 0;
-            if (!space && !in_word) ++words;
-            in_word = !space;
+            // As GNU wc in the C locale: white space ends a word, a printable
+            // byte starts one, other bytes do neither.
+            if (std::isspace(c)) {
+                in_word = false;
+            } else if (std::isprint(c) && !in_word) {
+                in_word = true;
+                ++words;
+            }
         }
     });
     // GNU wc pads to the width of the file's size, or 7 when that is unknown.

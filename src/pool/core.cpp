@@ -15,10 +15,11 @@ Core::Core(PoolOptions options, std::unique_ptr<WorkerSet> workers)
 Core::~Core() { terminate(); }
 
 std::shared_ptr<Job> Core::submit(std::string task, std::unique_ptr<ItemSource> items, std::size_t chunksize,
-                                  bool ordered, std::size_t window) {
+                                  bool ordered, std::size_t window, bool fail_fast) {
     if (!m_broken.empty()) throw InitializerError(m_broken);
     if (m_closed || m_terminated) throw Error("the pool is closed");
-    auto job = std::make_shared<Job>(m_next_job++, std::move(task), std::move(items), chunksize, ordered, window);
+    auto job = std::make_shared<Job>(m_next_job++, std::move(task), std::move(items), chunksize, ordered, window,
+                                      fail_fast);
     m_scheduler.add(job);
     return job;
 }
@@ -79,8 +80,15 @@ void Core::hand_out() {
 void Core::apply(WorkerEvents& events) {
     for (auto& chunk : events.requeue)
         if (auto* job = m_scheduler.find(chunk.job)) job->requeue(std::move(chunk.items));
-    for (auto& [id, result] : events.results)
-        if (auto* job = m_scheduler.find(id)) job->deliver(std::move(result));
+    bool stop = false;
+    for (auto& [id, result] : events.results) {
+        auto* job = m_scheduler.find(id);
+        if (!job) continue;
+        job->deliver(std::move(result));
+        stop = stop || job->stopped_by_failure();
+    }
+    // Fail-fast: the running tasks are stopped, not waited for.
+    if (stop) terminate();
 }
 
 void Core::fail(const std::string& why) {

@@ -21,7 +21,7 @@ public:
 
     /// Queues a job; throws Error if the pool is closed or broken.
     std::shared_ptr<Job> submit(std::string task, std::unique_ptr<ItemSource> items, std::size_t chunksize,
-                                bool ordered, std::size_t window);
+                                bool ordered, std::size_t window, bool fail_fast = false);
     /// Drives the pool until `done()` holds (true) or the deadline passes (false).
     /// Throws Interrupted on a caught signal and InitializerError if the pool broke.
     bool run_until(const std::function<bool()>& done, std::optional<os::TimePoint> deadline);

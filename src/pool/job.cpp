@@ -5,9 +5,9 @@
 namespace ppool::detail {
 
 Job::Job(std::uint64_t id, std::string task, std::unique_ptr<ItemSource> source, std::size_t chunksize, bool ordered,
-         std::size_t window)
+         std::size_t window, bool fail_fast)
     : m_id(id), m_task(std::move(task)), m_source(std::move(source)), m_chunksize(std::max<std::size_t>(chunksize, 1)),
-      m_ordered(ordered), m_window(window) {}
+      m_ordered(ordered), m_window(window), m_fail_fast(fail_fast) {}
 
 bool Job::wants_input() const {
     if (m_source_done || m_cancelled) return false;
@@ -47,8 +47,18 @@ void Job::requeue(std::vector<Item> items) {
 }
 
 void Job::deliver(TaskResult result) {
+    if (m_cancelled) return;
     ++m_completed;
     if (!result.ok) ++m_failures;
+    if (!result.ok && m_fail_fast) {
+        // Stop here: what finished goes out in order, the failure last, and nothing more.
+        for (auto& [seq, waiting] : m_reorder) m_ready.push_back(std::move(waiting));
+        m_reorder.clear();
+        m_ready.push_back(std::move(result));
+        m_stopped_by_failure = true;
+        cancel("stopped after the first failure");
+        return;
+    }
     if (!m_ordered) {
         m_ready.push_back(std::move(result));
         return;

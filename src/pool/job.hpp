@@ -33,7 +33,7 @@ public:
     /// `window` bounds results handed out but not yet taken (0: no bound), so
     /// a slow first task in an ordered job stops the hand-out, not memory.
     Job(std::uint64_t id, std::string task, std::unique_ptr<ItemSource> source, std::size_t chunksize, bool ordered,
-        std::size_t window);
+        std::size_t window, bool fail_fast = false);
 
     std::uint64_t id() const { return m_id; }
     const std::string& task() const { return m_task; }
@@ -67,6 +67,8 @@ public:
     bool cancelled() const { return m_cancelled; }
     const std::string& cancel_reason() const { return m_cancel_reason; }
     std::uint64_t failures() const { return m_failures; }
+    /// Whether a failure stopped the job (fail-fast): its results end early, by design.
+    bool stopped_by_failure() const { return m_stopped_by_failure; }
     std::uint64_t items_read() const { return m_read; }
 
 private:
@@ -87,6 +89,8 @@ private:
     std::uint64_t m_next_emit = 1;
     std::map<std::uint64_t, TaskResult> m_reorder;
     std::deque<TaskResult> m_ready;
+    bool m_fail_fast;
+    bool m_stopped_by_failure = false;
     bool m_cancelled = false;
     std::string m_cancel_reason;
 };

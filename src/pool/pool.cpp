@@ -41,7 +41,7 @@ std::string value_of<std::string>(detail::Job& job) {
 
 template <>
 std::vector<std::string> value_of<std::vector<std::string>>(detail::Job& job) {
-    if (job.cancelled()) throw Error(job.cancel_reason());
+    if (job.cancelled() && !job.stopped_by_failure()) throw Error(job.cancel_reason());
     std::vector<std::string> out;
     out.reserve(static_cast<std::size_t>(job.items_read()));
     while (auto r = job.take()) {
@@ -84,7 +84,7 @@ std::optional<TaskResult> ResultIterator::next_result(Timeout timeout) {
                                  detail::deadline_after(timeout));
     if (!got) throw TimeoutError();
     if (auto r = m_job->take()) return r;
-    if (m_job->cancelled()) throw Error(m_job->cancel_reason());
+    if (m_job->cancelled() && !m_job->stopped_by_failure()) throw Error(m_job->cancel_reason());
     return std::nullopt;
 }
 
@@ -121,7 +121,8 @@ std::shared_ptr<detail::Job> Pool::submit(std::string_view task, std::unique_ptr
     std::size_t window = 0;
     if (bounded)
         window = std::max(k_min_window, k_window_per_chunk * m_core->processes() * std::max<std::size_t>(chunksize, 1));
-    return m_core->submit(std::string(task), std::move(items), chunksize, ordered, window);
+    return m_core->submit(std::string(task), std::move(items), chunksize, ordered, window,
+                          m_core->options().fail_fast);
 }
 
 std::string Pool::apply(std::string_view task, std::string item) { return apply_async(task, std::move(item)).get(); }
