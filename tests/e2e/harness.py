@@ -305,6 +305,23 @@ class E2ETestCase(unittest.TestCase):
         self.addCleanup(stop, proc)
         return proc
 
+    def kill_on_cleanup(self, pidfile):
+        """At cleanup, kills the process group of the pid written to `pidfile`
+        (a task's background process that ppool failed to stop)."""
+        def cleanup():
+            pid = read_pid(pidfile)
+            if pid is None or not alive(pid):
+                return
+            try:
+                group = os.getpgid(pid)
+                if group != os.getpgrp():
+                    os.killpg(group, signal.SIGKILL)
+                else:
+                    os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        self.addCleanup(cleanup)
+
     def stderr_of(self, proc):
         with open(proc.stderr_path, "rb") as f:
             return f.read()

@@ -28,12 +28,13 @@ def read_lines(path):
 class TimeoutTests(E2ETestCase):
     def check_group_killed(self, command):
         pidfile = self.path("bg.pid")
+        self.kill_on_cleanup(pidfile)
         start = time.monotonic()
-        proc = run(["imap", "-j", "1", "--timeout", "0.5", "--"] + command, input=f"{pidfile}\n".encode())
+        proc = run(["imap", "-j", "1", "--timeout", "0.5", "--"] + command, input=f"{pidfile}\n".encode(),
+                   timeout=40)
         elapsed = time.monotonic() - start
         pid = read_pid(pidfile)
         self.assertIsNotNone(pid, "the task did not start" + repr(proc.stderr))
-        self.addCleanup(kill_quietly, pid)
         self.assertStatus(proc, 1)
         self.assertLess(elapsed, 40)
         self.assertRegex(proc.stderr.decode(), r"(?m)^ppool: task 1 \(.*bg\.pid\) failed: timed out after [0-9.]+s$")
@@ -235,13 +236,13 @@ class FailFastTests(E2ETestCase):
         script = ('if [ "$1" = fail ]; then i=0; '
                   f'while [ ! -s {pidfile} ] && [ $i -lt 400 ]; do i=$((i+1)); sleep 0.05; done; exit 1; fi; '
                   'sleep 300 & echo $! > "$1"; wait')
+        self.kill_on_cleanup(pidfile)
         start = time.monotonic()
         proc = run(["imap", "-j", "2", "--fail-fast", "--", "sh", "-c", script, "sh"],
-                   input=f"{pidfile}\nfail\n".encode())
+                   input=f"{pidfile}\nfail\n".encode(), timeout=30)
         elapsed = time.monotonic() - start
         pid = read_pid(pidfile)
         self.assertIsNotNone(pid)
-        self.addCleanup(kill_quietly, pid)
         self.assertStatus(proc, 1)
         self.assertLess(elapsed, 40, "--fail-fast waited for the running task")
         assert_gone([pid])
@@ -256,6 +257,8 @@ class FailFastTests(E2ETestCase):
 class SignalTests(E2ETestCase):
     def start_background_tasks(self, close_stdin):
         pidfiles = [self.path("bg1.pid"), self.path("bg2.pid")]
+        for pidfile in pidfiles:
+            self.kill_on_cleanup(pidfile)
         proc = self.start(["imap", "-j", "2", "--"] + BACKGROUND)
         proc.stdin.write("".join(p + "\n" for p in pidfiles).encode())
         if close_stdin:
@@ -325,6 +328,7 @@ class ClosedStdoutTests(E2ETestCase):
 
     def test_closed_stdout_stops_running_commands(self):
         pidfile = self.path("bg.pid")
+        self.kill_on_cleanup(pidfile)
         proc = self.start(["imap-unordered", "-j", "2", "--", "sh", "-c",
                            f'if [ "$1" = bg ]; then sleep 300 & echo $! > {pidfile}; wait; else echo "$1"; fi',
                            "sh"])

@@ -54,7 +54,7 @@ class ItemSplittingTests(E2ETestCase):
         self.assertOk(proc, b"a\n" + item + b"\nb\n")
 
     def test_many_lines_streamed(self):
-        data = "".join(f"line {i}\n" for i in range(60000)).encode()
+        data = "".join(f"line {i}\n" for i in range(30000)).encode()
         proc = run(["imap", "-j", "2", "--task", "identity"], input=data)
         self.assertOk(proc, data)
 

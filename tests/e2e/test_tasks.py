@@ -98,6 +98,14 @@ class FileTaskTests(E2ETestCase):
         self.assertStatus(proc, 0)
         self.assertEqual(lines(proc.stdout), self.reference("wc", paths, env))
 
+    def test_wc_control_characters_match_coreutils(self):
+        # GNU wc: a run of non-printable, non-space bytes does not start a word.
+        paths = [self.write("ctl.txt", b"a\x01b c\n\x01\x02 x\n\x7f\n")]
+        env = dict(os.environ, LC_ALL="C")
+        proc = run(["imap", "-j", "1", "--task", "wc"], input=f"{paths[0]}\n".encode(), env=env)
+        self.assertStatus(proc, 0)
+        self.assertEqual(lines(proc.stdout), self.reference("wc", paths, env))
+
     def test_sha256sum_matches_coreutils(self):
         paths = self.files() + [self.binary_file()]
         proc = run(["map", "-j", "2", "--task", "sha256sum"], input="".join(p + "\n" for p in paths).encode())
