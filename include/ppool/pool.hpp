@@ -26,11 +26,11 @@ using Timeout = std::optional<double>;
 /// Settings of a Pool, after Python's Pool(processes, initializer, initargs, maxtasksperchild).
 struct PoolOptions {
     int processes = 0;                  ///< workers; 0 means the usable CPUs
-    std::string initializer;            ///< registered task each worker runs once with `initargs`
-    std::string initargs;
-    std::string initializer_command;    ///< shell command each worker runs once (PPOOL_WORKER set)
+    std::string initializer{};          ///< registered task each worker runs once with `initargs`
+    std::string initargs{};
+    std::string initializer_command{};  ///< shell command each worker runs once (PPOOL_WORKER set)
     std::uint64_t maxtasksperchild = 0; ///< tasks before a worker is replaced; 0 = never
-    Timeout task_timeout;               ///< per-task limit; expiry fails the item as timed out
+    Timeout task_timeout{};             ///< per-task limit; expiry fails the item as timed out
     double kill_grace_s = 2.0;          ///< between SIGTERM and SIGKILL when stopping commands
     /// At the first failed task, hand out nothing more and stop the running
     /// tasks; results then end with the failure (ordered results jump the gap).

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <system_error>
 #include <unistd.h>
 
@@ -42,6 +43,34 @@ void set_nonblocking(int fd, bool on) {
     if (flags < 0) throw_errno("fcntl(F_GETFL)");
     int wanted = on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
     if (wanted != flags && ::fcntl(fd, F_SETFL, wanted) != 0) throw_errno("fcntl(F_SETFL)");
+}
+
+Pipe make_socket_channel() {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) throw_errno("socketpair");
+    // One way only: the reader never writes, the writer never reads.
+    ::shutdown(fds[0], SHUT_WR);
+    ::shutdown(fds[1], SHUT_RD);
+    int size = 1 << 20;
+    ::setsockopt(fds[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    return Pipe{Fd(fds[0]), Fd(fds[1])};
+}
+
+IoStatus send_some(int fd, std::string& data, std::size_t& offset) {
+    while (offset < data.size()) {
+        ssize_t n = ::send(fd, data.data() + offset, data.size() - offset, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n >= 0) {
+            offset += static_cast<std::size_t>(n);
+            continue;
+        }
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return IoStatus::would_block;
+        if (errno == EPIPE || errno == ECONNRESET) return IoStatus::closed;
+        throw_errno("send");
+    }
+    data.clear();
+    offset = 0;
+    return IoStatus::done;
 }
 
 IoStatus read_some(int fd, std::string& out, std::size_t max) {

@@ -38,6 +38,11 @@ struct Pipe {
 /// Creates a close-on-exec pipe; throws std::system_error.
 Pipe make_pipe();
 
+/// A close-on-exec connected pair of stream sockets, for a one-way channel
+/// whose writer must never be killed by SIGPIPE (see send_some).
+Pipe make_socket_channel();
+
+
 /// Sets or clears O_NONBLOCK on a descriptor.
 void set_nonblocking(int fd, bool on);
 
@@ -52,6 +57,10 @@ IoStatus read_some(int fd, std::string& out, std::size_t max);
 /// blocking, advancing `offset`; once all is written, clears `data` and resets
 /// `offset`. `closed` means the reader is gone (EPIPE).
 IoStatus write_some(int fd, std::string& data, std::size_t& offset);
+
+/// As write_some, on a socket: never blocks and never raises SIGPIPE, so a
+/// library caller need not ignore that signal.
+IoStatus send_some(int fd, std::string& data, std::size_t& offset);
 
 /// Writes all of `data`, blocking as needed. Throws std::system_error (EPIPE included).
 void write_all(int fd, std::string_view data);

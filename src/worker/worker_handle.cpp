@@ -24,9 +24,8 @@ void widen_pipe(int fd) { ::fcntl(fd, F_SETPIPE_SZ, 1 << 20); }
 }  // namespace
 
 WorkerHandle WorkerHandle::start(int slot, const PoolOptions& options) {
-    auto down = os::make_pipe();
+    auto down = os::make_socket_channel();
     auto up = os::make_pipe();
-    widen_pipe(down.write.get());
     widen_pipe(up.write.get());
     pid_t pid = ::fork();
     if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
@@ -40,7 +39,6 @@ WorkerHandle WorkerHandle::start(int slot, const PoolOptions& options) {
     handle.m_slot = slot;
     handle.m_to = std::move(down.write);
     handle.m_from = std::move(up.read);
-    os::set_nonblocking(handle.m_to.get(), true);
     os::set_nonblocking(handle.m_from.get(), true);
     return handle;
 }
@@ -71,7 +69,7 @@ void WorkerHandle::arm_deadline() {
 
 bool WorkerHandle::flush() {
     if (!m_to || m_offset >= m_out.size()) return true;
-    return os::write_some(m_to.get(), m_out, m_offset) != os::IoStatus::closed;
+    return os::send_some(m_to.get(), m_out, m_offset) != os::IoStatus::closed;
 }
 
 bool WorkerHandle::fill() {

@@ -264,8 +264,6 @@ class SignalTests(E2ETestCase):
         if close_stdin:
             proc.stdin.close()
         pids = [wait_for(lambda p=p: read_pid(p), message=f"{p} not written") for p in pidfiles]
-        for pid in pids:
-            self.addCleanup(kill_quietly, pid)
         return proc, pids + descendants_of(proc.pid)
 
     def check_signal(self, sig, close_stdin):
@@ -336,7 +334,6 @@ class ClosedStdoutTests(E2ETestCase):
         reader = PipeReader(proc.stdout)
         self.assertEqual(reader.readline(), b"first\n")
         pid = wait_for(lambda: read_pid(pidfile))
-        self.addCleanup(kill_quietly, pid)
         proc.stdout.close()
         proc.stdin.write(b"more\n")  # the next result finds stdout closed
         proc.stdin.close()

@@ -23,32 +23,44 @@ class OrderTests(E2ETestCase):
         self.assertOk(proc, items)
 
     def test_imap_json_keeps_input_order(self):
-        proc = testing(["imap", "-j", "3", "--json", "--task", "slow_first"], input=SIX)
+        proc = run(["imap", "-j", "3", "--json", "--task", "sleep"], input=b"0.5\n0\n0.1\n0\n")
         self.assertStatus(proc, 0)
         records = json_lines(proc.stdout)
-        self.assertEqual([r["seq"] for r in records], [1, 2, 3, 4, 5, 6])
+        self.assertEqual([r["seq"] for r in records], [1, 2, 3, 4])
+        self.assertEqual([r["input"] for r in records], ["0.5", "0", "0.1", "0"])
 
     def test_map_keeps_input_order(self):
-        proc = testing(["map", "-j", "2", "--task", "slow_first"], input=SIX)
-        self.assertOk(proc, SIX)
+        proc = run(["map", "-j", "2", "--task", "sleep"], input=b"0.5\n0\n0\n0.1\n0\n")
+        self.assertOk(proc, "0.5\n0\n0\n0.1\n0\n")
+
+    def test_map_keeps_input_order_with_chunks(self):
+        items = "".join(f"{i}\n" for i in range(1, 41))
+        proc = run(["map", "-j", "3", "-c", "7", "--", "sh", "-c", '[ "$1" -le 7 ] && sleep 0.3; echo "$1"', "sh"],
+                   input=items.encode())
+        self.assertOk(proc, items)
 
     def test_imap_unordered_writes_in_completion_order(self):
-        for mode in ("imap-unordered", "unordered"):
-            with self.subTest(mode=mode):
-                proc = testing([mode, "-j", "2", "--task", "slow_first"], input=SIX)
-                self.assertStatus(proc, 0)
-                out = lines(proc.stdout)
-                self.assertEqual(sorted(out), ["1", "2", "3", "4", "5", "6"])
-                self.assertNotEqual(out[0], "1", "the slow first item was not overtaken")
+        proc = testing(["imap-unordered", "-j", "2", "--task", "slow_first"], input=SIX)
+        self.assertStatus(proc, 0)
+        out = lines(proc.stdout)
+        self.assertEqual(sorted(out), ["1", "2", "3", "4", "5", "6"])
+        self.assertNotEqual(out[0], "1", "the slow first item was not overtaken")
+
+    def test_unordered_alias_writes_in_completion_order(self):
+        proc = run(["unordered", "-j", "2", "--task", "sleep"], input=b"0.6\n0\n0.01\n0\n")
+        self.assertStatus(proc, 0)
+        out = lines(proc.stdout)
+        self.assertEqual(sorted(out), ["0", "0", "0.01", "0.6"])
+        self.assertNotEqual(out[0], "0.6", "the slow first item was not overtaken")
 
     def test_imap_unordered_json(self):
-        proc = testing(["imap-unordered", "-j", "2", "--json", "--task", "slow_first"], input=SIX)
+        proc = run(["imap-unordered", "-j", "2", "--json", "--task", "sleep"], input=b"0.6\n0\n0.01\n0\n")
         self.assertStatus(proc, 0)
         records = json_lines(proc.stdout)
-        self.assertEqual(sorted(r["seq"] for r in records), [1, 2, 3, 4, 5, 6])
+        self.assertEqual(sorted(r["seq"] for r in records), [1, 2, 3, 4])
         self.assertNotEqual(records[0]["seq"], 1)
         for r in records:
-            self.assertEqual(r["input"], str(r["seq"]))
+            self.assertEqual(r["input"], "0.6 0 0.01 0".split()[r["seq"] - 1])
 
 
 class StreamingTests(E2ETestCase):

@@ -53,8 +53,8 @@ public:
                 r.seq = item.seq;
                 r.input = item.data;
                 r.output = item.data + "!";
-                r.ok = true;
-                r.status = Status::ok;
+                r.ok = item.seq != fail_seq;
+                r.status = r.ok ? Status::ok : Status::failed;
                 r.worker = static_cast<int>(slot);
                 out.results.emplace_back(chunk->job, std::move(r));
             }
@@ -64,6 +64,7 @@ public:
         return os::Wake::deadline;
     }
     void terminate() override {
+        terminated = true;
         for (auto& s : m_slots) s.reset();
     }
     void shutdown() override {}
@@ -71,6 +72,8 @@ public:
     bool reverse = false;
     std::uint64_t stalled = 0;
     std::uint64_t lose_seq = 0;
+    std::uint64_t fail_seq = 0;
+    bool terminated = false;
     std::size_t dispatched = 0;
     std::size_t largest_chunk = 0;
 
@@ -173,4 +176,23 @@ TEST_CASE("empty input finishes at once") {
 TEST_CASE("waiting on nothing is an error, never a hang") {
     Core core(PoolOptions{}, std::make_unique<FakeWorkers>(1));
     CHECK_THROWS_AS(core.run_until([] { return false; }, std::nullopt), Error);
+}
+
+TEST_CASE("fail-fast: the first failure ends the results and stops the running tasks") {
+    auto fake = std::make_unique<FakeWorkers>(2);
+    auto* f = fake.get();
+    f->stalled = 1;
+    f->fail_seq = 3;
+    PoolOptions o;
+    o.fail_fast = true;
+    Core core(o, std::move(fake));
+    auto job = core.submit("t", items_from(numbers(100)), 1, true, 0, true);
+    auto results = drain(core, job);
+    // Item 1 never finishes: the failure of 3 still ends the job, with 2 before it.
+    REQUIRE(results.size() == 2);
+    CHECK(results[0].seq == 2);
+    CHECK(results[1].seq == 3);
+    CHECK_FALSE(results[1].ok);
+    CHECK(f->terminated);
+    CHECK(f->dispatched < 100);
 }

@@ -1,0 +1,415 @@
+#!/usr/bin/env python3
+"""Benchmark of ppool against its peers (xargs -P, GNU parallel, Python's
+multiprocessing.Pool, awk) and against bench/floor.c, the cheapest way we know
+to run one process per line with two slots.
+
+    python3 bench/run.py [--ppool PATH] [--rounds N] [--scale F] [--quick] [--json-out FILE]
+
+Every workload runs once per round, the rounds interleaved so machine noise
+hits all alike; the table shows medians over the rounds. Nothing here asserts
+speed: the exit status is 0 after printing, 1 only if ppool itself fails (a
+non-zero exit or a wrong number of output lines), 2 on a setup error (a peer
+not installed without --quick, or ppool failing to build).
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+SLOTS = 2              # every pool in the benchmark runs two workers
+CHUNK = 1000           # chunk size of the registered-task runs (ppool -c, Pool.imap)
+COMMAND_ITEMS = 3000   # lines for the one-process-per-item workloads
+TASK_ITEMS = 1_000_000 # lines for the in-process workloads
+RSS_ITEMS = 3_000_000  # lines for the peak-RSS run
+STARTUP_REPEATS = 20   # one-item runs per round for start-up; their median counts
+RUN_TIMEOUT = 600      # seconds; a run taking longer is a failure, not a hang
+
+# label, numerator, denominator, how: "time" divides the median times,
+# "rate" divides items/s (so the denominator's time over the numerator's).
+RATIOS = [
+    ("ppool-true / floor-true", "ppool true", "floor true", "time",
+     "time; 1.00 = as cheap as our floor"),
+    ("ppool-true / xargs-true", "ppool true", "xargs true", "time",
+     "time; < 1 = ppool faster"),
+    ("ppool-echo / floor-echo", "ppool echo", "floor echo", "time",
+     "time; output through a pipe"),
+    ("parallel-true / ppool-true", "parallel true", "ppool true", "time",
+     "time; > 1 = GNU parallel slower"),
+    ("ppool-len / awk-len", "ppool len", "awk len", "rate",
+     "items/s over lines/s; > 1 = ppool faster"),
+    ("ppool-len / python-pool-len", "ppool len", "python pool len", "rate",
+     "items/s; > 1 = ppool faster"),
+    ("ppool-len json / text", "ppool len --json", "ppool len", "time",
+     "time; cost of JSON Lines"),
+    ("startup ppool / xargs", "startup ppool", "startup xargs", "time",
+     "time of one item; < 1 = ppool faster"),
+]
+
+
+class PpoolFailure(Exception):
+    """ppool exited non-zero or printed the wrong number of lines."""
+
+
+class PeerFailure(Exception):
+    """A peer (or our floor) misbehaved; its rows are dropped, ppool is not to blame."""
+
+
+@dataclass
+class Workload:
+    name: str              # row label and key in --json-out
+    argv: list
+    input: Path
+    items: int             # items per run
+    expect_lines: int      # lines a correct run prints
+    unit: str              # "task": ms per task, "item": items/s, "run": ms per run
+    is_ppool: bool = False
+    pipe: bool = False     # stdout read (and counted) through a pipe, not /dev/null
+    repeat: int = 1        # runs per measurement; the measurement is their median
+
+
+# --- setup ------------------------------------------------------------------
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--ppool", type=Path,
+                   help="ppool binary (default: build a Release one in build-release/)")
+    p.add_argument("--rounds", type=int, default=5, help="rounds (default 5)")
+    p.add_argument("--scale", type=float, default=1.0,
+                   help="multiplies every item and repeat count (default 1.0)")
+    p.add_argument("--quick", action="store_true",
+                   help="skip peers that are not installed instead of failing")
+    p.add_argument("--json-out", type=Path, help="also write medians and ratios as JSON")
+    args = p.parse_args()
+    if args.rounds < 1 or args.scale <= 0:
+        p.error("--rounds must be >= 1 and --scale > 0")
+    return args
+
+
+def scaled(n, scale):
+    return max(1, round(n * scale))
+
+
+def run_quiet(argv, what):
+    """Runs a setup step, showing its output only if it fails."""
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout)
+        raise SystemExit(f"bench: {what} failed: {' '.join(map(str, argv))}")
+
+
+def build_release_ppool():
+    build = REPO / "build-release"
+    print(f"bench: building a Release ppool in {build} ...", file=sys.stderr)
+    run_quiet(["cmake", "-S", REPO, "-B", build, "-G", "Ninja",
+               "-DCMAKE_BUILD_TYPE=Release", "-DPPOOL_BUILD_TESTS=OFF"], "configuring ppool")
+    run_quiet(["cmake", "--build", build], "building ppool")
+    return build / "ppool"
+
+
+def resolve_ppool(path):
+    ppool = (path or build_release_ppool()).resolve()
+    if not (ppool.is_file() and os.access(ppool, os.X_OK)):
+        raise SystemExit(f"bench: {ppool} is not an executable file")
+    return ppool
+
+
+def is_gnu_parallel(path):
+    proc = subprocess.run([path, "--version"], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True)
+    return "GNU parallel" in proc.stdout
+
+
+def find_tools(quick, tmp):
+    """Paths of the peers (None when skipped) and of our floor, built from floor.c."""
+    tools = {name: shutil.which(name) for name in ("xargs", "parallel", "awk", "cc")}
+    if tools["parallel"] and not is_gnu_parallel(tools["parallel"]):
+        tools["parallel"] = None     # moreutils' parallel takes other arguments
+    tools["time"] = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+    missing = [name for name in ("xargs", "parallel", "awk", "cc") if not tools[name]]
+    if missing and not quick:
+        raise SystemExit(f"bench: not installed: {', '.join(missing)} "
+                         "(apt-get install -y findutils parallel gawk gcc), or pass --quick")
+    for name in missing:
+        print(f"bench: skipping {name}: not installed", file=sys.stderr)
+    tools["floor"] = None
+    if tools["cc"]:
+        floor = tmp / "floor"
+        run_quiet([tools["cc"], "-O2", "-o", floor, BENCH_DIR / "floor.c"], "compiling floor.c")
+        tools["floor"] = str(floor)
+    return tools
+
+
+def write_lines(path, n):
+    with open(path, "w") as f:
+        f.writelines(f"{i}\n" for i in range(1, n + 1))
+    return path
+
+
+def make_inputs(tmp, scale):
+    counts = {"command": scaled(COMMAND_ITEMS, scale), "task": scaled(TASK_ITEMS, scale),
+              "rss": scaled(RSS_ITEMS, scale), "startup": 1}
+    return {kind: (write_lines(tmp / f"{kind}.txt", n), n) for kind, n in counts.items()}
+
+
+# --- workloads: one function per kind ---------------------------------------
+
+def command_workloads(ppool, tools, inputs):
+    """One process per item: `true ITEM` (prints nothing) and `echo ITEM` (piped)."""
+    path, n = inputs["command"]
+    prefixes = {  # argv before the command, or None if not installed
+        "floor": [tools["floor"]] if tools["floor"] else None,
+        "ppool": [ppool, "imap", f"-j{SLOTS}", "--"],
+        "xargs": [tools["xargs"], f"-P{SLOTS}", "-n1"] if tools["xargs"] else None,
+        "parallel": [tools["parallel"], "--will-cite", f"-j{SLOTS}"] if tools["parallel"] else None,
+    }
+    runs = [("floor", "true"), ("ppool", "true"), ("xargs", "true"), ("parallel", "true"),
+            ("ppool", "echo"), ("floor", "echo")]
+    return [Workload(f"{runner} {command}", prefixes[runner] + [command], path, n,
+                     expect_lines=n if command == "echo" else 0, unit="task",
+                     is_ppool=runner == "ppool", pipe=command == "echo")
+            for runner, command in runs if prefixes[runner]]
+
+
+def task_workloads(ppool, tools, inputs):
+    """In-process work on every line: its length, by ppool's registered task and peers."""
+    path, n = inputs["task"]
+    ppool_len = [ppool, "imap", f"-j{SLOTS}", "-c", str(CHUNK), "--task", "len"]
+    candidates = [
+        ("ppool len", ppool_len, True),
+        ("ppool len --json", ppool_len + ["--json"], True),
+        ("awk len", [tools["awk"], "{print length($0)}"] if tools["awk"] else None, False),
+        ("python pool len", [sys.executable, BENCH_DIR / "py_pool_len.py"], False),
+    ]
+    return [Workload(name, argv, path, n, n, "item", is_ppool=is_ppool)
+            for name, argv, is_ppool in candidates if argv]
+
+
+def startup_workloads(ppool, tools, inputs, repeats):
+    """One item through a two-slot pool: the fixed cost of starting up."""
+    path, n = inputs["startup"]
+    candidates = [
+        ("startup ppool", [ppool, "imap", f"-j{SLOTS}", "--", "true"], True),
+        ("startup xargs", [tools["xargs"], f"-P{SLOTS}", "-n1", "true"]
+         if tools["xargs"] else None, False),
+    ]
+    return [Workload(name, argv, path, n, 0, "run", is_ppool=is_ppool, repeat=repeats)
+            for name, argv, is_ppool in candidates if argv]
+
+
+# --- running ----------------------------------------------------------------
+
+def drain_counting_lines(stream):
+    lines = 0
+    while chunk := stream.read(1 << 16):
+        lines += chunk.count(b"\n")
+    return lines
+
+
+def wait_or_kill(proc):
+    """The exit status of `proc`, or None if it ran past RUN_TIMEOUT (it is killed)."""
+    try:
+        return proc.wait(RUN_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return None
+
+
+def run_once(w, count_lines):
+    """Runs `w` once with stdin from its input file; returns (seconds, exit code or
+    None if it timed out, lines printed or None). Counting reads stdout through a pipe."""
+    stdout = subprocess.PIPE if count_lines else subprocess.DEVNULL
+    with open(w.input, "rb") as stdin:
+        start = time.perf_counter()
+        with subprocess.Popen(w.argv, stdin=stdin, stdout=stdout) as proc:
+            lines = drain_counting_lines(proc.stdout) if count_lines else None
+            rc = wait_or_kill(proc)
+        return time.perf_counter() - start, rc, lines
+
+
+def check(w, rc, lines):
+    problem = None
+    if rc is None:
+        problem = f"timed out after {RUN_TIMEOUT} s"
+    elif rc != 0:
+        problem = f"exit status {rc}"
+    elif lines is not None and lines != w.expect_lines:
+        problem = f"printed {lines} lines, expected {w.expect_lines}"
+    if problem:
+        error = PpoolFailure if w.is_ppool else PeerFailure
+        raise error(f"{w.name}: {problem} ({' '.join(map(str, w.argv))})")
+
+
+def spot_check(w):
+    """An untimed run counting every line printed; also warms caches."""
+    _, rc, lines = run_once(w, count_lines=True)
+    check(w, rc, lines)
+
+
+def measure(w):
+    """Seconds of one measurement: the median of `w.repeat` timed runs."""
+    times = []
+    for _ in range(w.repeat):
+        seconds, rc, lines = run_once(w, count_lines=w.pipe)
+        check(w, rc, lines)
+        times.append(seconds)
+    return statistics.median(times)
+
+
+def drop_failed_peer(workloads, w, error):
+    print(f"bench: warning: dropping {error}", file=sys.stderr)
+    workloads.remove(w)
+
+
+def run_rounds(workloads, rounds):
+    """Spot-checks every workload, then runs them interleaved, round by round,
+    each round starting one workload further along so no row always goes first."""
+    for w in list(workloads):
+        try:
+            spot_check(w)
+        except PeerFailure as error:
+            drop_failed_peer(workloads, w, error)
+    samples = {w.name: [] for w in workloads}
+    for r in range(rounds):
+        print(f"bench: round {r + 1}/{rounds}", file=sys.stderr)
+        shift = r % len(workloads)
+        for w in workloads[shift:] + workloads[:shift]:
+            try:
+                samples[w.name].append(measure(w))
+            except PeerFailure as error:
+                drop_failed_peer(workloads, w, error)
+                del samples[w.name]
+    return samples
+
+
+def peak_rss_mb(ppool, tools, inputs):
+    """Peak RSS (largest process of the tree, MB) of `ppool len` over the RSS input,
+    and how it was measured."""
+    path, n = inputs["rss"]
+    w = Workload("ppool len (rss)", [ppool, "imap", f"-j{SLOTS}", "-c", str(CHUNK),
+                                     "--task", "len"], path, n, n, "item", is_ppool=True)
+    with open(path, "rb") as stdin:
+        if tools["time"]:
+            with tempfile.NamedTemporaryFile("r") as out:
+                proc = subprocess.Popen([tools["time"], "-f", "%M", "-o", out.name] + w.argv,
+                                        stdin=stdin, stdout=subprocess.DEVNULL)
+                check(w, wait_or_kill(proc), None)
+                kb, method = out.read().split()[-1], "/usr/bin/time -f %M"
+        else:
+            # ru_maxrss is a high-water mark, so deltas of RUSAGE_CHILDREN cannot
+            # isolate one run; wait4 reports this child (and its reaped children) alone.
+            proc = subprocess.Popen(w.argv, stdin=stdin, stdout=subprocess.DEVNULL)
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            check(w, proc.returncode, None)
+            kb, method = usage.ru_maxrss, "os.wait4 ru_maxrss"
+    return int(kb) / 1024, method, n
+
+
+# --- reporting --------------------------------------------------------------
+
+def summarize(workloads, samples):
+    """Per-workload medians and derived per-item figures, keyed by name."""
+    summary = {}
+    for w in workloads:
+        times = samples[w.name]
+        median = statistics.median(times)
+        row = {"median_s": median, "min_s": min(times), "max_s": max(times),
+               "items": w.items, "unit": w.unit}
+        if w.unit == "item":
+            row["items_per_s"] = w.items / median
+        else:
+            row["ms_per_" + w.unit] = median * 1000 / w.items
+        summary[w.name] = row
+    return summary
+
+
+def ratios(summary):
+    result = {}
+    for label, num, den, how, _ in RATIOS:
+        if num in summary and den in summary:
+            a, b = summary[num]["median_s"], summary[den]["median_s"]
+            result[label] = a / b if how == "time" else b / a
+        else:
+            result[label] = None
+    return result
+
+
+def per_item_text(row):
+    if row["unit"] == "item":
+        return f"{row['items_per_s'] / 1e6:8.3f} M items/s"
+    return f"{row['ms_per_' + row['unit']]:8.3f} ms/{row['unit']}"
+
+
+def print_report(header, summary, ratio_values, rss):
+    print(header)
+    print()
+    print(f"{'workload':<20} {'items':>9} {'median ms':>11} {'min ms':>10} {'max ms':>10}   per item")
+    for name, row in summary.items():
+        print(f"{name:<20} {row['items']:>9} {row['median_s'] * 1000:>11.1f} "
+              f"{row['min_s'] * 1000:>10.1f} {row['max_s'] * 1000:>10.1f}   {per_item_text(row)}")
+    print()
+    print("ratios (of medians)")
+    for label, _, _, _, note in RATIOS:
+        value = ratio_values[label]
+        shown = f"{value:8.2f}x" if value is not None else "     n/a "
+        print(f"  {label:<30} {shown}   ({note})")
+    mb, method, n = rss
+    print(f"  {'peak RSS ppool len':<30} {mb:8.1f} MB  (over {n} lines, largest process, {method})")
+
+
+def header_line(ppool, args, inputs):
+    version = subprocess.run([ppool, "--version"], capture_output=True, text=True).stdout.strip()
+    return (f"{version} ({ppool}) | {os.cpu_count()} CPUs, {platform.system()} "
+            f"{platform.release()}, Python {platform.python_version()}\n"
+            f"{SLOTS} slots | {inputs['command'][1]} command items, {inputs['task'][1]} task "
+            f"items (chunks of {CHUNK}) | {args.rounds} rounds, scale {args.scale:g}")
+
+
+def write_json(path, header, args, summary, ratio_values, rss):
+    mb, method, n = rss
+    doc = {"header": header, "rounds": args.rounds, "scale": args.scale, "slots": SLOTS,
+           "workloads": summary, "ratios": ratio_values,
+           "peak_rss": {"mb": mb, "method": method, "lines": n}}
+    path.write_text(json.dumps(doc, indent=2) + "\n")
+
+
+def main():
+    args = parse_args()
+    ppool = resolve_ppool(args.ppool)
+    with tempfile.TemporaryDirectory(prefix="ppool-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        tools = find_tools(args.quick, tmp)
+        inputs = make_inputs(tmp, args.scale)
+        workloads = (command_workloads(ppool, tools, inputs)
+                     + task_workloads(ppool, tools, inputs)
+                     + startup_workloads(ppool, tools, inputs,
+                                         scaled(STARTUP_REPEATS, args.scale)))
+        try:
+            samples = run_rounds(workloads, args.rounds)
+            rss = peak_rss_mb(ppool, tools, inputs)
+        except PpoolFailure as error:
+            print(f"bench: ppool failed: {error}", file=sys.stderr)
+            return 1
+        header = header_line(ppool, args, inputs)
+    summary = summarize(workloads, samples)
+    ratio_values = ratios(summary)
+    print_report(header, summary, ratio_values, rss)
+    if args.json_out:
+        write_json(args.json_out, header, args, summary, ratio_values, rss)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
