@@ -96,6 +96,12 @@ def parse_args():
     return args
 
 
+def die(message):
+    """Ends the run on a setup error (status 2; 1 is kept for ppool failing)."""
+    print(f"bench: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
 def scaled(n, scale):
     return max(1, round(n * scale))
 
@@ -105,7 +111,7 @@ def run_quiet(argv, what):
     proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout)
-        raise SystemExit(f"bench: {what} failed: {' '.join(map(str, argv))}")
+        die(f"{what} failed: {' '.join(map(str, argv))}")
 
 
 def build_release_ppool():
@@ -120,7 +126,7 @@ def build_release_ppool():
 def resolve_ppool(path):
     ppool = (path or build_release_ppool()).resolve()
     if not (ppool.is_file() and os.access(ppool, os.X_OK)):
-        raise SystemExit(f"bench: {ppool} is not an executable file")
+        die(f"{ppool} is not an executable file")
     return ppool
 
 
@@ -138,8 +144,8 @@ def find_tools(quick, tmp):
     tools["time"] = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
     missing = [name for name in ("xargs", "parallel", "awk", "cc") if not tools[name]]
     if missing and not quick:
-        raise SystemExit(f"bench: not installed: {', '.join(missing)} "
-                         "(apt-get install -y findutils parallel gawk gcc), or pass --quick")
+        die(f"not installed: {', '.join(missing)} "
+            "(apt-get install -y findutils parallel gawk gcc), or pass --quick")
     for name in missing:
         print(f"bench: skipping {name}: not installed", file=sys.stderr)
     tools["floor"] = None
@@ -308,12 +314,14 @@ def peak_rss_mb(ppool, tools, inputs):
                 kb, method = out.read().split()[-1], "/usr/bin/time -f %M"
         else:
             # ru_maxrss is a high-water mark, so deltas of RUSAGE_CHILDREN cannot
-            # isolate one run; wait4 reports this child (and its reaped children) alone.
+            # isolate one run; wait4 reports this child (and its reaped children)
+            # alone. The child starts as a copy of this Python process, though, and
+            # the mark survives exec, so the figure is an upper bound.
             proc = subprocess.Popen(w.argv, stdin=stdin, stdout=subprocess.DEVNULL)
             _, status, usage = os.wait4(proc.pid, 0)
             proc.returncode = os.waitstatus_to_exitcode(status)
             check(w, proc.returncode, None)
-            kb, method = usage.ru_maxrss, "os.wait4 ru_maxrss"
+            kb, method = usage.ru_maxrss, "os.wait4 ru_maxrss, an upper bound"
     return int(kb) / 1024, method, n
 
 

@@ -63,6 +63,12 @@ void Job::deliver(TaskResult result) {
         m_ready.push_back(std::move(result));
         return;
     }
+    if (result.seq == m_next_emit && m_reorder.empty()) {
+        // The usual case: next in order, nothing waiting behind a gap.
+        m_ready.push_back(std::move(result));
+        ++m_next_emit;
+        return;
+    }
     m_reorder.emplace(result.seq, std::move(result));
     for (auto it = m_reorder.begin(); it != m_reorder.end() && it->first == m_next_emit; it = m_reorder.erase(it)) {
         m_ready.push_back(std::move(it->second));

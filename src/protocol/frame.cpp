@@ -1,18 +1,42 @@
 #include "protocol/frame.hpp"
 
+#include <bit>
+#include <cstring>
+
 namespace ppool::protocol {
 
-void Writer::u32(std::uint32_t v) {
-    char b[4];
-    for (int i = 0; i < 4; ++i) b[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-    m_out.append(b, 4);
+namespace {
+
+/// Little-endian on the wire whatever the host; a plain copy on the usual hosts.
+template <class T>
+T to_little(T v) {
+    if constexpr (std::endian::native == std::endian::big) {
+        if constexpr (sizeof v == 8) return __builtin_bswap64(v);
+        else return __builtin_bswap32(v);
+    }
+    return v;
 }
 
-void Writer::u64(std::uint64_t v) {
-    char b[8];
-    for (int i = 0; i < 8; ++i) b[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-    m_out.append(b, 8);
+template <class T>
+void put(std::string& out, T v) {
+    v = to_little(v);
+    char b[sizeof v];
+    std::memcpy(b, &v, sizeof v);
+    out.append(b, sizeof v);
 }
+
+template <class T>
+T get(std::string_view bytes) {
+    T v;
+    std::memcpy(&v, bytes.data(), sizeof v);
+    return to_little(v);
+}
+
+}  // namespace
+
+void Writer::u32(std::uint32_t v) { put(m_out, v); }
+
+void Writer::u64(std::uint64_t v) { put(m_out, v); }
 
 std::string_view Reader::take(std::size_t n) {
     if (m_in.size() < n) throw ProtocolError("truncated payload");
@@ -23,19 +47,9 @@ std::string_view Reader::take(std::size_t n) {
 
 std::uint8_t Reader::u8() { return static_cast<std::uint8_t>(take(1)[0]); }
 
-std::uint32_t Reader::u32() {
-    auto b = take(4);
-    std::uint32_t v = 0;
-    for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<std::uint8_t>(b[i]);
-    return v;
-}
+std::uint32_t Reader::u32() { return get<std::uint32_t>(take(4)); }
 
-std::uint64_t Reader::u64() {
-    auto b = take(8);
-    std::uint64_t v = 0;
-    for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<std::uint8_t>(b[i]);
-    return v;
-}
+std::uint64_t Reader::u64() { return get<std::uint64_t>(take(8)); }
 
 std::string_view Reader::bytes() {
     auto n = u64();
@@ -52,8 +66,8 @@ std::size_t begin_frame(std::string& out, FrameType type) {
 }
 
 void finish_frame(std::string& out, std::size_t start) {
-    std::uint64_t length = out.size() - start - k_header_size;
-    for (int i = 0; i < 8; ++i) out[start + 1 + i] = static_cast<char>((length >> (8 * i)) & 0xff);
+    std::uint64_t length = to_little(static_cast<std::uint64_t>(out.size() - start - k_header_size));
+    std::memcpy(out.data() + start + 1, &length, sizeof length);
 }
 
 std::optional<Frame> FrameReader::next() {

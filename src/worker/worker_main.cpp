@@ -58,6 +58,11 @@ std::vector<std::string> make_base_env(int slot) {
     return env;
 }
 
+/// Results batched before a write, when batching is allowed.
+constexpr std::size_t k_batch_bytes = 1 << 16;
+
+bool task_is_command(const TaskInfo* task) { return task && task->is_command(); }
+
 void send(WorkerState& w) {
     os::write_all(w.to_parent, w.out);
     w.out.clear();
@@ -142,7 +147,11 @@ void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
         msg.duration_ns = static_cast<std::uint64_t>(
             std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
         protocol::encode_result(w.out, msg);
-        send(w);
+        // Without a timeout the parent needs no per-item timing, so a chunk's
+        // results go out together (bounded); with one, each goes out at once
+        // so that the parent's clock for the next item starts on time.
+        bool last = &item == &run.items.back();
+        if (last || w.options.task_timeout || task_is_command(task) || w.out.size() >= k_batch_bytes) send(w);
     }
 }
 

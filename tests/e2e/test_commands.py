@@ -148,6 +148,12 @@ class ReplacementTests(E2ETestCase):
             self.assertEqual(env_seq, seq, line)
             self.assertEqual(item, f"i{n}", line)
 
+    def test_worker_slot_stays_in_range_when_workers_are_replaced(self):
+        proc = run(["imap", "-j", "2", "--max-tasks-per-worker", "1", 'echo {%} "$PPOOL_WORKER"'],
+                   input="".join(f"{n}\n" for n in range(10)).encode())
+        self.assertStatus(proc, 0)
+        self.assertEqual(set(lines(proc.stdout)), {"1 0", "2 1"})
+
     def test_environment_in_exec_form(self):
         proc = run(["imap", "-j", "2", "--", "sh", "-c", 'echo "$1 $PPOOL_SEQ $PPOOL_WORKER"', "sh", "{}"],
                    input=b"a\nb\nc\nd\n")

@@ -79,7 +79,7 @@ class UsageErrorTests(E2ETestCase):
         self.check(["imap", "--chunksize", "-2", "--", "echo"])
 
     def test_bad_timeout(self):
-        for value in ("abc", "0", "-1", "-0.5"):
+        for value in ("abc", "0", "-1", "-0.5", "", "nan", "inf"):
             with self.subTest(value=value):
                 self.check(["imap", "--timeout", value, "--", "echo"])
 

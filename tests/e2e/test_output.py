@@ -148,7 +148,7 @@ class JsonOutputTests(E2ETestCase):
         self.assertIsNone(r["exit_code"])
 
     def test_timeout_status(self):
-        proc = run(["imap", "-j", "2", "--json", "--timeout", "0.3", "--", "sleep"], input=b"300\n0\n")
+        proc = run(["imap", "-j", "2", "--json", "--timeout", "1", "--", "sleep"], input=b"300\n0\n")
         self.assertStatus(proc, 1)
         slow, fast = json_lines(proc.stdout)
         self.assertJsonRecord(slow)

@@ -1,0 +1,67 @@
+"""End-to-end test of the benchmark script, bench/run.py, at a tiny scale.
+
+It does not look at any timing: it checks that the benchmark runs against the
+binary named by PPOOL_BIN, exits 0, prints every ratio line, and writes its
+--json-out file. Peers that are not installed are skipped (--quick).
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+RUN_PY = Path(__file__).resolve().parents[2] / "bench" / "run.py"
+RATIO_LABELS = [
+    "ppool-true / floor-true",
+    "ppool-true / xargs-true",
+    "ppool-echo / floor-echo",
+    "parallel-true / ppool-true",
+    "ppool-len / awk-len",
+    "ppool-len / python-pool-len",
+    "ppool-len json / text",
+    "startup ppool / xargs",
+]
+
+
+class BenchTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        ppool = os.environ.get("PPOOL_BIN")
+        if not ppool:
+            raise AssertionError("PPOOL_BIN is not set; run as PPOOL_BIN=build/ppool "
+                                 "python3 tests/e2e/test_bench.py")
+        cls.tmp = tempfile.TemporaryDirectory(prefix="ppool-test-bench-")
+        cls.json_out = Path(cls.tmp.name) / "bench.json"
+        cls.proc = subprocess.run(
+            [sys.executable, RUN_PY, "--ppool", os.path.abspath(ppool), "--rounds", "1",
+             "--scale", "0.002", "--quick", "--json-out", cls.json_out],
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_exits_zero(self):
+        self.assertEqual(self.proc.returncode, 0, self.proc.stderr)
+
+    def test_prints_every_ratio(self):
+        for label in RATIO_LABELS:
+            self.assertIn(label, self.proc.stdout)
+        self.assertIn("peak RSS", self.proc.stdout)
+
+    def test_prints_ppool_rows(self):
+        for row in ("ppool true", "ppool echo", "ppool len", "ppool len --json", "startup ppool"):
+            self.assertRegex(self.proc.stdout, rf"(?m)^{row}\s+\d")
+
+    def test_writes_json(self):
+        doc = json.loads(self.json_out.read_text())
+        self.assertEqual(set(doc["ratios"]), set(RATIO_LABELS))
+        self.assertGreater(doc["workloads"]["ppool len"]["items_per_s"], 0)
+        self.assertGreater(doc["peak_rss"]["mb"], 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
