@@ -31,6 +31,7 @@ struct RawOptions {
     long long chunksize = 0;
     bool chunksize_set = false;
     std::string timeout;
+    bool timeout_set = false;
     long long max_tasks = 0;
     bool max_tasks_set = false;
     std::string format = "text";
@@ -46,7 +47,9 @@ void add_pool_options(CLI::App& sub, Options& o, RawOptions& raw, bool takes_ite
             ->group("Pool")
             ->each([&](const std::string&) { raw.chunksize_set = true; });
     sub.add_option("-t,--task", o.task, "run a registered task instead of a command (see `ppool tasks`)")->group("Task");
-    sub.add_option("--timeout", raw.timeout, "per-task limit in seconds; the task fails as timed out")->group("Task");
+    sub.add_option("--timeout", raw.timeout, "per-task limit in seconds; the task fails as timed out")
+        ->group("Task")
+        ->each([&](const std::string&) { raw.timeout_set = true; });
     sub.add_option("--initializer", o.initializer, "shell command each worker runs once at start")->group("Pool");
     sub.add_option("--init-task", o.init_task, "registered task each worker runs once at start")->group("Pool");
     sub.add_option("--initargs", o.initargs, "the argument of --init-task")->group("Pool");
@@ -75,7 +78,7 @@ void check(Options& o, const RawOptions& raw) {
     if (raw.max_tasks_set && raw.max_tasks < 1)
         throw UsageError(fmt::format("--max-tasks-per-worker must be at least 1, not {}", raw.max_tasks));
     o.max_tasks_per_worker = static_cast<std::uint64_t>(raw.max_tasks);
-    if (!raw.timeout.empty()) {
+    if (raw.timeout_set) {
         double seconds = 0;
         std::size_t used = 0;
         try {
