@@ -4,10 +4,12 @@
 #include "cli/input.hpp"
 #include "cli/sink.hpp"
 #include "os/signals.hpp"
+#include "ppool/plugins.hpp"
 #include "ppool/pool.hpp"
 
 #include <algorithm>
 #include <csignal>
+#include <cstdlib>
 #include <fmt/format.h>
 #include <iostream>
 
@@ -145,6 +147,10 @@ int list_tasks() {
 }  // namespace
 
 int run_mode(const Options& o) {
+    // Plugins first: their tasks must exist before names are checked and workers fork.
+    if (const char* path = std::getenv("PPOOL_PLUGIN_PATH"))
+        for (const auto& plugin : split_plugin_path(path)) load_plugin(plugin);
+    for (const auto& plugin : o.plugins) load_plugin(plugin);
     switch (o.mode) {
     case Mode::tasks: return list_tasks();
     case Mode::apply: return run_apply(o);

@@ -161,6 +161,8 @@ Parsed parse_command_line(int argc, char** argv) {
         auto* sub = app.add_subcommand(std::string(info.name), std::string(info.summary));
         if (!info.alias.empty()) sub->alias(std::string(info.alias));
         subs.push_back(sub);
+        sub->add_option("--plugin", o.plugins, "load tasks from a plugin (shared library); repeatable")
+            ->group("Task");
         if (info.mode == Mode::tasks) continue;
         bool takes_items = info.mode != Mode::apply;
         add_pool_options(*sub, o, raw, takes_items);

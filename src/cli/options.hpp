@@ -24,6 +24,7 @@ struct Options {
     std::uint64_t max_tasks_per_worker = 0;
     bool json = false;
     bool fail_fast = false;
+    std::vector<std::string> plugins;  ///< shared libraries that add tasks
     std::string task;                  ///< registered task, or empty for a command
     std::vector<std::string> words;    ///< the command, or apply's ITEM with --task
 };

@@ -1,6 +1,9 @@
 """Reading items: -a files in order, "-a -", -0, newline and \\r handling, sizes."""
 
 import json
+import os
+import select
+import signal
 import subprocess
 import unittest
 
@@ -101,6 +104,44 @@ class InputFileTests(E2ETestCase):
         two = self.write("two", b"d\0")
         proc = run(["imap", "-0", "-j", "1", "-a", one, "-a", two, "--task", "len"])
         self.assertOk(proc, "3\n1\n1\n")
+
+
+class ReadAheadTests(E2ETestCase):
+    """Streaming modes read ahead only what the workers can take: while every
+    task is stuck, ppool stops reading its input (a full pipe stays full)."""
+
+    LIMIT = 64 << 20
+
+    def written_while_stuck(self, first, rest):
+        proc = self.start(["imap", "-j", "2", "--task", "sleep"], stdout=subprocess.DEVNULL)
+        fd = proc.stdin.fileno()
+        os.set_blocking(fd, False)
+        line = (rest + "." + "0" * (998 - len(rest)) + "\n").encode()  # 1000-byte number
+        pending, written = first, 0
+        while written < self.LIMIT:
+            if not pending:
+                pending = line * 64
+            # No room in the pipe for 2 s: ppool has stopped reading.
+            if not select.select([], [fd], [], 2)[1]:
+                break
+            try:
+                n = os.write(fd, pending)
+            except BlockingIOError:
+                continue
+            pending, written = pending[n:], written + n
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        return written
+
+    def test_stuck_workers_stop_the_reading(self):
+        written = self.written_while_stuck(b"300\n", "300")
+        self.assertLess(written, self.LIMIT, "ppool read its whole input while every worker was busy")
+
+    def test_growing_reorder_buffer_stops_the_reading(self):
+        # The first item blocks its worker; every later one is done at once but
+        # must wait for it in the reorder buffer.
+        written = self.written_while_stuck(b"300\n", "0")
+        self.assertLess(written, self.LIMIT, "the reorder buffer grew without bound")
 
 
 class MapSizesTests(E2ETestCase):

@@ -4,10 +4,12 @@ statuses, base64 for bytes that are not UTF-8, map's one array and all-or-nothin
 import base64
 import itertools
 import json
-import re
+import os
+import subprocess
+import sys
 import unittest
 
-from harness import E2ETestCase, PPOOL_TESTING, json_lines, lines, run, testing
+from harness import PPOOL, E2ETestCase, json_lines, lines, run, testing
 
 FAILING = ["sh", "-c", 'echo "out $1"; echo "err $1" >&2; exit "$1"', "sh", "{}"]
 
@@ -78,10 +80,73 @@ class TextOutputTests(E2ETestCase):
         self.assertIn("ppool: task 1 (x) failed: boom: x", err)
         self.assertIn("ppool: task 2 (y) failed: boom: y", err)
 
+    def test_failure_line_stays_one_line(self):
+        proc = run(["imap", "-0", "-j", "1", "--", "sh", "-c", 'exit 1', "sh"], input=b"a\nb\0")
+        self.assertStatus(proc, 1)
+        err = proc.stderr.decode().splitlines()
+        self.assertEqual(len(err), 1, err)
+        self.assertTrue(err[0].startswith("ppool: task 1 ("), err)
+        self.assertTrue(err[0].endswith(") failed: exit status 1"), err)
+
     def test_timeout_failure_line(self):
         proc = run(["imap", "-j", "1", "--timeout", "0.3", "--", "sleep"], input=b"300\n")
         self.assertStatus(proc, 1)
         self.assertRegex(proc.stderr.decode(), r"(?m)^ppool: task 1 \(300\) failed: timed out after [0-9.]+s$")
+
+
+class LargeOutputTests(E2ETestCase):
+    # Runs ppool, counts its output bytes, and reports the largest resident set
+    # of ppool and of every descendant it reaped (getrusage of the children).
+    MEASURE = """
+import json, resource, subprocess, sys
+proc = subprocess.Popen(sys.argv[2:], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+proc.stdin.write(sys.argv[1].encode()); proc.stdin.close()
+total = 0
+while True:
+    chunk = proc.stdout.read(1 << 20)
+    if not chunk:
+        break
+    total += len(chunk)
+status = proc.wait()
+print(json.dumps({"status": status, "bytes": total,
+                  "maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
+"""
+
+    def measure(self, items, args, tmpdir):
+        proc = subprocess.run([sys.executable, "-c", self.MEASURE, items, PPOOL] + args,
+                              capture_output=True, timeout=120, env=dict(os.environ, TMPDIR=tmpdir))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        result = json.loads(proc.stdout)
+        self.assertEqual(result["status"], 0, proc.stderr)
+        return result
+
+    def test_large_output_is_not_kept_in_memory(self):
+        size = 256 << 20
+        tmpdir = self.path("tmpdir")
+        os.mkdir(tmpdir)
+        result = self.measure("big\n", ["imap", "-j", "1", f"head -c {size} /dev/zero; : {{}}"], tmpdir)
+        self.assertEqual(result["bytes"], size)
+        self.assertLess(result["maxrss_kb"], 128 * 1024,
+                        f"a {size >> 20} MiB task output was held in memory "
+                        f"(largest process: {result['maxrss_kb'] >> 10} MiB)")
+        self.assertEqual(os.listdir(tmpdir), [], "temporary files were left behind")
+
+    def test_large_output_waiting_for_its_turn_is_not_kept_in_memory(self):
+        size = 256 << 20
+        tmpdir = self.path("tmpdir")
+        os.mkdir(tmpdir)
+        done = self.path("done")
+        # "slow" finishes after "big" has written everything (or after 10 s, if
+        # ppool holds "big" back instead); "big" must wait for its turn somewhere.
+        script = (f'if [ {{}} = slow ]; then i=0; while [ ! -e {done} ] && [ $i -lt 200 ]; '
+                  f'do i=$((i+1)); sleep 0.05; done; echo slow; '
+                  f'else head -c {size} /dev/zero; touch {done}; fi')
+        result = self.measure("slow\nbig\n", ["imap", "-j", "2", script], tmpdir)
+        self.assertEqual(result["bytes"], size + len("slow\n"))
+        self.assertLess(result["maxrss_kb"], 128 * 1024,
+                        f"a {size >> 20} MiB task output was held in memory "
+                        f"(largest process: {result['maxrss_kb'] >> 10} MiB)")
+        self.assertEqual(os.listdir(tmpdir), [], "temporary files were left behind")
 
 
 class JsonOutputTests(E2ETestCase):
@@ -212,6 +277,15 @@ class JsonOutputTests(E2ETestCase):
         self.assertEqual(base64.b64decode(r["input_base64"]), b"a\xffb")
         self.assertIsNone(r["output"])
         self.assertEqual(base64.b64decode(r["output_base64"]).rstrip(b"\n"), b"a\xffb")
+
+    def test_awkward_items_stay_valid_json(self):
+        items = ["a\nb", 'quote " and \\ backslash', "tab\tand\x01control", "\u00e9\u2603", ""]
+        proc = run(["imap", "-0", "-j", "2", "--json", "--task", "identity"],
+                   input=b"".join(i.encode() + b"\0" for i in items))
+        self.assertStatus(proc, 0)
+        text = proc.stdout.decode()
+        self.assertEqual(len(text.splitlines()), len(items), "one JSON object per line")
+        self.assertEqual([r["input"] for r in json_lines(proc.stdout)], items)
 
     def test_imap_writes_json_lines_in_order(self):
         items = [str(i) for i in range(1, 51)]

@@ -1,0 +1,95 @@
+"""Users' own tasks: plugins loaded with --plugin / PPOOL_PLUGIN_PATH, and a
+program that embeds the command line with a task of its own."""
+
+import os
+import unittest
+
+from harness import E2ETestCase, lines, run
+
+
+def _path(variable):
+    path = os.environ.get(variable)
+    if not path:
+        raise SystemExit(f"test_plugins: the environment variable {variable} is not set (run it through ctest)")
+    return path
+
+
+PLUGIN = _path("PPOOL_EXAMPLE_PLUGIN")
+BAD_VERSION = _path("PPOOL_BAD_VERSION_PLUGIN")
+DUPLICATE = _path("PPOOL_DUPLICATE_PLUGIN")
+EMBED = _path("PPOOL_EMBED_BIN")
+
+
+class PluginTests(E2ETestCase):
+    def test_plugin_task_runs_in_every_mode(self):
+        for mode in ("map", "imap", "imap-unordered"):
+            proc = run([mode, "-j", "2", "--plugin", PLUGIN, "--task", "csv_sum"], input=b"1,2,x,3.5\n10\n,\n")
+            self.assertOk(proc)
+            self.assertEqual(sorted(lines(proc.stdout)), sorted(["6.5", "10", "0"]), mode)
+
+    def test_tasks_lists_what_a_plugin_adds(self):
+        without = run(["tasks"])
+        with_plugin = run(["tasks", "--plugin", PLUGIN])
+        self.assertOk(with_plugin)
+        names = {line.split()[0] for line in lines(with_plugin.stdout)}
+        self.assertTrue({"csv_sum", "load_prices", "price", "len"} <= names)
+        self.assertNotIn(b"csv_sum", without.stdout)
+
+    def test_initializer_from_a_plugin_loads_once_per_worker(self):
+        table = self.write("prices.csv", "apple,1.25\npear,0.5\n")
+        proc = run(["imap", "-j", "2", "--plugin", PLUGIN, "--init-task", "load_prices", "--initargs", table,
+                    "--task", "price"], input=b"apple\npear\napple\n")
+        self.assertOk(proc, "1.25\n0.5\n1.25\n")
+        missing = run(["imap", "--plugin", PLUGIN, "--init-task", "load_prices", "--initargs", table,
+                       "--task", "price"], input=b"kiwi\n")
+        self.assertStatus(missing, 1)
+        self.assertIn(b"no price for 'kiwi'", missing.stderr)
+        broken = run(["imap", "--plugin", PLUGIN, "--init-task", "load_prices", "--initargs",
+                      self.path("nope.csv"), "--task", "price"], input=b"apple\n")
+        self.assertStatus(broken, 2)
+        self.assertIn(b"initializer failed", broken.stderr)
+
+    def test_plugin_path_environment(self):
+        # Empty entries of the colon-separated list are skipped.
+        env = dict(os.environ, PPOOL_PLUGIN_PATH=":" + PLUGIN + "::")
+        proc = run(["imap", "--task", "csv_sum"], input=b"1,1\n", env=env)
+        self.assertOk(proc, "2\n")
+        # Named twice (environment and option): loaded once, not a duplicate.
+        proc = run(["imap", "--plugin", PLUGIN, "--task", "csv_sum"], input=b"1,1\n", env=env)
+        self.assertOk(proc, "2\n")
+
+    def test_bad_plugins_are_one_line_usage_errors(self):
+        cases = [
+            ([self.path("missing.so")], "cannot load plugin"),
+            (["/bin/sh"], "cannot load plugin"),
+            ([BAD_VERSION], "plugin interface version 999"),
+            ([DUPLICATE], "'len' is registered twice"),
+        ]
+        for plugins, message in cases:
+            args = ["tasks"]
+            for plugin in plugins:
+                args += ["--plugin", plugin]
+            with self.subTest(plugins=plugins):
+                self.assertUsageError(run(args), message)
+        env = dict(os.environ, PPOOL_PLUGIN_PATH=BAD_VERSION)
+        self.assertUsageError(run(["imap", "--task", "len"], input=b"x\n", env=env), "version 999")
+
+    def test_a_shared_library_that_is_not_a_plugin(self):
+        libc = next((p for p in ("/lib/x86_64-linux-gnu/libz.so.1", "/usr/lib/x86_64-linux-gnu/libz.so.1",
+                                 "/lib/x86_64-linux-gnu/libm.so.6") if os.path.exists(p)), None)
+        if libc is None:
+            self.fail("no system shared library found to try")
+        self.assertUsageError(run(["tasks", "--plugin", libc]), "is not a ppool plugin")
+
+
+class EmbedTests(E2ETestCase):
+    def test_embedding_program_has_the_whole_cli_and_its_task(self):
+        proc = run(["imap", "-j", "2", "--task", "double"], input=b"1\n2\n21\n", binary=EMBED)
+        self.assertOk(proc, "2\n4\n42\n")
+        listed = run(["tasks"], binary=EMBED)
+        self.assertIn(b"double", listed.stdout)
+        self.assertUsageError(run(["imap", "--task", "tripple"], input=b"1\n", binary=EMBED), "unknown task")
+
+
+if __name__ == "__main__":
+    unittest.main()
