@@ -4,7 +4,7 @@
 _ppool_modes='map imap imap-unordered unordered apply tasks'
 # Options that take a value, then options that do not.
 _ppool_value_opts='-j --processes -c --chunksize -a --input -t --task --timeout
-    --initializer --init-task --initargs --max-tasks-per-worker --format'
+    --initializer --init-task --initargs --max-tasks-per-worker --format --plugin'
 _ppool_flag_opts='-0 --null --json --fail-fast --help'
 
 _ppool()
@@ -34,7 +34,7 @@ _ppool()
     --format)
         COMPREPLY=($(compgen -W 'text json' -- "$cur"))
         return ;;
-    -a | --input)
+    -a | --input | --plugin)
         compopt -o filenames 2>/dev/null
         COMPREPLY=($(compgen -f -- "$cur"))
         return ;;

@@ -4,7 +4,7 @@
 set -l modes map imap imap-unordered unordered apply tasks
 set -l no_mode "not __fish_seen_subcommand_from $modes"
 set -l value_opts -j --processes -c --chunksize -a --input -t --task --timeout \
-    --initializer --init-task --initargs --max-tasks-per-worker --format
+    --initializer --init-task --initargs --max-tasks-per-worker --format --plugin
 set -l pool "__fish_seen_subcommand_from map imap imap-unordered unordered apply"
 set -l opts "$pool; and not __ppool_command_started $value_opts"
 
@@ -47,6 +47,7 @@ complete -c ppool -n "not __ppool_command_started $value_opts" -l help -d 'Show 
 complete -c ppool -n $opts -s j -l processes -x -d 'Number of worker processes'
 complete -c ppool -n $opts -s c -l chunksize -x -d 'Items sent to a worker at a time'
 complete -c ppool -n $opts -s a -l input -r -F -d 'Read the items from a file (- is stdin)'
+complete -c ppool -n $opts -l plugin -r -F -d 'Load tasks from a plugin (shared library)'
 complete -c ppool -n $opts -s 0 -l null -d 'Items are NUL-separated'
 complete -c ppool -n $opts -s t -l task -x -a '(__ppool_tasks)' -d 'Registered task instead of a command'
 complete -c ppool -n $opts -l timeout -x -d 'Per-task time limit in seconds'

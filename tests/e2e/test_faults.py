@@ -9,7 +9,7 @@ import subprocess
 import time
 import unittest
 
-from harness import (PPOOL_TESTING, E2ETestCase, PipeReader, alive, assert_gone, descendants_of, in_sleep,
+from harness import (PPOOL_TESTING, E2ETestCase, PipeReader, assert_gone, descendants_of, in_sleep,
                      json_lines, kill_quietly, lines, read_pid, run, testing, wait_for)
 
 # Starts a background sleep in the task's process group, records its pid in the

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import unittest
 
-from harness import E2ETestCase, PipeReader, json_lines, lines, run
+from harness import E2ETestCase, PipeReader, json_lines, run
 
 
 class ItemSplittingTests(E2ETestCase):

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import unittest
 
-from harness import (PPOOL_TESTING, E2ETestCase, PipeReader, json_lines, lines, run, testing, wait_for)
+from harness import E2ETestCase, PipeReader, json_lines, lines, run, testing, wait_for
 
 SIX = b"1\n2\n3\n4\n5\n6\n"
 
