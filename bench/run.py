@@ -377,12 +377,13 @@ def print_report(header, summary, ratio_values, rss):
     print(f"  {'peak RSS ppool len':<30} {mb:8.1f} MB  (over {n} lines, largest process, {method})")
 
 
-def header_line(ppool, args, inputs):
+def header_line(ppool, args, inputs, load_at_start):
     version = subprocess.run([ppool, "--version"], capture_output=True, text=True).stdout.strip()
     return (f"{version} ({ppool}) | {os.cpu_count()} CPUs, {platform.system()} "
             f"{platform.release()}, Python {platform.python_version()}\n"
             f"{SLOTS} slots | {inputs['command'][1]} command items, {inputs['task'][1]} task "
-            f"items (chunks of {CHUNK}) | {args.rounds} rounds, scale {args.scale:g}")
+            f"items (chunks of {CHUNK}) | {args.rounds} rounds, scale {args.scale:g} | "
+            f"1-min load {load_at_start:.2f} at start, {os.getloadavg()[0]:.2f} at end")
 
 
 def write_json(path, header, args, summary, ratio_values, rss):
@@ -398,6 +399,7 @@ def main():
     ppool = resolve_ppool(args.ppool)
     with tempfile.TemporaryDirectory(prefix="ppool-bench-") as tmp_name:
         tmp = Path(tmp_name)
+        load_at_start = os.getloadavg()[0]
         tools = find_tools(args.quick, tmp)
         inputs = make_inputs(tmp, args.scale)
         workloads = (command_workloads(ppool, tools, inputs)
@@ -410,7 +412,7 @@ def main():
         except PpoolFailure as error:
             print(f"bench: ppool failed: {error}", file=sys.stderr)
             return 1
-        header = header_line(ppool, args, inputs)
+        header = header_line(ppool, args, inputs, load_at_start)
     summary = summarize(workloads, samples)
     ratio_values = ratios(summary)
     print_report(header, summary, ratio_values, rss)
