@@ -125,7 +125,10 @@ std::vector<std::string> CommandTemplate::build(const TaskContext& context) cons
     bool append = m_append_item && !m_has_token;
     if (m_shell) {
         std::string script = fill(m_words[0], context, true);
-        if (append) script += " " + shell_quote(context.item);
+        if (append) {
+            script += ' ';
+            script += shell_quote(context.item);
+        }
         return {"/bin/sh", "-c", std::move(script)};
     }
     std::vector<std::string> argv;

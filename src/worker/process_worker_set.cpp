@@ -21,15 +21,16 @@ std::string timeout_text(double seconds) { return fmt::format("timed out after {
 }  // namespace
 
 ProcessWorkerSet::ProcessWorkerSet(const PoolOptions& options, int processes) : m_options(options) {
+    // Workers start when work first reaches their slot: one item forks one worker.
     m_workers.reserve(static_cast<std::size_t>(processes));
-    for (int slot = 0; slot < processes; ++slot) m_workers.push_back(WorkerHandle::start(slot, m_options));
+    for (int slot = 0; slot < processes; ++slot) m_workers.push_back(WorkerHandle::unstarted(slot));
 }
 
 ProcessWorkerSet::~ProcessWorkerSet() { terminate(); }
 
 bool ProcessWorkerSet::idle(std::size_t slot) const {
     const auto& w = m_workers[slot];
-    return w.alive() && !w.has_chunk() && !w.retiring() && !m_stopping;
+    return !m_stopping && (!w.alive() || (!w.has_chunk() && !w.retiring()));
 }
 
 std::uint64_t ProcessWorkerSet::budget(std::size_t slot) const {
@@ -39,6 +40,7 @@ std::uint64_t ProcessWorkerSet::budget(std::size_t slot) const {
 
 void ProcessWorkerSet::dispatch(std::size_t slot, detail::Chunk chunk) {
     bool command = is_command_task(chunk.task);
+    if (!m_workers[slot].alive()) m_workers[slot] = WorkerHandle::start(static_cast<int>(slot), m_options);
     m_workers[slot].dispatch(std::move(chunk), command, m_options.task_timeout, m_options.kill_grace_s);
 }
 
@@ -50,23 +52,27 @@ bool ProcessWorkerSet::busy() const {
 
 os::Wake ProcessWorkerSet::wait(std::vector<detail::InputWatch>& inputs, std::optional<os::TimePoint> until,
                                 detail::WorkerEvents& out) {
-    os::PollSet set;
-    std::vector<std::size_t> read_index(m_workers.size()), write_index(m_workers.size(), SIZE_MAX);
+    // Reused between waits: this runs once per batch of results.
+    auto& set = m_poll;
+    set.clear();
+    m_read_index.assign(m_workers.size(), k_none);
+    m_write_index.assign(m_workers.size(), k_none);
     for (std::size_t i = 0; i < m_workers.size(); ++i) {
         auto& w = m_workers[i];
-        read_index[i] = set.add(w.read_fd(), POLLIN);
-        if (w.wants_write()) write_index[i] = set.add(w.write_fd(), POLLOUT);
+        if (!w.alive()) continue;
+        m_read_index[i] = set.add(w.read_fd(), POLLIN);
+        if (w.wants_write()) m_write_index[i] = set.add(w.write_fd(), POLLOUT);
         if (auto d = w.deadline(); d && (!until || *d < *until)) until = d;
     }
-    std::vector<std::size_t> input_index;
-    for (auto& input : inputs) input_index.push_back(set.add(input.fd, POLLIN));
+    std::size_t first_input = set.size();
+    for (auto& input : inputs) set.add(input.fd, POLLIN);
 
     auto wake = os::wait(set, until);
-    for (std::size_t i = 0; i < inputs.size(); ++i) inputs[i].readable = set.revents(input_index[i]) != 0;
+    for (std::size_t i = 0; i < inputs.size(); ++i) inputs[i].readable = set.revents(first_input + i) != 0;
     for (std::size_t i = 0; i < m_workers.size(); ++i) {
         auto& w = m_workers[i];
-        if (write_index[i] != SIZE_MAX && set.revents(write_index[i])) w.flush();
-        if (set.revents(read_index[i])) {
+        if (m_write_index[i] != k_none && set.revents(m_write_index[i])) w.flush();
+        if (m_read_index[i] != k_none && set.revents(m_read_index[i])) {
             bool open = w.fill();
             on_frames(w, out);
             if (!open) on_exit(w, out);
@@ -164,9 +170,8 @@ void ProcessWorkerSet::lose(WorkerHandle& w, TaskResult result, detail::WorkerEv
 }
 
 void ProcessWorkerSet::replace(WorkerHandle& w) {
-    if (m_stopping) return;
-    int slot = w.slot();
-    w = WorkerHandle::start(slot, m_options);
+    // The fresh worker is forked when work next reaches this slot.
+    w = WorkerHandle::unstarted(w.slot());
 }
 
 void ProcessWorkerSet::terminate() {

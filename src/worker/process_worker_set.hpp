@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -34,8 +35,12 @@ private:
     void lose(WorkerHandle& w, TaskResult result, detail::WorkerEvents& out);
     void replace(WorkerHandle& w);
 
+    static constexpr std::size_t k_none = SIZE_MAX;
     PoolOptions m_options;
     std::vector<WorkerHandle> m_workers;
+    os::PollSet m_poll;
+    std::vector<std::size_t> m_read_index;
+    std::vector<std::size_t> m_write_index;
     bool m_stopping = false;
 };
 

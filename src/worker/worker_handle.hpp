@@ -21,6 +21,13 @@ public:
     /// Forks a worker for `slot`; the child runs worker_main and never returns.
     static WorkerHandle start(int slot, const PoolOptions& options);
 
+    /// A slot with no process yet; `start` gives it one when work arrives.
+    static WorkerHandle unstarted(int slot) {
+        WorkerHandle handle;
+        handle.m_slot = slot;
+        return handle;
+    }
+
     WorkerHandle() = default;
     WorkerHandle(WorkerHandle&&) = default;
     WorkerHandle& operator=(WorkerHandle&&) = default;
