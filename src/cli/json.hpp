@@ -1,0 +1,17 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "ppool/result.hpp"
+
+namespace ppool::cli {
+
+/// Appends `text` (valid UTF-8) as a JSON string literal (RFC 8259 escapes).
+void append_json_string(std::string& out, std::string_view text);
+
+/// Appends one result as a JSON object with the keys of the output contract;
+/// a field whose bytes are not UTF-8 is null with a base64 `<key>_base64` twin.
+void append_json_result(std::string& out, const TaskResult& result);
+
+}  // namespace ppool::cli

@@ -1,0 +1,74 @@
+// The JSON writer, checked against nlohmann/json as the parser of record.
+#include <doctest/doctest.h>
+
+#include "cli/json.hpp"
+
+#include <nlohmann/json.hpp>
+
+using namespace ppool;
+using namespace ppool::cli;
+
+namespace {
+nlohmann::json parse(const TaskResult& r) {
+    std::string out;
+    append_json_result(out, r);
+    return nlohmann::json::parse(out);
+}
+}  // namespace
+
+TEST_CASE("every string round-trips through a real JSON parser") {
+    std::string all;
+    for (int c = 1; c < 128; ++c) all += static_cast<char>(c);
+    all += "h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80";
+    for (std::string text : {std::string(), std::string("plain"), std::string("q\"b\\s/"), all,
+                             std::string("nul\0in", 6)}) {
+        std::string out;
+        append_json_string(out, text);
+        CHECK(nlohmann::json::parse(out).get<std::string>() == text);
+    }
+}
+
+TEST_CASE("a result has every key of the contract, in order") {
+    TaskResult r;
+    r.seq = 3;
+    r.input = "a\tb";
+    r.ok = false;
+    r.status = Status::failed;
+    r.output = "out\n";
+    r.stderr_text = "err";
+    r.is_command = true;
+    r.exit_code = 2;
+    r.duration_s = 0.25;
+    r.worker = 1;
+    auto j = parse(r);
+    std::vector<std::string> keys;
+    for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
+    CHECK(j.size() == 12);
+    CHECK(j["seq"] == 3);
+    CHECK(j["input"] == "a\tb");
+    CHECK(j["ok"] == false);
+    CHECK(j["status"] == "failed");
+    CHECK(j["output"] == "out\n");
+    CHECK(j["stderr"] == "err");
+    CHECK(j["exit_code"] == 2);
+    CHECK(j["signal"].is_null());
+    CHECK(j["timed_out"] == false);
+    CHECK(j["error"] == "exit status 2");
+    CHECK(j["duration_s"] == 0.25);
+    CHECK(j["worker"] == 1);
+}
+
+TEST_CASE("bytes that are not UTF-8 go out as base64, never corrupted") {
+    TaskResult r;
+    r.ok = true;
+    r.status = Status::ok;
+    r.input = "\xff";
+    r.output = std::string("\x80\x00\x01", 3);
+    auto j = parse(r);
+    CHECK(j["output"].is_null());
+    CHECK(j["output_base64"] == "gAAB");
+    CHECK(j["input"].is_null());
+    CHECK(j["input_base64"] == "/w==");
+    CHECK(j["stderr"].is_null());
+    CHECK(j["error"].is_null());
+}
