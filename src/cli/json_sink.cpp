@@ -2,7 +2,9 @@
 #include "cli/json.hpp"
 #include "cli/sink.hpp"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
+#include <type_traits>
 
 namespace ppool::cli {
 
@@ -35,22 +37,44 @@ void append_json_string(std::string& out, std::string_view text) {
 
 namespace {
 
-/// `"key":"text"`, or `"key":null,"key_base64":"..."` when the bytes are not UTF-8.
+/// Appends an integer or a double (shortest form that reads back the same).
+template <class T>
+void append_number(std::string& out, T value) {
+    if constexpr (std::is_floating_point_v<T>) {
+        char buffer[32];
+        auto end = fmt::format_to(buffer, FMT_COMPILE("{}"), value);
+        out.append(buffer, end);
+    } else {
+        fmt::format_int text(value);
+        out.append(text.data(), text.size());
+    }
+}
+
+/// `,"key":"text"`, or `,"key":null,"key_base64":"..."` when the bytes are not UTF-8.
 void put_text(std::string& out, std::string_view key, std::string_view value) {
-    fmt::format_to(std::back_inserter(out), ",\"{}\":", key);
+    out += ",\"";
+    out += key;
+    out += "\":";
     if (is_valid_utf8(value)) {
         append_json_string(out, value);
-    } else {
-        fmt::format_to(std::back_inserter(out), "null,\"{}_base64\":\"{}\"", key, base64(value));
+        return;
     }
+    out += "null,\"";
+    out += key;
+    out += "_base64\":\"";
+    out += base64(value);
+    out += '"';
 }
 
 template <class T>
 void put_optional(std::string& out, std::string_view key, const std::optional<T>& value) {
+    out += ",\"";
+    out += key;
+    out += "\":";
     if (value)
-        fmt::format_to(std::back_inserter(out), ",\"{}\":{}", key, *value);
+        append_number(out, *value);
     else
-        fmt::format_to(std::back_inserter(out), ",\"{}\":null", key);
+        out += "null";
 }
 
 class JsonSink final : public Sink {
@@ -85,9 +109,13 @@ private:
 }  // namespace
 
 void append_json_result(std::string& out, const TaskResult& r) {
-    fmt::format_to(std::back_inserter(out), "{{\"seq\":{}", r.seq);
+    // Hand-assembled: this runs once per result, millions of times a second.
+    out += "{\"seq\":";
+    append_number(out, r.seq);
     put_text(out, "input", r.input);
-    fmt::format_to(std::back_inserter(out), ",\"ok\":{},\"status\":\"{}\"", r.ok, to_string(r.status));
+    out += r.ok ? ",\"ok\":true,\"status\":\"" : ",\"ok\":false,\"status\":\"";
+    out += to_string(r.status);
+    out += '"';
     put_text(out, "output", r.output);
     if (r.is_command)
         put_text(out, "stderr", r.stderr_text);
@@ -95,12 +123,16 @@ void append_json_result(std::string& out, const TaskResult& r) {
         out += ",\"stderr\":null";
     put_optional(out, "exit_code", r.exit_code);
     put_optional(out, "signal", r.signal);
-    fmt::format_to(std::back_inserter(out), ",\"timed_out\":{}", r.timed_out);
+    out += r.timed_out ? ",\"timed_out\":true" : ",\"timed_out\":false";
     if (r.ok)
         out += ",\"error\":null";
     else
         put_text(out, "error", r.describe_failure());
-    fmt::format_to(std::back_inserter(out), ",\"duration_s\":{},\"worker\":{}}}", r.duration_s, r.worker);
+    out += ",\"duration_s\":";
+    append_number(out, r.duration_s);
+    out += ",\"worker\":";
+    append_number(out, r.worker);
+    out += '}';
 }
 
 std::unique_ptr<Sink> make_json_sink(bool array) { return std::make_unique<JsonSink>(array); }
