@@ -80,6 +80,8 @@ template class AsyncResult<std::string>;
 template class AsyncResult<std::vector<std::string>>;
 
 std::optional<TaskResult> ResultIterator::next_result(Timeout timeout) {
+    // A result already here needs no turn of the loop.
+    if (auto r = m_job->take()) return r;
     bool got = m_core->run_until([&] { return m_job->has_ready() || m_job->finished(); },
                                  detail::deadline_after(timeout));
     if (!got) throw TimeoutError();

@@ -131,8 +131,9 @@ bool run_command_task(WorkerState& w, const TaskInfo& task, const protocol::Wire
 void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
     const TaskInfo* task = TaskRegistry::global().find(run.task);
     std::string output, error;
+    // One clock reading per item: an item's end is the next one's start.
+    auto start = std::chrono::steady_clock::now();
     for (const auto& item : run.items) {
-        auto start = std::chrono::steady_clock::now();
         protocol::ResultMessage msg;
         CommandOutcome outcome;
         if (!task) {
@@ -144,8 +145,10 @@ void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
             msg = run_function(*task, item.data, output, error);
         }
         msg.seq = item.seq;
-        msg.duration_ns = static_cast<std::uint64_t>(
-            std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
+        auto end = std::chrono::steady_clock::now();
+        msg.duration_ns =
+            static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count());
+        start = end;
         protocol::encode_result(w.out, msg);
         // Without a timeout the parent needs no per-item timing, so a chunk's
         // results go out together (bounded); with one, each goes out at once
