@@ -52,6 +52,8 @@ RATIOS = [
      "items/s; > 1 = ppool faster"),
     ("ppool-len json / text", "ppool len --json", "ppool len", "time",
      "time; cost of JSON Lines"),
+    ("plugin-len / builtin-len", "ppool plugin len", "ppool len", "time",
+     "time; 1.00 = a plugin task is as fast as a built-in"),
     ("startup ppool / xargs", "startup ppool", "startup xargs", "time",
      "time of one item; < 1 = ppool faster"),
 ]
@@ -138,7 +140,7 @@ def is_gnu_parallel(path):
 
 def find_tools(quick, tmp):
     """Paths of the peers (None when skipped) and of our floor, built from floor.c."""
-    tools = {name: shutil.which(name) for name in ("xargs", "parallel", "awk", "cc")}
+    tools = {name: shutil.which(name) for name in ("xargs", "parallel", "awk", "cc", "c++")}
     if tools["parallel"] and not is_gnu_parallel(tools["parallel"]):
         tools["parallel"] = None     # moreutils' parallel takes other arguments
     tools["time"] = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
@@ -153,6 +155,12 @@ def find_tools(quick, tmp):
         floor = tmp / "floor"
         run_quiet([tools["cc"], "-O2", "-o", floor, BENCH_DIR / "floor.c"], "compiling floor.c")
         tools["floor"] = str(floor)
+    tools["plugin"] = None
+    if tools["c++"]:
+        plugin = tmp / "libplugin_len.so"
+        run_quiet([tools["c++"], "-std=c++20", "-O2", "-shared", "-fPIC", "-I", REPO / "include",
+                   "-o", plugin, BENCH_DIR / "plugin_len.cpp"], "compiling plugin_len.cpp")
+        tools["plugin"] = str(plugin)
     return tools
 
 
@@ -194,6 +202,8 @@ def task_workloads(ppool, tools, inputs):
     candidates = [
         ("ppool len", ppool_len, True),
         ("ppool len --json", ppool_len + ["--json"], True),
+        ("ppool plugin len", [ppool, "imap", f"-j{SLOTS}", "-c", str(CHUNK), "--plugin", tools["plugin"],
+                              "--task", "plugin_len"] if tools["plugin"] else None, True),
         ("awk len", [tools["awk"], "{print length($0)}"] if tools["awk"] else None, False),
         ("python pool len", [sys.executable, BENCH_DIR / "py_pool_len.py"], False),
     ]
