@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +14,18 @@ enum class Status { ok, failed, timeout, signal, worker_lost, error };
 
 /// The JSON name of a status: "ok", "failed", "timeout", "signal", "worker_lost", "error".
 std::string_view to_string(Status status);
+
+/// Output too large to keep in memory, stored in an unlinked temporary file
+/// that goes away with the last reference.
+class LargeOutput {
+public:
+    virtual ~LargeOutput() = default;
+    virtual std::uint64_t size() const = 0;
+    /// Calls `block` with the bytes in order, a bounded piece at a time.
+    virtual void for_each_block(const std::function<void(std::string_view)>& block) const = 0;
+    /// All of it in memory.
+    std::string read_all() const;
+};
 
 /// The outcome of one task (one item).
 struct TaskResult {
@@ -28,6 +42,13 @@ struct TaskResult {
     std::string error;                  ///< why it failed; empty on success
     double duration_s = 0;              ///< wall-clock run time inside the worker
     int worker = -1;                    ///< 0-based worker slot that ran it
+    /// Set, with `output` empty, when the output was too large for memory.
+    std::shared_ptr<const LargeOutput> large_output;
+    /// Set, with `stderr_text` empty, when a command's stderr was too large for memory.
+    std::shared_ptr<const LargeOutput> large_stderr;
+
+    /// The whole output, read back into memory if it was stored on disk.
+    std::string output_text() const { return large_output ? large_output->read_all() : output; }
 
     /// One line saying why the task failed ("exit status 1", "timed out after 2s", ...).
     std::string describe_failure() const;

@@ -49,6 +49,42 @@ std::string base64(std::string_view bytes) {
     return out;
 }
 
+bool Utf8Checker::feed(std::string_view piece) {
+    if (!m_ok) return false;
+    std::string joined;
+    if (!m_pending.empty()) {
+        joined = m_pending + std::string(piece);
+        piece = joined;
+        m_pending.clear();
+    }
+    // Hold back a sequence cut by the end of the piece: at most 3 bytes.
+    std::size_t cut = piece.size();
+    for (std::size_t back = 1; back <= 3 && back <= piece.size(); ++back) {
+        auto c = static_cast<unsigned char>(piece[piece.size() - back]);
+        if ((c & 0xC0) == 0x80) continue;  // a continuation byte: look further back
+        std::size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        if (need > back) cut = piece.size() - back;
+        break;
+    }
+    m_pending.assign(piece.substr(cut));
+    m_ok = is_valid_utf8(piece.substr(0, cut));
+    return m_ok;
+}
+
+std::string Base64Stream::feed(std::string_view piece) {
+    m_pending.append(piece);
+    std::size_t whole = m_pending.size() / 3 * 3;
+    std::string out = base64(std::string_view(m_pending).substr(0, whole));
+    m_pending.erase(0, whole);
+    return out;
+}
+
+std::string Base64Stream::finish() {
+    std::string out = base64(m_pending);
+    m_pending.clear();
+    return out;
+}
+
 std::string printable(std::string_view item) {
     constexpr std::size_t k_max = 200;
     std::string out;

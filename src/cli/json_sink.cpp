@@ -1,6 +1,7 @@
 #include "cli/encoding.hpp"
 #include "cli/json.hpp"
 #include "cli/sink.hpp"
+#include "os/fd.hpp"
 
 #include <fmt/compile.h>
 #include <fmt/format.h>
@@ -77,6 +78,71 @@ void put_optional(std::string& out, std::string_view key, const std::optional<T>
         out += "null";
 }
 
+// An object is assembled by hand: this runs once per result, millions of times a second.
+
+/// `{"seq":..,"input":..,"ok":..,"status":".."`
+void append_json_head(std::string& out, const TaskResult& r) {
+    out += "{\"seq\":";
+    append_number(out, r.seq);
+    put_text(out, "input", r.input);
+    out += r.ok ? ",\"ok\":true,\"status\":\"" : ",\"ok\":false,\"status\":\"";
+    out += to_string(r.status);
+    out += '"';
+}
+
+void put_stderr(std::string& out, const TaskResult& r) {
+    if (r.is_command)
+        put_text(out, "stderr", r.stderr_text);
+    else
+        out += ",\"stderr\":null";
+}
+
+/// `,"exit_code":..,...,"worker":..}`
+void append_json_tail(std::string& out, const TaskResult& r) {
+    put_optional(out, "exit_code", r.exit_code);
+    put_optional(out, "signal", r.signal);
+    out += r.timed_out ? ",\"timed_out\":true" : ",\"timed_out\":false";
+    if (r.ok)
+        out += ",\"error\":null";
+    else
+        put_text(out, "error", r.describe_failure());
+    out += ",\"duration_s\":";
+    append_number(out, r.duration_s);
+    out += ",\"worker\":";
+    append_number(out, r.worker);
+    out += '}';
+}
+
+/// `,"key":...` for output kept on disk: checked, then written straight to
+/// `fd` a block at a time (escaped, or base64 if it is not UTF-8).
+void put_large(OutputBuffer& buffer, int fd, std::string_view key, const LargeOutput& large) {
+    Utf8Checker checker;
+    large.for_each_block([&](std::string_view b) { checker.feed(b); });
+    bool text = checker.finish();
+    auto& out = buffer.data();
+    out += ",\"";
+    out += key;
+    out += text ? "\":\"" : "\":null,\"";
+    if (!text) {
+        out += key;
+        out += "_base64\":\"";
+    }
+    buffer.flush();
+    Base64Stream encoder;
+    large.for_each_block([&](std::string_view b) {
+        std::string piece;
+        if (text) {
+            append_json_string(piece, b);
+            piece = piece.substr(1, piece.size() - 2);  // without the quotes
+        } else {
+            piece = encoder.feed(b);
+        }
+        os::write_all(fd, piece);
+    });
+    if (!text) out += encoder.finish();
+    out += '"';
+}
+
 class JsonSink final : public Sink {
 public:
     explicit JsonSink(bool array) : m_array(array) {}
@@ -84,7 +150,11 @@ public:
         auto& out = m_out.data();
         if (m_array) out += m_first ? "[\n" : ",\n";
         m_first = false;
-        append_json_result(out, r);
+        if (r.large_output || r.large_stderr) {
+            write_large(r);
+        } else {
+            append_json_result(out, r);
+        }
         if (!m_array) out += '\n';
         m_out.maybe_flush();
     }
@@ -101,6 +171,20 @@ public:
     }
 
 private:
+    /// The same object as append_json_result, with the large fields streamed.
+    void write_large(const TaskResult& r) {
+        append_json_head(m_out.data(), r);
+        if (r.large_output)
+            put_large(m_out, 1, "output", *r.large_output);
+        else
+            put_text(m_out.data(), "output", r.output);
+        if (r.large_stderr)
+            put_large(m_out, 1, "stderr", *r.large_stderr);
+        else
+            put_stderr(m_out.data(), r);
+        append_json_tail(m_out.data(), r);
+    }
+
     bool m_array;
     bool m_first = true;
     OutputBuffer m_out{1};
@@ -109,30 +193,10 @@ private:
 }  // namespace
 
 void append_json_result(std::string& out, const TaskResult& r) {
-    // Hand-assembled: this runs once per result, millions of times a second.
-    out += "{\"seq\":";
-    append_number(out, r.seq);
-    put_text(out, "input", r.input);
-    out += r.ok ? ",\"ok\":true,\"status\":\"" : ",\"ok\":false,\"status\":\"";
-    out += to_string(r.status);
-    out += '"';
+    append_json_head(out, r);
     put_text(out, "output", r.output);
-    if (r.is_command)
-        put_text(out, "stderr", r.stderr_text);
-    else
-        out += ",\"stderr\":null";
-    put_optional(out, "exit_code", r.exit_code);
-    put_optional(out, "signal", r.signal);
-    out += r.timed_out ? ",\"timed_out\":true" : ",\"timed_out\":false";
-    if (r.ok)
-        out += ",\"error\":null";
-    else
-        put_text(out, "error", r.describe_failure());
-    out += ",\"duration_s\":";
-    append_number(out, r.duration_s);
-    out += ",\"worker\":";
-    append_number(out, r.worker);
-    out += '}';
+    put_stderr(out, r);
+    append_json_tail(out, r);
 }
 
 std::unique_ptr<Sink> make_json_sink(bool array) { return std::make_unique<JsonSink>(array); }

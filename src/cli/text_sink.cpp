@@ -22,13 +22,23 @@ class TextSink final : public Sink {
 public:
     void write(const TaskResult& r) override {
         // A command's stderr goes out as one block, next to its result.
-        if (!r.stderr_text.empty()) {
+        if (!r.stderr_text.empty() || r.large_stderr) {
             m_out.flush();
             os::write_all(2, r.stderr_text);
+            if (r.large_stderr) r.large_stderr->for_each_block([](std::string_view b) { os::write_all(2, b); });
         }
-        auto& out = m_out.data();
-        out += r.output;
-        if (!r.is_command && r.ok && (r.output.empty() || r.output.back() != '\n')) out += '\n';
+        char last = r.output.empty() ? '\0' : r.output.back();
+        if (r.large_output) {
+            // Straight from the spill file to stdout, a block at a time.
+            m_out.flush();
+            r.large_output->for_each_block([&](std::string_view b) {
+                os::write_all(1, b);
+                last = b.back();
+            });
+        } else {
+            m_out.data() += r.output;
+        }
+        if (!r.is_command && r.ok && last != '\n') m_out.data() += '\n';
         if (!r.ok) report_failure(r);
         m_out.maybe_flush();
     }

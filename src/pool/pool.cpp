@@ -36,7 +36,7 @@ std::string value_of<std::string>(detail::Job& job) {
     auto r = job.take();
     if (!r) throw Error(job.cancel_reason().empty() ? "no result" : job.cancel_reason());
     if (!r->ok) throw TaskError(std::move(*r));
-    return std::move(r->output);
+    return r->large_output ? r->output_text() : std::move(r->output);
 }
 
 template <>
@@ -46,7 +46,7 @@ std::vector<std::string> value_of<std::vector<std::string>>(detail::Job& job) {
     out.reserve(static_cast<std::size_t>(job.items_read()));
     while (auto r = job.take()) {
         if (!r->ok) throw TaskError(std::move(*r));
-        out.push_back(std::move(r->output));
+        out.push_back(r->large_output ? r->output_text() : std::move(r->output));
     }
     return out;
 }
@@ -94,7 +94,7 @@ std::optional<std::string> ResultIterator::next(Timeout timeout) {
     auto r = next_result(timeout);
     if (!r) return std::nullopt;
     if (!r->ok) throw TaskError(std::move(*r));
-    return std::move(r->output);
+    return r->large_output ? r->output_text() : std::move(r->output);
 }
 
 bool ResultIterator::has_ready() const { return m_job->has_ready(); }

@@ -6,6 +6,13 @@
 
 namespace ppool {
 
+std::string LargeOutput::read_all() const {
+    std::string out;
+    out.reserve(static_cast<std::size_t>(size()));
+    for_each_block([&](std::string_view block) { out.append(block); });
+    return out;
+}
+
 std::string_view to_string(Status status) {
     switch (status) {
     case Status::ok: return "ok";

@@ -96,6 +96,27 @@ std::int32_t decode_spawned(std::string_view payload) {
     return pgid;
 }
 
+void encode_output_part(std::string& out, const OutputPart& part) {
+    auto start = begin_frame(out, FrameType::output_part);
+    Writer w(out);
+    w.u64(part.seq);
+    w.u8(static_cast<std::uint8_t>(part.stream));
+    w.bytes(part.data);
+    finish_frame(out, start);
+}
+
+OutputPart decode_output_part(std::string_view payload) {
+    Reader r(payload);
+    OutputPart part;
+    part.seq = r.u64();
+    auto stream = r.u8();
+    if (stream != 1 && stream != 2) throw ProtocolError("unknown output stream");
+    part.stream = static_cast<Stream>(stream);
+    part.data = r.bytes();
+    if (!r.at_end()) throw ProtocolError("trailing bytes after output part");
+    return part;
+}
+
 void encode_ready(std::string& out) { finish_frame(out, begin_frame(out, FrameType::ready)); }
 
 void encode_init_failed(std::string& out, std::string_view message) {

@@ -46,6 +46,19 @@ ResultMessage decode_result(std::string_view payload);
 void encode_spawned(std::string& out, std::uint64_t seq, std::int32_t pgid);
 std::int32_t decode_spawned(std::string_view payload);
 
+/// Which stream an output part belongs to.
+enum class Stream : std::uint8_t { out = 1, err = 2 };
+
+/// A piece of a large output of item `seq`, sent before its result so that
+/// neither side holds the whole of it.
+struct OutputPart {
+    std::uint64_t seq = 0;
+    Stream stream = Stream::out;
+    std::string_view data;
+};
+void encode_output_part(std::string& out, const OutputPart& part);
+OutputPart decode_output_part(std::string_view payload);
+
 void encode_ready(std::string& out);
 void encode_init_failed(std::string& out, std::string_view message);
 std::string_view decode_init_failed(std::string_view payload);

@@ -5,6 +5,7 @@
 #include "os/spawn.hpp"
 
 #include <csignal>
+#include <cstdint>
 #include <unistd.h>
 
 namespace ppool::worker {
@@ -43,8 +44,10 @@ struct Stopper {
     }
 };
 
-void drain(os::Fd& fd, std::string& into) {
-    while (fd) {
+/// Reads what the pipe has, up to `limit` bytes held, so that a fast writer
+/// cannot make the worker hold more than one part.
+void drain(os::Fd& fd, std::string& into, std::size_t limit) {
+    while (fd && into.size() < limit) {
         auto status = os::read_some(fd.get(), into, 1 << 16);
         if (status == os::IoStatus::closed) fd.reset();
         if (status != os::IoStatus::done) return;
@@ -112,8 +115,14 @@ CommandOutcome run_command(const CommandSpec& spec) {
         if (!ended && !pidfd) wake_at = earliest(wake_at, os::Clock::now() + std::chrono::milliseconds(20));
         os::wait(set, wake_at);
 
-        if (out.read && set.revents(out_i)) drain(out.read, outcome.out);
-        if (err.read && set.revents(err_i)) drain(err.read, outcome.err);
+        // Without a taker for parts, the whole output is kept.
+        std::size_t limit = spec.on_output ? spec.part_bytes : SIZE_MAX;
+        if (out.read && set.revents(out_i)) drain(out.read, outcome.out, limit);
+        if (err.read && set.revents(err_i)) drain(err.read, outcome.err, limit);
+        if (spec.on_output) {
+            if (outcome.out.size() >= spec.part_bytes) spec.on_output(1, outcome.out);
+            if (outcome.err.size() >= spec.part_bytes) spec.on_output(2, outcome.err);
+        }
         if (set.revents(parent_i) & (POLLHUP | POLLERR)) g_stop = 1;
         if (g_stop && !outcome.stop_worker) {
             outcome.stop_worker = true;

@@ -18,6 +18,11 @@ struct CommandSpec {
     double kill_grace = 2.0;           ///< seconds between SIGTERM and SIGKILL
     int parent_fd = -1;                ///< hang-up here means the pool is gone: stop
     std::function<void(pid_t)> on_spawned;
+    /// Called with stdout (stream 1) or stderr (stream 2) once either holds
+    /// `part_bytes`; it takes the bytes (and clears them), so a command's
+    /// output never piles up in the worker.
+    std::function<void(int stream, std::string& data)> on_output;
+    std::size_t part_bytes = 1 << 20;
 };
 
 /// How the command went.

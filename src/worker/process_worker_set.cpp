@@ -74,7 +74,13 @@ os::Wake ProcessWorkerSet::wait(std::vector<detail::InputWatch>& inputs, std::op
         if (m_write_index[i] != k_none && set.revents(m_write_index[i])) w.flush();
         if (m_read_index[i] != k_none && set.revents(m_read_index[i])) {
             bool open = w.fill();
-            on_frames(w, out);
+            try {
+                on_frames(w, out);
+            } catch (const protocol::ProtocolError& e) {
+                // A task scribbled on the worker's pipe: the worker cannot be trusted any more.
+                on_corrupt(w, e.what(), out);
+                continue;
+            }
             if (!open) on_exit(w, out);
         }
     }
@@ -90,6 +96,12 @@ void ProcessWorkerSet::on_frames(WorkerHandle& w, detail::WorkerEvents& out) {
         case protocol::FrameType::ready: w.set_ready(); break;
         case protocol::FrameType::spawned: w.set_command_group(protocol::decode_spawned(frame->payload)); break;
         case protocol::FrameType::result: on_result(w, frame->payload, out); break;
+        case protocol::FrameType::output_part: {
+            auto part = protocol::decode_output_part(frame->payload);
+            if (part.seq != w.running_seq()) throw protocol::ProtocolError("output part for an item not running");
+            (part.stream == protocol::Stream::out ? w.stdout_spool() : w.stderr_spool()).append(part.data);
+            break;
+        }
         case protocol::FrameType::init_failed:
             out.fatal = fmt::format("initializer failed in worker {}: {}", w.slot(),
                                     protocol::decode_init_failed(frame->payload));
@@ -102,15 +114,17 @@ void ProcessWorkerSet::on_frames(WorkerHandle& w, detail::WorkerEvents& out) {
 void ProcessWorkerSet::on_result(WorkerHandle& w, std::string_view payload, detail::WorkerEvents& out) {
     auto msg = protocol::decode_result(payload);
     if (!w.has_chunk()) throw protocol::ProtocolError("result from a worker with no chunk");
+    if (msg.seq != w.running_seq()) throw protocol::ProtocolError("result for an item not running");
     std::uint64_t job = w.chunk()->job;
-    auto item = w.finish_item();
     TaskResult r;
-    r.seq = item.seq;
-    r.input = std::move(item.data);
     r.status = msg.status;
     r.ok = msg.status == Status::ok;
-    r.output.assign(msg.output);
-    r.stderr_text.assign(msg.stderr_text);
+    std::string spool_error;
+    bool stored = w.stdout_spool().finish(msg.output, r.output, r.large_output, spool_error);
+    stored = w.stderr_spool().finish(msg.stderr_text, r.stderr_text, r.large_stderr, spool_error) && stored;
+    auto item = w.finish_item();
+    r.seq = item.seq;
+    r.input = std::move(item.data);
     r.is_command = msg.is_command;
     r.exit_code = msg.exit_code;
     r.signal = msg.signal;
@@ -119,6 +133,14 @@ void ProcessWorkerSet::on_result(WorkerHandle& w, std::string_view payload, deta
     if (r.timed_out && m_options.task_timeout) r.error = timeout_text(*m_options.task_timeout);
     r.duration_s = static_cast<double>(msg.duration_ns) / 1e9;
     r.worker = w.slot();
+    if (!stored) {
+        // Part of the output is lost: fail the item rather than pass on a truncated result.
+        r.ok = false;
+        r.status = Status::error;
+        r.error = spool_error;
+        r.output.clear();
+        r.large_output.reset();
+    }
     out.results.emplace_back(job, std::move(r));
     if (!w.has_chunk() && m_options.maxtasksperchild && w.tasks_done() >= m_options.maxtasksperchild) w.retire();
 }
@@ -140,6 +162,14 @@ void ProcessWorkerSet::on_exit(WorkerHandle& w, detail::WorkerEvents& out) {
         // Dying before it was ready means the initializer killed it: never respawn.
         out.fatal = fmt::format("initializer failed in worker {}: {}", w.slot(), r.error);
     }
+    lose(w, std::move(r), out);
+}
+
+void ProcessWorkerSet::on_corrupt(WorkerHandle& w, const std::string& why, detail::WorkerEvents& out) {
+    w.kill_and_reap();
+    TaskResult r;
+    r.status = Status::worker_lost;
+    r.error = "worker sent a corrupt message (" + why + ")";
     lose(w, std::move(r), out);
 }
 

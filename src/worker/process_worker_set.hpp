@@ -32,6 +32,7 @@ private:
     void on_result(WorkerHandle& w, std::string_view payload, detail::WorkerEvents& out);
     void on_exit(WorkerHandle& w, detail::WorkerEvents& out);
     void on_deadline(WorkerHandle& w, detail::WorkerEvents& out);
+    void on_corrupt(WorkerHandle& w, const std::string& why, detail::WorkerEvents& out);
     void lose(WorkerHandle& w, TaskResult result, detail::WorkerEvents& out);
     void replace(WorkerHandle& w);
 

@@ -87,6 +87,8 @@ detail::Item WorkerHandle::finish_item() {
     ++m_next;
     ++m_tasks_done;
     m_group = 0;
+    m_stdout.reset();
+    m_stderr.reset();
     if (m_next >= m_chunk->items.size()) {
         m_chunk.reset();
         m_deadline.reset();

@@ -11,6 +11,7 @@
 #include "pool/job.hpp"
 #include "ppool/pool.hpp"
 #include "protocol/frame.hpp"
+#include "worker/spool.hpp"
 
 namespace ppool::worker {
 
@@ -54,6 +55,12 @@ public:
     bool fill();
     protocol::FrameReader& reader() { return m_reader; }
 
+    /// Where the running item's stdout and stderr parts collect.
+    Spool& stdout_spool() { return m_stdout; }
+    Spool& stderr_spool() { return m_stderr; }
+    /// The sequence number of the running item, or 0.
+    std::uint64_t running_seq() const { return m_chunk ? m_chunk->items[m_next].seq : 0; }
+
     /// Marks that the worker reported ready / a spawned command.
     void set_ready() { m_ready = true; }
     void set_command_group(pid_t group) { m_group = group; }
@@ -85,6 +92,8 @@ private:
     double m_grace = 0;
     std::optional<os::TimePoint> m_deadline;
     pid_t m_group = 0;
+    Spool m_stdout;
+    Spool m_stderr;
     std::uint64_t m_tasks_done = 0;
     bool m_ready = false;
     bool m_retiring = false;

@@ -68,6 +68,15 @@ void send(WorkerState& w) {
     w.out.clear();
 }
 
+/// Outputs at least this large travel as parts ahead of their result.
+constexpr std::size_t k_part_bytes = 1 << 20;
+
+void send_part(WorkerState& w, std::uint64_t seq, protocol::Stream stream, std::string_view data) {
+    send(w);
+    protocol::encode_output_part(w.out, protocol::OutputPart{seq, stream, data});
+    send(w);
+}
+
 /// Runs a registered function on one item; `output` and `error` hold the
 /// bytes the returned message points to.
 protocol::ResultMessage run_function(const TaskInfo& task, std::string_view item, std::string& output,
@@ -103,6 +112,11 @@ bool run_command_task(WorkerState& w, const TaskInfo& task, const protocol::Wire
     spec.on_spawned = [&](pid_t pid) {
         protocol::encode_spawned(w.out, item.seq, pid);
         send(w);
+    };
+    spec.part_bytes = k_part_bytes;
+    spec.on_output = [&](int stream, std::string& data) {
+        send_part(w, item.seq, stream == 1 ? protocol::Stream::out : protocol::Stream::err, data);
+        data.clear();
     };
     outcome = run_command(spec);
     if (outcome.stop_worker) return false;
@@ -145,6 +159,11 @@ void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
             msg = run_function(*task, item.data, output, error);
         }
         msg.seq = item.seq;
+        // A large result goes ahead in parts; the result frame carries the last one.
+        while (msg.output.size() > k_part_bytes) {
+            send_part(w, item.seq, protocol::Stream::out, msg.output.substr(0, k_part_bytes));
+            msg.output.remove_prefix(k_part_bytes);
+        }
         auto end = std::chrono::steady_clock::now();
         msg.duration_ns =
             static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count());
@@ -171,8 +190,17 @@ std::string run_initializer(WorkerState& w) {
         }
     }
     if (!o.initializer_command.empty()) {
-        CommandSpec spec{{"/bin/sh", "-c", o.initializer_command}, w.base_env, o.task_timeout, o.kill_grace_s,
-                         w.from_parent, {}};
+        CommandSpec spec;
+        spec.argv = {"/bin/sh", "-c", o.initializer_command};
+        spec.env = w.base_env;
+        spec.timeout = o.task_timeout;
+        spec.kill_grace = o.kill_grace_s;
+        spec.parent_fd = w.from_parent;
+        // What the initializer prints is diagnostics: pass it on as it comes.
+        spec.on_output = [](int, std::string& data) {
+            os::write_all(2, data);
+            data.clear();
+        };
         auto outcome = run_command(spec);
         if (outcome.stop_worker) ::_exit(128 + SIGTERM);
         // The initializer has no result: what it prints is diagnostics.

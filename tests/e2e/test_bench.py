@@ -22,6 +22,7 @@ RATIO_LABELS = [
     "ppool-len / awk-len",
     "ppool-len / python-pool-len",
     "ppool-len json / text",
+    "plugin-len / builtin-len",
     "startup ppool / xargs",
 ]
 

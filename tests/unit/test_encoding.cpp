@@ -28,3 +28,26 @@ TEST_CASE("items are shown on one line") {
     CHECK(printable("a\nb\tc") == "a\\nb\\tc");
     CHECK(printable(std::string(300, 'x')).size() == 203);
 }
+
+TEST_CASE("UTF-8 checked in pieces cut anywhere agrees with the whole") {
+    std::string texts[] = {"h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80 end", "bad \xff here", "cut \xe2\x82", "\xf0\x9f\x98"};
+    for (const auto& text : texts) {
+        for (std::size_t step = 1; step <= text.size(); ++step) {
+            Utf8Checker checker;
+            for (std::size_t at = 0; at < text.size(); at += step) checker.feed(std::string_view(text).substr(at, step));
+            CHECK(checker.finish() == is_valid_utf8(text));
+        }
+    }
+}
+
+TEST_CASE("base64 in pieces equals base64 of the whole") {
+    using namespace std::string_literals;
+    std::string text = "any bytes \x00\xff\x80 at all, of a length not a multiple of three"s;
+    for (std::size_t step = 1; step < 10; ++step) {
+        Base64Stream stream;
+        std::string out;
+        for (std::size_t at = 0; at < text.size(); at += step) out += stream.feed(std::string_view(text).substr(at, step));
+        out += stream.finish();
+        CHECK(out == base64(text));
+    }
+}

@@ -1,0 +1,146 @@
+// Fuzzes the frame reader and the message decoders with arbitrary bytes.
+// Properties: ProtocolError is the only exception; read boundaries change
+// nothing; a decoded run, init_failed or output_part message re-encodes to the
+// same bytes, and a run or result decodes again to the same values.
+
+#include "protocol/messages.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
+
+using namespace ppool::protocol;
+
+namespace {
+
+/// Aborts with `what` unless `ok`, so libFuzzer records the input.
+void require(bool ok, const char* what) {
+    if (ok) return;
+    std::fprintf(stderr, "property violated: %s\n", what);
+    std::abort();
+}
+
+/// What one pass over the input saw: the frames, copied, and how it ended.
+struct Pass {
+    std::vector<std::pair<FrameType, std::string>> frames;
+    bool threw = false;
+    std::size_t pending = 0;
+};
+
+/// Feeds `input` to a FrameReader in pieces of the given sizes (the rest at
+/// once when they run out) and collects every frame until the first error.
+Pass read_frames(std::string_view input, const std::vector<std::size_t>& pieces) {
+    Pass pass;
+    FrameReader reader;
+    std::size_t at = 0;
+    std::size_t piece = 0;
+    try {
+        while (at < input.size()) {
+            std::size_t n = piece < pieces.size() ? pieces[piece++] : input.size() - at;
+            reader.buffer().append(input.substr(at, n));
+            at += std::min(n, input.size() - at);
+            while (auto frame = reader.next()) pass.frames.emplace_back(frame->type, std::string(frame->payload));
+        }
+    } catch (const ProtocolError&) {
+        pass.threw = true;
+    }
+    pass.pending = reader.pending();
+    return pass;
+}
+
+/// Re-encodes a decoded run message: the payload must come back byte for
+/// byte (the encoding is canonical) and decode to the same task and items.
+void check_run_round_trip(std::string_view payload, const RunMessage& run) {
+    std::string wire;
+    encode_run(wire, run.task, run.items);
+    require(wire.size() == k_header_size + payload.size(), "run frame length");
+    require(std::string_view(wire).substr(k_header_size) == payload, "run payload re-encodes to the same bytes");
+
+    FrameReader reader;
+    reader.buffer() = wire;
+    auto frame = reader.next();
+    require(frame && frame->type == FrameType::run, "re-encoded run frame is read back");
+    auto again = decode_run(frame->payload);
+    require(again.task == run.task, "run task round-trips");
+    require(again.items.size() == run.items.size(), "run item count round-trips");
+    for (std::size_t i = 0; i < run.items.size(); ++i) {
+        require(again.items[i].seq == run.items[i].seq, "run item seq round-trips");
+        require(again.items[i].data == run.items[i].data, "run item data round-trips");
+    }
+    require(!reader.next() && reader.pending() == 0, "nothing after the re-encoded run frame");
+}
+
+/// Flags carry spare bits and absent codes still take room on the wire, so a
+/// result need not re-encode to the same bytes; its decoded values must survive.
+void check_result_round_trip(const ResultMessage& result) {
+    std::string wire;
+    encode_result(wire, result);
+    auto again = decode_result(std::string_view(wire).substr(k_header_size));
+    require(again.seq == result.seq && again.status == result.status, "result seq and status round-trip");
+    require(again.is_command == result.is_command && again.timed_out == result.timed_out, "result flags round-trip");
+    require(again.exit_code == result.exit_code && again.signal == result.signal, "result codes round-trip");
+    require(again.duration_ns == result.duration_ns, "result duration round-trips");
+    require(again.output == result.output && again.stderr_text == result.stderr_text && again.error == result.error,
+            "result texts round-trip");
+}
+
+void check_output_part_round_trip(std::string_view payload, const OutputPart& part) {
+    std::string wire;
+    encode_output_part(wire, part);
+    require(std::string_view(wire).substr(k_header_size) == payload, "output_part re-encodes to the same bytes");
+}
+
+void check_init_failed_round_trip(std::string_view payload, std::string_view message) {
+    std::string wire;
+    encode_init_failed(wire, message);
+    require(std::string_view(wire).substr(k_header_size) == payload, "init_failed re-encodes to the same bytes");
+}
+
+/// Decodes one frame by its type; a ProtocolError means a corrupt payload,
+/// which is fine, anything else escapes and is a crash.
+void decode_frame(FrameType type, std::string_view payload) {
+    try {
+        switch (type) {
+        case FrameType::run: check_run_round_trip(payload, decode_run(payload)); break;
+        case FrameType::result: check_result_round_trip(decode_result(payload)); break;
+        case FrameType::spawned: decode_spawned(payload); break;
+        case FrameType::init_failed: check_init_failed_round_trip(payload, decode_init_failed(payload)); break;
+        case FrameType::output_part: check_output_part_round_trip(payload, decode_output_part(payload)); break;
+        case FrameType::ready: break;
+        }
+    } catch (const ProtocolError&) {
+    }
+}
+
+/// Piece sizes 1..32 taken from the input's own bytes, so the split varies
+/// with the input but is the same on every replay.
+std::vector<std::size_t> piece_sizes(std::string_view input) {
+    std::vector<std::size_t> sizes;
+    std::size_t covered = 0;
+    for (std::size_t i = 0; covered < input.size(); ++i) {
+        auto n = 1 + static_cast<unsigned char>(input[i % input.size()] ^ static_cast<unsigned char>(i)) % 32;
+        sizes.push_back(n);
+        covered += n;
+    }
+    return sizes;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    std::string_view input(reinterpret_cast<const char*>(data), size);
+
+    auto whole = read_frames(input, {});
+    auto pieces = read_frames(input, piece_sizes(input));
+    require(whole.frames == pieces.frames, "read boundaries do not change the frames");
+    require(whole.threw == pieces.threw, "read boundaries do not change the error");
+    require(whole.threw || whole.pending == pieces.pending, "read boundaries do not change what is pending");
+
+    for (const auto& [type, payload] : whole.frames) decode_frame(type, payload);
+    return 0;
+}

@@ -1,0 +1,79 @@
+// Fuzzes the input splitter for both separators ('\n' and '\0').
+// Properties: feeding the input in pieces gives the items of feeding it at
+// once; no item holds a separator; the items joined by the separator, plus
+// one at the end if the input ended with one, are the input.
+
+#include "pool/splitter.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <vector>
+
+using ppool::detail::Splitter;
+
+namespace {
+
+/// Aborts with `what` unless `ok`, so libFuzzer records the input.
+void require(bool ok, const char* what) {
+    if (ok) return;
+    std::fprintf(stderr, "property violated: %s\n", what);
+    std::abort();
+}
+
+std::vector<std::string> split_at_once(std::string_view input, char separator) {
+    Splitter splitter(separator);
+    std::vector<std::string> items;
+    splitter.feed(input, items);
+    splitter.finish(items);
+    return items;
+}
+
+/// Pieces of 1..15 bytes, sized by the input's own bytes so the split is
+/// the same on every replay; a 0 adds an empty read before a 1-byte piece.
+std::vector<std::string> split_in_pieces(std::string_view input, char separator) {
+    Splitter splitter(separator);
+    std::vector<std::string> items;
+    std::size_t at = 0;
+    for (std::size_t i = 0; at < input.size(); ++i) {
+        auto n = static_cast<std::size_t>(static_cast<unsigned char>(input[i % input.size()]) % 16);
+        if (n == 0) {
+            splitter.feed({}, items);
+            n = 1;
+        }
+        splitter.feed(input.substr(at, n), items);
+        at += n;
+    }
+    splitter.finish(items);
+    // A second finish has nothing left to give.
+    auto count = items.size();
+    splitter.finish(items);
+    require(items.size() == count, "finish twice adds nothing");
+    return items;
+}
+
+void check_separator(std::string_view input, char separator) {
+    auto whole = split_at_once(input, separator);
+    require(split_in_pieces(input, separator) == whole, "read boundaries do not change the items");
+
+    std::string joined;
+    for (std::size_t i = 0; i < whole.size(); ++i) {
+        require(whole[i].find(separator) == std::string::npos, "no item holds the separator");
+        if (i > 0) joined += separator;
+        joined += whole[i];
+    }
+    if (!input.empty() && input.back() == separator) joined += separator;
+    require(joined == input, "the items and separators rebuild the input");
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    std::string_view input(reinterpret_cast<const char*>(data), size);
+    check_separator(input, '\n');
+    check_separator(input, '\0');
+    return 0;
+}

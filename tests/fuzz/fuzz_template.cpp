@@ -1,0 +1,137 @@
+// Fuzzes the command template and shell quoting. The input is NUL-separated:
+// every part but the last is a command word, the last is the item.
+// Properties: build never throws; in exec form values go in verbatim; in shell
+// form the script is the word with quoted values; shell_quote always gives one
+// single-quoted word that sh reads back as the value.
+
+#include "cli/command_template.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+using namespace ppool::cli;
+
+namespace {
+
+/// Aborts with `what` unless `ok`, so libFuzzer records the input.
+void require(bool ok, const char* what) {
+    if (ok) return;
+    std::fprintf(stderr, "property violated: %s\n", what);
+    std::abort();
+}
+
+/// Reads back what shell_quote promises to write: '...' runs joined by \'
+/// (the '\'' sequence), which is how sh reads it. Nothing else is accepted.
+std::optional<std::string> sh_unquote(std::string_view quoted) {
+    if (quoted.size() < 2 || quoted.front() != '\'') return std::nullopt;
+    std::string out;
+    std::size_t at = 1;
+    for (;;) {
+        auto close = quoted.find('\'', at);
+        if (close == std::string_view::npos) return std::nullopt;
+        out.append(quoted.substr(at, close - at));
+        if (close + 1 == quoted.size()) return out;
+        if (quoted.substr(close, 4) != "'\\''") return std::nullopt;
+        out += '\'';
+        at = close + 4;
+    }
+}
+
+void check_shell_quote(std::string_view value) {
+    auto quoted = shell_quote(value);
+    require(quoted.size() >= 2 && quoted.front() == '\'' && quoted.back() == '\'', "shell_quote is single-quoted");
+    auto back = sh_unquote(quoted);
+    require(back.has_value(), "shell_quote has no quote outside the '\\'' sequence");
+    require(*back == value, "shell_quote unquotes to the value");
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+bool ends_with(std::string_view s, std::string_view suffix) {
+    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+/// Each replacement string derives from the item as its name says.
+void check_tokens(const ppool::TaskContext& context) {
+    std::string_view item = context.item;
+    require(token_value(Token::item, context) == item, "{} is the item");
+    auto no_ext = token_value(Token::no_ext, context);
+    require(starts_with(item, no_ext), "{.} is a prefix of the item");
+    auto base = token_value(Token::basename, context);
+    require(ends_with(item, base) && base.find('/') == std::string::npos, "{/} is the last path component");
+    auto dir = token_value(Token::dirname, context);
+    if (auto slash = item.rfind('/'); slash != std::string_view::npos && slash > 0)
+        require(dir + "/" + base == item, "{//} and {/} rebuild the item");
+    require(starts_with(base, token_value(Token::basename_no_ext, context)), "{/.} is a prefix of {/}");
+    require(token_value(Token::seq, context) == std::to_string(context.seq), "{#} is the sequence number");
+    require(token_value(Token::slot, context) == std::to_string(context.worker + 1), "{%} is the 1-based slot");
+}
+
+/// Words without '{' hold no replacement string and pass through unchanged.
+bool plain(std::string_view word) { return word.find('{') == std::string_view::npos; }
+
+void check_exec_form(const std::vector<std::string>& words, const std::vector<std::string>& argv,
+                     std::string_view item, bool append_item) {
+    bool all_plain = true;
+    bool has_item_word = false;
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        if (plain(words[i])) require(argv.at(i) == words[i], "a plain word is passed verbatim");
+        else all_plain = false;
+        if (words[i] == "{}") {
+            has_item_word = true;
+            require(argv.at(i) == item, "a {} word is the item verbatim");
+        }
+    }
+    if (!append_item || has_item_word) require(argv.size() == words.size(), "one argument per word");
+    if (append_item && all_plain) {
+        require(argv.size() == words.size() + 1, "the item is appended");
+        require(argv.back() == item, "the appended item is verbatim");
+    }
+}
+
+void check_shell_form(const std::vector<std::string>& words, const std::vector<std::string>& argv,
+                      std::string_view item, bool append_item) {
+    require(words.size() == 1 && needs_shell(words[0]), "the shell only for one word with shell syntax");
+    require(argv.size() == 3 && argv[0] == "/bin/sh" && argv[1] == "-c", "shell form is /bin/sh -c script");
+    if (plain(words[0])) {
+        auto expected = append_item ? words[0] + " " + shell_quote(item) : words[0];
+        require(argv[2] == expected, "a script without replacement strings gets the quoted item appended");
+    }
+}
+
+void check_template(const std::vector<std::string>& words, const ppool::TaskContext& context, bool append_item) {
+    CommandTemplate command(words, append_item);
+    auto argv = command.build(context);
+    if (command.uses_shell()) check_shell_form(words, argv, context.item, append_item);
+    else check_exec_form(words, argv, context.item, append_item);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    std::string_view input(reinterpret_cast<const char*>(data), size);
+
+    // Every part but the last is a word; the last is the item.
+    std::vector<std::string> words;
+    for (auto nul = input.find('\0'); nul != std::string_view::npos; nul = input.find('\0')) {
+        words.emplace_back(input.substr(0, nul));
+        input.remove_prefix(nul + 1);
+    }
+    std::string item(input);
+    ppool::TaskContext context{item, size, static_cast<int>(words.size() % 1024)};
+
+    for (const auto& word : words) {
+        needs_shell(word);
+        check_shell_quote(word);
+    }
+    check_shell_quote(item);
+    check_tokens(context);
+    check_template(words, context, true);
+    check_template(words, context, false);
+    return 0;
+}

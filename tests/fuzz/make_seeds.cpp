@@ -1,0 +1,65 @@
+// Writes the binary seeds of corpus/fuzz_protocol with the real encoders, so
+// the fuzzer starts from valid frames. Run by hand when the wire format changes:
+//   cmake --build build-fuzz --target fuzz_make_seeds
+//   build-fuzz/fuzz_make_seeds tests/fuzz/corpus/fuzz_protocol
+
+#include "protocol/messages.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+using namespace ppool::protocol;
+
+namespace {
+
+void write_seed(const std::string& dir, const char* name, const std::string& bytes) {
+    std::ofstream(dir + "/" + name, std::ios::binary) << bytes;
+}
+
+std::string run_frame() {
+    std::string out;
+    encode_run(out, "upper", {{1, "alpha"}, {2, ""}, {3, std::string_view("nul\0byte", 8)}});
+    return out;
+}
+
+std::string result_frame() {
+    ResultMessage result;
+    result.seq = 7;
+    result.status = ppool::Status::failed;
+    result.is_command = true;
+    result.exit_code = 1;
+    result.duration_ns = 1500000;
+    result.output = "out\n";
+    result.stderr_text = "err\n";
+    result.error = "exit status 1";
+    std::string out;
+    encode_result(out, result);
+    return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 2) {
+        std::fprintf(stderr, "usage: fuzz_make_seeds DIR\n");
+        return 2;
+    }
+    std::string dir = argv[1];
+
+    std::string ready, spawned, init_failed, output_part;
+    encode_ready(ready);
+    encode_output_part(output_part, OutputPart{7, Stream::err, "a piece of stderr\n"});
+    encode_spawned(spawned, 7, 4242);
+    encode_init_failed(init_failed, "no task named 'upper'");
+
+    write_seed(dir, "run", run_frame());
+    write_seed(dir, "result", result_frame());
+    write_seed(dir, "ready", ready);
+    write_seed(dir, "spawned", spawned);
+    write_seed(dir, "init_failed", init_failed);
+    write_seed(dir, "output_part", output_part);
+    // Both directions of one item back to back: ready, spawned, a part, the result, a run.
+    write_seed(dir, "stream", ready + spawned + output_part + result_frame() + run_frame());
+    return 0;
+}
