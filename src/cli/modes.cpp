@@ -98,7 +98,7 @@ int run_items(const Options& o) {
     auto source = open_inputs(o);
     // Signals are caught before the fork so that workers start with them blocked.
     os::SignalCatcher catcher{SIGINT, SIGTERM, SIGHUP};
-    os::ignore_sigpipe();
+    os::ignore_write_signals();
     Pool pool(options);
     auto sink = make_sink(o);
     if (o.mode == Mode::map) return run_map(pool, task, *source, o, *sink);
@@ -121,7 +121,7 @@ int run_apply(const Options& o) {
     auto options = pool_options(o);
     if (options.processes == 0) options.processes = 1;
     os::SignalCatcher catcher{SIGINT, SIGTERM, SIGHUP};
-    os::ignore_sigpipe();
+    os::ignore_write_signals();
     Pool pool(options);
     auto sink = make_json_sink(false);
     if (!o.json) sink = make_text_sink();

@@ -58,11 +58,12 @@ sigset_t child_mask() {
     return current;
 }
 
-void ignore_sigpipe() {
+void ignore_write_signals() {
     struct sigaction sa {};
     sa.sa_handler = SIG_IGN;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGPIPE, &sa, nullptr);
+    sigaction(SIGXFSZ, &sa, nullptr);
 }
 
 }  // namespace ppool::os

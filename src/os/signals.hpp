@@ -37,8 +37,9 @@ int peek_caught_signal();
 /// The mask children should start with: the one before any catcher.
 sigset_t child_mask();
 
-/// Ignores SIGPIPE so that a vanished reader shows up as EPIPE.
-void ignore_sigpipe();
+/// Ignores SIGPIPE and SIGXFSZ, so that a vanished reader shows up as EPIPE
+/// and a file size limit as EFBIG: errors to report, not deaths.
+void ignore_write_signals();
 
 }  // namespace ppool::os
 

@@ -33,4 +33,26 @@ PPOOL_REGISTER_TASK("fail_init", "an initializer that always fails", [](std::str
     throw std::runtime_error("init failed on purpose");
 });
 
+PPOOL_REGISTER_TASK("close_stdout", "closes the worker's stdout, then returns the item", [](std::string_view item) {
+    ::close(1);
+    return std::string(item);
+});
+PPOOL_REGISTER_TASK("scribble_stdout", "writes junk to the worker's stdout, then returns the item",
+                    [](std::string_view item) {
+                        [[maybe_unused]] auto n = ::write(1, "junk\x01\xff\n", 7);
+                        return std::string(item);
+                    });
+PPOOL_REGISTER_TASK("scribble_protocol", "for the item 'bad', writes junk to every descriptor above 2 (the worker's pipes)",
+                    [](std::string_view item) {
+                        if (item == "bad")
+                            for (int fd = 3; fd < 64; ++fd) [[maybe_unused]] auto n = ::write(fd, "\x09garbage-frame", 15);
+                        return std::string(item);
+                    });
+PPOOL_REGISTER_TASK("close_protocol", "for the item 'bad', closes every descriptor above 2 (the worker's pipes)",
+                    [](std::string_view item) {
+                        if (item == "bad")
+                            for (int fd = 3; fd < 64; ++fd) ::close(fd);
+                        return std::string(item);
+                    });
+
 int main(int argc, char** argv) { return ppool::cli::run(argc, argv); }
