@@ -1,6 +1,8 @@
 #include "cli/command_template.hpp"
 
+#include <algorithm>
 #include <array>
+#include <stdexcept>
 #include <utility>
 
 namespace ppool::cli {
@@ -71,6 +73,72 @@ std::string shell_quote(std::string_view value) {
     return out;
 }
 
+std::string quote_for(ShellContext context, std::string_view value) {
+    switch (context) {
+    case ShellContext::bare: return shell_quote(value);
+    // Close the user's quote, add ours, reopen theirs.
+    case ShellContext::single_quoted: return "'" + shell_quote(value) + "'";
+    case ShellContext::double_quoted: {
+        std::string out;
+        for (char c : value) {
+            if (c == '$' || c == '`' || c == '"' || c == '\\') out += '\\';
+            out += c;
+        }
+        return out;
+    }
+    }
+    return shell_quote(value);
+}
+
+namespace {
+
+/// Follows the quoting of a shell script character by character: enough of
+/// sh's grammar to know whether a position is bare, in '...' or in "...",
+/// including $(...) and `...` nested in double quotes.
+class QuoteTracker {
+public:
+    ShellContext context() const {
+        switch (m_stack.back()) {
+        case Frame::single: return ShellContext::single_quoted;
+        case Frame::dquote: return ShellContext::double_quoted;
+        default: return ShellContext::bare;
+        }
+    }
+    /// Consumes the character at the front of `text` (two for an escape or "$(").
+    std::size_t step(std::string_view text) {
+        char c = text[0];
+        Frame top = m_stack.back();
+        if (top == Frame::single) {
+            if (c == '\'') m_stack.pop_back();
+            return 1;
+        }
+        if (c == '\\') return std::min<std::size_t>(2, text.size());
+        if (c == '$' && text.size() > 1 && text[1] == '(') {
+            m_stack.push_back(Frame::subst);
+            return 2;
+        }
+        if (c == '`') {
+            if (top == Frame::backtick) m_stack.pop_back();
+            else m_stack.push_back(Frame::backtick);
+            return 1;
+        }
+        if (top == Frame::dquote) {
+            if (c == '"') m_stack.pop_back();
+            return 1;
+        }
+        if (c == ')' && top == Frame::subst) m_stack.pop_back();
+        else if (c == '\'') m_stack.push_back(Frame::single);
+        else if (c == '"') m_stack.push_back(Frame::dquote);
+        return 1;
+    }
+
+private:
+    enum class Frame { bare, single, dquote, subst, backtick };
+    std::vector<Frame> m_stack{Frame::bare};
+};
+
+}  // namespace
+
 bool needs_shell(std::string_view word) {
     constexpr std::string_view k_special = " \t\n|&;<>()$`\\\"'*?[]#~!{}";
     while (!word.empty()) {
@@ -90,20 +158,23 @@ CommandTemplate::CommandTemplate(std::vector<std::string> words, bool append_ite
         Word word;
         std::string_view rest = text;
         std::string literal;
+        QuoteTracker quotes;
         while (!rest.empty()) {
             auto [length, token] = match_token(rest);
             if (length == 0) {
-                literal += rest.front();
-                rest.remove_prefix(1);
+                std::size_t n = quotes.step(rest);
+                literal.append(rest.substr(0, n));
+                rest.remove_prefix(n);
                 continue;
             }
-            if (!literal.empty()) word.push_back(Part{false, Token::item, std::move(literal)});
+            if (!literal.empty()) word.push_back(Part{false, Token::item, ShellContext::bare, std::move(literal)});
             literal.clear();
-            word.push_back(Part{true, token, {}});
+            word.push_back(Part{true, token, quotes.context(), {}});
             m_has_token = true;
             rest.remove_prefix(length);
         }
-        if (!literal.empty() || word.empty()) word.push_back(Part{false, Token::item, std::move(literal)});
+        if (!literal.empty() || word.empty())
+            word.push_back(Part{false, Token::item, ShellContext::bare, std::move(literal)});
         m_words.push_back(std::move(word));
     }
 }
@@ -114,7 +185,7 @@ std::string CommandTemplate::fill(const Word& word, const TaskContext& context, 
         if (!part.is_token)
             out += part.text;
         else if (quote)
-            out += shell_quote(token_value(part.token, context));
+            out += quote_for(part.context, token_value(part.token, context));
         else
             out += token_value(part.token, context);
     }
@@ -122,6 +193,9 @@ std::string CommandTemplate::fill(const Word& word, const TaskContext& context, 
 }
 
 std::vector<std::string> CommandTemplate::build(const TaskContext& context) const {
+    // A NUL byte would silently cut an argument short.
+    if (context.item.find('\0') != std::string_view::npos)
+        throw std::invalid_argument("the item holds a NUL byte, which no command argument can (split items with -0)");
     bool append = m_append_item && !m_has_token;
     if (m_shell) {
         std::string script = fill(m_words[0], context, true);

@@ -11,6 +11,13 @@ namespace ppool::cli {
 /// The replacement strings: {} {.} {/} {//} {/.} {#} {%}.
 enum class Token { item, no_ext, basename, dirname, basename_no_ext, seq, slot };
 
+/// Where a replacement string stands in a shell script, which decides how its
+/// value is quoted: bare, inside '...', or inside "...".
+enum class ShellContext { bare, single_quoted, double_quoted };
+
+/// Quotes `value` so that, placed in `context`, it is exactly one literal piece of text.
+std::string quote_for(ShellContext context, std::string_view value);
+
 /// A command line with replacement strings, parsed once and filled per item.
 /// Several words run directly (execvp) with values inserted as plain text;
 /// a single word with shell syntax runs under /bin/sh -c with every value
@@ -28,6 +35,7 @@ private:
     struct Part {
         bool is_token = false;
         Token token{};
+        ShellContext context = ShellContext::bare;
         std::string text;
     };
     using Word = std::vector<Part>;

@@ -85,8 +85,7 @@ std::string Base64Stream::finish() {
     return out;
 }
 
-std::string printable(std::string_view item) {
-    constexpr std::size_t k_max = 200;
+std::string printable(std::string_view item, std::size_t k_max) {
     std::string out;
     for (std::size_t i = 0; i < item.size() && i < k_max; ++i) {
         unsigned char c = static_cast<unsigned char>(item[i]);

@@ -36,6 +36,6 @@ private:
 std::string base64(std::string_view bytes);
 
 /// The item as shown in a one-line message: control bytes escaped, long items shortened.
-std::string printable(std::string_view item);
+std::string printable(std::string_view item, std::size_t max = 200);
 
 }  // namespace ppool::cli

@@ -13,7 +13,9 @@ void OutputBuffer::flush() {
 }
 
 std::string failure_line(const TaskResult& r) {
-    return fmt::format("ppool: task {} ({}) failed: {}\n", r.seq, printable(r.input), r.describe_failure());
+    // One line whatever the item or the reason hold.
+    return fmt::format("ppool: task {} ({}) failed: {}\n", r.seq, printable(r.input),
+                       printable(r.describe_failure(), 4096));
 }
 
 namespace {

@@ -2,6 +2,7 @@
 
 #include "os/signals.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <system_error>
 #include <time.h>
@@ -35,6 +36,8 @@ Wake wait(PollSet& set, std::optional<TimePoint> deadline) {
 }
 
 Clock::duration seconds(double s) {
+    // Beyond a billion seconds (31 years) is forever, and must not overflow.
+    s = std::min(s, 1e9);
     return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
 }
 

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <system_error>
 #include <unistd.h>
 
@@ -73,6 +74,36 @@ IoStatus send_some(int fd, std::string& data, std::size_t& offset) {
     return IoStatus::done;
 }
 
+IoStatus send_pieces(int fd, const std::vector<std::string_view>& pieces, std::size_t& index, std::size_t& offset) {
+    constexpr std::size_t k_max_iov = 64;
+    while (index < pieces.size()) {
+        iovec iov[k_max_iov];
+        std::size_t n_iov = 0;
+        for (std::size_t i = index; i < pieces.size() && n_iov < k_max_iov; ++i) {
+            std::size_t skip = i == index ? offset : 0;
+            iov[n_iov++] = iovec{const_cast<char*>(pieces[i].data()) + skip, pieces[i].size() - skip};
+        }
+        msghdr msg{};
+        msg.msg_iov = iov;
+        msg.msg_iovlen = n_iov;
+        ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return IoStatus::would_block;
+            if (errno == EPIPE || errno == ECONNRESET) return IoStatus::closed;
+            throw_errno("sendmsg");
+        }
+        auto sent = static_cast<std::size_t>(n);
+        while (index < pieces.size() && sent >= pieces[index].size() - offset) {
+            sent -= pieces[index].size() - offset;
+            ++index;
+            offset = 0;
+        }
+        offset += sent;
+    }
+    return IoStatus::done;
+}
+
 IoStatus read_some(int fd, std::string& out, std::size_t max) {
     std::size_t old = out.size();
     // Grow without value-initialising the new bytes more than once per read.
@@ -90,8 +121,6 @@ IoStatus read_some(int fd, std::string& out, std::size_t max) {
             continue;
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK) return IoStatus::would_block;
-        // A broken peer (EIO on a pty, ECONNRESET) is an end, not a bug of ours.
-        if (errno == EIO || errno == ECONNRESET) return IoStatus::closed;
         throw_errno("read");
     }
 }

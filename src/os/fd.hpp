@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ppool::os {
 
@@ -61,6 +62,10 @@ IoStatus write_some(int fd, std::string& data, std::size_t& offset);
 /// As write_some, on a socket: never blocks and never raises SIGPIPE, so a
 /// library caller need not ignore that signal.
 IoStatus send_some(int fd, std::string& data, std::size_t& offset);
+
+/// As send_some, for data in pieces (one sendmsg for many of them): sends
+/// from piece `index` at `offset` on, advancing both.
+IoStatus send_pieces(int fd, const std::vector<std::string_view>& pieces, std::size_t& index, std::size_t& offset);
 
 /// Writes all of `data`, blocking as needed. Throws std::system_error (EPIPE included).
 void write_all(int fd, std::string_view data);

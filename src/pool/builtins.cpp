@@ -73,6 +73,45 @@ std::string sleep_task(std::string_view item) {
     return std::string(item);
 }
 
+/// A name as GNU wc 9 prints it: as is, unless it holds a newline; then
+/// quoted for the shell, control characters as $'\n' pieces.
+std::string wc_name(std::string_view name) {
+    if (name.find('\n') == std::string_view::npos) return std::string(name);
+    std::string out;
+    bool open = false;
+    for (char c : name) {
+        auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f) {
+            if (open) out += '\'';
+            open = false;
+            if (c == '\n') out += "$'\\n'";
+            else if (c == '\t') out += "$'\\t'";
+            else if (c == '\r') out += "$'\\r'";
+            else out += fmt::format("$'\\{:03o}'", u);
+            continue;
+        }
+        if (!open) out += '\'';
+        open = true;
+        if (c == '\'') out += "'\\''";
+        else out += c;
+    }
+    if (open) out += '\'';
+    return out;
+}
+
+/// A name as GNU sha256sum prints it: backslash and newline escaped, and the
+/// line then starts with a backslash.
+std::pair<bool, std::string> sha256_name(std::string_view name) {
+    if (name.find_first_of("\\\n") == std::string_view::npos) return {false, std::string(name)};
+    std::string out;
+    for (char c : name) {
+        if (c == '\\') out += "\\\\";
+        else if (c == '\n') out += "\\n";
+        else out += c;
+    }
+    return {true, out};
+}
+
 }  // namespace
 
 std::string wc_file(std::string_view path) {
@@ -97,7 +136,7 @@ std::string wc_file(std::string_view path) {
     // GNU wc pads to the width of the file's size, or 7 when that is unknown.
     off_t size = 0;
     int width = file.is_regular(size) ? static_cast<int>(std::to_string(size).size()) : 7;
-    return fmt::format("{:>{}} {:>{}} {:>{}} {}", lines, width, words, width, bytes, width, path);
+    return fmt::format("{:>{}} {:>{}} {:>{}} {}", lines, width, words, width, bytes, width, wc_name(path));
 }
 
 std::string sha256_file(std::string_view path) {
@@ -111,7 +150,8 @@ std::string sha256_file(std::string_view path) {
     EVP_DigestFinal_ex(ctx.get(), digest, &length);
     std::string out;
     for (unsigned int i = 0; i < length; ++i) out += fmt::format("{:02x}", digest[i]);
-    return fmt::format("{}  {}", out, path);
+    auto [escaped, name] = sha256_name(path);
+    return fmt::format("{}{}  {}", escaped ? "\\" : "", out, name);
 }
 
 void register_builtins(TaskRegistry& registry) {

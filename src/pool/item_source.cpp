@@ -2,6 +2,7 @@
 
 #include "os/fd.hpp"
 #include "pool/splitter.hpp"
+#include "ppool/errors.hpp"
 
 #include <cerrno>
 #include <system_error>
@@ -68,7 +69,14 @@ public:
     bool read_more(std::vector<std::string>& out) override {
         if (m_next >= m_fds.size()) return false;
         m_buffer.clear();
-        if (os::read_some(m_fds[m_next].get(), m_buffer, k_block) == os::IoStatus::closed) {
+        os::IoStatus status;
+        try {
+            status = os::read_some(m_fds[m_next].get(), m_buffer, k_block);
+        } catch (const std::system_error& e) {
+            // Input cut short by an error is not the end of the input.
+            throw UsageError(std::string("cannot read the input: ") + e.code().message());
+        }
+        if (status == os::IoStatus::closed) {
             // Each file ends its last item, as `cat a b | ...` would not: files stay apart.
             m_splitter.finish(out);
             m_fds[m_next].reset();

@@ -34,9 +34,9 @@ T get(std::string_view bytes) {
 
 }  // namespace
 
-void Writer::u32(std::uint32_t v) { put(m_out, v); }
+void Writer::u32(std::uint32_t v) { put(*m_out, v); }
 
-void Writer::u64(std::uint64_t v) { put(m_out, v); }
+void Writer::u64(std::uint64_t v) { put(*m_out, v); }
 
 std::string_view Reader::take(std::size_t n) {
     if (m_in.size() < n) throw ProtocolError("truncated payload");

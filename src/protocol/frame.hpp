@@ -24,18 +24,18 @@ inline constexpr std::size_t k_header_size = 9;
 /// Appends fixed-width little-endian integers and length-prefixed strings.
 class Writer {
 public:
-    explicit Writer(std::string& out) : m_out(out) {}
-    void u8(std::uint8_t v) { m_out.push_back(static_cast<char>(v)); }
+    explicit Writer(std::string& out) : m_out(&out) {}
+    void u8(std::uint8_t v) { m_out->push_back(static_cast<char>(v)); }
     void u32(std::uint32_t v);
     void u64(std::uint64_t v);
     void i32(std::int32_t v) { u32(static_cast<std::uint32_t>(v)); }
     void bytes(std::string_view s) {
         u64(s.size());
-        m_out.append(s);
+        m_out->append(s);
     }
 
 private:
-    std::string& m_out;
+    std::string* m_out;
 };
 
 /// Reads what Writer wrote; throws ProtocolError when the payload is short.

@@ -20,6 +20,30 @@ void encode_run(std::string& out, std::string_view task, const std::vector<WireI
     finish_frame(out, start);
 }
 
+void encode_run(Gather& out, std::string_view task, const std::vector<WireItem>& items, std::size_t by_reference) {
+    std::uint64_t length = 8 + task.size() + 8;
+    for (const auto& item : items) length += 16 + item.data.size();
+    auto* buffer = &out.owned.emplace_back();
+    Writer w(*buffer);
+    w.u8(static_cast<std::uint8_t>(FrameType::run));
+    w.u64(length);
+    w.bytes(task);
+    w.u64(items.size());
+    for (const auto& item : items) {
+        w.u64(item.seq);
+        w.u64(item.data.size());
+        if (item.data.size() < by_reference) {
+            buffer->append(item.data);
+            continue;
+        }
+        out.pieces.push_back(*buffer);
+        out.pieces.push_back(item.data);
+        buffer = &out.owned.emplace_back();
+        w = Writer(*buffer);
+    }
+    out.pieces.push_back(*buffer);
+}
+
 RunMessage decode_run(std::string_view payload) {
     Reader r(payload);
     RunMessage msg;

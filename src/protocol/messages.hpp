@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,17 @@ struct ResultMessage {
 };
 
 void encode_run(std::string& out, std::string_view task, const std::vector<WireItem>& items);
+
+/// A frame in pieces: the small fields in buffers it owns, large item data
+/// by reference (which must outlive the sending), so a huge item is never copied.
+struct Gather {
+    std::deque<std::string> owned;
+    std::vector<std::string_view> pieces;
+};
+
+/// encode_run into pieces; items of at least `by_reference` bytes are not copied.
+void encode_run(Gather& out, std::string_view task, const std::vector<WireItem>& items,
+                std::size_t by_reference = 1 << 16);
 RunMessage decode_run(std::string_view payload);
 
 void encode_result(std::string& out, const ResultMessage& result);

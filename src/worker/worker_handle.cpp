@@ -44,11 +44,15 @@ WorkerHandle WorkerHandle::start(int slot, const PoolOptions& options) {
 }
 
 void WorkerHandle::dispatch(detail::Chunk chunk, bool is_command, std::optional<double> timeout, double grace) {
-    std::vector<protocol::WireItem> wire;
-    wire.reserve(chunk.items.size());
-    for (const auto& item : chunk.items) wire.push_back(protocol::WireItem{item.seq, item.data});
-    protocol::encode_run(m_out, chunk.task, wire);
+    // Large item bytes are sent from the chunk itself: it stays untouched until
+    // the first result, which the worker sends only after reading the whole frame.
     m_chunk = std::move(chunk);
+    std::vector<protocol::WireItem> wire;
+    wire.reserve(m_chunk->items.size());
+    for (const auto& item : m_chunk->items) wire.push_back(protocol::WireItem{item.seq, item.data});
+    m_out = protocol::Gather{};
+    m_piece = m_offset = 0;
+    protocol::encode_run(m_out, m_chunk->task, wire);
     m_next = 0;
     m_is_command = is_command;
     m_timeout = timeout;
@@ -68,8 +72,8 @@ void WorkerHandle::arm_deadline() {
 }
 
 bool WorkerHandle::flush() {
-    if (!m_to || m_offset >= m_out.size()) return true;
-    return os::send_some(m_to.get(), m_out, m_offset) != os::IoStatus::closed;
+    if (!wants_write()) return true;
+    return os::send_pieces(m_to.get(), m_out.pieces, m_piece, m_offset) != os::IoStatus::closed;
 }
 
 bool WorkerHandle::fill() {

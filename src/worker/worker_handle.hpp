@@ -11,6 +11,7 @@
 #include "pool/job.hpp"
 #include "ppool/pool.hpp"
 #include "protocol/frame.hpp"
+#include "protocol/messages.hpp"
 #include "worker/spool.hpp"
 
 namespace ppool::worker {
@@ -42,7 +43,7 @@ public:
     std::uint64_t tasks_done() const { return m_tasks_done; }
     int read_fd() const { return m_from.get(); }
     int write_fd() const { return m_to.get(); }
-    bool wants_write() const { return m_to && m_offset < m_out.size(); }
+    bool wants_write() const { return m_to && m_piece < m_out.pieces.size(); }
     std::optional<os::TimePoint> deadline() const { return m_deadline; }
     pid_t command_group() const { return m_group; }
     const detail::Chunk* chunk() const { return m_chunk ? &*m_chunk : nullptr; }
@@ -83,7 +84,8 @@ private:
     os::Fd m_to;
     os::Fd m_from;
     protocol::FrameReader m_reader;
-    std::string m_out;
+    protocol::Gather m_out;
+    std::size_t m_piece = 0;
     std::size_t m_offset = 0;
     std::optional<detail::Chunk> m_chunk;
     std::size_t m_next = 0;

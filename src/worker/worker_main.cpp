@@ -103,7 +103,16 @@ protocol::ResultMessage run_function(const TaskInfo& task, std::string_view item
 bool run_command_task(WorkerState& w, const TaskInfo& task, const protocol::WireItem& item,
                       protocol::ResultMessage& msg, CommandOutcome& outcome, std::string& error) {
     CommandSpec spec;
-    spec.argv = task.command(TaskContext{item.data, item.seq, w.slot});
+    try {
+        spec.argv = task.command(TaskContext{item.data, item.seq, w.slot});
+    } catch (const std::exception& e) {
+        // No command can be made for this item: its failure, not the worker's.
+        msg.is_command = true;
+        msg.status = Status::error;
+        error = e.what();
+        msg.error = error;
+        return true;
+    }
     spec.env = w.base_env;
     spec.env.push_back(fmt::format("PPOOL_SEQ={}", item.seq));
     spec.timeout = w.options.task_timeout;

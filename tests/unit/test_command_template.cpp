@@ -2,6 +2,8 @@
 
 #include "cli/command_template.hpp"
 
+#include <stdexcept>
+
 using namespace ppool;
 using namespace ppool::cli;
 
@@ -62,4 +64,22 @@ TEST_CASE("shell_quote makes one literal word") {
     CHECK(shell_quote("") == "''");
     CHECK(shell_quote("a b") == "'a b'");
     CHECK(shell_quote("'") == "''\\'''");
+}
+
+TEST_CASE("values are quoted for where they stand: bare, in '...' or in \"...\"") {
+    std::string evil = "$(touch PWNED) `id` \"q\" 'a' \\";
+    auto script = [&](std::string word) { return build({std::move(word)}, evil)[2]; };
+    CHECK(script("echo {}") == "echo " + shell_quote(evil));
+    CHECK(script("echo '{}'") == "echo '" + std::string("'") + shell_quote(evil) + "''");
+    CHECK(script("echo \"x{}y\"") == "echo \"x\\$(touch PWNED) \\`id\\` \\\"q\\\" 'a' \\\\y\"");
+    // Inside $(...) within double quotes the shell starts over unquoted.
+    CHECK(script("echo \"$(cat {})\"") == "echo \"$(cat " + shell_quote(evil) + ")\"");
+    // An escaped quote does not open a quoted string.
+    CHECK(script("echo \\\" {}") == "echo \\\" " + shell_quote(evil));
+    CHECK(quote_for(ShellContext::double_quoted, "plain") == "plain");
+}
+
+TEST_CASE("an item with a NUL byte cannot become an argument") {
+    CHECK_THROWS_AS(build({"echo", "{}"}, std::string_view("a\0b", 3)), std::invalid_argument);
+    CHECK_THROWS_AS(build({"echo {}"}, std::string_view("a\0b", 3)), std::invalid_argument);
 }

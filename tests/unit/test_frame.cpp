@@ -2,6 +2,8 @@
 
 #include "protocol/messages.hpp"
 
+#include <algorithm>
+
 using namespace ppool;
 using namespace ppool::protocol;
 
@@ -88,4 +90,19 @@ TEST_CASE("corrupt frames are rejected, not trusted") {
     w.bytes("t");
     w.u64(1ull << 40);
     CHECK_THROWS_AS(decode_run(lying), ProtocolError);
+}
+
+TEST_CASE("a run frame in pieces is the same bytes as one built whole") {
+    std::string big(200000, 'b');
+    std::vector<WireItem> items{{1, "small"}, {2, big}, {3, ""}, {4, big}, {5, "tail"}};
+    std::string whole;
+    encode_run(whole, "task", items);
+    Gather gather;
+    encode_run(gather, "task", items, 1000);
+    std::string joined;
+    for (auto piece : gather.pieces) joined.append(piece);
+    CHECK(joined == whole);
+    // The large items were referenced, not copied.
+    CHECK(std::any_of(gather.pieces.begin(), gather.pieces.end(),
+                      [&](std::string_view p) { return p.data() == big.data(); }));
 }
