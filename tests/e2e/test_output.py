@@ -94,7 +94,6 @@ class TextOutputTests(E2ETestCase):
         self.assertRegex(proc.stderr.decode(), r"(?m)^ppool: task 1 \(300\) failed: timed out after [0-9.]+s$")
 
 
-@unittest.skip("outputs larger than memory stream or spill (SPEC 6): the hardening work, not built yet")
 class LargeOutputTests(E2ETestCase):
     # Runs ppool, counts its output bytes, and reports the largest resident set
     # of ppool and of every descendant it reaped (getrusage of the children).
