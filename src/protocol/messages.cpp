@@ -1,5 +1,7 @@
 #include "protocol/messages.hpp"
 
+#include <cstdint>
+
 namespace ppool::protocol {
 
 namespace {
@@ -9,15 +11,10 @@ enum Flags : std::uint8_t { k_command = 1, k_timed_out = 2, k_has_exit = 4, k_ha
 }  // namespace
 
 void encode_run(std::string& out, std::string_view task, const std::vector<WireItem>& items) {
-    auto start = begin_frame(out, FrameType::run);
-    Writer w(out);
-    w.bytes(task);
-    w.u64(items.size());
-    for (const auto& item : items) {
-        w.u64(item.seq);
-        w.bytes(item.data);
-    }
-    finish_frame(out, start);
+    // Everything copied: one piece.
+    Gather gather;
+    encode_run(gather, task, items, SIZE_MAX);
+    out.append(gather.owned.front());
 }
 
 void encode_run(Gather& out, std::string_view task, const std::vector<WireItem>& items, std::size_t by_reference) {
