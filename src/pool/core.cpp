@@ -40,7 +40,11 @@ bool Core::step(std::optional<os::TimePoint> deadline) {
     auto inputs = read_memory_inputs();
     hand_out();
     if (inputs.empty() && !m_workers->busy()) return false;
-    WorkerEvents events;
+    // Reused, so that a turn with a thousand results does not regrow the vector.
+    auto& events = m_events;
+    events.results.clear();
+    events.requeue.clear();
+    events.fatal.clear();
     auto wake = m_workers->wait(inputs, deadline, events);
     apply(events);
     for (auto& input : inputs)

@@ -43,6 +43,7 @@ private:
     PoolOptions m_options;
     std::unique_ptr<WorkerSet> m_workers;
     Scheduler m_scheduler;
+    WorkerEvents m_events;
     std::uint64_t m_next_job = 1;
     bool m_closed = false;
     bool m_terminated = false;
