@@ -296,7 +296,8 @@ class SignalTests(E2ETestCase):
     def test_sighup(self):
         self.check_signal(signal.SIGHUP, close_stdin=True)
 
-    def test_sigterm_stops_registered_task_workers(self):
+    def start_sleeping_workers(self):
+        """ppool with two workers each asleep in a registered task; returns (proc, worker pids)."""
         record = self.path("workers")
         proc = self.start(["imap", "-j", "2", "--init-task", "record_init", "--initargs", record,
                            "--task", "sleep"], binary=PPOOL_TESTING)
@@ -306,21 +307,17 @@ class SignalTests(E2ETestCase):
         workers = [int(p) for p in read_lines(record)]
         for pid in workers:
             self.addCleanup(kill_quietly, pid)
+        return proc, workers
+
+    def test_sigterm_stops_registered_task_workers(self):
+        proc, workers = self.start_sleeping_workers()
         os.kill(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
         assert_gone(workers)
         self.assertEqual(proc.returncode, 143, self.stderr_of(proc))
 
     def test_sigkill_of_ppool_stops_registered_task_workers(self):
-        record = self.path("workers")
-        proc = self.start(["imap", "-j", "2", "--init-task", "record_init", "--initargs", record,
-                           "--task", "sleep"], binary=PPOOL_TESTING)
-        proc.stdin.write(b"300\n300\n")
-        proc.stdin.close()
-        wait_for(lambda: len(read_lines(record)) == 2 and all(in_sleep(int(p)) for p in read_lines(record)))
-        workers = [int(p) for p in read_lines(record)]
-        for pid in workers:
-            self.addCleanup(kill_quietly, pid)
+        proc, workers = self.start_sleeping_workers()
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
         assert_gone(workers)
