@@ -158,12 +158,7 @@ public:
         if (!m_array) out += '\n';
         m_out.maybe_flush();
     }
-    void report_failure(const TaskResult& r) override {
-        m_out.flush();
-        OutputBuffer err(2);
-        err.data() = failure_line(r);
-        err.flush();
-    }
+    void report_failure(const TaskResult& r) override { m_out.report_failure(r); }
     void flush() override { m_out.flush(); }
     void finish() override {
         if (m_array) m_out.data() += m_first ? "[]\n" : "\n]\n";

@@ -37,6 +37,8 @@ public:
         if (m_data.size() >= k_limit) flush();
     }
     void flush();
+    /// Flushes, then writes the failure line on stderr (after the output it follows).
+    void report_failure(const TaskResult& result);
 
 private:
     static constexpr std::size_t k_limit = 1 << 16;

@@ -12,6 +12,11 @@ void OutputBuffer::flush() {
     m_data.clear();
 }
 
+void OutputBuffer::report_failure(const TaskResult& r) {
+    flush();
+    os::write_all(2, failure_line(r));
+}
+
 std::string failure_line(const TaskResult& r) {
     // One line whatever the item or the reason hold.
     return fmt::format("ppool: task {} ({}) failed: {}\n", r.seq, printable(r.input),
@@ -44,10 +49,7 @@ public:
         if (!r.ok) report_failure(r);
         m_out.maybe_flush();
     }
-    void report_failure(const TaskResult& r) override {
-        m_out.flush();
-        os::write_all(2, failure_line(r));
-    }
+    void report_failure(const TaskResult& r) override { m_out.report_failure(r); }
     void flush() override { m_out.flush(); }
     void finish() override { m_out.flush(); }
 

@@ -57,23 +57,6 @@ Pipe make_socket_channel() {
     return Pipe{Fd(fds[0]), Fd(fds[1])};
 }
 
-IoStatus send_some(int fd, std::string& data, std::size_t& offset) {
-    while (offset < data.size()) {
-        ssize_t n = ::send(fd, data.data() + offset, data.size() - offset, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n >= 0) {
-            offset += static_cast<std::size_t>(n);
-            continue;
-        }
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return IoStatus::would_block;
-        if (errno == EPIPE || errno == ECONNRESET) return IoStatus::closed;
-        throw_errno("send");
-    }
-    data.clear();
-    offset = 0;
-    return IoStatus::done;
-}
-
 IoStatus send_pieces(int fd, const std::vector<std::string_view>& pieces, std::size_t& index, std::size_t& offset) {
     constexpr std::size_t k_max_iov = 64;
     while (index < pieces.size()) {
@@ -123,23 +106,6 @@ IoStatus read_some(int fd, std::string& out, std::size_t max) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) return IoStatus::would_block;
         throw_errno("read");
     }
-}
-
-IoStatus write_some(int fd, std::string& data, std::size_t& offset) {
-    while (offset < data.size()) {
-        ssize_t n = ::write(fd, data.data() + offset, data.size() - offset);
-        if (n >= 0) {
-            offset += static_cast<std::size_t>(n);
-            continue;
-        }
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return IoStatus::would_block;
-        if (errno == EPIPE) return IoStatus::closed;
-        throw_errno("write");
-    }
-    data.clear();
-    offset = 0;
-    return IoStatus::done;
 }
 
 void write_all(int fd, std::string_view data) {

@@ -40,7 +40,7 @@ struct Pipe {
 Pipe make_pipe();
 
 /// A close-on-exec connected pair of stream sockets, for a one-way channel
-/// whose writer must never be killed by SIGPIPE (see send_some).
+/// whose writer must never be killed by SIGPIPE (see send_pieces).
 Pipe make_socket_channel();
 
 
@@ -54,17 +54,9 @@ enum class IoStatus { done, would_block, closed };
 /// Returns `closed` at end of file, `would_block` when nothing is there.
 IoStatus read_some(int fd, std::string& out, std::size_t max);
 
-/// Writes as much of `data` from `offset` on as the descriptor takes without
-/// blocking, advancing `offset`; once all is written, clears `data` and resets
-/// `offset`. `closed` means the reader is gone (EPIPE).
-IoStatus write_some(int fd, std::string& data, std::size_t& offset);
-
-/// As write_some, on a socket: never blocks and never raises SIGPIPE, so a
-/// library caller need not ignore that signal.
-IoStatus send_some(int fd, std::string& data, std::size_t& offset);
-
-/// As send_some, for data in pieces (one sendmsg for many of them): sends
-/// from piece `index` at `offset` on, advancing both.
+/// Sends data in pieces (one sendmsg for many of them) from piece `index` at
+/// `offset` on, advancing both; never blocks and never raises SIGPIPE, so a
+/// library caller need not ignore that signal. `closed`: the reader is gone.
 IoStatus send_pieces(int fd, const std::vector<std::string_view>& pieces, std::size_t& index, std::size_t& offset);
 
 /// Writes all of `data`, blocking as needed. Throws std::system_error (EPIPE included).

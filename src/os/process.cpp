@@ -25,18 +25,6 @@ ExitStatus wait_for(pid_t pid) {
     return decode_wait_status(status);
 }
 
-bool try_wait(pid_t pid, ExitStatus& out) {
-    int status = 0;
-    pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r < 0) {
-        if (errno == EINTR) return false;
-        throw std::system_error(errno, std::generic_category(), "waitpid");
-    }
-    if (r == 0) return false;
-    out = decode_wait_status(status);
-    return true;
-}
-
 void signal_group(pid_t pgid, int sig) {
     if (pgid > 1) ::kill(-pgid, sig);
 }

@@ -19,8 +19,6 @@ ExitStatus decode_wait_status(int status);
 /// Waits for `pid` (retrying on EINTR) and returns how it ended.
 ExitStatus wait_for(pid_t pid);
 
-/// Reaps `pid` if it has ended; empty result (code -1, signal 0) and false otherwise.
-bool try_wait(pid_t pid, ExitStatus& out);
 
 /// The one place that signals whole process groups: sends `sig` to every
 /// process of group `pgid`; a vanished group is not an error.

@@ -68,7 +68,6 @@ std::vector<InputWatch> Core::read_memory_inputs() {
             watches.push_back(InputWatch{job->source().fd(), job->id(), false});
         }
     }
-    m_scheduler.prune();
     return watches;
 }
 

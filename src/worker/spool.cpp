@@ -38,6 +38,11 @@ void Spool::append(std::string_view data) {
 
 bool Spool::finish(std::string_view tail, std::string& text, std::shared_ptr<const LargeOutput>& large,
                    std::string& error) {
+    if (!m_file && m_memory.empty() && m_error.empty() && tail.size() <= k_memory_limit) {
+        // The usual case: a small output in one piece.
+        text.assign(tail);
+        return true;
+    }
     append(tail);
     bool ok = m_error.empty();
     if (!ok) {

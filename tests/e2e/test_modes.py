@@ -1,5 +1,6 @@
 """The modes (map, imap, imap-unordered/unordered, apply, tasks), --help, --version, -j, -c."""
 
+import json
 import re
 import subprocess
 import unittest
@@ -86,6 +87,33 @@ class ModeTests(E2ETestCase):
         self.assertStatus(proc, 0)
         workers = {r["worker"] for r in json_lines(proc.stdout)}
         self.assertTrue(workers <= {0, 1, 2}, workers)
+
+
+class MapChunksizeTests(E2ETestCase):
+    """map's default chunksize is Python's: ceil(n / (4 x processes)). Items of
+    one chunk run in one worker, one after the other, so the worker slots show it."""
+
+    def workers(self, n, extra=()):
+        proc = testing(["map", "-j", "2", "--json", *extra, "--task", "pid"],
+                       input="".join(f"{i}\n" for i in range(1, n + 1)).encode())
+        self.assertOk(proc)
+        return [r["worker"] for r in json.loads(proc.stdout)]
+
+    def test_eight_items_on_two_workers_go_one_by_one(self):
+        # ceil(8 / 8) = 1: the first two items start at once, in the two slots.
+        workers = self.workers(8)
+        self.assertNotEqual(workers[0], workers[1])
+
+    def test_sixteen_items_on_two_workers_go_in_pairs(self):
+        # ceil(16 / 8) = 2: items 1-2 form one chunk, 3-4 the next, in the other slot.
+        workers = self.workers(16)
+        self.assertEqual(workers[0], workers[1])
+        self.assertEqual(workers[2], workers[3])
+        self.assertNotEqual(workers[0], workers[2])
+
+    def test_explicit_chunksize_wins(self):
+        workers = self.workers(16, ["-c", "1"])
+        self.assertNotEqual(workers[0], workers[1])
 
 
 class ApplyTests(E2ETestCase):
