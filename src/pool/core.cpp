@@ -39,7 +39,11 @@ bool Core::run_until(const std::function<bool()>& done, std::optional<os::TimePo
 bool Core::step(std::optional<os::TimePoint> deadline) {
     auto inputs = read_memory_inputs();
     hand_out();
-    if (inputs.empty() && !m_workers->busy()) return false;
+    if (inputs.empty() && !m_workers->busy()) {
+        // Reading may just have finished a job: forget it before the caller looks.
+        m_scheduler.prune();
+        return false;
+    }
     // Reused, so that a turn with a thousand results does not regrow the vector.
     auto& events = m_events;
     events.results.clear();

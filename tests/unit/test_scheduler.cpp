@@ -59,9 +59,9 @@ public:
                 out.results.emplace_back(chunk->job, std::move(r));
             }
             chunk.reset();
-            return os::Wake::ready;
+            if (!complete_all) return os::Wake::ready;
         }
-        return os::Wake::deadline;
+        return complete_all && !busy() ? os::Wake::ready : os::Wake::deadline;
     }
     void terminate() override {
         terminated = true;
@@ -70,6 +70,7 @@ public:
     void shutdown() override {}
 
     bool reverse = false;
+    bool complete_all = false;  ///< finish every busy slot in one wait
     std::uint64_t stalled = 0;
     std::uint64_t lose_seq = 0;
     std::uint64_t fail_seq = 0;
@@ -195,4 +196,16 @@ TEST_CASE("fail-fast: the first failure ends the results and stops the running t
     CHECK_FALSE(results[1].ok);
     CHECK(f->terminated);
     CHECK(f->dispatched < 100);
+}
+
+TEST_CASE("join after a job whose input ends once every item is done") {
+    // Two items fill the read-ahead, so the end of input is only seen after
+    // both results: that turn finishes the job with nothing left running.
+    auto fake = std::make_unique<FakeWorkers>(2);
+    fake->complete_all = true;
+    Core core(PoolOptions{}, std::move(fake));
+    auto job = core.submit("t", items_from(numbers(2)), 1, true, 0);
+    CHECK(core.run_until([&] { return job->finished(); }, std::nullopt));
+    core.close();
+    CHECK_NOTHROW(core.join());
 }
