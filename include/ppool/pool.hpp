@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -35,6 +36,15 @@ struct PoolOptions {
     /// At the first failed task, hand out nothing more and stop the running
     /// tasks; results then end with the failure (ordered results jump the gap).
     bool fail_fast = false;
+    /// Runs a failed task up to this many more times before its failure counts;
+    /// the result is the last attempt's.
+    unsigned retries = 0;
+    /// Inside `make -jN`: take a token from make's jobserver (MAKEFLAGS) for
+    /// every task beyond the first running at once, and always give it back.
+    bool make_jobserver = false;
+    /// Called in the calling process for every task as it finishes (completion
+    /// order, before any reordering), e.g. to log it at once.
+    std::function<void(const TaskResult&)> on_complete{};
 };
 
 /// The result of apply_async / map_async, after Python's AsyncResult.

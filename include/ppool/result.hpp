@@ -42,6 +42,7 @@ struct TaskResult {
     std::string error;                  ///< why it failed; empty on success
     double duration_s = 0;              ///< wall-clock run time inside the worker
     int worker = -1;                    ///< 0-based worker slot that ran it
+    unsigned attempts = 1;              ///< runs it took (more than 1 with retries)
     /// Set, with `output` empty, when the output was too large for memory.
     std::shared_ptr<const LargeOutput> large_output;
     /// Set, with `stderr_text` empty, when a command's stderr was too large for memory.

@@ -36,6 +36,9 @@ struct RawOptions {
     bool max_tasks_set = false;
     std::string format = "text";
     bool json = false;
+    long long retries = 0;
+    std::string progress;
+    bool progress_set = false;
 };
 
 void add_pool_options(CLI::App& sub, Options& o, RawOptions& raw, bool takes_items) {
@@ -63,6 +66,48 @@ void add_pool_options(CLI::App& sub, Options& o, RawOptions& raw, bool takes_ite
         sub.add_flag("-0,--null", o.null, "items are separated by NUL, not newline")->group("Input");
         sub.add_flag("--fail-fast", o.fail_fast, "at the first failure stop, terminate running tasks, exit 1")
             ->group("Output");
+        sub.add_flag("--pipe", o.pipe, "write each chunk of items to one command's stdin")->group("Input");
+        sub.add_flag("--tag", o.tag, "text output: prefix each output line with the item and a TAB")
+            ->group("Output");
+        sub.add_option("--joblog", o.joblog, "append one line per finished task to FILE")->group("Workflow");
+        sub.add_flag("--resume", o.resume, "with --joblog: skip items that already succeeded")->group("Workflow");
+        sub.add_option("--retries", raw.retries, "run a failed task up to N more times")->group("Workflow");
+        sub.add_flag("--dry-run", o.dry_run, "print what would run, run nothing")->group("Workflow");
+        sub.add_option("--progress", raw.progress,
+                       "progress line on stderr: auto (when a terminal; the default), always, never")
+            ->group("Workflow")
+            ->expected(0, 1)
+            ->default_str("auto")
+            ->each([&](const std::string&) { raw.progress_set = true; });
+    }
+}
+
+/// Checks the workflow options (SPEC 3b) and how they combine.
+void check_workflow(Options& o, const RawOptions& raw) {
+    if (raw.retries < 0) throw UsageError(fmt::format("--retries must be 0 or more, not {}", raw.retries));
+    if (raw.retries > 1000000) throw UsageError(fmt::format("--retries {} is too large", raw.retries));
+    o.retries = static_cast<unsigned>(raw.retries);
+    if (raw.progress_set || !raw.progress.empty()) {
+        const std::string& when = raw.progress.empty() ? std::string("auto") : raw.progress;
+        if (when == "auto") o.progress = ProgressWhen::terminal;
+        else if (when == "always") o.progress = ProgressWhen::always;
+        else if (when == "never") o.progress = ProgressWhen::never;
+        else throw UsageError(fmt::format("--progress must be auto, always or never, not '{}'", when));
+    }
+    if (o.resume && o.joblog.empty()) throw UsageError("--resume needs --joblog FILE");
+    if (o.pipe && !o.task.empty()) throw UsageError("--pipe works with commands, not --task");
+    if (o.tag && o.json) throw UsageError("--tag is for text output; JSON already has the item in \"input\"");
+    if (o.tag && o.pipe) throw UsageError("--tag needs items, which --pipe does not substitute");
+    // Items after ":::" stand in for stdin.
+    auto marker = std::find(o.words.begin(), o.words.end(), ":::");
+    if (marker != o.words.end()) {
+        if (o.mode == Mode::apply) throw UsageError("apply takes no ::: items");
+        std::vector<std::string> items(marker + 1, o.words.end());
+        o.words.erase(marker, o.words.end());
+        if (std::find(items.begin(), items.end(), ":::") != items.end())
+            throw UsageError("only one ::: list of items is supported");
+        if (!o.inputs.empty()) throw UsageError("give items either after ::: or with -a FILE, not both");
+        o.arg_items = std::move(items);
     }
 }
 
@@ -94,6 +139,7 @@ void check(Options& o, const RawOptions& raw) {
         throw UsageError(fmt::format("--format must be text or json, not '{}'", raw.format));
     o.json = raw.json || raw.format == "json";
     if (!o.initargs.empty() && o.init_task.empty()) throw UsageError("--initargs needs --init-task");
+    check_workflow(o, raw);
 }
 
 /// Whether `arg` names an option of `sub` that takes a value in the next argument.

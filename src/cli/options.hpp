@@ -10,6 +10,9 @@ namespace ppool::cli {
 
 enum class Mode { map, imap, imap_unordered, apply, tasks };
 
+/// When the progress line is drawn.
+enum class ProgressWhen { never, terminal, always };
+
 /// Everything the command line says.
 struct Options {
     Mode mode = Mode::imap;
@@ -27,6 +30,14 @@ struct Options {
     std::vector<std::string> plugins;  ///< shared libraries that add tasks
     std::string task;                  ///< registered task, or empty for a command
     std::vector<std::string> words;    ///< the command, or apply's ITEM with --task
+    std::optional<std::vector<std::string>> arg_items;  ///< items given after `:::`
+    bool pipe = false;                 ///< chunks go to the command's stdin
+    bool tag = false;                  ///< prefix output lines with the item and a TAB
+    std::string joblog;                ///< file that gets one line per finished task
+    bool resume = false;               ///< skip items the joblog says succeeded
+    unsigned retries = 0;              ///< extra attempts for a failed task
+    bool dry_run = false;              ///< print what would run
+    ProgressWhen progress = ProgressWhen::never;
 };
 
 /// The outcome of parsing: options to run, or an exit status after --help/--version.
