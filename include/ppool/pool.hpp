@@ -68,6 +68,15 @@ private:
     std::shared_ptr<detail::Job> m_job;
 };
 
+/// How far a streaming job has got, for progress displays.
+struct JobProgress {
+    std::uint64_t read = 0;     ///< items read from the input so far
+    std::uint64_t done = 0;     ///< items finished, failed ones included
+    std::uint64_t failed = 0;
+    std::uint64_t running = 0;  ///< items with a worker, not finished yet
+    bool input_ended = false;   ///< `read` is the total
+};
+
 /// The results of imap / imap_unordered, one at a time.
 class ResultIterator {
 public:
@@ -78,6 +87,8 @@ public:
     std::optional<TaskResult> next_result(Timeout timeout = {});
     /// Whether a result is ready to take without waiting.
     bool has_ready() const;
+    /// Counts of the job so far.
+    JobProgress progress() const;
 
     /// Range-for support over the values (a failed task throws TaskError).
     class iterator {

@@ -28,6 +28,7 @@ struct TaskInfo {
     std::string description;
     TaskFunction function;
     CommandBuilder command;
+    bool item_on_stdin = false;  ///< a command that reads the item on stdin (--pipe)
     bool is_command() const { return static_cast<bool>(command); }
 };
 
@@ -41,7 +42,8 @@ public:
     /// Adds a function task; throws UsageError if the name is taken or empty.
     void add(std::string name, std::string description, TaskFunction function);
     /// Adds a command task; throws UsageError if the name is taken or empty.
-    void add_command(std::string name, std::string description, CommandBuilder builder);
+    /// With `item_on_stdin` the item is written to the command's stdin.
+    void add_command(std::string name, std::string description, CommandBuilder builder, bool item_on_stdin = false);
     /// The task called `name`, or nullptr.
     const TaskInfo* find(std::string_view name) const;
     /// All tasks, sorted by name.

@@ -73,6 +73,17 @@ std::string shell_quote(std::string_view value) {
     return out;
 }
 
+std::string display_command(const std::vector<std::string>& argv) {
+    constexpr std::string_view k_plain = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-";
+    std::string line;
+    for (const auto& word : argv) {
+        if (!line.empty()) line += ' ';
+        bool plain = !word.empty() && word.find_first_not_of(k_plain) == std::string::npos;
+        line += plain ? word : shell_quote(word);
+    }
+    return line;
+}
+
 std::string quote_for(ShellContext context, std::string_view value) {
     switch (context) {
     case ShellContext::bare: return shell_quote(value);
@@ -171,6 +182,7 @@ CommandTemplate::CommandTemplate(std::vector<std::string> words, bool append_ite
             literal.clear();
             word.push_back(Part{true, token, quotes.context(), {}});
             m_has_token = true;
+            m_uses_item = m_uses_item || (token != Token::seq && token != Token::slot);
             rest.remove_prefix(length);
         }
         if (!literal.empty() || word.empty())

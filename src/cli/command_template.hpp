@@ -28,6 +28,8 @@ public:
     explicit CommandTemplate(std::vector<std::string> words, bool append_item = true);
 
     bool uses_shell() const { return m_shell; }
+    /// Whether a replacement string stands for the item ({}, {.}, {/}, {//}, {/.}).
+    bool uses_item() const { return m_uses_item; }
     /// The argv for one item.
     std::vector<std::string> build(const TaskContext& context) const;
 
@@ -44,8 +46,12 @@ private:
     std::vector<Word> m_words;
     bool m_shell = false;
     bool m_has_token = false;
+    bool m_uses_item = false;
     bool m_append_item = true;
 };
+
+/// An argv as one line a user could paste into a shell: words quoted only where needed.
+std::string display_command(const std::vector<std::string>& argv);
 
 /// Quotes `value` for /bin/sh so that it is always one literal word.
 std::string shell_quote(std::string_view value);

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -27,9 +28,47 @@ int open_input(const std::string& path) {
     return fd;
 }
 
+class GroupItems final : public ItemSource {
+public:
+    GroupItems(std::unique_ptr<ItemSource> source, std::size_t n, char separator)
+        : m_source(std::move(source)), m_n(n), m_separator(separator) {}
+    int fd() const override { return m_ended ? -1 : m_source->fd(); }
+    bool read_more(std::vector<std::string>& out) override {
+        if (m_ended) return false;
+        m_batch.clear();
+        m_ended = !m_source->read_more(m_batch);
+        for (auto& item : m_batch) {
+            m_group.append(item).push_back(m_separator);
+            if (++m_count == m_n) emit(out);
+        }
+        // The last, short group goes out with the end; `false` comes on the next call.
+        if (m_ended && m_count > 0) emit(out);
+        return !m_ended || !out.empty();
+    }
+
+private:
+    void emit(std::vector<std::string>& out) {
+        out.push_back(std::move(m_group));
+        m_group.clear();
+        m_count = 0;
+    }
+    std::unique_ptr<ItemSource> m_source;
+    std::size_t m_n;
+    char m_separator;
+    bool m_ended = false;
+    std::vector<std::string> m_batch;
+    std::string m_group;
+    std::size_t m_count = 0;
+};
+
 }  // namespace
 
+std::unique_ptr<ItemSource> group_items(std::unique_ptr<ItemSource> source, std::size_t n, char separator) {
+    return std::make_unique<GroupItems>(std::move(source), std::max<std::size_t>(n, 1), separator);
+}
+
 std::unique_ptr<ItemSource> open_inputs(const Options& options) {
+    if (options.arg_items) return items_from(*options.arg_items);
     std::vector<int> fds;
     try {
         if (options.inputs.empty()) fds.push_back(::dup(0));
@@ -45,6 +84,12 @@ std::unique_ptr<ItemSource> open_inputs(const Options& options) {
 
 std::vector<std::string> read_all(ItemSource& source) {
     std::vector<std::string> items;
+    for_each_item(source, [&](std::string& item) { items.push_back(std::move(item)); });
+    return items;
+}
+
+void for_each_item(ItemSource& source, const std::function<void(std::string&)>& each) {
+    std::vector<std::string> batch;
     for (;;) {
         if (int fd = source.fd(); fd >= 0) {
             // Wait in the event loop's way, so that a caught signal ends the wait.
@@ -52,7 +97,10 @@ std::vector<std::string> read_all(ItemSource& source) {
             set.add(fd, POLLIN);
             if (os::wait(set, std::nullopt) == os::Wake::signal) throw Interrupted(os::take_caught_signal());
         }
-        if (!source.read_more(items)) return items;
+        batch.clear();
+        bool more = source.read_more(batch);
+        for (auto& item : batch) each(item);
+        if (!more) return;
     }
 }
 

@@ -110,6 +110,8 @@ void append_json_tail(std::string& out, const TaskResult& r) {
     append_number(out, r.duration_s);
     out += ",\"worker\":";
     append_number(out, r.worker);
+    out += ",\"attempts\":";
+    append_number(out, r.attempts);
     out += '}';
 }
 
@@ -128,6 +130,7 @@ void put_large(OutputBuffer& buffer, int fd, std::string_view key, const LargeOu
         out += "_base64\":\"";
     }
     buffer.flush();
+    buffer.before_write();
     Base64Stream encoder;
     large.for_each_block([&](std::string_view b) {
         std::string piece;
@@ -145,7 +148,7 @@ void put_large(OutputBuffer& buffer, int fd, std::string_view key, const LargeOu
 
 class JsonSink final : public Sink {
 public:
-    explicit JsonSink(bool array) : m_array(array) {}
+    JsonSink(bool array, SinkOptions options) : m_array(array), m_options(std::move(options)) {}
     void write(const TaskResult& r) override {
         auto& out = m_out.data();
         if (m_array) out += m_first ? "[\n" : ",\n";
@@ -181,8 +184,9 @@ private:
     }
 
     bool m_array;
+    SinkOptions m_options;
     bool m_first = true;
-    OutputBuffer m_out{1};
+    OutputBuffer m_out{1, m_options};
 };
 
 }  // namespace
@@ -194,6 +198,8 @@ void append_json_result(std::string& out, const TaskResult& r) {
     append_json_tail(out, r);
 }
 
-std::unique_ptr<Sink> make_json_sink(bool array) { return std::make_unique<JsonSink>(array); }
+std::unique_ptr<Sink> make_json_sink(bool array, SinkOptions options) {
+    return std::make_unique<JsonSink>(array, std::move(options));
+}
 
 }  // namespace ppool::cli

@@ -2,7 +2,10 @@
 
 #include "cli/command_template.hpp"
 #include "cli/input.hpp"
+#include "cli/joblog.hpp"
+#include "cli/progress.hpp"
 #include "cli/sink.hpp"
+#include "os/cpu.hpp"
 #include "os/signals.hpp"
 #include "ppool/plugins.hpp"
 #include "ppool/pool.hpp"
@@ -18,6 +21,8 @@ namespace ppool::cli {
 namespace {
 
 constexpr std::string_view k_command_task = "@command";
+/// Items per --pipe chunk in the streaming modes when -c is not given.
+constexpr std::size_t k_pipe_chunksize = 1000;
 
 /// The registered task named on the command line; UsageError if unknown.
 std::string registered_task(const std::string& name) {
@@ -26,19 +31,41 @@ std::string registered_task(const std::string& name) {
     return name;
 }
 
-/// The task the pool runs: the registered one, or the command line's command
-/// registered under a private name before the workers are forked.
-std::string prepare_task(const Options& o, bool with_item) {
+/// The task the pool runs, and what the workflow options say about it.
+struct PreparedTask {
+    std::string name;                                  ///< registry name
+    std::shared_ptr<const CommandTemplate> command;    ///< null for a registered task
+    std::string identity;                              ///< what --resume keys items by, with the item
+
+    /// What runs for an item, as --dry-run and the joblog show it.
+    std::string describe(std::string_view item, std::uint64_t seq, int worker) const {
+        if (!command) return fmt::format("--task {} {}", name, display_command({std::string(item)}));
+        try {
+            return display_command(command->build(TaskContext{item, seq, worker}));
+        } catch (const std::exception& e) {
+            return fmt::format("(no command: {})", e.what());
+        }
+    }
+};
+
+/// The registered task, or the command line's command registered under a
+/// private name before the workers are forked.
+PreparedTask prepare_task(const Options& o, bool with_item) {
     if (!o.task.empty()) {
         if (!o.words.empty()) throw UsageError("give either --task NAME or a command, not both");
-        return registered_task(o.task);
+        return PreparedTask{registered_task(o.task), nullptr, std::string("task", 5) + o.task};
     }
     if (o.words.empty()) throw UsageError("no command given (and no --task NAME)");
-    auto command = std::make_shared<const CommandTemplate>(o.words, with_item);
+    auto command = std::make_shared<const CommandTemplate>(o.words, with_item && !o.pipe);
+    if (o.pipe && command->uses_item())
+        throw UsageError("--pipe writes the items to the command's stdin: use {#} or {%}, not {} or its variants");
     if (!TaskRegistry::global().find(k_command_task))
-        TaskRegistry::global().add_command(std::string(k_command_task), "the command line's command",
-                                           [command](const TaskContext& c) { return command->build(c); });
-    return std::string(k_command_task);
+        TaskRegistry::global().add_command(
+            std::string(k_command_task), "the command line's command",
+            [command](const TaskContext& c) { return command->build(c); }, o.pipe);
+    std::string identity = o.pipe ? std::string("pipe", 5) : std::string("command", 8);
+    for (const auto& word : o.words) identity.append(word).push_back('\0');
+    return PreparedTask{std::string(k_command_task), command, std::move(identity)};
 }
 
 PoolOptions pool_options(const Options& o) {
@@ -50,62 +77,129 @@ PoolOptions pool_options(const Options& o) {
     p.maxtasksperchild = o.max_tasks_per_worker;
     p.task_timeout = o.timeout;
     p.fail_fast = o.fail_fast;
+    p.retries = o.retries;
     return p;
 }
 
-std::unique_ptr<Sink> make_sink(const Options& o) {
-    return o.json ? make_json_sink(o.mode == Mode::map) : make_text_sink();
+/// The items as the pool gets them: --pipe chunks, without what --resume skips.
+std::unique_ptr<ItemSource> prepare_items(const Options& o, const PreparedTask& task) {
+    auto source = open_inputs(o);
+    if (o.pipe) {
+        std::size_t n = o.chunksize;
+        if (n == 0 && o.mode == Mode::map) {
+            // map's default chunksize needs the number of items.
+            auto items = read_all(*source);
+            int processes = o.processes > 0 ? o.processes : os::usable_cpus();
+            n = Pool::default_chunksize(items.size(), processes);
+            source = items_from(std::move(items));
+        }
+        source = group_items(std::move(source), n ? n : k_pipe_chunksize, o.null ? '\0' : '\n');
+    }
+    if (o.resume) source = skip_succeeded(std::move(source), succeeded_keys(o.joblog), task.identity);
+    return source;
+}
+
+/// --dry-run: what would run for each item, in input order; nothing runs.
+int dry_run(const PreparedTask& task, ItemSource& source) {
+    std::string out;
+    std::uint64_t seq = 0;
+    for_each_item(source, [&](std::string& item) {
+        out += task.describe(item, ++seq, 0);
+        out += '\n';
+        if (out.size() >= (1 << 16)) {
+            os::write_all(1, out);
+            out.clear();
+        }
+    });
+    os::write_all(1, out);
+    return 0;
+}
+
+ProgressCounts counts(const ResultIterator& results) {
+    auto p = results.progress();
+    return ProgressCounts{p.done, p.failed, p.running, p.input_ended ? std::optional(p.read) : std::nullopt};
+}
+
+/// The next result, keeping the progress line fresh while waiting.
+std::optional<TaskResult> next(ResultIterator& results, Progress& progress) {
+    if (!progress.enabled()) return results.next_result();
+    for (;;) {
+        progress.update(counts(results));
+        try {
+            return results.next_result(progress.interval_s());
+        } catch (const TimeoutError&) {
+        }
+    }
 }
 
 /// Streams results as they come; flushes whenever it would otherwise wait.
-int stream(ResultIterator& results, Sink& sink) {
+int stream(ResultIterator& results, Sink& sink, Progress& progress) {
     bool failed = false;
     for (;;) {
         if (!results.has_ready()) sink.flush();
-        auto r = results.next_result();
+        auto r = next(results, progress);
         if (!r) break;
         sink.write(*r);
         failed = failed || !r->ok;
     }
     sink.finish();
+    progress.finish(counts(results));
     return failed ? 1 : 0;
 }
 
 /// All or nothing: results are written only once every task succeeded.
-int run_map(Pool& pool, const std::string& task, ItemSource& source, const Options& o, Sink& sink) {
+int run_map(Pool& pool, const std::string& task, ItemSource& source, const Options& o, Sink& sink,
+            Progress& progress) {
     auto items = read_all(source);
-    std::size_t chunksize = o.chunksize ? o.chunksize : Pool::default_chunksize(items.size(), pool.processes());
+    std::size_t chunksize = o.pipe ? 1 : o.chunksize ? o.chunksize : Pool::default_chunksize(items.size(), pool.processes());
     auto results = pool.imap(task, std::move(items), chunksize);
     std::vector<TaskResult> done;
     bool failed = false;
-    while (auto r = results.next_result()) {
+    while (auto r = next(results, progress)) {
         if (!r->ok) {
             failed = true;
             sink.report_failure(*r);
         }
         done.push_back(std::move(*r));
     }
+    progress.finish(counts(results));
     if (failed) return 1;
     for (const auto& r : done) sink.write(r);
     sink.finish();
     return 0;
 }
 
+std::unique_ptr<Sink> make_sink(const Options& o, Progress& progress) {
+    SinkOptions options;
+    options.tag = o.tag;
+    if (o.pipe) options.chunk_separator = o.null ? '\0' : '\n';
+    if (progress.enabled()) options.before_write = [&progress] { progress.clear(); };
+    return o.json ? make_json_sink(o.mode == Mode::map, std::move(options)) : make_text_sink(std::move(options));
+}
+
 int run_items(const Options& o) {
     // Resolve everything a user can get wrong before a worker starts.
     auto task = prepare_task(o, true);
     auto options = pool_options(o);
-    auto source = open_inputs(o);
+    auto source = prepare_items(o, task);
+    if (o.dry_run) return dry_run(task, *source);
+    std::optional<Joblog> joblog;
+    if (!o.joblog.empty()) {
+        joblog.emplace(o.joblog, task.identity,
+                       [&task](const TaskResult& r) { return task.describe(r.input, r.seq, r.worker); });
+        options.on_complete = [&joblog](const TaskResult& r) { joblog->record(r); };
+    }
     // Signals are caught before the fork so that workers start with them blocked.
     os::SignalCatcher catcher{SIGINT, SIGTERM, SIGHUP};
     os::ignore_write_signals();
     Pool pool(options);
-    auto sink = make_sink(o);
-    if (o.mode == Mode::map) return run_map(pool, task, *source, o, *sink);
-    std::size_t chunksize = std::max<std::size_t>(o.chunksize, 1);
-    auto results = o.mode == Mode::imap ? pool.imap(task, std::move(source), chunksize)
-                                        : pool.imap_unordered(task, std::move(source), chunksize);
-    return stream(results, *sink);
+    Progress progress(o.progress);
+    auto sink = make_sink(o, progress);
+    if (o.mode == Mode::map) return run_map(pool, task.name, *source, o, *sink, progress);
+    std::size_t chunksize = o.pipe ? 1 : std::max<std::size_t>(o.chunksize, 1);
+    auto results = o.mode == Mode::imap ? pool.imap(task.name, std::move(source), chunksize)
+                                        : pool.imap_unordered(task.name, std::move(source), chunksize);
+    return stream(results, *sink, progress);
 }
 
 int run_apply(const Options& o) {
@@ -116,15 +210,14 @@ int run_apply(const Options& o) {
         task = registered_task(o.task);
         item = o.words[0];
     } else {
-        task = prepare_task(o, false);
+        task = prepare_task(o, false).name;
     }
     auto options = pool_options(o);
     if (options.processes == 0) options.processes = 1;
     os::SignalCatcher catcher{SIGINT, SIGTERM, SIGHUP};
     os::ignore_write_signals();
     Pool pool(options);
-    auto sink = make_json_sink(false);
-    if (!o.json) sink = make_text_sink();
+    auto sink = o.json ? make_json_sink(false) : make_text_sink();
     std::vector<std::string> items{std::move(item)};
     auto results = pool.imap(task, std::move(items), 1);
     auto r = results.next_result();

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "ppool/result.hpp"
@@ -21,17 +23,29 @@ public:
     virtual void finish() = 0;
 };
 
-/// `array`: map's single JSON array instead of JSON Lines.
-std::unique_ptr<Sink> make_text_sink();
-std::unique_ptr<Sink> make_json_sink(bool array);
+/// How results are shown, beyond the format.
+struct SinkOptions {
+    bool tag = false;                     ///< text: prefix output lines with the item and a TAB
+    std::optional<char> chunk_separator;  ///< --pipe: each item is a chunk of items ending in this
+    std::function<void()> before_write;   ///< called before writing anything (clears --progress)
+};
 
-/// The one-line failure message: "ppool: task SEQ (ITEM) failed: REASON".
-std::string failure_line(const TaskResult& result);
+/// `array`: map's single JSON array instead of JSON Lines.
+std::unique_ptr<Sink> make_text_sink(SinkOptions options = {});
+std::unique_ptr<Sink> make_json_sink(bool array, SinkOptions options = {});
+
+/// The one-line failure message: "ppool: task SEQ (ITEM) failed: REASON", or
+/// "(chunk of N items)" for a --pipe chunk.
+std::string failure_line(const TaskResult& result, std::optional<char> chunk_separator = {});
 
 /// Buffered writes to a descriptor; flushes once it holds `limit` bytes.
 class OutputBuffer {
 public:
-    explicit OutputBuffer(int fd) : m_fd(fd) {}
+    OutputBuffer(int fd, const SinkOptions& options) : m_fd(fd), m_options(options) {}
+    /// Call before writing past the buffer (to stderr, or straight to the descriptor).
+    void before_write() {
+        if (m_options.before_write) m_options.before_write();
+    }
     std::string& data() { return m_data; }
     void maybe_flush() {
         if (m_data.size() >= k_limit) flush();
@@ -43,6 +57,7 @@ public:
 private:
     static constexpr std::size_t k_limit = 1 << 16;
     int m_fd;
+    const SinkOptions& m_options;
     std::string m_data;
 };
 

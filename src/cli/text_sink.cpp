@@ -2,50 +2,57 @@
 #include "cli/sink.hpp"
 #include "os/fd.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
 
 namespace ppool::cli {
 
 void OutputBuffer::flush() {
     if (m_data.empty()) return;
+    before_write();
     os::write_all(m_fd, m_data);
     m_data.clear();
 }
 
 void OutputBuffer::report_failure(const TaskResult& r) {
     flush();
-    os::write_all(2, failure_line(r));
+    before_write();
+    os::write_all(2, failure_line(r, m_options.chunk_separator));
 }
 
-std::string failure_line(const TaskResult& r) {
+std::string failure_line(const TaskResult& r, std::optional<char> chunk_separator) {
     // One line whatever the item or the reason hold.
-    return fmt::format("ppool: task {} ({}) failed: {}\n", r.seq, printable(r.input),
-                       printable(r.describe_failure(), 4096));
+    std::string what = chunk_separator
+                           ? fmt::format("chunk of {} items", std::count(r.input.begin(), r.input.end(), *chunk_separator))
+                           : printable(r.input);
+    return fmt::format("ppool: task {} ({}) failed: {}\n", r.seq, what, printable(r.describe_failure(), 4096));
 }
 
 namespace {
 
+/// Writes text with every line prefixed by `tag` (--tag); `at_start` says
+/// whether the next byte begins a line, across pieces.
+void append_tagged(std::string& out, std::string_view tag, std::string_view text, bool& at_start) {
+    while (!text.empty()) {
+        if (at_start) out += tag;
+        auto nl = text.find('\n');
+        std::size_t n = nl == std::string_view::npos ? text.size() : nl + 1;
+        out.append(text.substr(0, n));
+        at_start = nl != std::string_view::npos;
+        text.remove_prefix(n);
+    }
+}
+
 class TextSink final : public Sink {
 public:
+    explicit TextSink(SinkOptions options) : m_options(std::move(options)) {}
     void write(const TaskResult& r) override {
-        // A command's stderr goes out as one block, next to its result.
-        if (!r.stderr_text.empty() || r.large_stderr) {
-            m_out.flush();
-            os::write_all(2, r.stderr_text);
-            if (r.large_stderr) r.large_stderr->for_each_block([](std::string_view b) { os::write_all(2, b); });
-        }
-        char last = r.output.empty() ? '\0' : r.output.back();
-        if (r.large_output) {
-            // Straight from the spill file to stdout, a block at a time.
-            m_out.flush();
-            r.large_output->for_each_block([&](std::string_view b) {
-                os::write_all(1, b);
-                last = b.back();
-            });
+        if (m_options.tag) {
+            write_tagged(r);
         } else {
-            m_out.data() += r.output;
+            write_stderr(r);
+            write_output(r);
         }
-        if (!r.is_command && r.ok && last != '\n') m_out.data() += '\n';
         if (!r.ok) report_failure(r);
         m_out.maybe_flush();
     }
@@ -54,11 +61,71 @@ public:
     void finish() override { m_out.flush(); }
 
 private:
-    OutputBuffer m_out{1};
+    /// A command's stderr goes out as one block, next to its result.
+    void write_stderr(const TaskResult& r) {
+        if (r.stderr_text.empty() && !r.large_stderr) return;
+        m_out.flush();
+        m_out.before_write();
+        os::write_all(2, r.stderr_text);
+        if (r.large_stderr) r.large_stderr->for_each_block([](std::string_view b) { os::write_all(2, b); });
+    }
+
+    void write_output(const TaskResult& r) {
+        char last = r.output.empty() ? '\0' : r.output.back();
+        if (r.large_output) {
+            // Straight from the spill file to stdout, a block at a time.
+            m_out.flush();
+            m_out.before_write();
+            r.large_output->for_each_block([&](std::string_view b) {
+                os::write_all(1, b);
+                last = b.back();
+            });
+        } else {
+            m_out.data() += r.output;
+        }
+        if (!r.is_command && r.ok && last != '\n') m_out.data() += '\n';
+    }
+
+    /// --tag: every line of stderr and stdout starts with the item and a TAB.
+    void write_tagged(const TaskResult& r) {
+        std::string tag = printable(r.input, std::string::npos) + '\t';
+        if (!r.stderr_text.empty() || r.large_stderr) {
+            m_out.flush();
+            m_out.before_write();
+            write_tagged_stream(2, tag, r.stderr_text, r.large_stderr.get());
+        }
+        if (r.large_output) {
+            m_out.flush();
+            m_out.before_write();
+            write_tagged_stream(1, tag, r.output, r.large_output.get());
+        } else if (!r.output.empty()) {
+            bool at_start = true;
+            append_tagged(m_out.data(), tag, r.output, at_start);
+            if (!at_start) m_out.data() += '\n';
+        } else if (!r.is_command && r.ok) {
+            m_out.data() += tag + '\n';
+        }
+    }
+
+    static void write_tagged_stream(int fd, const std::string& tag, std::string_view text, const LargeOutput* large) {
+        bool at_start = true;
+        std::string piece;
+        auto put = [&](std::string_view b) {
+            piece.clear();
+            append_tagged(piece, tag, b, at_start);
+            os::write_all(fd, piece);
+        };
+        put(text);
+        if (large) large->for_each_block(put);
+        if (!at_start) os::write_all(fd, "\n");
+    }
+
+    SinkOptions m_options;
+    OutputBuffer m_out{1, m_options};
 };
 
 }  // namespace
 
-std::unique_ptr<Sink> make_text_sink() { return std::make_unique<TextSink>(); }
+std::unique_ptr<Sink> make_text_sink(SinkOptions options) { return std::make_unique<TextSink>(std::move(options)); }
 
 }  // namespace ppool::cli

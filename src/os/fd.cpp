@@ -108,6 +108,21 @@ IoStatus read_some(int fd, std::string& out, std::size_t max) {
     }
 }
 
+IoStatus write_some(int fd, std::string_view& data) {
+    while (!data.empty()) {
+        ssize_t n = ::write(fd, data.data(), data.size());
+        if (n >= 0) {
+            data.remove_prefix(static_cast<std::size_t>(n));
+            continue;
+        }
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return IoStatus::would_block;
+        if (errno == EPIPE) return IoStatus::closed;
+        throw_errno("write");
+    }
+    return IoStatus::done;
+}
+
 void write_all(int fd, std::string_view data) {
     while (!data.empty()) {
         ssize_t n = ::write(fd, data.data(), data.size());

@@ -59,6 +59,10 @@ IoStatus read_some(int fd, std::string& out, std::size_t max);
 /// library caller need not ignore that signal. `closed`: the reader is gone.
 IoStatus send_pieces(int fd, const std::vector<std::string_view>& pieces, std::size_t& index, std::size_t& offset);
 
+/// Writes what the non-blocking descriptor takes of `data` and drops it from
+/// the front. `closed`: the reader is gone (EPIPE; SIGPIPE must be ignored).
+IoStatus write_some(int fd, std::string_view& data);
+
 /// Writes all of `data`, blocking as needed. Throws std::system_error (EPIPE included).
 void write_all(int fd, std::string_view data);
 

@@ -48,6 +48,19 @@ void Job::requeue(std::vector<Item> items) {
 
 void Job::deliver(TaskResult result) {
     if (m_cancelled) return;
+    if (m_retries > 0 && (!result.ok || m_attempts.contains(result.seq))) {
+        auto it = m_attempts.try_emplace(result.seq, 1u).first;
+        if (!result.ok && it->second <= m_retries) {
+            // Another attempt, first in line; its result keeps the item's place.
+            ++it->second;
+            --m_handed_out;
+            m_pending.push_front(Item{result.seq, std::move(result.input)});
+            return;
+        }
+        result.attempts = it->second;
+        m_attempts.erase(it);
+    }
+    if (m_on_complete) m_on_complete(result);
     ++m_completed;
     if (!result.ok) ++m_failures;
     if (!result.ok && m_fail_fast) {

@@ -2,6 +2,8 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <unordered_map>
 #include <map>
 #include <memory>
 #include <optional>
@@ -34,6 +36,11 @@ public:
     /// a slow first task in an ordered job stops the hand-out, not memory.
     Job(std::uint64_t id, std::string task, std::unique_ptr<ItemSource> source, std::size_t chunksize, bool ordered,
         std::size_t window, bool fail_fast = false);
+
+    /// A failed task runs up to `retries` more times; `on_complete` sees every
+    /// finished task (its last attempt) as it arrives.
+    void set_retries(unsigned retries) { m_retries = retries; }
+    void set_on_complete(std::function<void(const TaskResult&)> hook) { m_on_complete = std::move(hook); }
 
     std::uint64_t id() const { return m_id; }
     const std::string& task() const { return m_task; }
@@ -70,6 +77,11 @@ public:
     /// Whether a failure stopped the job (fail-fast): its results end early, by design.
     bool stopped_by_failure() const { return m_stopped_by_failure; }
     std::uint64_t items_read() const { return m_read; }
+    std::uint64_t completed() const { return m_completed; }
+    /// Items given to workers and not finished yet.
+    std::uint64_t in_flight() const { return m_handed_out - m_completed; }
+    /// Whether the input has ended (the total is known).
+    bool source_done() const { return m_source_done; }
 
 private:
     std::uint64_t m_id;
@@ -90,6 +102,9 @@ private:
     std::map<std::uint64_t, TaskResult> m_reorder;
     std::deque<TaskResult> m_ready;
     bool m_fail_fast;
+    unsigned m_retries = 0;
+    std::unordered_map<std::uint64_t, unsigned> m_attempts;  ///< failed items being retried
+    std::function<void(const TaskResult&)> m_on_complete;
     bool m_stopped_by_failure = false;
     bool m_cancelled = false;
     std::string m_cancel_reason;

@@ -99,6 +99,11 @@ std::optional<std::string> ResultIterator::next(Timeout timeout) {
 
 bool ResultIterator::has_ready() const { return m_job->has_ready(); }
 
+JobProgress ResultIterator::progress() const {
+    const auto& job = *m_job;
+    return JobProgress{job.items_read(), job.completed(), job.failures(), job.in_flight(), job.source_done()};
+}
+
 ResultIterator::iterator& ResultIterator::iterator::operator++() {
     m_value = m_owner->next();
     if (!m_value) m_owner = nullptr;
@@ -123,8 +128,11 @@ std::shared_ptr<detail::Job> Pool::submit(std::string_view task, std::unique_ptr
     std::size_t window = 0;
     if (bounded)
         window = std::max(k_min_window, k_window_per_chunk * m_core->processes() * std::max<std::size_t>(chunksize, 1));
-    return m_core->submit(std::string(task), std::move(items), chunksize, ordered, window,
-                          m_core->options().fail_fast);
+    const auto& options = m_core->options();
+    auto job = m_core->submit(std::string(task), std::move(items), chunksize, ordered, window, options.fail_fast);
+    job->set_retries(options.retries);
+    job->set_on_complete(options.on_complete);
+    return job;
 }
 
 std::string Pool::apply(std::string_view task, std::string item) { return apply_async(task, std::move(item)).get(); }

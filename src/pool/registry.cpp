@@ -24,8 +24,9 @@ void TaskRegistry::add(std::string name, std::string description, TaskFunction f
     insert(TaskInfo{std::move(name), std::move(description), std::move(function), {}});
 }
 
-void TaskRegistry::add_command(std::string name, std::string description, CommandBuilder builder) {
-    insert(TaskInfo{std::move(name), std::move(description), {}, std::move(builder)});
+void TaskRegistry::add_command(std::string name, std::string description, CommandBuilder builder,
+                               bool item_on_stdin) {
+    insert(TaskInfo{std::move(name), std::move(description), {}, std::move(builder), item_on_stdin});
 }
 
 void TaskRegistry::add_static(const char* name, const char* description, TaskFunction function) {

@@ -54,6 +54,12 @@ void drain(os::Fd& fd, std::string& into, std::size_t limit) {
     }
 }
 
+/// Writes what the command's stdin takes; closes it when all is written or the
+/// command stopped reading (a command may rightly read only part of its input).
+void feed(os::Fd& fd, std::string_view& data) {
+    if (os::write_some(fd.get(), data) != os::IoStatus::would_block) fd.reset();
+}
+
 std::optional<os::TimePoint> earliest(std::optional<os::TimePoint> a, std::optional<os::TimePoint> b) {
     if (!a) return b;
     if (!b) return a;
@@ -81,9 +87,16 @@ CommandOutcome run_command(const CommandSpec& spec) {
     auto null = os::open_dev_null();
     auto out = os::make_pipe();
     auto err = os::make_pipe();
-    auto spawned = os::spawn(os::SpawnRequest{spec.argv, spec.env, null.get(), out.write.get(), err.write.get(), true});
+    os::Pipe in;
+    if (spec.stdin_data) in = os::make_pipe();
+    int stdin_fd = spec.stdin_data ? in.read.get() : null.get();
+    auto spawned = os::spawn(os::SpawnRequest{spec.argv, spec.env, stdin_fd, out.write.get(), err.write.get(), true});
     out.write.reset();
     err.write.reset();
+    in.read.reset();
+    std::string_view to_write = spec.stdin_data.value_or(std::string_view());
+    // Nothing to write: the command sees end of file at once.
+    if (to_write.empty()) in.write.reset();
     if (spawned.error != 0) {
         outcome.spawn_error = spawned.error;
         outcome.exit = os::ExitStatus{os::exec_failure_status(spawned.error), 0};
@@ -95,6 +108,7 @@ CommandOutcome run_command(const CommandSpec& spec) {
     if (spec.on_spawned) spec.on_spawned(pid);
     os::set_nonblocking(out.read.get(), true);
     os::set_nonblocking(err.read.get(), true);
+    if (in.write) os::set_nonblocking(in.write.get(), true);
     os::Fd pidfd(os::open_pidfd(pid));
 
     Stopper stopper{pid, spec.kill_grace, {}, false};
@@ -107,6 +121,8 @@ CommandOutcome run_command(const CommandSpec& spec) {
         os::PollSet set;
         std::size_t out_i = out.read ? set.add(out.read.get(), POLLIN) : 0;
         std::size_t err_i = err.read ? set.add(err.read.get(), POLLIN) : 0;
+        // Written while it reads, so that a command filling its stdout never deadlocks with us.
+        std::size_t in_i = in.write ? set.add(in.write.get(), POLLOUT) : 0;
         if (!ended && pidfd) set.add(pidfd.get(), POLLIN);
         std::size_t parent_i = set.add(spec.parent_fd, 0);
         auto wake_at = earliest(stopper.kill_at && !stopper.killed ? stopper.kill_at : std::nullopt, drain_until);
@@ -119,6 +135,7 @@ CommandOutcome run_command(const CommandSpec& spec) {
         std::size_t limit = spec.on_output ? spec.part_bytes : SIZE_MAX;
         if (out.read && set.revents(out_i)) drain(out.read, outcome.out, limit);
         if (err.read && set.revents(err_i)) drain(err.read, outcome.err, limit);
+        if (in.write && set.revents(in_i)) feed(in.write, to_write);
         if (spec.on_output) {
             if (outcome.out.size() >= spec.part_bytes) spec.on_output(1, outcome.out);
             if (outcome.err.size() >= spec.part_bytes) spec.on_output(2, outcome.err);
@@ -136,6 +153,7 @@ CommandOutcome run_command(const CommandSpec& spec) {
         stopper.on_time(now);
         if (!ended && os::has_ended(pid)) {
             ended = true;
+            in.write.reset();
             // The leader is a zombie, so its group id cannot be reused yet.
             os::signal_group(pid, SIGKILL);
             drain_until = now + std::chrono::seconds(1);

@@ -3,6 +3,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <sys/types.h>
 #include <vector>
 
@@ -14,6 +15,8 @@ namespace ppool::worker {
 struct CommandSpec {
     std::vector<std::string> argv;
     std::vector<std::string> env;
+    /// Written to the command's stdin (then closed); without it stdin is /dev/null.
+    std::optional<std::string_view> stdin_data;
     std::optional<double> timeout;     ///< seconds; expiry stops the whole process group
     double kill_grace = 2.0;           ///< seconds between SIGTERM and SIGKILL
     int parent_fd = -1;                ///< hang-up here means the pool is gone: stop
@@ -35,7 +38,8 @@ struct CommandOutcome {
     std::string err;
 };
 
-/// Runs the command in its own process group with stdin from /dev/null,
+/// Runs the command in its own process group with stdin from /dev/null (or
+/// fed from `stdin_data`, as far as the command reads it),
 /// capturing stdout and stderr, enforcing the timeout (TERM to the group,
 /// KILL after the grace period). When the command's leader exits, what is left
 /// of its group is killed: no process started for a task outlives it.

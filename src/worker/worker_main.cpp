@@ -115,6 +115,7 @@ bool run_command_task(WorkerState& w, const TaskInfo& task, const protocol::Wire
     }
     spec.env = w.base_env;
     spec.env.push_back(fmt::format("PPOOL_SEQ={}", item.seq));
+    if (task.item_on_stdin) spec.stdin_data = item.data;
     spec.timeout = w.options.task_timeout;
     spec.kill_grace = w.options.kill_grace_s;
     spec.parent_fd = w.from_parent;

@@ -40,10 +40,11 @@ TEST_CASE("a result has every key of the contract, in order") {
     r.exit_code = 2;
     r.duration_s = 0.25;
     r.worker = 1;
+    r.attempts = 2;
     auto j = parse(r);
     std::vector<std::string> keys;
     for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
-    CHECK(j.size() == 12);
+    CHECK(j.size() == 13);
     CHECK(j["seq"] == 3);
     CHECK(j["input"] == "a\tb");
     CHECK(j["ok"] == false);
@@ -56,6 +57,7 @@ TEST_CASE("a result has every key of the contract, in order") {
     CHECK(j["error"] == "exit status 2");
     CHECK(j["duration_s"] == 0.25);
     CHECK(j["worker"] == 1);
+    CHECK(j["attempts"] == 2);
 }
 
 TEST_CASE("bytes that are not UTF-8 go out as base64, never corrupted") {

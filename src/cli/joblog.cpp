@@ -1,0 +1,174 @@
+#include "cli/joblog.hpp"
+
+#include "ppool/errors.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+namespace ppool::cli {
+
+const std::string_view k_joblog_header =
+    "seq\tstart\truntime\texit_code\tsignal\tstatus\tattempts\tkey\titem\tcommand";
+
+namespace {
+
+constexpr std::size_t k_columns = 10;
+constexpr std::size_t k_status_column = 5;
+constexpr std::size_t k_key_column = 7;
+
+std::vector<std::string_view> split_tabs(std::string_view line) {
+    std::vector<std::string_view> fields;
+    for (;;) {
+        auto tab = line.find('\t');
+        fields.push_back(line.substr(0, tab));
+        if (tab == std::string_view::npos) return fields;
+        line.remove_prefix(tab + 1);
+    }
+}
+
+std::string read_file(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) return {};
+        throw UsageError(fmt::format("cannot read the joblog '{}': {}", path, std::strerror(errno)));
+    }
+    os::Fd owner(fd);
+    std::string text;
+    for (;;) {
+        auto status = os::read_some(fd, text, 1 << 16);
+        if (status == os::IoStatus::closed) return text;
+    }
+}
+
+class SkipSucceeded final : public ItemSource {
+public:
+    SkipSucceeded(std::unique_ptr<ItemSource> source, std::unordered_map<std::string, std::uint64_t> done,
+                  std::string identity)
+        : m_source(std::move(source)), m_done(std::move(done)), m_identity(std::move(identity)) {}
+    int fd() const override { return m_source->fd(); }
+    bool read_more(std::vector<std::string>& out) override {
+        m_batch.clear();
+        bool more = m_source->read_more(m_batch);
+        for (auto& item : m_batch)
+            if (!consume(item)) out.push_back(std::move(item));
+        return more;
+    }
+
+private:
+    std::unique_ptr<ItemSource> m_source;
+    std::unordered_map<std::string, std::uint64_t> m_done;
+    std::string m_identity;
+    std::vector<std::string> m_batch;
+
+    /// Whether the item already succeeded (one success used up).
+    bool consume(const std::string& item) {
+        if (m_done.empty()) return false;
+        auto it = m_done.find(joblog_key(m_identity, item));
+        if (it == m_done.end()) return false;
+        if (--it->second == 0) m_done.erase(it);
+        return true;
+    }
+};
+
+/// Seconds with three decimals, as the joblog writes times.
+std::string seconds(double s) { return fmt::format("{:.3f}", s); }
+
+}  // namespace
+
+std::string joblog_key(std::string_view task_identity, std::string_view item) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    std::string message;
+    message.reserve(task_identity.size() + 1 + item.size());
+    message.append(task_identity).push_back('\0');
+    message.append(item);
+    if (EVP_Digest(message.data(), message.size(), digest, &length, EVP_sha256(), nullptr) != 1)
+        throw Error("SHA-256 is not available");
+    std::string hex;
+    hex.reserve(2 * length);
+    for (unsigned int i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
+    return hex;
+}
+
+std::string joblog_escape(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+        switch (c) {
+        case '\\': out += "\\\\"; break;
+        case '\t': out += "\\t"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        default: out += c;
+        }
+    }
+    return out;
+}
+
+std::unordered_map<std::string, std::uint64_t> succeeded_keys(const std::string& path) {
+    std::unordered_map<std::string, std::uint64_t> done;
+    std::string text = read_file(path);
+    std::string_view rest = text;
+    bool first = true;
+    // Only whole lines: a crash may have cut the last one short.
+    for (auto nl = rest.find('\n'); nl != std::string_view::npos; nl = rest.find('\n')) {
+        auto line = rest.substr(0, nl);
+        rest.remove_prefix(nl + 1);
+        if (first && line != k_joblog_header)
+            throw UsageError(fmt::format("'{}' is not a ppool joblog (its first line is not the header)", path));
+        first = false;
+        if (line == k_joblog_header || line.empty()) continue;
+        auto fields = split_tabs(line);
+        if (fields.size() != k_columns) continue;
+        if (fields[k_status_column] == "ok") ++done[std::string(fields[k_key_column])];
+    }
+    return done;
+}
+
+std::unique_ptr<ItemSource> skip_succeeded(std::unique_ptr<ItemSource> source,
+                                           std::unordered_map<std::string, std::uint64_t> done,
+                                           std::string task_identity) {
+    return std::make_unique<SkipSucceeded>(std::move(source), std::move(done), std::move(task_identity));
+}
+
+Joblog::Joblog(const std::string& path, std::string task_identity,
+               std::function<std::string(const TaskResult&)> command)
+    : m_path(path), m_task_identity(std::move(task_identity)), m_command(std::move(command)) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) throw UsageError(fmt::format("cannot write the joblog '{}': {}", path, std::strerror(errno)));
+    m_fd = os::Fd(fd);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) throw UsageError(fmt::format("cannot write the joblog '{}': {}", path, std::strerror(errno)));
+    if (st.st_size == 0) {
+        os::write_all(fd, std::string(k_joblog_header) + "\n");
+        return;
+    }
+    // A line cut short by a crash is ended, so that the next one stands alone.
+    char last = '\n';
+    int reader = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (reader >= 0) {
+        os::Fd owner(reader);
+        if (::pread(reader, &last, 1, st.st_size - 1) == 1 && last != '\n') os::write_all(fd, "\n");
+    }
+}
+
+void Joblog::record(const TaskResult& r) {
+    using namespace std::chrono;
+    double now = duration<double>(system_clock::now().time_since_epoch()).count();
+    std::string line = fmt::format("{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n", r.seq, seconds(now - r.duration_s),
+                                   seconds(r.duration_s), r.exit_code ? std::to_string(*r.exit_code) : "-",
+                                   r.signal.value_or(0), to_string(r.status), r.attempts,
+                                   joblog_key(m_task_identity, r.input), joblog_escape(r.input),
+                                   joblog_escape(m_command(r)));
+    // One write: a reader (or a crash) never sees half of it.
+    os::write_all(m_fd.get(), line);
+}
+
+}  // namespace ppool::cli
