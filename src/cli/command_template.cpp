@@ -205,10 +205,10 @@ std::string CommandTemplate::fill(const Word& word, const TaskContext& context, 
 }
 
 std::vector<std::string> CommandTemplate::build(const TaskContext& context) const {
-    // A NUL byte would silently cut an argument short.
-    if (context.item.find('\0') != std::string_view::npos)
-        throw std::invalid_argument("the item holds a NUL byte, which no command argument can (split items with -0)");
     bool append = m_append_item && !m_has_token;
+    // A NUL byte would silently cut an argument short.
+    if ((append || m_uses_item) && context.item.find('\0') != std::string_view::npos)
+        throw std::invalid_argument("the item holds a NUL byte, which no command argument can (split items with -0)");
     if (m_shell) {
         std::string script = fill(m_words[0], context, true);
         if (append) {

@@ -34,7 +34,7 @@ PPOOL_TESTING = _binary("PPOOL_TESTING_BIN")
 
 BUILTIN_TASKS = {"identity", "len", "upper", "lower", "sleep", "wc", "sha256sum"}
 JSON_KEYS = {"seq", "input", "ok", "status", "output", "stderr", "exit_code", "signal",
-             "timed_out", "error", "duration_s", "worker"}
+             "timed_out", "error", "duration_s", "worker", "attempts"}
 JSON_STATUSES = {"ok", "failed", "timeout", "signal", "worker_lost", "error"}
 
 
