@@ -1,15 +1,14 @@
 #include "cli/joblog.hpp"
 
+#include "os/file.hpp"
 #include "ppool/errors.hpp"
 
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <openssl/evp.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <system_error>
 #include <vector>
 
 namespace ppool::cli {
@@ -33,17 +32,11 @@ std::vector<std::string_view> split_tabs(std::string_view line) {
     }
 }
 
-std::string read_file(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT) return {};
-        throw UsageError(fmt::format("cannot read the joblog '{}': {}", path, std::strerror(errno)));
-    }
-    os::Fd owner(fd);
-    std::string text;
-    for (;;) {
-        auto status = os::read_some(fd, text, 1 << 16);
-        if (status == os::IoStatus::closed) return text;
+std::string read_joblog(const std::string& path) {
+    try {
+        return os::read_file(path).value_or(std::string());
+    } catch (const std::system_error& e) {
+        throw UsageError(fmt::format("cannot read the joblog '{}': {}", path, e.code().message()));
     }
 }
 
@@ -114,7 +107,7 @@ std::string joblog_escape(std::string_view text) {
 
 std::unordered_map<std::string, std::uint64_t> succeeded_keys(const std::string& path) {
     std::unordered_map<std::string, std::uint64_t> done;
-    std::string text = read_file(path);
+    std::string text = read_joblog(path);
     std::string_view rest = text;
     bool first = true;
     // Only whole lines: a crash may have cut the last one short.
@@ -140,23 +133,16 @@ std::unique_ptr<ItemSource> skip_succeeded(std::unique_ptr<ItemSource> source,
 
 Joblog::Joblog(const std::string& path, std::string task_identity,
                std::function<std::string(const TaskResult&)> command)
-    : m_path(path), m_task_identity(std::move(task_identity)), m_command(std::move(command)) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
-    if (fd < 0) throw UsageError(fmt::format("cannot write the joblog '{}': {}", path, std::strerror(errno)));
-    m_fd = os::Fd(fd);
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) throw UsageError(fmt::format("cannot write the joblog '{}': {}", path, std::strerror(errno)));
-    if (st.st_size == 0) {
-        os::write_all(fd, std::string(k_joblog_header) + "\n");
-        return;
-    }
-    // A line cut short by a crash is ended, so that the next one stands alone.
-    char last = '\n';
-    int reader = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (reader >= 0) {
-        os::Fd owner(reader);
-        if (::pread(reader, &last, 1, st.st_size - 1) == 1 && last != '\n') os::write_all(fd, "\n");
-    }
+    : m_task_identity(std::move(task_identity)), m_command(std::move(command)) {
+    int error = 0;
+    m_fd = os::open_append(path, error);
+    if (!m_fd) throw UsageError(fmt::format("cannot write the joblog '{}': {}", path, std::strerror(error)));
+    auto end = os::file_end(m_fd.get(), path);
+    if (end.size == 0)
+        os::write_all(m_fd.get(), std::string(k_joblog_header) + "\n");
+    else if (end.last && *end.last != '\n')
+        // A line cut short by a crash is ended, so that the next one stands alone.
+        os::write_all(m_fd.get(), "\n");
 }
 
 void Joblog::record(const TaskResult& r) {

@@ -46,7 +46,6 @@ public:
 
 private:
     os::Fd m_fd;
-    std::string m_path;
     std::string m_task_identity;
     std::function<std::string(const TaskResult&)> m_command;
 };
