@@ -54,6 +54,10 @@ public:
                 r.input = item.data;
                 r.output = item.data + "!";
                 r.ok = item.seq != fail_seq;
+                if (auto it = fail_times.find(item.seq); it != fail_times.end() && it->second > 0) {
+                    --it->second;
+                    r.ok = false;
+                }
                 r.status = r.ok ? Status::ok : Status::failed;
                 r.worker = static_cast<int>(slot);
                 out.results.emplace_back(chunk->job, std::move(r));
@@ -74,6 +78,7 @@ public:
     std::uint64_t stalled = 0;
     std::uint64_t lose_seq = 0;
     std::uint64_t fail_seq = 0;
+    std::map<std::uint64_t, int> fail_times;  ///< items that fail this many times, then succeed
     bool terminated = false;
     std::size_t dispatched = 0;
     std::size_t largest_chunk = 0;
@@ -208,4 +213,26 @@ TEST_CASE("join after a job whose input ends once every item is done") {
     CHECK(core.run_until([&] { return job->finished(); }, std::nullopt));
     core.close();
     CHECK_NOTHROW(core.join());
+}
+
+TEST_CASE("retries: a failed item runs again, keeps its place, and reports its attempts once") {
+    auto fake = std::make_unique<FakeWorkers>(2);
+    fake->fail_times = {{3, 2}, {5, 10}};
+    Core core(PoolOptions{}, std::move(fake));
+    auto job = core.submit("t", items_from(numbers(6)), 1, true, 0);
+    job->set_retries(2);
+    std::vector<std::uint64_t> completed;
+    job->set_on_complete([&](const TaskResult& r) { completed.push_back(r.seq); });
+    auto results = drain(core, job);
+    REQUIRE(results.size() == 6);
+    for (std::size_t i = 0; i < results.size(); ++i) CHECK(results[i].seq == i + 1);
+    CHECK(results[2].ok);
+    CHECK(results[2].attempts == 3);
+    CHECK_FALSE(results[4].ok);
+    CHECK(results[4].attempts == 3);
+    CHECK(results[0].attempts == 1);
+    CHECK(job->failures() == 1);
+    // Every item is seen once by on_complete, at its final attempt.
+    std::sort(completed.begin(), completed.end());
+    CHECK(completed == std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6});
 }

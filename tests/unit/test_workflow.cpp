@@ -1,0 +1,137 @@
+#include <doctest/doctest.h>
+
+#include "cli/command_template.hpp"
+#include "cli/input.hpp"
+#include "cli/joblog.hpp"
+#include "cli/progress.hpp"
+#include "ppool/errors.hpp"
+#include "ppool/item_source.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <unistd.h>
+
+using namespace ppool;
+using namespace ppool::cli;
+
+namespace {
+
+std::vector<std::string> drain(ItemSource& source) {
+    std::vector<std::string> out;
+    while (source.read_more(out)) {
+    }
+    return out;
+}
+
+/// A file in the temporary directory, removed at the end of the scope.
+struct TempPath {
+    std::string path = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + "/ppool-unit-" +
+                       std::to_string(::getpid()) + ".joblog";
+    ~TempPath() { std::remove(path.c_str()); }
+};
+
+}  // namespace
+
+TEST_CASE("--pipe groups: every n items, each ending in the separator; the short last group counts") {
+    auto grouped = group_items(items_from({"a", "b", "c", "d", "e"}), 2, '\n');
+    CHECK(drain(*grouped) == std::vector<std::string>{"a\nb\n", "c\nd\n", "e\n"});
+    auto exact = group_items(items_from({"a", "b"}), 2, '\0');
+    CHECK(drain(*exact) == std::vector<std::string>{std::string("a\0b\0", 4)});
+    auto none = group_items(items_from({}), 3, '\n');
+    CHECK(drain(*none).empty());
+}
+
+TEST_CASE("joblog fields escape only backslash, TAB, newline and CR") {
+    CHECK(joblog_escape("a\tb\nc\rd\\e f") == "a\\tb\\nc\\rd\\\\e f");
+    CHECK(joblog_escape("\xff") == "\xff");
+}
+
+TEST_CASE("the resume key depends on both the task and the item") {
+    auto key = joblog_key("task len", "abc");
+    CHECK(key.size() == 64);
+    CHECK(key == joblog_key("task len", "abc"));
+    CHECK(key != joblog_key("task upper", "abc"));
+    CHECK(key != joblog_key("task len", "abd"));
+    // The separator keeps "ab" + "c" apart from "a" + "bc".
+    CHECK(joblog_key("ab", "c") != joblog_key("a", "bc"));
+}
+
+TEST_CASE("a joblog: header once, a line per task, successes counted by key, torn line ignored") {
+    TempPath file;
+    {
+        Joblog log(file.path, "id", [](const TaskResult& r) { return "cmd " + r.input; });
+        TaskResult ok;
+        ok.seq = 1;
+        ok.input = "a";
+        ok.ok = true;
+        ok.status = Status::ok;
+        ok.exit_code = 0;
+        log.record(ok);
+        log.record(ok);
+        TaskResult failed = ok;
+        failed.input = "b";
+        failed.ok = false;
+        failed.status = Status::signal;
+        failed.exit_code.reset();
+        failed.signal = 9;
+        log.record(failed);
+    }
+    std::ifstream in(file.path);
+    std::string header;
+    std::getline(in, header);
+    CHECK(header == k_joblog_header);
+    std::string line;
+    std::getline(in, line);
+    CHECK(line.find("\tok\t1\t" + joblog_key("id", "a") + "\ta\tcmd a") != std::string::npos);
+    std::getline(in, line);
+    std::getline(in, line);
+    CHECK(line.find("\t-\t9\tsignal\t") != std::string::npos);
+
+    {
+        std::ofstream torn(file.path, std::ios::app);
+        torn << "4\t1.0\t0.1\t0\t0\tok\t1\t" << joblog_key("id", "c");
+    }
+    auto done = succeeded_keys(file.path);
+    CHECK(done.size() == 1);
+    CHECK(done[joblog_key("id", "a")] == 2);
+
+    // Each success skips one occurrence.
+    auto left = skip_succeeded(items_from({"a", "b", "a", "a", "c"}), done, "id");
+    CHECK(drain(*left) == std::vector<std::string>{"b", "a", "c"});
+
+    // Reopening ends the torn line first.
+    { Joblog again(file.path, "id", [](const TaskResult&) { return std::string(); }); }
+    std::ifstream reread(file.path);
+    std::string text((std::istreambuf_iterator<char>(reread)), std::istreambuf_iterator<char>());
+    CHECK(text.back() == '\n');
+}
+
+TEST_CASE("a file that is not a joblog is refused; a missing one has no successes") {
+    TempPath file;
+    CHECK(succeeded_keys(file.path).empty());
+    std::ofstream(file.path) << "Seq\tHost\n";
+    CHECK_THROWS_AS(succeeded_keys(file.path), UsageError);
+}
+
+TEST_CASE("the progress line") {
+    CHECK(progress_text(ProgressCounts{10, 1, 2, std::nullopt}, 2.0) == "ppool: 10 done, 1 failed, 2 running, 5.0/s");
+    CHECK(progress_text(ProgressCounts{10, 0, 2, 110}, 2.0) ==
+          "ppool: 10/110 done, 0 failed, 2 running, 5.0/s, ETA 0:20");
+    CHECK(progress_text(ProgressCounts{1, 0, 0, 100000}, 1.0).ends_with("ETA 27:46:39"));
+    CHECK(progress_text(ProgressCounts{0, 0, 0, 5}, 0.0) == "ppool: 0/5 done, 0 failed, 0 running, 0.0/s");
+}
+
+TEST_CASE("a command shown for --dry-run and the joblog quotes only what needs it") {
+    CHECK(display_command({"gzip", "-9", "a/b.txt"}) == "gzip -9 a/b.txt");
+    CHECK(display_command({"echo", "a b", "", "it's"}) == "echo 'a b' '' 'it'\\''s'");
+    CHECK(display_command({"/bin/sh", "-c", "echo $x"}) == "/bin/sh -c 'echo $x'");
+}
+
+TEST_CASE("--pipe templates: {#} and {%} do not use the item, {} and its variants do") {
+    CHECK_FALSE(CommandTemplate({"echo", "{#}", "{%}"}, false).uses_item());
+    CHECK(CommandTemplate({"echo", "{}"}, false).uses_item());
+    CHECK(CommandTemplate({"echo", "x{/.}"}, false).uses_item());
+    // Without the item in the command, a NUL byte in it is no obstacle.
+    CHECK(CommandTemplate({"wc", "-l"}, false).build(TaskContext{std::string_view("a\0b", 3), 1, 0}) ==
+          std::vector<std::string>{"wc", "-l"});
+}
