@@ -25,6 +25,9 @@ int main(int argc, char** argv) {
     auto one = pool.apply_async("square", "12");
     std::cout << "12^2 = " << one.get(10.0) << "\n";
 
+    // The built-in tasks are there too, in any program linked with ppool.
+    std::cout << "len(hello) = " << pool.apply("len", "hello") << "\n";
+
     // A failing task surfaces as an exception with its message.
     try {
         pool.apply("square", "not a number");
