@@ -1,5 +1,7 @@
 #include "cli/options.hpp"
 
+#include "cli/suggest.hpp"
+
 #include "ppool/errors.hpp"
 
 #include <CLI/CLI.hpp>
@@ -151,6 +153,31 @@ bool takes_separate_value(CLI::App& sub, const std::string& arg) {
     return opt && opt->get_expected_min() > 0;
 }
 
+/// Every spelling of every option of `app`: "-j", "--processes", ...
+std::vector<std::string> option_names(const CLI::App& app) {
+    std::vector<std::string> names;
+    for (const CLI::Option* opt : app.get_options()) {
+        for (const auto& name : opt->get_lnames()) names.push_back("--" + name);
+        for (const auto& name : opt->get_snames()) names.push_back("-" + name);
+    }
+    return names;
+}
+
+/// The usage error for an option `app` does not know, with the nearest known one.
+UsageError unknown_option(const CLI::App& app, const std::string& option) {
+    if (auto hint = nearest(option, option_names(app)))
+        return UsageError(fmt::format("unknown option '{}' (did you mean '{}'?)", option, *hint));
+    std::string help = app.get_parent() ? fmt::format("ppool {} --help", app.get_name()) : "ppool --help";
+    return UsageError(fmt::format("unknown option '{}' (see '{}')", option, help));
+}
+
+/// Whether `arg`, in the options' place, names an option of `sub`: "--name",
+/// "--name=value", "-x", "-xVALUE" or "-xy" (flags together).
+bool known_option(CLI::App& sub, const std::string& arg) {
+    std::string name = arg.rfind("--", 0) == 0 ? arg.substr(0, arg.find('=')) : arg.substr(0, 2);
+    return sub.get_option_no_throw(name) != nullptr;
+}
+
 /// Splits argv into what CLI11 parses (program, mode, options) and the command
 /// (or apply's ITEM): the command starts at the first word that is not an
 /// option or an option's value, or after "--". Its own options stay its own.
@@ -161,12 +188,29 @@ std::vector<std::string> split_command(CLI::App& app, int argc, char** argv, std
         std::string mode = argv[i];
         bool known = false;
         for (const auto& info : k_modes) known = known || mode == info.name || mode == info.alias;
-        if (!known) throw UsageError(fmt::format("unknown mode '{}' (modes: map, imap, imap-unordered, apply, tasks)", mode));
+        if (!known) {
+            std::vector<std::string> names;
+            for (const auto& info : k_modes) {
+                names.emplace_back(info.name);
+                if (!info.alias.empty()) names.emplace_back(info.alias);
+            }
+            if (auto hint = nearest(mode, names))
+                throw UsageError(fmt::format("unknown mode '{}' (did you mean '{}'?)", mode, *hint));
+            throw UsageError(fmt::format("unknown mode '{}' (modes: map, imap, imap-unordered, apply, tasks)", mode));
+        }
     }
     CLI::App* sub = nullptr;
     if (i < argc && argv[i][0] != '-') sub = app.get_subcommand(argv[i]);
     if (!sub) {
-        // No mode: --help, --version, or a mistake CLI11 will name.
+        // No mode: --help, --version, or a mistake.
+        if (i == argc) throw UsageError("no mode given (modes: map, imap, imap-unordered, apply, tasks)");
+        std::string first = argv[i];
+        if (!known_option(app, first)) {
+            CLI::App& pool_mode = *app.get_subcommand("imap");
+            if (known_option(pool_mode, first))
+                throw UsageError(fmt::format("the mode comes before '{}': ppool MODE [OPTIONS] ...", first));
+            throw unknown_option(app, first.substr(0, first.find('=')));
+        }
         for (; i < argc; ++i) args.emplace_back(argv[i]);
     } else {
         args.emplace_back(argv[i++]);
@@ -178,6 +222,7 @@ std::vector<std::string> split_command(CLI::App& app, int argc, char** argv, std
             break;
         }
         if (arg.size() < 2 || arg[0] != '-') break;
+        if (!known_option(*sub, arg)) throw unknown_option(*sub, arg.substr(0, arg.find('=')));
         args.push_back(arg);
         if (takes_separate_value(*sub, arg) && i + 1 < argc) args.emplace_back(argv[++i]);
     }
@@ -222,6 +267,15 @@ Parsed parse_command_line(int argc, char** argv) {
         return Parsed{std::nullopt, app.exit(e)};
     } catch (const CLI::CallForVersion& e) {
         return Parsed{std::nullopt, app.exit(e)};
+    } catch (const CLI::ExtrasError& e) {
+        // "The following argument(s) was/were not expected: WORD ..."
+        std::string what = e.what();
+        std::string word = what.substr(what.find(": ") + 2);
+        word = word.substr(0, word.find(' '));
+        auto selected = app.get_subcommands();
+        const CLI::App& where = selected.empty() ? app : *selected.front();
+        if (word.size() > 1 && word[0] == '-') throw unknown_option(where, word.substr(0, word.find('=')));
+        throw UsageError(fmt::format("unexpected argument '{}' (see ppool --help)", word));
     } catch (const CLI::ParseError& e) {
         std::string what = e.what();
         if (what.empty()) what = "invalid command line";
