@@ -1,16 +1,20 @@
 # bash completion for ppool(1).                           -*- shell-script -*-
-# Keep these tables in step with docs/cli-contract.md and man/ppool.1.
+# The option tables follow `ppool MODE --help`; the tests check they match.
 
 _ppool_modes='map imap imap-unordered unordered apply tasks'
-# Options that take a value, then options that do not.
-_ppool_value_opts='-j --processes -c --chunksize -a --input -t --task --timeout
-    --initializer --init-task --initargs --max-tasks-per-worker --format --plugin'
-_ppool_flag_opts='-0 --null --json --fail-fast --help'
+# Options of every pool mode (map, imap, imap-unordered, apply): those that
+# take a value, then flags.
+_ppool_pool_value_opts='-j --processes --initializer --init-task --initargs --max-tasks-per-worker
+    -t --task --timeout --plugin --format'
+_ppool_pool_flag_opts='--json -h --help'
+# Options only of the modes that take items (map, imap, imap-unordered).
+_ppool_item_value_opts='-c --chunksize -a --input --joblog --retries'
+_ppool_item_flag_opts='-0 --null --pipe --tag --fail-fast --resume --dry-run --progress'
 
 _ppool()
 {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-    local word i task=
+    local mode=${COMP_WORDS[1]} word i task= value_opts flag_opts
     COMPREPLY=()
     # "--opt=value" reaches us as three words: "--opt" "=" "value".
     [[ $cur == = ]] && cur=
@@ -18,13 +22,21 @@ _ppool()
 
     # The first word is the mode.
     if ((COMP_CWORD == 1)); then
-        COMPREPLY=($(compgen -W "$_ppool_modes --help --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "$_ppool_modes -h --help --version" -- "$cur"))
         return
     fi
-    if [[ ${COMP_WORDS[1]} == tasks ]]; then
-        COMPREPLY=($(compgen -W '--help' -- "$cur"))
-        return
-    fi
+    case $mode in
+    tasks)
+        value_opts='--plugin' flag_opts='-h --help' ;;
+    apply)
+        value_opts=$_ppool_pool_value_opts flag_opts=$_ppool_pool_flag_opts ;;
+    map | imap | imap-unordered | unordered)
+        value_opts="$_ppool_pool_value_opts $_ppool_item_value_opts"
+        flag_opts="$_ppool_pool_flag_opts $_ppool_item_flag_opts" ;;
+    *)
+        return ;;
+    esac
+    value_opts=${value_opts//$'\n'/ }
 
     # The value of an option.
     case $prev in
@@ -34,16 +46,24 @@ _ppool()
     --format)
         COMPREPLY=($(compgen -W 'text json' -- "$cur"))
         return ;;
-    -a | --input | --plugin)
+    --progress)
+        # Only "--progress=WHEN": a separate word would start the command.
+        if [[ ${COMP_WORDS[COMP_CWORD-1]} == = ]]; then
+            COMPREPLY=($(compgen -W 'auto always never' -- "$cur"))
+            return
+        fi ;;
+    -a | --input | --plugin | --joblog)
         compopt -o filenames 2>/dev/null
         COMPREPLY=($(compgen -f -- "$cur"))
         return ;;
-    -j | --processes | -c | --chunksize | --timeout | --initializer | --initargs | --max-tasks-per-worker)
+    -j | --processes | -c | --chunksize | --timeout | --initializer | --initargs | \
+        --max-tasks-per-worker | --retries)
         return ;;
     esac
 
     # Options end at "--" or at the first word that is not an option: the
     # command (complete a program name, then files) or apply's item (a file).
+    # Items after ":::" are files too.
     for ((i = 2; i < COMP_CWORD; i++)); do
         word=${COMP_WORDS[i]}
         [[ $word == -t || $word == --task ]] && task=1
@@ -51,16 +71,18 @@ _ppool()
             [[ $word == -- ]] && ((i++))
             break
         fi
-        if [[ " ${_ppool_value_opts//$'\n'/ } " == *" $word "* ]]; then
+        if [[ ${COMP_WORDS[i+1]} == = ]]; then
+            ((i += 2))
+        elif [[ " $value_opts " == *" $word "* ]]; then
             ((i++))
-            [[ ${COMP_WORDS[i]} == = ]] && ((i++))
         fi
     done
 
     if ((i >= COMP_CWORD)) && [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "$_ppool_value_opts $_ppool_flag_opts --" -- "$cur"))
+        COMPREPLY=($(compgen -W "$value_opts $flag_opts --" -- "$cur"))
         return
     fi
+    [[ $mode == tasks ]] && return
     compopt -o filenames 2>/dev/null
     if ((i >= COMP_CWORD)) && [[ -z $task ]]; then
         COMPREPLY=($(compgen -c -- "$cur"))

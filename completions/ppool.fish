@@ -1,12 +1,16 @@
 # fish completion for ppool(1).
-# Keep these tables in step with docs/cli-contract.md and man/ppool.1.
+# The option tables follow `ppool MODE --help`; the tests check they match.
 
 set -l modes map imap imap-unordered unordered apply tasks
 set -l no_mode "not __fish_seen_subcommand_from $modes"
 set -l value_opts -j --processes -c --chunksize -a --input -t --task --timeout \
-    --initializer --init-task --initargs --max-tasks-per-worker --format --plugin
-set -l pool "__fish_seen_subcommand_from map imap imap-unordered unordered apply"
-set -l opts "$pool; and not __ppool_command_started $value_opts"
+    --initializer --init-task --initargs --max-tasks-per-worker --format --plugin \
+    --joblog --retries
+# Where options are completed: after a mode, before the command starts.
+set -l opts "not __ppool_command_started $value_opts"
+set -l pool "__fish_seen_subcommand_from map imap imap-unordered unordered apply; and $opts"
+set -l items "__fish_seen_subcommand_from map imap imap-unordered unordered; and $opts"
+set -l tasks "__fish_seen_subcommand_from tasks; and $opts"
 
 function __ppool_tasks
     ppool tasks 2>/dev/null | string replace -r '^(\S+)\s+' '$1\t'
@@ -34,30 +38,45 @@ end
 complete -c ppool -f
 
 # Modes
-complete -c ppool -n $no_mode -a map -d 'All results in input order at the end'
-complete -c ppool -n $no_mode -a imap -d 'Stream results in input order'
-complete -c ppool -n $no_mode -a imap-unordered -d 'Stream results in completion order'
+complete -c ppool -n $no_mode -a map -d 'All results in input order once all succeeded'
+complete -c ppool -n $no_mode -a imap -d 'Stream the results in input order'
+complete -c ppool -n $no_mode -a imap-unordered -d 'Stream the results in completion order'
 complete -c ppool -n $no_mode -a unordered -d 'Alias of imap-unordered'
 complete -c ppool -n $no_mode -a apply -d 'Run one task in a pool worker'
 complete -c ppool -n $no_mode -a tasks -d 'List the registered tasks'
-complete -c ppool -n $no_mode -l version -d 'Show the version'
-complete -c ppool -n "not __ppool_command_started $value_opts" -l help -d 'Show help'
+complete -c ppool -n $no_mode -l version -d 'Print the version'
+complete -c ppool -n "$no_mode; or $opts" -s h -l help -d 'Print the help'
 
-# Options of the pool modes
-complete -c ppool -n $opts -s j -l processes -x -d 'Number of worker processes'
-complete -c ppool -n $opts -s c -l chunksize -x -d 'Items sent to a worker at a time'
-complete -c ppool -n $opts -s a -l input -r -F -d 'Read the items from a file (- is stdin)'
-complete -c ppool -n $opts -l plugin -r -F -d 'Load tasks from a plugin (shared library)'
-complete -c ppool -n $opts -s 0 -l null -d 'Items are NUL-separated'
-complete -c ppool -n $opts -s t -l task -x -a '(__ppool_tasks)' -d 'Registered task instead of a command'
-complete -c ppool -n $opts -l timeout -x -d 'Per-task time limit in seconds'
-complete -c ppool -n $opts -l initializer -x -d 'Shell command each worker runs once at start'
-complete -c ppool -n $opts -l init-task -x -a '(__ppool_tasks)' -d 'Registered task each worker runs once at start'
-complete -c ppool -n $opts -l initargs -x -d 'Argument of the --init-task initializer'
-complete -c ppool -n $opts -l max-tasks-per-worker -x -d 'Replace a worker after this many tasks'
-complete -c ppool -n $opts -l format -x -a 'text json' -d 'Output format'
-complete -c ppool -n $opts -l json -d 'JSON output (--format json)'
-complete -c ppool -n $opts -l fail-fast -d 'Stop at the first failure'
+# Pool: every pool mode
+complete -c ppool -n $pool -s j -l processes -x -d 'Number of worker processes'
+complete -c ppool -n $items -s c -l chunksize -x -d 'Items handed to a worker at a time'
+complete -c ppool -n $pool -l initializer -x -d 'Shell command each worker runs once at start'
+complete -c ppool -n $pool -l init-task -x -a '(__ppool_tasks)' -d 'Registered task each worker runs at start'
+complete -c ppool -n $pool -l initargs -x -d 'The item --init-task gets'
+complete -c ppool -n $pool -l max-tasks-per-worker -x -d 'Replace a worker after N tasks'
+# Task
+complete -c ppool -n $pool -s t -l task -x -a '(__ppool_tasks)' -d 'Run a registered task, not a command'
+complete -c ppool -n $pool -l timeout -x -d 'Per-task time limit in seconds'
+complete -c ppool -n "$pool; or $tasks" -l plugin -r -F -d 'Load tasks from a plugin'
+# Input
+complete -c ppool -n $items -s a -l input -r -F -d 'Read the items from a file (- is stdin)'
+complete -c ppool -n $items -s 0 -l null -d 'Items are NUL-separated'
+complete -c ppool -n $items -l pipe -d 'Write each chunk to one command\'s stdin'
+# Output
+complete -c ppool -n $pool -l format -x -a 'text json' -d 'Output format'
+complete -c ppool -n $pool -l json -d 'JSON output (--format json)'
+complete -c ppool -n $items -l tag -d 'Prefix output lines with the item and a TAB'
+# Workflow
+complete -c ppool -n $items -l fail-fast -d 'Stop at the first failure'
+complete -c ppool -n $items -l joblog -r -F -d 'Append a line per finished task to a file'
+complete -c ppool -n $items -l resume -d 'Skip items the joblog lists as done'
+complete -c ppool -n $items -l retries -x -d 'Run a failed task up to N more times'
+complete -c ppool -n $items -l dry-run -d 'Print what would run, run nothing'
+complete -c ppool -n $items -l progress -d 'Progress line on stderr (--progress=WHEN)'
+# The value of --progress, given only as --progress=WHEN.
+complete -c ppool -n "$items; and string match -q -- '--progress=*' (commandline -ct)" \
+    -a '--progress=auto --progress=always --progress=never' -d 'When to draw the progress line'
 
 # The command a pool mode runs, and its arguments
-complete -c ppool -n $pool -a "(__fish_complete_subcommand --fcs-skip=2 $value_opts)"
+complete -c ppool -n "__fish_seen_subcommand_from map imap imap-unordered unordered apply" \
+    -a "(__fish_complete_subcommand --fcs-skip=2 $value_opts)"

@@ -6,6 +6,7 @@
 #include "cli/progress.hpp"
 #include "cli/sink.hpp"
 #include "os/cpu.hpp"
+#include "cli/suggest.hpp"
 #include "os/signals.hpp"
 #include "ppool/plugins.hpp"
 #include "ppool/pool.hpp"
@@ -27,8 +28,13 @@ constexpr std::size_t k_pipe_chunksize = 1000;
 /// The registered task named on the command line; UsageError if unknown.
 std::string registered_task(const std::string& name) {
     const TaskInfo* info = TaskRegistry::global().find(name);
-    if (!info || info->is_command()) throw UsageError(fmt::format("unknown task '{}' (see 'ppool tasks')", name));
-    return name;
+    if (info && !info->is_command()) return name;
+    std::vector<std::string> names;
+    for (const auto* task : TaskRegistry::global().list())
+        if (!task->is_command()) names.push_back(task->name);
+    if (auto hint = nearest(name, names))
+        throw UsageError(fmt::format("unknown task '{}' (did you mean '{}'? see 'ppool tasks')", name, *hint));
+    throw UsageError(fmt::format("unknown task '{}' (see 'ppool tasks')", name));
 }
 
 /// The task the pool runs, and what the workflow options say about it.

@@ -1,5 +1,8 @@
 #include "cli/options.hpp"
 
+#include "cli/help.hpp"
+#include "cli/suggest.hpp"
+
 #include "ppool/errors.hpp"
 
 #include <CLI/CLI.hpp>
@@ -15,10 +18,10 @@
 namespace ppool::cli {
 
 const std::vector<ModeInfo> k_modes = {
-    {Mode::map, "map", "", "run over all items; print every result in input order once all succeeded"},
-    {Mode::imap, "imap", "", "stream results in input order as they become ready"},
-    {Mode::imap_unordered, "imap-unordered", "unordered", "stream results in completion order"},
-    {Mode::apply, "apply", "", "run one task in a pool worker and print its result"},
+    {Mode::map, "map", "", "all results in input order once all succeeded"},
+    {Mode::imap, "imap", "", "stream the results in input order"},
+    {Mode::imap_unordered, "imap-unordered", "unordered", "stream the results in completion order"},
+    {Mode::apply, "apply", "", "run one task in a pool worker, print its result"},
     {Mode::tasks, "tasks", "", "list the registered tasks"},
 };
 
@@ -41,43 +44,67 @@ struct RawOptions {
     bool progress_set = false;
 };
 
+void add_plugin_option(CLI::App& sub, Options& o) {
+    sub.add_option("--plugin", o.plugins, "load tasks from a plugin (repeatable)")->group("Task")->type_name("FILE");
+}
+
+/// The options of a pool mode, group by group in the order --help shows them.
 void add_pool_options(CLI::App& sub, Options& o, RawOptions& raw, bool takes_items) {
-    sub.add_option("-j,--processes", raw.processes, "number of worker processes (default: usable CPUs)")
+    sub.add_option("-j,--processes", raw.processes, "number of worker processes (default: CPUs)")
         ->group("Pool")
+        ->type_name("N")
         ->each([&](const std::string&) { raw.processes_set = true; });
     if (takes_items)
-        sub.add_option("-c,--chunksize", raw.chunksize, "items sent to a worker as one unit")
+        sub.add_option("-c,--chunksize", raw.chunksize, "items handed to a worker at a time")
             ->group("Pool")
+            ->type_name("N")
             ->each([&](const std::string&) { raw.chunksize_set = true; });
-    sub.add_option("-t,--task", o.task, "run a registered task instead of a command (see `ppool tasks`)")->group("Task");
-    sub.add_option("--timeout", raw.timeout, "per-task limit in seconds; the task fails as timed out")
-        ->group("Task")
-        ->each([&](const std::string&) { raw.timeout_set = true; });
-    sub.add_option("--initializer", o.initializer, "shell command each worker runs once at start")->group("Pool");
-    sub.add_option("--init-task", o.init_task, "registered task each worker runs once at start")->group("Pool");
-    sub.add_option("--initargs", o.initargs, "the argument of --init-task")->group("Pool");
+    sub.add_option("--initializer", o.initializer, "shell command each worker runs once at start")
+        ->group("Pool")
+        ->type_name("CMD");
+    sub.add_option("--init-task", o.init_task, "registered task each worker runs once at start")
+        ->group("Pool")
+        ->type_name("NAME");
+    sub.add_option("--initargs", o.initargs, "the item --init-task gets")->group("Pool")->type_name("STR");
     sub.add_option("--max-tasks-per-worker", raw.max_tasks, "replace a worker after N tasks")
         ->group("Pool")
+        ->type_name("N")
         ->each([&](const std::string&) { raw.max_tasks_set = true; });
-    sub.add_option("--format", raw.format, "output format: text or json")->group("Output");
-    sub.add_flag("--json", raw.json, "same as --format json")->group("Output");
+
+    sub.add_option("-t,--task", o.task, "run a registered task, not a command")->group("Task")->type_name("NAME");
+    sub.add_option("--timeout", raw.timeout, "per-task time limit; fractions allowed")
+        ->group("Task")
+        ->type_name("SECONDS")
+        ->each([&](const std::string&) { raw.timeout_set = true; });
+    add_plugin_option(sub, o);
+
     if (takes_items) {
-        sub.add_option("-a,--input", o.inputs, "read items from FILE (repeatable; - is stdin)")->group("Input");
-        sub.add_flag("-0,--null", o.null, "items are separated by NUL, not newline")->group("Input");
-        sub.add_flag("--fail-fast", o.fail_fast, "at the first failure stop, terminate running tasks, exit 1")
-            ->group("Output");
-        sub.add_flag("--pipe", o.pipe, "write each chunk of items to one command's stdin")->group("Input");
-        sub.add_flag("--tag", o.tag, "text output: prefix each output line with the item and a TAB")
-            ->group("Output");
-        sub.add_option("--joblog", o.joblog, "append one line per finished task to FILE")->group("Workflow");
-        sub.add_flag("--resume", o.resume, "with --joblog: skip items that already succeeded")->group("Workflow");
-        sub.add_option("--retries", raw.retries, "run a failed task up to N more times")->group("Workflow");
+        sub.add_option("-a,--input", o.inputs, "read items from FILE (repeatable; - is stdin)")
+            ->group("Input")
+            ->type_name("FILE");
+        sub.add_flag("-0,--null", o.null, "items are NUL-separated, not lines")->group("Input");
+        sub.add_flag("--pipe", o.pipe, "write each chunk to one command's stdin")->group("Input");
+    }
+
+    sub.add_option("--format", raw.format, "text (the default) or json")->group("Output")->type_name("text|json");
+    sub.add_flag("--json", raw.json, "the same as --format json")->group("Output");
+    if (takes_items) {
+        sub.add_flag("--tag", o.tag, "prefix output lines with the item and a TAB")->group("Output");
+
+        sub.add_flag("--fail-fast", o.fail_fast, "stop at the first failure, exit 1")->group("Workflow");
+        sub.add_option("--joblog", o.joblog, "append a line per finished task to FILE")
+            ->group("Workflow")
+            ->type_name("FILE");
+        sub.add_flag("--resume", o.resume, "skip items the joblog lists as done")->group("Workflow");
+        sub.add_option("--retries", raw.retries, "run a failed task up to N more times")
+            ->group("Workflow")
+            ->type_name("N");
         sub.add_flag("--dry-run", o.dry_run, "print what would run, run nothing")->group("Workflow");
-        sub.add_option("--progress", raw.progress,
-                       "progress line on stderr: auto (when a terminal; the default), always, never")
+        sub.add_option("--progress", raw.progress, "progress line on stderr: auto, always, never")
             ->group("Workflow")
             ->expected(0, 1)
             ->default_str("auto")
+            ->option_text("[=WHEN]")
             ->each([&](const std::string&) { raw.progress_set = true; });
     }
 }
@@ -151,6 +178,31 @@ bool takes_separate_value(CLI::App& sub, const std::string& arg) {
     return opt && opt->get_expected_min() > 0;
 }
 
+/// Every spelling of every option of `app`: "-j", "--processes", ...
+std::vector<std::string> option_names(const CLI::App& app) {
+    std::vector<std::string> names;
+    for (const CLI::Option* opt : app.get_options()) {
+        for (const auto& name : opt->get_lnames()) names.push_back("--" + name);
+        for (const auto& name : opt->get_snames()) names.push_back("-" + name);
+    }
+    return names;
+}
+
+/// The usage error for an option `app` does not know, with the nearest known one.
+UsageError unknown_option(const CLI::App& app, const std::string& option) {
+    if (auto hint = nearest(option, option_names(app)))
+        return UsageError(fmt::format("unknown option '{}' (did you mean '{}'?)", option, *hint));
+    std::string help = app.get_parent() ? fmt::format("ppool {} --help", app.get_name()) : "ppool --help";
+    return UsageError(fmt::format("unknown option '{}' (see '{}')", option, help));
+}
+
+/// Whether `arg`, in the options' place, names an option of `sub`: "--name",
+/// "--name=value", "-x", "-xVALUE" or "-xy" (flags together).
+bool known_option(CLI::App& sub, const std::string& arg) {
+    std::string name = arg.rfind("--", 0) == 0 ? arg.substr(0, arg.find('=')) : arg.substr(0, 2);
+    return sub.get_option_no_throw(name) != nullptr;
+}
+
 /// Splits argv into what CLI11 parses (program, mode, options) and the command
 /// (or apply's ITEM): the command starts at the first word that is not an
 /// option or an option's value, or after "--". Its own options stay its own.
@@ -161,12 +213,29 @@ std::vector<std::string> split_command(CLI::App& app, int argc, char** argv, std
         std::string mode = argv[i];
         bool known = false;
         for (const auto& info : k_modes) known = known || mode == info.name || mode == info.alias;
-        if (!known) throw UsageError(fmt::format("unknown mode '{}' (modes: map, imap, imap-unordered, apply, tasks)", mode));
+        if (!known) {
+            std::vector<std::string> names;
+            for (const auto& info : k_modes) {
+                names.emplace_back(info.name);
+                if (!info.alias.empty()) names.emplace_back(info.alias);
+            }
+            if (auto hint = nearest(mode, names))
+                throw UsageError(fmt::format("unknown mode '{}' (did you mean '{}'?)", mode, *hint));
+            throw UsageError(fmt::format("unknown mode '{}' (modes: map, imap, imap-unordered, apply, tasks)", mode));
+        }
     }
     CLI::App* sub = nullptr;
     if (i < argc && argv[i][0] != '-') sub = app.get_subcommand(argv[i]);
     if (!sub) {
-        // No mode: --help, --version, or a mistake CLI11 will name.
+        // No mode: --help, --version, or a mistake.
+        if (i == argc) throw UsageError("no mode given (modes: map, imap, imap-unordered, apply, tasks)");
+        std::string first = argv[i];
+        if (!known_option(app, first)) {
+            CLI::App& pool_mode = *app.get_subcommand("imap");
+            if (known_option(pool_mode, first))
+                throw UsageError(fmt::format("the mode comes before '{}': ppool MODE [OPTIONS] ...", first));
+            throw unknown_option(app, first.substr(0, first.find('=')));
+        }
         for (; i < argc; ++i) args.emplace_back(argv[i]);
     } else {
         args.emplace_back(argv[i++]);
@@ -178,6 +247,7 @@ std::vector<std::string> split_command(CLI::App& app, int argc, char** argv, std
             break;
         }
         if (arg.size() < 2 || arg[0] != '-') break;
+        if (!known_option(*sub, arg)) throw unknown_option(*sub, arg.substr(0, arg.find('=')));
         args.push_back(arg);
         if (takes_separate_value(*sub, arg) && i + 1 < argc) args.emplace_back(argv[++i]);
     }
@@ -187,31 +257,28 @@ std::vector<std::string> split_command(CLI::App& app, int argc, char** argv, std
     return args;
 }
 
-std::string usage_footer() {
-    return "\nA task is a command (after the options, {} and friends replaced per item) or a\n"
-           "registered task (-t NAME). Items come from stdin or -a FILE, one per line.\n"
-           "Exit status: 0 all succeeded, 1 a task failed, 2 usage error, 128+N signal N.\n";
-}
-
 }  // namespace
 
 Parsed parse_command_line(int argc, char** argv) {
     CLI::App app{"ppool - a process pool for the command line", "ppool"};
-    app.set_version_flag("--version", std::string("ppool ") + PPOOL_VERSION);
+    app.formatter(make_help_formatter());
+    app.set_help_flag("-h,--help", "print this help and exit")->group("Other");
+    app.set_version_flag("--version", std::string("ppool ") + PPOOL_VERSION, "print the version and exit")
+        ->group("Other");
     app.require_subcommand(1);
-    app.footer(usage_footer());
+    app.footer(help_footer());
     Options o;
     RawOptions raw;
     std::vector<CLI::App*> subs;
     for (const auto& info : k_modes) {
         auto* sub = app.add_subcommand(std::string(info.name), std::string(info.summary));
         if (!info.alias.empty()) sub->alias(std::string(info.alias));
+        sub->group("Modes");
         subs.push_back(sub);
-        sub->add_option("--plugin", o.plugins, "load tasks from a plugin (shared library); repeatable")
-            ->group("Task");
-        if (info.mode == Mode::tasks) continue;
-        bool takes_items = info.mode != Mode::apply;
-        add_pool_options(*sub, o, raw, takes_items);
+        if (info.mode == Mode::tasks) add_plugin_option(*sub, o);
+        else add_pool_options(*sub, o, raw, info.mode != Mode::apply);
+        // Last, so that --help comes after the mode's own options.
+        sub->set_help_flag("-h,--help", "print this help and exit")->group("Other");
     }
     auto args = split_command(app, argc, argv, o.words);
     try {
@@ -222,6 +289,15 @@ Parsed parse_command_line(int argc, char** argv) {
         return Parsed{std::nullopt, app.exit(e)};
     } catch (const CLI::CallForVersion& e) {
         return Parsed{std::nullopt, app.exit(e)};
+    } catch (const CLI::ExtrasError& e) {
+        // "The following argument(s) was/were not expected: WORD ..."
+        std::string what = e.what();
+        std::string word = what.substr(what.find(": ") + 2);
+        word = word.substr(0, word.find(' '));
+        auto selected = app.get_subcommands();
+        const CLI::App& where = selected.empty() ? app : *selected.front();
+        if (word.size() > 1 && word[0] == '-') throw unknown_option(where, word.substr(0, word.find('=')));
+        throw UsageError(fmt::format("unexpected argument '{}' (see ppool --help)", word));
     } catch (const CLI::ParseError& e) {
         std::string what = e.what();
         if (what.empty()) what = "invalid command line";
