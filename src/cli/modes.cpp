@@ -50,6 +50,7 @@ PoolOptions pool_options(const Options& o) {
     p.maxtasksperchild = o.max_tasks_per_worker;
     p.task_timeout = o.timeout;
     p.fail_fast = o.fail_fast;
+    p.make_jobserver = true;
     return p;
 }
 
