@@ -84,6 +84,7 @@ PoolOptions pool_options(const Options& o) {
     p.task_timeout = o.timeout;
     p.fail_fast = o.fail_fast;
     p.retries = o.retries;
+    p.make_jobserver = true;
     return p;
 }
 

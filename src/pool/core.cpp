@@ -9,8 +9,19 @@ std::optional<os::TimePoint> deadline_after(Timeout timeout) {
     return os::Clock::now() + os::seconds(*timeout);
 }
 
+namespace {
+
+/// The watch on make's jobserver among the job inputs: no job has id 0.
+constexpr std::uint64_t k_token_watch = 0;
+
+}  // namespace
+
 Core::Core(PoolOptions options, std::unique_ptr<WorkerSet> workers)
-    : m_options(std::move(options)), m_workers(std::move(workers)) {}
+    : Core(options, std::move(workers),
+           options.make_jobserver ? os::Jobserver::from_environment() : std::nullopt) {}
+
+Core::Core(PoolOptions options, std::unique_ptr<WorkerSet> workers, std::optional<os::Jobserver> jobserver)
+    : m_options(std::move(options)), m_workers(std::move(workers)), m_jobserver(std::move(jobserver)) {}
 
 Core::~Core() { terminate(); }
 
@@ -39,6 +50,8 @@ bool Core::run_until(const std::function<bool()>& done, std::optional<os::TimePo
 bool Core::step(std::optional<os::TimePoint> deadline) {
     auto inputs = read_memory_inputs();
     hand_out();
+    // Something runs whenever a token is missing, so this watch never keeps an idle pool waiting.
+    if (m_token_wait) inputs.push_back(InputWatch{m_jobserver->poll_fd(), k_token_watch, false});
     if (inputs.empty() && !m_workers->busy()) {
         // Reading may just have finished a job: forget it before the caller looks.
         m_scheduler.prune();
@@ -51,8 +64,9 @@ bool Core::step(std::optional<os::TimePoint> deadline) {
     events.fatal.clear();
     auto wake = m_workers->wait(inputs, deadline, events);
     apply(events);
+    return_tokens();
     for (auto& input : inputs)
-        if (input.readable)
+        if (input.readable && input.job != k_token_watch)
             if (auto* job = m_scheduler.find(input.job)) job->read_input();
     if (wake == os::Wake::signal) throw Interrupted(os::take_caught_signal());
     if (!events.fatal.empty()) fail(events.fatal);
@@ -76,12 +90,30 @@ std::vector<InputWatch> Core::read_memory_inputs() {
 }
 
 void Core::hand_out() {
+    m_token_wait = false;
     for (std::size_t slot = 0; slot < m_workers->size(); ++slot) {
         if (!m_workers->idle(slot)) continue;
+        // Without a jobserver this costs nothing: no token is asked for.
+        if (m_jobserver && (!m_scheduler.has_work() || !take_token())) return;
         auto chunk = m_scheduler.next_chunk(m_workers->budget(slot));
         if (!chunk) return;
         m_workers->dispatch(slot, std::move(*chunk));
     }
+}
+
+bool Core::take_token() {
+    // The first running task uses the token make gave to ppool itself.
+    if (m_jobserver->held() >= m_workers->running()) return true;
+    if (m_jobserver->try_acquire()) return true;
+    m_token_wait = true;
+    return false;
+}
+
+void Core::return_tokens() {
+    if (!m_jobserver) return;
+    std::size_t running = m_terminated ? 0 : m_workers->running();
+    std::size_t keep = running > 0 ? running - 1 : 0;
+    while (m_jobserver->held() > keep) m_jobserver->release();
 }
 
 void Core::apply(WorkerEvents& events) {
@@ -109,6 +141,8 @@ void Core::terminate() {
     m_terminated = true;
     m_closed = true;
     m_workers->terminate();
+    // Nothing runs any more: every token goes back, whatever stopped the pool.
+    return_tokens();
     m_scheduler.cancel_all(m_broken.empty() ? "the pool was terminated" : m_broken);
 }
 
@@ -117,6 +151,7 @@ void Core::join() {
     if (m_terminated) return;
     run_until([&] { return m_scheduler.jobs().empty(); }, std::nullopt);
     m_workers->shutdown();
+    return_tokens();
 }
 
 }  // namespace ppool::detail

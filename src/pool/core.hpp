@@ -6,6 +6,7 @@
 #include <string>
 
 #include "os/event_loop.hpp"
+#include "os/jobserver.hpp"
 #include "pool/scheduler.hpp"
 #include "pool/worker_set.hpp"
 #include "ppool/pool.hpp"
@@ -16,7 +17,11 @@ namespace ppool::detail {
 /// loop. Single-threaded; every waiting call of the public API runs `run_until`.
 class Core {
 public:
+    /// With `options.make_jobserver`, limits the tasks running at once by the
+    /// jobserver MAKEFLAGS names, if there is one.
     Core(PoolOptions options, std::unique_ptr<WorkerSet> workers);
+    /// Limits the tasks running at once by `jobserver` (none: no limit); for tests.
+    Core(PoolOptions options, std::unique_ptr<WorkerSet> workers, std::optional<os::Jobserver> jobserver);
     ~Core();
 
     /// Queues a job; throws Error if the pool is closed or broken.
@@ -36,6 +41,11 @@ private:
     /// One turn of the loop; false when nothing was running or readable.
     bool step(std::optional<os::TimePoint> deadline);
     void hand_out();
+    /// Whether one more slot may start a chunk: the first running slot needs
+    /// no token, every further one holds a token while it runs.
+    bool take_token();
+    /// Gives back at once the tokens of slots that stopped running.
+    void return_tokens();
     std::vector<InputWatch> read_memory_inputs();
     void apply(WorkerEvents& events);
     void fail(const std::string& why);
@@ -43,6 +53,8 @@ private:
     PoolOptions m_options;
     std::unique_ptr<WorkerSet> m_workers;
     Scheduler m_scheduler;
+    std::optional<os::Jobserver> m_jobserver;
+    bool m_token_wait = false;  ///< the hand-out stopped for want of a token
     WorkerEvents m_events;
     std::uint64_t m_next_job = 1;
     bool m_closed = false;

@@ -10,6 +10,10 @@ std::optional<Chunk> Scheduler::next_chunk(std::uint64_t budget) {
     return std::nullopt;
 }
 
+bool Scheduler::has_work() const {
+    return std::any_of(m_jobs.begin(), m_jobs.end(), [](const auto& job) { return job->can_hand_out(); });
+}
+
 Job* Scheduler::find(std::uint64_t id) {
     for (auto& job : m_jobs)
         if (job->id() == id) return job.get();

@@ -15,6 +15,8 @@ public:
     void add(std::shared_ptr<Job> job) { m_jobs.push_back(std::move(job)); }
     /// The next chunk for a worker that may run `budget` more tasks (0: any).
     std::optional<Chunk> next_chunk(std::uint64_t budget);
+    /// Whether `next_chunk` would return a chunk now.
+    bool has_work() const;
     /// The live job with this id, or nullptr.
     Job* find(std::uint64_t id);
     /// The jobs not yet finished, oldest first.

@@ -14,7 +14,7 @@ namespace ppool::detail {
 /// An input descriptor the pool's loop should wait on for a job.
 struct InputWatch {
     int fd = -1;
-    std::uint64_t job = 0;
+    std::uint64_t job = 0;  ///< 0: not a job's input (make's jobserver)
     bool readable = false;
 };
 
@@ -39,6 +39,8 @@ public:
     virtual void dispatch(std::size_t slot, Chunk chunk) = 0;
     /// Whether any slot holds a chunk.
     virtual bool busy() const = 0;
+    /// Slots running a chunk now (a worker that is only retiring does not count).
+    virtual std::size_t running() const = 0;
     /// Waits for workers, the readable inputs and the deadline; fills `out`
     /// and marks readable inputs.
     virtual os::Wake wait(std::vector<InputWatch>& inputs, std::optional<os::TimePoint> until, WorkerEvents& out) = 0;

@@ -50,6 +50,13 @@ bool ProcessWorkerSet::busy() const {
     return false;
 }
 
+std::size_t ProcessWorkerSet::running() const {
+    std::size_t n = 0;
+    for (const auto& w : m_workers)
+        if (w.alive() && w.has_chunk()) ++n;
+    return n;
+}
+
 os::Wake ProcessWorkerSet::wait(std::vector<detail::InputWatch>& inputs, std::optional<os::TimePoint> until,
                                 detail::WorkerEvents& out) {
     // Reused between waits: this runs once per batch of results.

@@ -22,6 +22,7 @@ public:
     std::uint64_t budget(std::size_t slot) const override;
     void dispatch(std::size_t slot, detail::Chunk chunk) override;
     bool busy() const override;
+    std::size_t running() const override;
     os::Wake wait(std::vector<detail::InputWatch>& inputs, std::optional<os::TimePoint> until,
                   detail::WorkerEvents& out) override;
     void terminate() override;

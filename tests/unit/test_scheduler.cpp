@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "pool/core.hpp"
+#include "os/fd.hpp"
 
 #include <algorithm>
 #include <map>
@@ -24,9 +25,13 @@ public:
         largest_chunk = std::max(largest_chunk, chunk.items.size());
         dispatched += chunk.items.size();
         m_slots[slot] = std::move(chunk);
+        most_running = std::max(most_running, running());
     }
     bool busy() const override {
         return std::any_of(m_slots.begin(), m_slots.end(), [](auto& s) { return s.has_value(); });
+    }
+    std::size_t running() const override {
+        return static_cast<std::size_t>(std::count_if(m_slots.begin(), m_slots.end(), [](auto& s) { return s.has_value(); }));
     }
     os::Wake wait(std::vector<InputWatch>&, std::optional<os::TimePoint>, WorkerEvents& out) override {
         // Finish the busy slot the script picks; a stalled item never finishes.
@@ -82,11 +87,29 @@ public:
     bool terminated = false;
     std::size_t dispatched = 0;
     std::size_t largest_chunk = 0;
+    std::size_t most_running = 0;
 
 private:
     std::vector<std::optional<Chunk>> m_slots;
     std::uint64_t m_budget;
 };
+
+/// A jobserver over a pipe holding `tokens`, as make would hand it down.
+std::optional<os::Jobserver> jobserver_with(const os::Pipe& pipe, std::string_view tokens) {
+    os::write_all(pipe.write.get(), tokens);
+    return os::Jobserver::open(os::JobserverAuth{{}, pipe.read.get(), pipe.write.get()});
+}
+
+/// The tokens in the pipe now.
+std::size_t tokens_in(const os::Pipe& pipe) {
+    os::set_nonblocking(pipe.read.get(), true);
+    std::string out;
+    while (os::read_some(pipe.read.get(), out, 64) == os::IoStatus::done) {
+    }
+    os::set_nonblocking(pipe.read.get(), false);
+    os::write_all(pipe.write.get(), out);
+    return out.size();
+}
 
 std::vector<std::string> numbers(int n) {
     std::vector<std::string> out;
@@ -235,4 +258,51 @@ TEST_CASE("retries: a failed item runs again, keeps its place, and reports its a
     // Every item is seen once by on_complete, at its final attempt.
     std::sort(completed.begin(), completed.end());
     CHECK(completed == std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6});
+}
+
+TEST_CASE("jobserver: one task runs without a token, each further one holds one") {
+    auto pipe = os::make_pipe();
+    auto fake = std::make_unique<FakeWorkers>(4);
+    auto* f = fake.get();
+    Core core(PoolOptions{}, std::move(fake), jobserver_with(pipe, "+"));
+    auto job = core.submit("t", items_from(numbers(20)), 1, false, 0);
+    CHECK(drain(core, job).size() == 20);
+    CHECK(f->most_running == 2);
+    CHECK(tokens_in(pipe) == 1);
+}
+
+TEST_CASE("jobserver: without tokens the pool runs one task at a time and finishes") {
+    auto pipe = os::make_pipe();
+    auto fake = std::make_unique<FakeWorkers>(4);
+    auto* f = fake.get();
+    Core core(PoolOptions{}, std::move(fake), jobserver_with(pipe, ""));
+    auto job = core.submit("t", items_from(numbers(10)), 1, true, 0);
+    CHECK(drain(core, job).size() == 10);
+    CHECK(f->most_running == 1);
+}
+
+TEST_CASE("jobserver: fail-fast and the end of the pool give every token back") {
+    auto pipe = os::make_pipe();
+    {
+        auto fake = std::make_unique<FakeWorkers>(3);
+        fake->fail_seq = 2;
+        PoolOptions o;
+        o.fail_fast = true;
+        Core core(o, std::move(fake), jobserver_with(pipe, "ab"));
+        auto job = core.submit("t", items_from(numbers(10)), 1, true, 0, true);
+        drain(core, job);
+        CHECK(tokens_in(pipe) == 2);
+    }
+    {
+        auto fake = std::make_unique<FakeWorkers>(3);
+        fake->stalled = 1;
+        auto* f = fake.get();
+        Core core(PoolOptions{}, std::move(fake), jobserver_with(pipe, ""));
+        auto job = core.submit("t", items_from(numbers(10)), 1, false, 0);
+        core.run_until([&] { return job->has_ready(); }, std::nullopt);
+        // The stalled item and one more still run: one token is out, the one freed is back.
+        CHECK(f->running() == 2);
+        CHECK(tokens_in(pipe) == 1);
+    }
+    CHECK(tokens_in(pipe) == 2);
 }
