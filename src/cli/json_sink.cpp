@@ -158,6 +158,17 @@ public:
         if (!m_array) out += '\n';
         m_out.maybe_flush();
     }
+    void write_run(ResultRun& run) override {
+        int worker = run.worker();
+        while (!run.empty()) {
+            auto& out = m_out.data();
+            if (m_array) out += m_first ? "[\n" : ",\n";
+            m_first = false;
+            append_json_run_entry(out, run.pop(), worker);
+            if (!m_array) out += '\n';
+            m_out.maybe_flush();
+        }
+    }
     void report_failure(const TaskResult& r) override { m_out.report_failure(r); }
     void flush() override { m_out.flush(); }
     void finish() override {
@@ -192,6 +203,20 @@ void append_json_result(std::string& out, const TaskResult& r) {
     put_text(out, "output", r.output);
     put_stderr(out, r);
     append_json_tail(out, r);
+}
+
+void append_json_run_entry(std::string& out, const ResultRun::Entry& e, int worker) {
+    // The object append_json_result makes of the same successful registered-task result.
+    out += "{\"seq\":";
+    append_number(out, e.seq);
+    put_text(out, "input", e.input);
+    out += ",\"ok\":true,\"status\":\"ok\"";
+    put_text(out, "output", e.output);
+    out += ",\"stderr\":null,\"exit_code\":null,\"signal\":null,\"timed_out\":false,\"error\":null,\"duration_s\":";
+    append_number(out, e.duration_s);
+    out += ",\"worker\":";
+    append_number(out, worker);
+    out += '}';
 }
 
 std::unique_ptr<Sink> make_json_sink(bool array) { return std::make_unique<JsonSink>(array); }

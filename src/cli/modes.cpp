@@ -3,6 +3,7 @@
 #include "cli/command_template.hpp"
 #include "cli/input.hpp"
 #include "cli/sink.hpp"
+#include "cli/stream_runs.hpp"
 #include "os/signals.hpp"
 #include "ppool/plugins.hpp"
 #include "ppool/pool.hpp"
@@ -105,7 +106,7 @@ int run_items(const Options& o) {
     std::size_t chunksize = std::max<std::size_t>(o.chunksize, 1);
     auto results = o.mode == Mode::imap ? pool.imap(task, std::move(source), chunksize)
                                         : pool.imap_unordered(task, std::move(source), chunksize);
-    return stream(results, *sink);
+    return runs_wanted(o) ? stream_runs(results, *sink) : stream(results, *sink);
 }
 
 int run_apply(const Options& o) {

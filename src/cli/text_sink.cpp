@@ -1,5 +1,6 @@
 #include "cli/encoding.hpp"
 #include "cli/sink.hpp"
+#include "cli/stream_runs.hpp"
 #include "os/fd.hpp"
 
 #include <fmt/format.h>
@@ -10,6 +11,11 @@ void OutputBuffer::flush() {
     if (m_data.empty()) return;
     os::write_all(m_fd, m_data);
     m_data.clear();
+}
+
+void OutputBuffer::write_through(std::string_view data) {
+    flush();
+    os::write_all(m_fd, data);
 }
 
 void OutputBuffer::report_failure(const TaskResult& r) {
@@ -52,6 +58,7 @@ public:
     void report_failure(const TaskResult& r) override { m_out.report_failure(r); }
     void flush() override { m_out.flush(); }
     void finish() override { m_out.flush(); }
+    void write_run(ResultRun& run) override { write_run_text(m_out, run); }
 
 private:
     OutputBuffer m_out{1};

@@ -38,12 +38,15 @@ private:
     void hand_out();
     std::vector<InputWatch> read_memory_inputs();
     void apply(WorkerEvents& events);
+    /// Delivers the runs that came before `events.results[before]`.
+    void deliver_runs(WorkerEvents& events, std::size_t before);
     void fail(const std::string& why);
 
     PoolOptions m_options;
     std::unique_ptr<WorkerSet> m_workers;
     Scheduler m_scheduler;
     WorkerEvents m_events;
+    std::size_t m_next_run = 0;  // the first run of m_events not yet delivered
     std::uint64_t m_next_job = 1;
     bool m_closed = false;
     bool m_terminated = false;
