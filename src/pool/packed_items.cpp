@@ -6,10 +6,11 @@
 namespace ppool::detail {
 
 std::size_t skip_items(const std::string& bytes, std::size_t from, std::uint64_t n, char separator) {
-    const char* p = bytes.data() + from;
-    const char* end = bytes.data() + bytes.size();
-    for (; n > 0; --n) p = static_cast<const char*>(std::memchr(p, separator, static_cast<std::size_t>(end - p))) + 1;
-    return static_cast<std::size_t>(p - bytes.data());
+    // A plain loop: items are often a few bytes, shorter than a memchr call is worth.
+    std::size_t at = from;
+    for (; at < bytes.size(); ++at)
+        if (bytes[at] == separator && --n == 0) return at + 1;
+    return at;
 }
 
 void PackedQueue::push(PackedItems block) {

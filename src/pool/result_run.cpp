@@ -14,7 +14,13 @@ bool meta_matches(std::string_view meta, std::uint64_t count, std::string_view t
     std::uint64_t covered = 0;
     for (std::uint64_t i = 0; i < count; ++i) {
         std::uint64_t size = 0, duration = 0;
-        if (!protocol::read_varint(meta, size) || !protocol::read_varint(meta, duration)) return false;
+        // Most entries are two one-byte varints.
+        if (meta.size() >= 2 && !((meta[0] | meta[1]) & 0x80)) {
+            size = static_cast<std::uint8_t>(meta[0]);
+            meta.remove_prefix(2);
+        } else if (!protocol::read_varint(meta, size) || !protocol::read_varint(meta, duration)) {
+            return false;
+        }
         size >>= 1;
         // Every printed output ends with its newline.
         if (size == 0 || size > text.size() - covered) return false;

@@ -5,6 +5,7 @@
 #include "protocol/messages.hpp"
 #include "protocol/packed.hpp"
 #include "worker/command.hpp"
+#include "worker/item_clock.hpp"
 
 #include <chrono>
 #include <csignal>
@@ -197,26 +198,35 @@ void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
 /// Successful results collected for one run_result frame.
 struct PendingRun {
     protocol::RunResultMessage msg;
+    std::vector<std::uint64_t> sizes;  // printed size << 1 | newline added
+    std::vector<std::uint64_t> ticks;  // run time in clock ticks
     std::string meta;
     std::string text;
 
-    void add(std::uint64_t seq, std::string_view item, std::string_view output, std::uint64_t duration_ns) {
+    void add(std::uint64_t seq, std::string_view item, std::string_view output, std::uint64_t lap) {
         if (msg.count++ == 0) msg.first_seq = seq;
         msg.input_bytes += item.size() + 1;
         // Printed as text output prints a registered task's result: ending with a newline.
         bool added = output.empty() || output.back() != '\n';
         text += output;
         if (added) text += '\n';
-        protocol::append_varint(meta, (output.size() + added) << 1 | added);
-        protocol::append_varint(meta, duration_ns);
+        sizes.push_back((output.size() + added) << 1 | added);
+        ticks.push_back(lap);
     }
-    void send(WorkerState& w) {
+    void send(WorkerState& w, ItemClock& clock) {
         if (msg.count == 0) return;
+        double ns_per_tick = clock.rescale();
+        for (std::size_t i = 0; i < sizes.size(); ++i) {
+            protocol::append_varint(meta, sizes[i]);
+            protocol::append_varint(meta, static_cast<std::uint64_t>(static_cast<double>(ticks[i]) * ns_per_tick));
+        }
         msg.meta = meta;
         msg.text = text;
         protocol::encode_run_result(w.out, msg);
         worker::send(w);
         msg = {};
+        sizes.clear();
+        ticks.clear();
         meta.clear();
         text.clear();
     }
@@ -229,7 +239,7 @@ void run_packed(WorkerState& w, const protocol::PackedRunMessage& run) {
     std::string output, error;
     PendingRun pending;
     std::string_view rest = run.items;
-    auto start = std::chrono::steady_clock::now();
+    ItemClock clock;
     for (std::uint64_t seq = run.first_seq; !rest.empty(); ++seq) {
         auto item = rest.substr(0, rest.find(run.separator));
         rest.remove_prefix(item.size() + 1);
@@ -240,22 +250,20 @@ void run_packed(WorkerState& w, const protocol::PackedRunMessage& run) {
             msg.status = Status::error;
             msg.error = "unknown task";
         }
-        auto end = std::chrono::steady_clock::now();
-        auto duration = nanoseconds(end - start);
-        start = end;
+        auto lap = clock.lap();
         if (msg.status == Status::ok && msg.output.size() < k_batch_bytes) {
-            pending.add(seq, item, msg.output, duration);
-            if (pending.text.size() >= k_batch_bytes) pending.send(w);
+            pending.add(seq, item, msg.output, lap);
+            if (pending.text.size() >= k_batch_bytes) pending.send(w, clock);
             continue;
         }
-        pending.send(w);
+        pending.send(w, clock);
         msg.seq = seq;
-        msg.duration_ns = duration;
+        msg.duration_ns = static_cast<std::uint64_t>(static_cast<double>(lap) * clock.rescale());
         send_large_output(w, msg);
         protocol::encode_result(w.out, msg);
         send(w);
     }
-    pending.send(w);
+    pending.send(w, clock);
 }
 
 /// Runs the initializer; an empty string on success, else why it failed.
