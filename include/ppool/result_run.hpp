@@ -19,7 +19,8 @@ public:
         std::uint64_t seq = 0;
         std::string_view input;
         std::string_view output;  ///< the task's result, without a newline added for printing
-        double duration_s = 0;
+        double duration_s = 0;    ///< duration_ns / 1e9
+        std::uint64_t duration_ns = 0;
     };
 
     ResultRun() = default;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -18,5 +19,8 @@ void append_json_result(std::string& out, const TaskResult& result);
 /// Appends the object append_json_result makes of the same successful
 /// registered-task result, from a run's entry (run by `worker`).
 void append_json_run_entry(std::string& out, const ResultRun::Entry& entry, int worker);
+
+/// Appends ns / 1e9 exactly as fmt's "{}" prints that double.
+void append_seconds(std::string& out, std::uint64_t ns);
 
 }  // namespace ppool::cli

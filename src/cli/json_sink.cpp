@@ -205,20 +205,6 @@ void append_json_result(std::string& out, const TaskResult& r) {
     append_json_tail(out, r);
 }
 
-void append_json_run_entry(std::string& out, const ResultRun::Entry& e, int worker) {
-    // The object append_json_result makes of the same successful registered-task result.
-    out += "{\"seq\":";
-    append_number(out, e.seq);
-    put_text(out, "input", e.input);
-    out += ",\"ok\":true,\"status\":\"ok\"";
-    put_text(out, "output", e.output);
-    out += ",\"stderr\":null,\"exit_code\":null,\"signal\":null,\"timed_out\":false,\"error\":null,\"duration_s\":";
-    append_number(out, e.duration_s);
-    out += ",\"worker\":";
-    append_number(out, worker);
-    out += '}';
-}
-
 std::unique_ptr<Sink> make_json_sink(bool array) { return std::make_unique<JsonSink>(array); }
 
 }  // namespace ppool::cli

@@ -65,6 +65,7 @@ ResultRun::Entry ResultRun::pop() {
     size >>= 1;
     e.output = std::string_view(m_text).substr(m_text_at, static_cast<std::size_t>(size - (added ? 1 : 0)));
     m_text_at += static_cast<std::size_t>(size);
+    e.duration_ns = duration_ns;
     e.duration_s = static_cast<double>(duration_ns) / 1e9;
     return e;
 }
