@@ -6,8 +6,17 @@
 namespace ppool::detail {
 
 std::size_t skip_items(const std::string& bytes, std::size_t from, std::uint64_t n, char separator) {
-    // A plain loop: items are often a few bytes, shorter than a memchr call is worth.
+    // Items are often a few bytes, shorter than a memchr call is worth: whole
+    // windows are counted (a vectorised loop) while they hold fewer than `n`.
+    constexpr std::size_t k_window = 256;
     std::size_t at = from;
+    while (bytes.size() - at > k_window) {
+        auto in_window = static_cast<std::uint64_t>(
+            std::count(bytes.data() + at, bytes.data() + at + k_window, separator));
+        if (in_window >= n) break;
+        n -= in_window;
+        at += k_window;
+    }
     for (; at < bytes.size(); ++at)
         if (bytes[at] == separator && --n == 0) return at + 1;
     return at;

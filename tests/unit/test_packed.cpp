@@ -6,6 +6,7 @@
 #include "protocol/packed.hpp"
 
 #include <stdexcept>
+#include <vector>
 
 using namespace ppool;
 using namespace ppool::protocol;
@@ -166,4 +167,19 @@ TEST_CASE("the packed splitter keeps items whole whatever the read boundaries") 
         CHECK(all == input + "\n");
         CHECK(count == 5);
     }
+}
+
+TEST_CASE("skipping items lands just past the nth separator, across counting windows") {
+    std::string bytes;
+    std::vector<std::size_t> ends;
+    for (int i = 0; i < 2000; ++i) {
+        bytes.append(static_cast<std::size_t>(i * 7919 % 600 < 500 ? i % 9 : 700), 'x');
+        bytes += '\n';
+        ends.push_back(bytes.size());
+    }
+    for (std::size_t from_item : {0u, 1u, 37u, 999u})
+        for (std::uint64_t n : {1u, 2u, 36u, 37u, 300u, 1000u}) {
+            std::size_t from = from_item ? ends[from_item - 1] : 0;
+            CHECK(detail::skip_items(bytes, from, n, '\n') == ends[from_item + n - 1]);
+        }
 }
