@@ -1,8 +1,10 @@
 // JSON objects of a run's results, written without a TaskResult: the JSON
 // output of a million small results is mostly this.
 #include "cli/json.hpp"
+#include "cli/sink.hpp"
 
 #include <cstring>
+#include <memory>
 #include <fmt/compile.h>
 #include <fmt/format.h>
 
@@ -39,7 +41,10 @@ char* put_seconds(char* p, std::uint64_t ns) {
             *p++ = '.';
             p = put(p, digits.substr(1));
         }
-        return fmt::format_to(p, FMT_COMPILE("e-{:02}"), -exponent);
+        // At least 1 ns: the exponent is -5 to -9, written as fmt writes it, "e-05".
+        p = put(p, "e-0");
+        *p++ = static_cast<char>('0' - exponent);
+        return p;
     }
     if (exponent < 0) {
         p = put(p, "0.");
@@ -66,25 +71,20 @@ void append_seconds(std::string& out, std::uint64_t ns) {
     out.append(buffer, end);
 }
 
-void append_json_run_entry(std::string& out, const ResultRun::Entry& e, int worker) {
-    constexpr std::size_t k_small = 256;
-    if (e.input.size() + e.output.size() > k_small || e.duration_ns >= k_exact_ns_limit || !is_plain(e.input) ||
-        !is_plain(e.output)) {
-        // Anything unusual: the per-item path's own code, so the bytes are the same.
-        TaskResult r;
-        r.seq = e.seq;
-        r.input = e.input;
-        r.ok = true;
-        r.status = Status::ok;
-        r.output = e.output;
-        r.duration_s = e.duration_s;
-        r.worker = worker;
-        append_json_result(out, r);
-        return;
-    }
-    // The object append_json_result makes of a successful registered-task result, in one append.
-    char buffer[k_small + 256];
-    char* p = put(buffer, "{\"seq\":");
+namespace {
+
+constexpr std::size_t k_small = 256;
+
+/// Whether the entry takes the fast path: plain text of a bounded size.
+bool is_fast(const ResultRun::Entry& e) {
+    return e.input.size() + e.output.size() <= k_small && e.duration_ns < k_exact_ns_limit && is_plain(e.input) &&
+           is_plain(e.output);
+}
+
+/// Writes the object append_json_result makes of a successful registered-task
+/// result, for a fast entry (at most k_small + 256 bytes).
+char* put_entry(char* p, const ResultRun::Entry& e, int worker) {
+    p = put(p, "{\"seq\":");
     p = fmt::format_to(p, FMT_COMPILE("{}"), e.seq);
     p = put(p, ",\"input\":\"");
     p = put(p, e.input);
@@ -95,7 +95,57 @@ void append_json_run_entry(std::string& out, const ResultRun::Entry& e, int work
     p = put(p, ",\"worker\":");
     p = fmt::format_to(p, FMT_COMPILE("{}"), worker);
     *p++ = '}';
-    out.append(buffer, p);
+    return p;
+}
+
+}  // namespace
+
+void append_json_run_entry(std::string& out, const ResultRun::Entry& e, int worker) {
+    if (is_fast(e)) {
+        char buffer[k_small + 256];
+        out.append(buffer, put_entry(buffer, e, worker));
+        return;
+    }
+    // Anything unusual: the per-item path's own code, so the bytes are the same.
+    TaskResult r;
+    r.seq = e.seq;
+    r.input = e.input;
+    r.ok = true;
+    r.status = Status::ok;
+    r.output = e.output;
+    r.duration_s = e.duration_s;
+    r.worker = worker;
+    append_json_result(out, r);
+}
+
+void write_json_run_lines(OutputBuffer& out, ResultRun& run) {
+    // Lines are built in place in a block that goes to stdout, behind what
+    // `out` holds, once full: JSON is ~90 times the bytes of the text output,
+    // and each copy of it counts. Only the last, partial block is buffered.
+    constexpr std::size_t k_block = 1 << 16;
+    static const auto block = std::make_unique_for_overwrite<char[]>(k_block + k_small + 512);
+    char* begin = block.get();
+    char* p = begin;
+    int worker = run.worker();
+    while (!run.empty()) {
+        auto e = run.pop();
+        if (!is_fast(e)) {
+            out.data().append(begin, p);
+            p = begin;
+            append_json_run_entry(out.data(), e, worker);
+            out.data() += '\n';
+            out.maybe_flush();
+            continue;
+        }
+        p = put_entry(p, e, worker);
+        *p++ = '\n';
+        if (static_cast<std::size_t>(p - begin) >= k_block) {
+            out.write_through(std::string_view(begin, static_cast<std::size_t>(p - begin)));
+            p = begin;
+        }
+    }
+    out.data().append(begin, p);
+    out.maybe_flush();
 }
 
 }  // namespace ppool::cli

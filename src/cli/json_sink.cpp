@@ -159,6 +159,7 @@ public:
         m_out.maybe_flush();
     }
     void write_run(ResultRun& run) override {
+        if (!m_array) return write_json_run_lines(m_out, run);
         int worker = run.worker();
         while (!run.empty()) {
             auto& out = m_out.data();

@@ -55,4 +55,7 @@ private:
     std::string m_data;
 };
 
+/// JSON Lines of a run's results, taking them all (cli/json_run.cpp).
+void write_json_run_lines(OutputBuffer& out, ResultRun& run);
+
 }  // namespace ppool::cli
