@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -233,13 +234,23 @@ def drain_counting_lines(stream):
 
 
 def wait_or_kill(proc):
-    """The exit status of `proc`, or None if it ran past RUN_TIMEOUT (it is killed)."""
-    try:
-        return proc.wait(RUN_TIMEOUT)
-    except subprocess.TimeoutExpired:
+    """The exit status of `proc`, or None if it ran past RUN_TIMEOUT (it is killed).
+    The wait blocks in waitpid, with a timer thread as the limit: Popen.wait(timeout)
+    polls with sleeps of 0.5, 1, 2, 4 ... 50 ms, which would round every time up to
+    the next poll (3.5 or 7.5 ms for a start-up, a multiple of 50 ms for a long run)."""
+    killed = threading.Event()
+
+    def kill():
+        killed.set()
         proc.kill()
-        proc.wait()
-        return None
+
+    timer = threading.Timer(RUN_TIMEOUT, kill)
+    timer.start()
+    try:
+        rc = proc.wait()
+    finally:
+        timer.cancel()
+    return None if killed.is_set() else rc
 
 
 def run_once(w, count_lines):

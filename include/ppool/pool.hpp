@@ -12,6 +12,7 @@
 #include "ppool/errors.hpp"
 #include "ppool/item_source.hpp"
 #include "ppool/result.hpp"
+#include "ppool/result_run.hpp"
 #include "ppool/task.hpp"
 
 namespace ppool {
@@ -85,6 +86,11 @@ public:
     std::optional<std::string> next(Timeout timeout = {});
     /// The next result, failed or not; no value at the end. Throws TimeoutError.
     std::optional<TaskResult> next_result(Timeout timeout = {});
+    /// The next results as the pool keeps them: a run of consecutive
+    /// successful results of a registered task (when nothing needs them one
+    /// by one: no on_complete, retries, timeout or fail-fast), or a single
+    /// result; no value at the end. Throws TimeoutError.
+    std::optional<ResultBatch> next_batch(Timeout timeout = {});
     /// Whether a result is ready to take without waiting.
     bool has_ready() const;
     /// Counts of the job so far.

@@ -161,6 +161,18 @@ public:
         if (!m_array) out += '\n';
         m_out.maybe_flush();
     }
+    void write_run(ResultRun& run) override {
+        if (!m_array) return write_json_run_lines(m_out, run);
+        int worker = run.worker();
+        while (!run.empty()) {
+            auto& out = m_out.data();
+            if (m_array) out += m_first ? "[\n" : ",\n";
+            m_first = false;
+            append_json_run_entry(out, run.pop(), worker);
+            if (!m_array) out += '\n';
+            m_out.maybe_flush();
+        }
+    }
     void report_failure(const TaskResult& r) override { m_out.report_failure(r); }
     void flush() override { m_out.flush(); }
     void finish() override {

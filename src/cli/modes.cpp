@@ -7,6 +7,7 @@
 #include "cli/sink.hpp"
 #include "os/cpu.hpp"
 #include "cli/suggest.hpp"
+#include "cli/stream_runs.hpp"
 #include "os/signals.hpp"
 #include "ppool/plugins.hpp"
 #include "ppool/pool.hpp"
@@ -206,6 +207,8 @@ int run_items(const Options& o) {
     std::size_t chunksize = o.pipe ? 1 : std::max<std::size_t>(o.chunksize, 1);
     auto results = o.mode == Mode::imap ? pool.imap(task.name, std::move(source), chunksize)
                                         : pool.imap_unordered(task.name, std::move(source), chunksize);
+    // Runs of results go out as whole buffers unless something needs each result.
+    if (runs_wanted(o) && !progress.enabled()) return stream_runs(results, *sink);
     return stream(results, *sink, progress);
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "ppool/result.hpp"
+#include "ppool/result_run.hpp"
 
 namespace ppool::cli {
 
@@ -15,6 +16,11 @@ public:
     virtual ~Sink() = default;
     /// Writes one result (buffered until `flush`).
     virtual void write(const TaskResult& result) = 0;
+    /// Writes a run of successful results, taking them all; by default one
+    /// by one, as write() would.
+    virtual void write_run(ResultRun& run) {
+        while (!run.empty()) write(run.pop_result());
+    }
     /// Says on stderr why a task failed (text: one line; JSON: in the object, so nothing).
     virtual void report_failure(const TaskResult& result) = 0;
     /// Sends what is buffered to stdout.
@@ -51,14 +57,20 @@ public:
         if (m_data.size() >= k_limit) flush();
     }
     void flush();
+    /// Writes `data` now, after what is buffered.
+    void write_through(std::string_view data);
     /// Flushes, then writes the failure line on stderr (after the output it follows).
     void report_failure(const TaskResult& result);
 
-private:
     static constexpr std::size_t k_limit = 1 << 16;
+
+private:
     int m_fd;
     const SinkOptions& m_options;
     std::string m_data;
 };
+
+/// JSON Lines of a run's results, taking them all (cli/json_run.cpp).
+void write_json_run_lines(OutputBuffer& out, ResultRun& run);
 
 }  // namespace ppool::cli

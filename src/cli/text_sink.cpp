@@ -1,5 +1,6 @@
 #include "cli/encoding.hpp"
 #include "cli/sink.hpp"
+#include "cli/stream_runs.hpp"
 #include "os/fd.hpp"
 
 #include <algorithm>
@@ -12,6 +13,11 @@ void OutputBuffer::flush() {
     before_write();
     os::write_all(m_fd, m_data);
     m_data.clear();
+}
+
+void OutputBuffer::write_through(std::string_view data) {
+    flush();
+    os::write_all(m_fd, data);
 }
 
 void OutputBuffer::report_failure(const TaskResult& r) {
@@ -59,6 +65,7 @@ public:
     void report_failure(const TaskResult& r) override { m_out.report_failure(r); }
     void flush() override { m_out.flush(); }
     void finish() override { m_out.flush(); }
+    void write_run(ResultRun& run) override { write_run_text(m_out, run); }
 
 private:
     /// A command's stderr goes out as one block, next to its result.

@@ -60,6 +60,7 @@ bool Core::step(std::optional<os::TimePoint> deadline) {
     // Reused, so that a turn with a thousand results does not regrow the vector.
     auto& events = m_events;
     events.results.clear();
+    events.runs.clear();
     events.requeue.clear();
     events.fatal.clear();
     auto wake = m_workers->wait(inputs, deadline, events);
@@ -117,17 +118,28 @@ void Core::return_tokens() {
 }
 
 void Core::apply(WorkerEvents& events) {
+    m_next_run = 0;
     for (auto& chunk : events.requeue)
         if (auto* job = m_scheduler.find(chunk.job)) job->requeue(std::move(chunk.items));
     bool stop = false;
+    std::size_t index = 0;
     for (auto& [id, result] : events.results) {
+        deliver_runs(events, index++);
         auto* job = m_scheduler.find(id);
         if (!job) continue;
         job->deliver(std::move(result));
         stop = stop || job->stopped_by_failure();
     }
+    deliver_runs(events, events.results.size());
     // Fail-fast: the running tasks are stopped, not waited for.
     if (stop) terminate();
+}
+
+void Core::deliver_runs(WorkerEvents& events, std::size_t before) {
+    // In the order they came: runs are delivered before the result they preceded.
+    for (; m_next_run < events.runs.size() && events.runs[m_next_run].before <= before; ++m_next_run)
+        if (auto* job = m_scheduler.find(events.runs[m_next_run].job))
+            job->deliver_run(std::move(events.runs[m_next_run].run));
 }
 
 void Core::fail(const std::string& why) {

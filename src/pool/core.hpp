@@ -48,6 +48,8 @@ private:
     void return_tokens();
     std::vector<InputWatch> read_memory_inputs();
     void apply(WorkerEvents& events);
+    /// Delivers the runs that came before `events.results[before]`.
+    void deliver_runs(WorkerEvents& events, std::size_t before);
     void fail(const std::string& why);
 
     PoolOptions m_options;
@@ -56,6 +58,7 @@ private:
     std::optional<os::Jobserver> m_jobserver;
     bool m_token_wait = false;  ///< the hand-out stopped for want of a token
     WorkerEvents m_events;
+    std::size_t m_next_run = 0;  // the first run of m_events not yet delivered
     std::uint64_t m_next_job = 1;
     bool m_closed = false;
     bool m_terminated = false;

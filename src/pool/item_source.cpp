@@ -1,6 +1,7 @@
 #include "ppool/item_source.hpp"
 
 #include "os/fd.hpp"
+#include "pool/packed_items.hpp"
 #include "pool/splitter.hpp"
 #include "ppool/errors.hpp"
 
@@ -59,23 +60,31 @@ private:
 };
 
 /// Items read from descriptors one after another; one read() per call, so a
-/// call after poll() said "readable" never blocks.
-class FdSource final : public ItemSource {
+/// call after poll() said "readable" never blocks. Either one string per item
+/// (read_more) or packed blocks (read_packed), not both.
+class FdSource final : public ItemSource, public detail::PackedSource {
 public:
-    FdSource(std::vector<int> fds, char separator) : m_splitter(separator) {
+    FdSource(std::vector<int> fds, char separator) : m_splitter(separator), m_packer(separator) {
         for (int fd : fds) m_fds.emplace_back(fd);
     }
     int fd() const override { return m_next < m_fds.size() ? m_fds[m_next].get() : -1; }
+    bool read_packed(detail::PackedItems& out) override {
+        if (m_next >= m_fds.size()) return false;
+        out.separator = m_packer.separator();
+        m_packer.begin(out);
+        if (read_block(out.bytes) == os::IoStatus::closed) {
+            m_packer.finish(out);
+            m_fds[m_next].reset();
+            ++m_next;
+            return true;
+        }
+        m_packer.cut(out);
+        return true;
+    }
     bool read_more(std::vector<std::string>& out) override {
         if (m_next >= m_fds.size()) return false;
         m_buffer.clear();
-        os::IoStatus status;
-        try {
-            status = os::read_some(m_fds[m_next].get(), m_buffer, k_block);
-        } catch (const std::system_error& e) {
-            // Input cut short by an error is not the end of the input.
-            throw UsageError(std::string("cannot read the input: ") + e.code().message());
-        }
+        auto status = read_block(m_buffer);
         if (status == os::IoStatus::closed) {
             // Each file ends its last item, as `cat a b | ...` would not: files stay apart.
             m_splitter.finish(out);
@@ -88,10 +97,20 @@ public:
     }
 
 private:
+    os::IoStatus read_block(std::string& out) {
+        try {
+            return os::read_some(m_fds[m_next].get(), out, k_block);
+        } catch (const std::system_error& e) {
+            // Input cut short by an error is not the end of the input.
+            throw UsageError(std::string("cannot read the input: ") + e.code().message());
+        }
+    }
+
     static constexpr std::size_t k_block = 1 << 16;
     std::vector<os::Fd> m_fds;
     std::size_t m_next = 0;
     detail::Splitter m_splitter;
+    detail::PackedSplitter m_packer;
     std::string m_buffer;
 };
 

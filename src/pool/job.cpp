@@ -11,11 +11,12 @@ Job::Job(std::uint64_t id, std::string task, std::unique_ptr<ItemSource> source,
 
 bool Job::wants_input() const {
     if (m_source_done || m_cancelled) return false;
-    if (m_pending.size() >= 2 * m_chunksize) return false;
+    if (m_pending.size() + m_packed.size() >= 2 * m_chunksize) return false;
     return m_window == 0 || m_handed_out - m_taken < m_window;
 }
 
 void Job::read_input() {
+    if (m_packed_source) return read_packed_input();
     m_read_buffer.clear();
     if (!m_source->read_more(m_read_buffer)) {
         m_source_done = true;
@@ -25,11 +26,13 @@ void Job::read_input() {
 }
 
 bool Job::can_hand_out() const {
-    if (m_pending.empty() || m_cancelled) return false;
+    if ((m_pending.empty() && m_packed.empty()) || m_cancelled) return false;
     return m_window == 0 || m_handed_out - m_taken < m_window;
 }
 
 Chunk Job::take_chunk(std::size_t max) {
+    // Items put back go first: they come before the packed ones.
+    if (m_pending.empty()) return take_packed_chunk(max == 0 ? m_chunksize : std::min(max, m_chunksize));
     std::size_t n = std::min(m_pending.size(), max == 0 ? m_chunksize : std::min(max, m_chunksize));
     Chunk chunk{m_id, m_task, {}};
     chunk.items.reserve(n);
@@ -83,17 +86,20 @@ void Job::deliver(TaskResult result) {
         return;
     }
     m_reorder.emplace(result.seq, std::move(result));
-    for (auto it = m_reorder.begin(); it != m_reorder.end() && it->first == m_next_emit; it = m_reorder.erase(it)) {
-        m_ready.push_back(std::move(it->second));
-        ++m_next_emit;
-    }
+    drain_reorder();
 }
 
 std::optional<TaskResult> Job::take() {
     if (m_ready.empty()) return std::nullopt;
-    auto result = std::move(m_ready.front());
-    m_ready.pop_front();
     ++m_taken;
+    if (auto* run = std::get_if<ResultRun>(&m_ready.front())) {
+        // Expanded one result at a time, as the caller takes them.
+        auto result = run->pop_result();
+        if (run->empty()) m_ready.pop_front();
+        return result;
+    }
+    auto result = std::move(std::get<TaskResult>(m_ready.front()));
+    m_ready.pop_front();
     return result;
 }
 
@@ -102,6 +108,7 @@ void Job::cancel(std::string why) {
     m_cancelled = true;
     m_cancel_reason = std::move(why);
     m_pending.clear();
+    m_packed.clear();
 }
 
 }  // namespace ppool::detail

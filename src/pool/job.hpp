@@ -8,10 +8,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
+#include "pool/packed_items.hpp"
 #include "ppool/item_source.hpp"
 #include "ppool/result.hpp"
+#include "ppool/result_run.hpp"
 
 namespace ppool::detail {
 
@@ -21,12 +24,17 @@ struct Item {
     std::string data;
 };
 
-/// Items handed to one worker as a unit.
+/// Items handed to one worker as a unit: `items`, or, for a job reading
+/// packed input, `packed` (then `items` is empty).
 struct Chunk {
     std::uint64_t job = 0;
     std::string task;
     std::vector<Item> items;
+    PackedItems packed{};
 };
+
+/// A result waiting to be taken: one item's, or a run of successful ones.
+using Ready = std::variant<TaskResult, ResultRun>;
 
 /// One call of apply/map/imap: its input, what is in flight, and the results
 /// waiting to be taken, in input order (ordered) or completion order.
@@ -61,10 +69,17 @@ public:
     void deliver(TaskResult result);
     /// The next result in the job's order, if it is ready.
     std::optional<TaskResult> take();
+    /// Reads the input packed (see PackedSource), when the source can, so that
+    /// chunks travel as one buffer and come back as runs. Call before any input is read.
+    void use_packed_input();
+    /// Files a run of successful results.
+    void deliver_run(ResultRun run);
+    /// The next results in the job's order as they are kept: a whole run, or one result.
+    std::optional<Ready> take_batch();
     bool has_ready() const { return !m_ready.empty(); }
 
     /// No more items will be handed out.
-    bool input_exhausted() const { return m_source_done && m_pending.empty(); }
+    bool input_exhausted() const { return m_source_done && m_pending.empty() && m_packed.empty(); }
     /// Every item has a result (or the job was cancelled).
     bool finished() const { return m_cancelled || (input_exhausted() && m_completed == m_read); }
     /// Every result has been taken.
@@ -84,6 +99,11 @@ public:
     bool source_done() const { return m_source_done; }
 
 private:
+    void read_packed_input();
+    Chunk take_packed_chunk(std::size_t n);
+    /// Moves the results that are next in order from the reorder buffer to the ready ones.
+    void drain_reorder();
+
     std::uint64_t m_id;
     std::string m_task;
     std::unique_ptr<ItemSource> m_source;
@@ -92,6 +112,9 @@ private:
     std::size_t m_window;
     bool m_source_done = false;
     std::deque<Item> m_pending;
+    PackedSource* m_packed_source = nullptr;
+    PackedItems m_packed_read;
+    PackedQueue m_packed;
     std::vector<std::string> m_read_buffer;
     std::uint64_t m_read = 0;
     std::uint64_t m_handed_out = 0;
@@ -99,8 +122,8 @@ private:
     std::uint64_t m_taken = 0;
     std::uint64_t m_failures = 0;
     std::uint64_t m_next_emit = 1;
-    std::map<std::uint64_t, TaskResult> m_reorder;
-    std::deque<TaskResult> m_ready;
+    std::map<std::uint64_t, Ready> m_reorder;
+    std::deque<Ready> m_ready;
     bool m_fail_fast;
     unsigned m_retries = 0;
     std::unordered_map<std::uint64_t, unsigned> m_attempts;  ///< failed items being retried

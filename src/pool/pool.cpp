@@ -28,6 +28,14 @@ void check_task(std::string_view task) {
     if (!TaskRegistry::global().find(task)) throw UsageError(fmt::format("unknown task '{}'", task));
 }
 
+/// Whether a job's items may travel packed and its results come back as runs:
+/// only for a registered task, and only when nothing needs each item's result
+/// as it finishes (a callback, retries, a timeout's per-item clock, fail-fast).
+bool runs_allowed(const PoolOptions& o, std::string_view task) {
+    const TaskInfo* info = TaskRegistry::global().find(task);
+    return info && !info->is_command() && !o.on_complete && o.retries == 0 && !o.task_timeout && !o.fail_fast;
+}
+
 template <class T>
 T value_of(detail::Job& job);
 
@@ -97,6 +105,16 @@ std::optional<std::string> ResultIterator::next(Timeout timeout) {
     return r->large_output ? r->output_text() : std::move(r->output);
 }
 
+std::optional<ResultBatch> ResultIterator::next_batch(Timeout timeout) {
+    if (auto r = m_job->take_batch()) return r;
+    bool got = m_core->run_until([&] { return m_job->has_ready() || m_job->finished(); },
+                                 detail::deadline_after(timeout));
+    if (!got) throw TimeoutError();
+    if (auto r = m_job->take_batch()) return r;
+    if (m_job->cancelled() && !m_job->stopped_by_failure()) throw Error(m_job->cancel_reason());
+    return std::nullopt;
+}
+
 bool ResultIterator::has_ready() const { return m_job->has_ready(); }
 
 JobProgress ResultIterator::progress() const {
@@ -132,6 +150,7 @@ std::shared_ptr<detail::Job> Pool::submit(std::string_view task, std::unique_ptr
     auto job = m_core->submit(std::string(task), std::move(items), chunksize, ordered, window, options.fail_fast);
     job->set_retries(options.retries);
     job->set_on_complete(options.on_complete);
+    if (runs_allowed(options, task)) job->use_packed_input();
     return job;
 }
 

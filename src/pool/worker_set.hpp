@@ -18,9 +18,17 @@ struct InputWatch {
     bool readable = false;
 };
 
+/// A run of successful results that came in a wait, before `results[before]`.
+struct RunEvent {
+    std::uint64_t job = 0;
+    std::size_t before = 0;
+    ResultRun run;
+};
+
 /// What happened during one wait.
 struct WorkerEvents {
     std::vector<std::pair<std::uint64_t, TaskResult>> results;  ///< (job id, result)
+    std::vector<RunEvent> runs;  ///< runs of results, interleaved with `results` by `before`
     std::vector<Chunk> requeue;  ///< items handed out that no worker started
     std::string fatal;           ///< set when the pool must stop (initializer failed)
 };

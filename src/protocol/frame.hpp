@@ -14,8 +14,17 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-/// Frame kinds. Parent to worker: run. Worker to parent: the others.
-enum class FrameType : std::uint8_t { run = 1, ready = 2, init_failed = 3, spawned = 4, result = 5, output_part = 6 };
+/// Frame kinds. Parent to worker: run, packed_run. Worker to parent: the others.
+enum class FrameType : std::uint8_t {
+    run = 1,
+    ready = 2,
+    init_failed = 3,
+    spawned = 4,
+    result = 5,
+    output_part = 6,
+    packed_run = 7,
+    run_result = 8,
+};
 
 /// Every frame is a 9-byte header (type, 64-bit little-endian payload length)
 /// followed by the payload, so one item or output may exceed 4 GB.

@@ -113,7 +113,9 @@ void ProcessWorkerSet::on_frames(WorkerHandle& w, detail::WorkerEvents& out) {
             out.fatal = fmt::format("initializer failed in worker {}: {}", w.slot(),
                                     protocol::decode_init_failed(frame->payload));
             break;
-        case protocol::FrameType::run: throw protocol::ProtocolError("worker sent a run frame");
+        case protocol::FrameType::run_result: on_run_result(w, frame->payload, out); break;
+        case protocol::FrameType::run:
+        case protocol::FrameType::packed_run: throw protocol::ProtocolError("worker sent a run frame");
         }
     }
 }

@@ -31,6 +31,8 @@ public:
 private:
     void on_frames(WorkerHandle& w, detail::WorkerEvents& out);
     void on_result(WorkerHandle& w, std::string_view payload, detail::WorkerEvents& out);
+    /// A run of successful results of a packed chunk (worker/run_result.cpp).
+    void on_run_result(WorkerHandle& w, std::string_view payload, detail::WorkerEvents& out);
     void on_exit(WorkerHandle& w, detail::WorkerEvents& out);
     void on_deadline(WorkerHandle& w, detail::WorkerEvents& out);
     void on_corrupt(WorkerHandle& w, const std::string& why, detail::WorkerEvents& out);

@@ -2,6 +2,7 @@
 
 #include "os/process.hpp"
 #include "protocol/messages.hpp"
+#include "protocol/packed.hpp"
 #include "worker/worker_main.hpp"
 
 #include <cerrno>
@@ -44,16 +45,20 @@ WorkerHandle WorkerHandle::start(int slot, const PoolOptions& options) {
 }
 
 void WorkerHandle::dispatch(detail::Chunk chunk, bool is_command, std::optional<double> timeout, double grace) {
-    // Large item bytes are sent from the chunk itself: it stays untouched until
-    // the first result, which the worker sends only after reading the whole frame.
+    // Large item bytes (and packed items) are sent from the chunk itself: it stays untouched
+    // until the first result, which the worker sends only after reading the whole frame.
     m_chunk = std::move(chunk);
-    std::vector<protocol::WireItem> wire;
-    wire.reserve(m_chunk->items.size());
-    for (const auto& item : m_chunk->items) wire.push_back(protocol::WireItem{item.seq, item.data});
     m_out = protocol::Gather{};
     m_piece = m_offset = 0;
-    protocol::encode_run(m_out, m_chunk->task, wire);
-    m_next = 0;
+    m_next = m_packed_at = 0;
+    if (const auto& p = m_chunk->packed; p.count) {
+        protocol::encode_packed_run(m_out, {m_chunk->task, p.separator, p.first_seq, p.count, p.bytes});
+    } else {
+        std::vector<protocol::WireItem> wire;
+        wire.reserve(m_chunk->items.size());
+        for (const auto& item : m_chunk->items) wire.push_back(protocol::WireItem{item.seq, item.data});
+        protocol::encode_run(m_out, m_chunk->task, wire);
+    }
     m_is_command = is_command;
     m_timeout = timeout;
     m_grace = grace;
@@ -64,7 +69,7 @@ void WorkerHandle::dispatch(detail::Chunk chunk, bool is_command, std::optional<
 
 void WorkerHandle::arm_deadline() {
     m_deadline.reset();
-    if (!m_timeout || !m_chunk || m_next >= m_chunk->items.size()) return;
+    if (!m_timeout || !m_chunk || m_next >= chunk_size()) return;
     double limit = *m_timeout;
     // A command's worker enforces the limit itself; the parent is the backstop.
     if (m_is_command) limit += m_grace + k_backstop_s;
@@ -87,27 +92,81 @@ bool WorkerHandle::fill() {
 }
 
 detail::Item WorkerHandle::finish_item() {
-    auto item = std::move(m_chunk->items[m_next]);
+    detail::Item item;
+    if (m_chunk->packed.count) {
+        const auto& p = m_chunk->packed;
+        auto end = p.bytes.find(p.separator, m_packed_at);
+        item = detail::Item{p.first_seq + m_next, p.bytes.substr(m_packed_at, end - m_packed_at)};
+        m_packed_at = end + 1;
+    } else {
+        item = std::move(m_chunk->items[m_next]);
+    }
     ++m_next;
     ++m_tasks_done;
+    after_items();
+    return item;
+}
+
+void WorkerHandle::after_items() {
     m_group = 0;
     m_stdout.reset();
     m_stderr.reset();
-    if (m_next >= m_chunk->items.size()) {
+    if (m_next >= chunk_size()) {
         m_chunk.reset();
         m_deadline.reset();
     } else {
         arm_deadline();
     }
-    return item;
+}
+
+std::uint64_t WorkerHandle::chunk_size() const {
+    return m_chunk->packed.count ? m_chunk->packed.count : m_chunk->items.size();
+}
+
+std::uint64_t WorkerHandle::running_seq() const {
+    if (!m_chunk) return 0;
+    return m_chunk->packed.count ? m_chunk->packed.first_seq + m_next : m_chunk->items[m_next].seq;
 }
 
 std::vector<detail::Item> WorkerHandle::take_rest() {
     std::vector<detail::Item> rest;
     if (!m_chunk) return rest;
+    if (auto& p = m_chunk->packed; p.count) {
+        // Unpacked: what goes back is requeued item by item.
+        auto at = p.bytes.find(p.separator, m_packed_at) + 1;
+        for (auto seq = p.first_seq + m_next + 1; seq < p.first_seq + p.count; ++seq) {
+            auto end = p.bytes.find(p.separator, at);
+            rest.push_back(detail::Item{seq, p.bytes.substr(at, end - at)});
+            at = end + 1;
+        }
+        p.count = std::min<std::uint64_t>(p.count, m_next + 1);
+        return rest;
+    }
     for (std::size_t i = m_next + 1; i < m_chunk->items.size(); ++i) rest.push_back(std::move(m_chunk->items[i]));
     m_chunk->items.resize(std::min(m_chunk->items.size(), m_next + 1));
     return rest;
+}
+
+std::string_view WorkerHandle::run_inputs(std::uint64_t count, std::uint64_t input_bytes) const {
+    if (!m_chunk || !m_chunk->packed.count) throw protocol::ProtocolError("run result from a worker with no packed chunk");
+    const auto& p = m_chunk->packed;
+    if (count > p.count - m_next || input_bytes > p.bytes.size() - m_packed_at)
+        throw protocol::ProtocolError("run result for items not handed out");
+    auto inputs = std::string_view(p.bytes).substr(m_packed_at, static_cast<std::size_t>(input_bytes));
+    if (!inputs.empty() && inputs.back() != p.separator) throw protocol::ProtocolError("run result cuts an item");
+    return inputs;
+}
+
+std::string WorkerHandle::finish_run(std::uint64_t count, std::uint64_t input_bytes) {
+    auto& bytes = m_chunk->packed.bytes;
+    std::string inputs = m_packed_at == 0 && input_bytes == bytes.size()
+                             ? std::move(bytes)
+                             : bytes.substr(m_packed_at, static_cast<std::size_t>(input_bytes));
+    m_next += static_cast<std::size_t>(count);
+    m_packed_at += static_cast<std::size_t>(input_bytes);
+    m_tasks_done += count;
+    after_items();
+    return inputs;
 }
 
 void WorkerHandle::retire() {

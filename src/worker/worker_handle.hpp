@@ -60,7 +60,7 @@ public:
     Spool& stdout_spool() { return m_stdout; }
     Spool& stderr_spool() { return m_stderr; }
     /// The sequence number of the running item, or 0.
-    std::uint64_t running_seq() const { return m_chunk ? m_chunk->items[m_next].seq : 0; }
+    std::uint64_t running_seq() const;
 
     /// Marks that the worker reported ready / a spawned command.
     void set_ready() { m_ready = true; }
@@ -69,6 +69,12 @@ public:
     detail::Item finish_item();
     /// Items of the chunk not yet run (after the running one), for requeueing.
     std::vector<detail::Item> take_rest();
+    /// The items of a packed chunk that a run of `count` results starting at the
+    /// running item covers; ProtocolError unless they are `input_bytes` long.
+    std::string_view run_inputs(std::uint64_t count, std::uint64_t input_bytes) const;
+    /// Takes those items off the chunk (their results came), as finish_item
+    /// does for one, and returns their bytes (moved when they are the whole chunk).
+    std::string finish_run(std::uint64_t count, std::uint64_t input_bytes);
     /// Closes the pipe to the worker so that it exits once idle.
     void retire();
     /// Kills the worker (and its command group) now and reaps it.
@@ -78,6 +84,10 @@ public:
 
 private:
     void arm_deadline();
+    /// Items in the chunk, packed or not.
+    std::uint64_t chunk_size() const;
+    /// Ends the chunk if its last item is done, else starts the next item's clock.
+    void after_items();
 
     pid_t m_pid = -1;
     int m_slot = 0;
@@ -89,6 +99,7 @@ private:
     std::size_t m_offset = 0;
     std::optional<detail::Chunk> m_chunk;
     std::size_t m_next = 0;
+    std::size_t m_packed_at = 0;  // bytes of a packed chunk before the running item
     bool m_is_command = false;
     std::optional<double> m_timeout;
     double m_grace = 0;

@@ -3,7 +3,9 @@
 #include "os/process.hpp"
 #include "os/signals.hpp"
 #include "protocol/messages.hpp"
+#include "protocol/packed.hpp"
 #include "worker/command.hpp"
+#include "worker/item_clock.hpp"
 
 #include <chrono>
 #include <csignal>
@@ -152,6 +154,18 @@ bool run_command_task(WorkerState& w, const TaskInfo& task, const protocol::Wire
     return true;
 }
 
+/// A large result goes ahead in parts; the result frame carries the last one.
+void send_large_output(WorkerState& w, protocol::ResultMessage& msg) {
+    while (msg.output.size() > k_part_bytes) {
+        send_part(w, msg.seq, protocol::Stream::out, msg.output.substr(0, k_part_bytes));
+        msg.output.remove_prefix(k_part_bytes);
+    }
+}
+
+std::uint64_t nanoseconds(std::chrono::steady_clock::duration d) {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+}
+
 void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
     const TaskInfo* task = TaskRegistry::global().find(run.task);
     std::string output, error;
@@ -169,14 +183,9 @@ void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
             msg = run_function(*task, item.data, output, error);
         }
         msg.seq = item.seq;
-        // A large result goes ahead in parts; the result frame carries the last one.
-        while (msg.output.size() > k_part_bytes) {
-            send_part(w, item.seq, protocol::Stream::out, msg.output.substr(0, k_part_bytes));
-            msg.output.remove_prefix(k_part_bytes);
-        }
+        send_large_output(w, msg);
         auto end = std::chrono::steady_clock::now();
-        msg.duration_ns =
-            static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count());
+        msg.duration_ns = nanoseconds(end - start);
         start = end;
         protocol::encode_result(w.out, msg);
         // Without a timeout the parent needs no per-item timing, so a chunk's
@@ -185,6 +194,77 @@ void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
         bool last = &item == &run.items.back();
         if (last || w.options.task_timeout || task_is_command(task) || w.out.size() >= k_batch_bytes) send(w);
     }
+}
+
+/// Successful results collected for one run_result frame.
+struct PendingRun {
+    protocol::RunResultMessage msg;
+    std::vector<std::uint64_t> sizes;  // printed size << 1 | newline added
+    std::vector<std::uint64_t> ticks;  // run time in clock ticks
+    std::string meta;
+    std::string text;
+
+    void add(std::uint64_t seq, std::string_view item, std::string_view output, std::uint64_t lap) {
+        if (msg.count++ == 0) msg.first_seq = seq;
+        msg.input_bytes += item.size() + 1;
+        // Printed as text output prints a registered task's result: ending with a newline.
+        bool added = output.empty() || output.back() != '\n';
+        text += output;
+        if (added) text += '\n';
+        sizes.push_back((output.size() + added) << 1 | added);
+        ticks.push_back(lap);
+    }
+    void send(WorkerState& w, ItemClock& clock) {
+        if (msg.count == 0) return;
+        double ns_per_tick = clock.rescale();
+        for (std::size_t i = 0; i < sizes.size(); ++i) {
+            protocol::append_varint(meta, sizes[i]);
+            protocol::append_varint(meta, static_cast<std::uint64_t>(static_cast<double>(ticks[i]) * ns_per_tick));
+        }
+        msg.meta = meta;
+        msg.text = text;
+        protocol::encode_run_result(w.out, msg);
+        worker::send(w);
+        msg = {};
+        sizes.clear();
+        ticks.clear();
+        meta.clear();
+        text.clear();
+    }
+};
+
+/// Runs a registered task over packed items: successes go back as runs, any
+/// other result (a failure, a large output) on its own, in order.
+void run_packed(WorkerState& w, const protocol::PackedRunMessage& run) {
+    const TaskInfo* task = TaskRegistry::global().find(run.task);
+    std::string output, error;
+    PendingRun pending;
+    std::string_view rest = run.items;
+    ItemClock clock;
+    for (std::uint64_t seq = run.first_seq; !rest.empty(); ++seq) {
+        auto item = rest.substr(0, rest.find(run.separator));
+        rest.remove_prefix(item.size() + 1);
+        protocol::ResultMessage msg;
+        if (task && !task->is_command()) {
+            msg = run_function(*task, item, output, error);
+        } else {
+            msg.status = Status::error;
+            msg.error = "unknown task";
+        }
+        auto lap = clock.lap();
+        if (msg.status == Status::ok && msg.output.size() < k_batch_bytes) {
+            pending.add(seq, item, msg.output, lap);
+            if (pending.text.size() >= k_batch_bytes) pending.send(w, clock);
+            continue;
+        }
+        pending.send(w, clock);
+        msg.seq = seq;
+        msg.duration_ns = static_cast<std::uint64_t>(static_cast<double>(lap) * clock.rescale());
+        send_large_output(w, msg);
+        protocol::encode_result(w.out, msg);
+        send(w);
+    }
+    pending.send(w, clock);
 }
 
 /// Runs the initializer; an empty string on success, else why it failed.
@@ -251,8 +331,9 @@ void worker_main(int slot, const PoolOptions& options, os::Fd from_parent, os::F
         std::string payload;
         protocol::FrameType type{};
         while (read_frame(w.from_parent, payload, type)) {
-            if (type != protocol::FrameType::run) throw protocol::ProtocolError("unexpected frame");
-            run_chunk(w, protocol::decode_run(payload));
+            if (type == protocol::FrameType::packed_run) run_packed(w, protocol::decode_packed_run(payload));
+            else if (type == protocol::FrameType::run) run_chunk(w, protocol::decode_run(payload));
+            else throw protocol::ProtocolError("unexpected frame");
         }
     } catch (const std::exception& e) {
         // The pool is gone (EPIPE) or the stream is corrupt: nothing to report to.

@@ -3,7 +3,9 @@
 // nothing; a decoded run, init_failed or output_part message re-encodes to the
 // same bytes, and a run or result decodes again to the same values.
 
+#include "ppool/result_run.hpp"
 #include "protocol/messages.hpp"
+#include "protocol/packed.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -101,6 +103,17 @@ void check_init_failed_round_trip(std::string_view payload, std::string_view mes
     require(std::string_view(wire).substr(k_header_size) == payload, "init_failed re-encodes to the same bytes");
 }
 
+/// A run result's parts, if they agree, unpack into exactly `count` results.
+void check_run_result(const RunResultMessage& msg) {
+    if (msg.count > 1'000'000) return;
+    std::string inputs(static_cast<std::size_t>(msg.count), '\n');
+    if (!ppool::ResultRun::consistent(msg.count, '\n', inputs, msg.meta, msg.text)) return;
+    ppool::ResultRun run(msg.first_seq, msg.count, 0, '\n', inputs, std::string(msg.meta), std::string(msg.text));
+    std::size_t printed = 0;
+    while (!run.empty()) printed += run.pop().output.size();
+    require(printed <= msg.text.size(), "a run's outputs lie within its text");
+}
+
 /// Decodes one frame by its type; a ProtocolError means a corrupt payload,
 /// which is fine, anything else escapes and is a crash.
 void decode_frame(FrameType type, std::string_view payload) {
@@ -112,6 +125,8 @@ void decode_frame(FrameType type, std::string_view payload) {
         case FrameType::init_failed: check_init_failed_round_trip(payload, decode_init_failed(payload)); break;
         case FrameType::output_part: check_output_part_round_trip(payload, decode_output_part(payload)); break;
         case FrameType::ready: break;
+        case FrameType::packed_run: decode_packed_run(payload); break;
+        case FrameType::run_result: check_run_result(decode_run_result(payload)); break;
         }
     } catch (const ProtocolError&) {
     }

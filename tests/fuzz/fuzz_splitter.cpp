@@ -1,10 +1,13 @@
 // Fuzzes the input splitter for both separators ('\n' and '\0').
 // Properties: feeding the input in pieces gives the items of feeding it at
 // once; no item holds a separator; the items joined by the separator, plus
-// one at the end if the input ended with one, are the input.
+// one at the end if the input ended with one, are the input. The packed
+// splitter, fed the same pieces, gives blocks holding the same items.
 
+#include "pool/packed_items.hpp"
 #include "pool/splitter.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -55,9 +58,42 @@ std::vector<std::string> split_in_pieces(std::string_view input, char separator)
     return items;
 }
 
+/// The items of the packed splitter, fed pieces of 1..15 bytes as above.
+std::vector<std::string> split_packed(std::string_view input, char separator) {
+    ppool::detail::PackedSplitter splitter(separator);
+    std::vector<std::string> items;
+    auto take = [&](const ppool::detail::PackedItems& block) {
+        std::string_view rest = block.bytes;
+        std::uint64_t count = 0;
+        for (; !rest.empty(); ++count) {
+            auto item = rest.substr(0, rest.find(separator));
+            require(item.size() < rest.size(), "a block ends with a separator");
+            items.emplace_back(item);
+            rest.remove_prefix(item.size() + 1);
+        }
+        require(count == block.count, "a block's count is its items");
+    };
+    std::size_t at = 0;
+    for (std::size_t i = 0; at < input.size(); ++i) {
+        auto n = std::max<std::size_t>(1, static_cast<unsigned char>(input[i % input.size()]) % 16);
+        ppool::detail::PackedItems block;
+        splitter.begin(block);
+        block.bytes.append(input.substr(at, n));
+        splitter.cut(block);
+        take(block);
+        at += n;
+    }
+    ppool::detail::PackedItems last;
+    splitter.begin(last);
+    splitter.finish(last);
+    take(last);
+    return items;
+}
+
 void check_separator(std::string_view input, char separator) {
     auto whole = split_at_once(input, separator);
     require(split_in_pieces(input, separator) == whole, "read boundaries do not change the items");
+    require(split_packed(input, separator) == whole, "packed blocks hold the same items");
 
     std::string joined;
     for (std::size_t i = 0; i < whole.size(); ++i) {

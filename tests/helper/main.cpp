@@ -19,6 +19,10 @@ PPOOL_REGISTER_TASK("exit", "calls _exit(3) in the worker", [](std::string_view)
 PPOOL_REGISTER_TASK("throw", "throws std::runtime_error(\"boom: ITEM\")", [](std::string_view item) -> std::string {
     throw std::runtime_error("boom: " + std::string(item));
 });
+PPOOL_REGISTER_TASK("fail_on_bad", "throws for the item 'bad', returns any other item", [](std::string_view item) {
+    if (item == "bad") throw std::runtime_error("bad item");
+    return std::string(item);
+});
 PPOOL_REGISTER_TASK("pid", "the worker's pid", [](std::string_view) { return std::to_string(::getpid()); });
 PPOOL_REGISTER_TASK("slow_first", "sleeps 2 s if the item is 1, else returns it", [](std::string_view item) {
     if (item == "1") std::this_thread::sleep_for(std::chrono::seconds(2));

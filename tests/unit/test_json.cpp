@@ -3,7 +3,9 @@
 
 #include "cli/json.hpp"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 using namespace ppool;
 using namespace ppool::cli;
@@ -73,4 +75,29 @@ TEST_CASE("bytes that are not UTF-8 go out as base64, never corrupted") {
     CHECK(j["input_base64"] == "/w==");
     CHECK(j["stderr"].is_null());
     CHECK(j["error"].is_null());
+}
+
+TEST_CASE("seconds from nanoseconds print as fmt prints the double") {
+    std::vector<std::uint64_t> values;
+    for (std::uint64_t ns = 0; ns < 200000; ++ns) values.push_back(ns);
+    std::uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < 200000; ++i) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        // Every magnitude from 1 ns to about 12 days, and round numbers.
+        std::uint64_t ns = x % (std::uint64_t{1} << (i % 60));
+        values.push_back(ns);
+        values.push_back(ns / 1000 * 1000);
+    }
+    for (std::uint64_t p = 1; p < 10'000'000'000'000'000'000ull; p *= 10) values.push_back(p);
+    for (auto ns : values) {
+        std::string got;
+        ppool::cli::append_seconds(got, ns);
+        auto want = fmt::format("{}", static_cast<double>(ns) / 1e9);
+        if (got != want) {
+            CAPTURE(ns);
+            CHECK(got == want);
+        }
+    }
 }

@@ -4,6 +4,7 @@
 
 #include "pool/core.hpp"
 #include "os/fd.hpp"
+#include "protocol/packed.hpp"
 
 #include <algorithm>
 #include <map>
@@ -22,6 +23,8 @@ public:
     bool idle(std::size_t slot) const override { return !m_slots[slot].has_value(); }
     std::uint64_t budget(std::size_t) const override { return m_budget; }
     void dispatch(std::size_t slot, Chunk chunk) override {
+        if (chunk.packed.count) ++packed_chunks;
+        chunk.items = unpack(std::move(chunk));
         largest_chunk = std::max(largest_chunk, chunk.items.size());
         dispatched += chunk.items.size();
         m_slots[slot] = std::move(chunk);
@@ -53,6 +56,12 @@ public:
                 chunk.reset();
                 return os::Wake::ready;
             }
+            if (chunk->packed.count) {
+                finish_packed(*chunk, slot, out);
+                chunk.reset();
+                if (!complete_all) return os::Wake::ready;
+                continue;
+            }
             for (auto& item : chunk->items) {
                 TaskResult r;
                 r.seq = item.seq;
@@ -78,6 +87,53 @@ public:
     }
     void shutdown() override {}
 
+    /// As a worker answers a packed chunk: successes as runs, a failure on its own.
+    void finish_packed(const Chunk& chunk, std::size_t slot, WorkerEvents& out) {
+        std::string inputs, meta, text;
+        std::uint64_t first = 0, count = 0;
+        auto send_run = [&] {
+            if (count == 0) return;
+            out.runs.push_back(RunEvent{chunk.job, out.results.size(),
+                                        ResultRun(first, count, static_cast<int>(slot), chunk.packed.separator,
+                                                  inputs, meta, text)});
+            inputs.clear();
+            meta.clear();
+            text.clear();
+            count = 0;
+        };
+        for (const auto& item : chunk.items) {
+            if (item.seq == fail_seq) {
+                send_run();
+                TaskResult r;
+                r.seq = item.seq;
+                r.input = item.data;
+                r.status = Status::failed;
+                r.worker = static_cast<int>(slot);
+                out.results.emplace_back(chunk.job, std::move(r));
+                continue;
+            }
+            if (count++ == 0) first = item.seq;
+            inputs += item.data + chunk.packed.separator;
+            text += item.data + "!\n";
+            protocol::append_varint(meta, (item.data.size() + 2) << 1 | 1);
+            protocol::append_varint(meta, 1000);
+        }
+        send_run();
+    }
+
+    /// The items of a chunk, packed or not.
+    static std::vector<Item> unpack(Chunk chunk) {
+        if (!chunk.packed.count) return std::move(chunk.items);
+        std::vector<Item> items;
+        std::string_view rest = chunk.packed.bytes;
+        for (auto seq = chunk.packed.first_seq; !rest.empty(); ++seq) {
+            auto item = rest.substr(0, rest.find(chunk.packed.separator));
+            items.push_back(Item{seq, std::string(item)});
+            rest.remove_prefix(item.size() + 1);
+        }
+        return items;
+    }
+
     bool reverse = false;
     bool complete_all = false;  ///< finish every busy slot in one wait
     std::uint64_t stalled = 0;
@@ -88,6 +144,7 @@ public:
     std::size_t dispatched = 0;
     std::size_t largest_chunk = 0;
     std::size_t most_running = 0;
+    std::size_t packed_chunks = 0;
 
 private:
     std::vector<std::optional<Chunk>> m_slots;
@@ -115,6 +172,32 @@ std::vector<std::string> numbers(int n) {
     std::vector<std::string> out;
     for (int i = 1; i <= n; ++i) out.push_back(std::to_string(i));
     return out;
+}
+
+/// Items in memory handed out packed, `block` items per read.
+class PackedMemorySource final : public ItemSource, public PackedSource {
+public:
+    PackedMemorySource(std::vector<std::string> items, std::size_t block) : m_items(std::move(items)), m_block(block) {}
+    int fd() const override { return -1; }
+    bool read_more(std::vector<std::string>&) override { throw std::logic_error("read item by item"); }
+    bool read_packed(PackedItems& out) override {
+        if (m_next >= m_items.size()) return false;
+        out.bytes.clear();
+        out.count = 0;
+        for (; m_next < m_items.size() && out.count < m_block; ++m_next, ++out.count) out.bytes += m_items[m_next] + "\n";
+        return true;
+    }
+
+private:
+    std::vector<std::string> m_items;
+    std::size_t m_block;
+    std::size_t m_next = 0;
+};
+
+std::shared_ptr<Job> submit_packed(Core& core, int n, std::size_t chunksize, bool ordered, std::size_t block = 7) {
+    auto job = core.submit("t", std::make_unique<PackedMemorySource>(numbers(n), block), chunksize, ordered, 0);
+    job->use_packed_input();
+    return job;
 }
 
 std::vector<TaskResult> drain(Core& core, const std::shared_ptr<Job>& job) {
@@ -305,4 +388,97 @@ TEST_CASE("jobserver: fail-fast and the end of the pool give every token back") 
         CHECK(tokens_in(pipe) == 1);
     }
     CHECK(tokens_in(pipe) == 2);
+}
+
+TEST_CASE("packed chunks come back as runs, taken one by one in input order") {
+    auto fake = std::make_unique<FakeWorkers>(3);
+    auto* f = fake.get();
+    f->reverse = true;
+    Core core(PoolOptions{}, std::move(fake));
+    auto job = submit_packed(core, 100, 4, true);
+    auto results = drain(core, job);
+    CHECK(f->packed_chunks == 25);
+    CHECK(f->largest_chunk == 4);
+    REQUIRE(results.size() == 100);
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        CHECK(results[i].seq == i + 1);
+        CHECK(results[i].input == std::to_string(i + 1));
+        // The newline added for printing is not part of the result.
+        CHECK(results[i].output == std::to_string(i + 1) + "!");
+        CHECK(results[i].ok);
+        CHECK(results[i].worker >= 0);
+    }
+}
+
+TEST_CASE("runs and single results keep their order, taken whole") {
+    auto fake = std::make_unique<FakeWorkers>(2);
+    fake->reverse = true;
+    fake->fail_seq = 6;
+    Core core(PoolOptions{}, std::move(fake));
+    auto job = submit_packed(core, 20, 10, true, 3);
+    std::string text;
+    std::vector<std::uint64_t> failed;
+    std::uint64_t next = 1;
+    for (;;) {
+        core.run_until([&] { return job->has_ready() || job->finished(); }, std::nullopt);
+        auto batch = job->take_batch();
+        if (!batch) break;
+        if (auto* run = std::get_if<ResultRun>(&*batch)) {
+            CHECK(run->first_seq() == next);
+            next += run->size();
+            text += run->text();
+        } else {
+            auto& r = std::get<TaskResult>(*batch);
+            CHECK(r.seq == next++);
+            failed.push_back(r.seq);
+        }
+    }
+    CHECK(next == 21);
+    CHECK(failed == std::vector<std::uint64_t>{6});
+    CHECK(text.find("5!\n7!\n") != std::string::npos);
+    CHECK(job->drained());
+}
+
+TEST_CASE("unordered packed jobs deliver every item once") {
+    auto fake = std::make_unique<FakeWorkers>(3);
+    fake->reverse = true;
+    fake->fail_seq = 13;
+    Core core(PoolOptions{}, std::move(fake));
+    auto job = submit_packed(core, 50, 6, false, 11);
+    auto results = drain(core, job);
+    std::vector<std::uint64_t> seqs;
+    for (auto& r : results) {
+        seqs.push_back(r.seq);
+        CHECK(r.ok == (r.seq != 13));
+    }
+    std::sort(seqs.begin(), seqs.end());
+    REQUIRE(seqs.size() == 50);
+    for (std::size_t i = 0; i < seqs.size(); ++i) CHECK(seqs[i] == i + 1);
+}
+
+TEST_CASE("packed chunks respect a worker's remaining budget") {
+    auto fake = std::make_unique<FakeWorkers>(2, 3);
+    auto* f = fake.get();
+    Core core(PoolOptions{}, std::move(fake));
+    auto job = submit_packed(core, 50, 10, true);
+    CHECK(drain(core, job).size() == 50);
+    CHECK(f->largest_chunk == 3);
+}
+
+TEST_CASE("items put back go out before the packed ones") {
+    Job job(1, "t", std::make_unique<PackedMemorySource>(numbers(10), 10), 4, true, 0);
+    job.use_packed_input();
+    job.read_input();
+    auto first = job.take_chunk(0);
+    REQUIRE(first.packed.count == 4);
+    CHECK(first.packed.first_seq == 1);
+    CHECK(first.packed.bytes == "1\n2\n3\n4\n");
+    job.requeue({Item{2, "2"}, Item{3, "3"}});
+    auto again = job.take_chunk(0);
+    CHECK(again.packed.count == 0);
+    REQUIRE(again.items.size() == 2);
+    CHECK(again.items[0].seq == 2);
+    auto next = job.take_chunk(0);
+    CHECK(next.packed.first_seq == 5);
+    CHECK(next.packed.count == 4);
 }

@@ -1,0 +1,108 @@
+"""The fast path of registered tasks (chunks travel packed, successes come back
+as runs of results) prints exactly what the per-item path prints. A --timeout
+turns the fast path off, so each case runs both ways and compares bytes."""
+
+import json
+import unittest
+
+from harness import E2ETestCase, run, testing
+
+# Long enough that its output goes on its own, in parts, not in a run.
+HUGE = b"h" * (3 << 20)
+
+
+def both_ways(runner, args, input):
+    """(fast, per-item) runs of the same command line."""
+    return runner(args, input=input), runner(args + ["--timeout", "1000"], input=input)
+
+
+def without_timing(data, array=False):
+    """JSON results without the fields that differ from run to run."""
+    records = json.loads(data) if array else [json.loads(line) for line in data.splitlines()]
+    for r in records:
+        r.pop("duration_s")
+        r.pop("worker")
+    return records
+
+
+class FastPathTests(E2ETestCase):
+    ITEMS = b"".join(b"%d\n" % i for i in range(1, 5001)) + b"\n\nlast-without-newline"
+
+    def assertSame(self, fast, slow, status=0):
+        self.assertEqual(fast.returncode, status, fast.stderr)
+        self.assertEqual(slow.returncode, status, slow.stderr)
+        self.assertEqual(fast.stdout, slow.stdout)
+        self.assertEqual(fast.stderr, slow.stderr)
+
+    def test_text_is_byte_identical(self):
+        for chunk in ("1", "7", "1000"):
+            with self.subTest(chunk=chunk):
+                fast, slow = both_ways(run, ["imap", "-j", "2", "-c", chunk, "--task", "len"], self.ITEMS)
+                self.assertSame(fast, slow)
+                self.assertEqual(fast.stdout.count(b"\n"), 5003)
+
+    def test_json_is_identical_but_for_timing(self):
+        fast, slow = both_ways(run, ["imap", "-j", "2", "-c", "100", "--task", "upper", "--json"], self.ITEMS)
+        self.assertEqual((fast.returncode, slow.returncode), (0, 0))
+        self.assertEqual(without_timing(fast.stdout), without_timing(slow.stdout))
+        for record in json.loads(b"[" + fast.stdout.strip().replace(b"\n", b",") + b"]")[:3]:
+            self.assertJsonRecord(record)
+
+    def test_unordered_has_the_same_results(self):
+        fast, slow = both_ways(run, ["imap-unordered", "-j", "2", "-c", "64", "--task", "len"], self.ITEMS)
+        self.assertEqual((fast.returncode, slow.returncode), (0, 0))
+        self.assertEqual(sorted(fast.stdout.splitlines()), sorted(slow.stdout.splitlines()))
+
+    def test_map_is_identical(self):
+        fast, slow = both_ways(run, ["map", "-j", "2", "--task", "identity"], self.ITEMS)
+        self.assertSame(fast, slow)
+        fast, slow = both_ways(run, ["map", "-j", "2", "--task", "identity", "--json"], self.ITEMS)
+        self.assertEqual(without_timing(fast.stdout, array=True), without_timing(slow.stdout, array=True))
+
+    def test_a_failing_item_in_the_middle_of_a_chunk(self):
+        items = b"a\nb\nbad\nc\nd\n" * 300
+        for mode in ("imap", "map"):
+            with self.subTest(mode=mode):
+                fast, slow = both_ways(testing, [mode, "-j", "2", "-c", "50", "--task", "fail_on_bad"], items)
+                self.assertSame(fast, slow, status=1)
+                self.assertEqual(fast.stderr.count(b"bad item"), 300)
+        fast, slow = both_ways(testing, ["imap", "-j", "2", "-c", "50", "--task", "fail_on_bad", "--json"], items)
+        self.assertEqual(without_timing(fast.stdout), without_timing(slow.stdout))
+
+    def test_unordered_failures_keep_every_result(self):
+        items = b"a\nbad\nc\n" * 200
+        fast, slow = both_ways(testing, ["imap-unordered", "-j", "2", "-c", "25", "--task", "fail_on_bad"], items)
+        self.assertEqual((fast.returncode, slow.returncode), (1, 1))
+        self.assertEqual(sorted(fast.stdout.splitlines()), sorted(slow.stdout.splitlines()))
+        self.assertEqual(sorted(fast.stderr.splitlines()), sorted(slow.stderr.splitlines()))
+
+    def test_a_large_output_in_the_middle_of_a_chunk(self):
+        items = b"x\n" * 100 + HUGE + b"\n" + b"y\n" * 100
+        fast, slow = both_ways(run, ["imap", "-j", "2", "-c", "1000", "--task", "identity"], items)
+        self.assertSame(fast, slow)
+        self.assertEqual(fast.stdout, items)
+
+    def test_null_separated_items_with_newlines(self):
+        items = b"one\ntwo\0\0three\n\0four"
+        fast, slow = both_ways(run, ["imap", "-j", "2", "-c", "3", "-0", "--task", "identity"], items)
+        self.assertSame(fast, slow)
+        self.assertEqual(fast.stdout, b"one\ntwo\n\nthree\nfour\n")
+        fast, slow = both_ways(run, ["imap", "-j", "2", "-c", "3", "-0", "--task", "identity", "--json"], items)
+        self.assertEqual(without_timing(fast.stdout), without_timing(slow.stdout))
+
+    def test_files_stay_apart(self):
+        one = self.write("one", b"a\nb")
+        two = self.write("two", b"c\n")
+        fast, slow = both_ways(run, ["imap", "-j", "2", "-c", "10", "-a", one, "-a", two, "--task", "upper"], b"")
+        self.assertSame(fast, slow)
+        self.assertEqual(fast.stdout, b"A\nB\nC\n")
+
+    def test_not_utf8(self):
+        items = b"caf\xe9\n\xff\xfe\nok\n"
+        fast, slow = both_ways(run, ["imap", "-j", "2", "-c", "2", "--task", "identity", "--json"], items)
+        self.assertEqual(without_timing(fast.stdout), without_timing(slow.stdout))
+        self.assertIn("input_base64", without_timing(fast.stdout)[0])
+
+
+if __name__ == "__main__":
+    unittest.main()
