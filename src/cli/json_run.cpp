@@ -94,7 +94,8 @@ char* put_entry(char* p, const ResultRun::Entry& e, int worker) {
     p = put_seconds(p, e.duration_ns);
     p = put(p, ",\"worker\":");
     p = fmt::format_to(p, FMT_COMPILE("{}"), worker);
-    *p++ = '}';
+    // A run holds only first attempts: results with retries never travel in runs.
+    p = put(p, ",\"attempts\":1}");
     return p;
 }
 
