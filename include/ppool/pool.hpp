@@ -123,6 +123,8 @@ private:
     friend class Pool;
     ResultIterator(std::shared_ptr<detail::Core> core, std::shared_ptr<detail::Job> job)
         : m_core(std::move(core)), m_job(std::move(job)) {}
+    template <class Take>
+    auto wait_and_take(Timeout timeout, Take take) -> decltype(take());
     std::shared_ptr<detail::Core> m_core;
     std::shared_ptr<detail::Job> m_job;
 };

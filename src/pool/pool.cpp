@@ -87,15 +87,22 @@ bool AsyncResult<T>::successful() const {
 template class AsyncResult<std::string>;
 template class AsyncResult<std::vector<std::string>>;
 
-std::optional<TaskResult> ResultIterator::next_result(Timeout timeout) {
+/// Takes with `take` what the job has ready, running the pool until
+/// something is or the job ends; no value at the end.
+template <class Take>
+auto ResultIterator::wait_and_take(Timeout timeout, Take take) -> decltype(take()) {
     // A result already here needs no turn of the loop.
-    if (auto r = m_job->take()) return r;
+    if (auto r = take()) return r;
     bool got = m_core->run_until([&] { return m_job->has_ready() || m_job->finished(); },
                                  detail::deadline_after(timeout));
     if (!got) throw TimeoutError();
-    if (auto r = m_job->take()) return r;
+    if (auto r = take()) return r;
     if (m_job->cancelled() && !m_job->stopped_by_failure()) throw Error(m_job->cancel_reason());
     return std::nullopt;
+}
+
+std::optional<TaskResult> ResultIterator::next_result(Timeout timeout) {
+    return wait_and_take(timeout, [&] { return m_job->take(); });
 }
 
 std::optional<std::string> ResultIterator::next(Timeout timeout) {
@@ -106,13 +113,7 @@ std::optional<std::string> ResultIterator::next(Timeout timeout) {
 }
 
 std::optional<ResultBatch> ResultIterator::next_batch(Timeout timeout) {
-    if (auto r = m_job->take_batch()) return r;
-    bool got = m_core->run_until([&] { return m_job->has_ready() || m_job->finished(); },
-                                 detail::deadline_after(timeout));
-    if (!got) throw TimeoutError();
-    if (auto r = m_job->take_batch()) return r;
-    if (m_job->cancelled() && !m_job->stopped_by_failure()) throw Error(m_job->cancel_reason());
-    return std::nullopt;
+    return wait_and_take(timeout, [&] { return m_job->take_batch(); });
 }
 
 bool ResultIterator::has_ready() const { return m_job->has_ready(); }
