@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <memory>
 #include <cstring>
 #include <fmt/format.h>
 #include <openssl/evp.h>
@@ -76,13 +77,14 @@ std::string seconds(double s) { return fmt::format("{:.3f}", s); }
 }  // namespace
 
 std::string joblog_key(std::string_view task_identity, std::string_view item) {
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
-    std::string message;
-    message.reserve(task_identity.size() + 1 + item.size());
-    message.append(task_identity).push_back('\0');
-    message.append(item);
-    if (EVP_Digest(message.data(), message.size(), digest, &length, EVP_sha256(), nullptr) != 1)
+    // The NUL keeps ("ab", "c") apart from ("a", "bc").
+    if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1 ||
+        EVP_DigestUpdate(ctx.get(), task_identity.data(), task_identity.size()) != 1 ||
+        EVP_DigestUpdate(ctx.get(), "", 1) != 1 || EVP_DigestUpdate(ctx.get(), item.data(), item.size()) != 1 ||
+        EVP_DigestFinal_ex(ctx.get(), digest, &length) != 1)
         throw Error("SHA-256 is not available");
     std::string hex;
     hex.reserve(2 * length);

@@ -109,6 +109,14 @@ void add_pool_options(CLI::App& sub, Options& o, RawOptions& raw, bool takes_ite
     }
 }
 
+/// The --progress value named `word`, if it is one.
+std::optional<ProgressWhen> progress_when(std::string_view word) {
+    if (word == "auto") return ProgressWhen::terminal;
+    if (word == "always") return ProgressWhen::always;
+    if (word == "never") return ProgressWhen::never;
+    return std::nullopt;
+}
+
 /// Checks the workflow options (SPEC 3b) and how they combine.
 void check_workflow(Options& o, const RawOptions& raw) {
     if (raw.retries < 0) throw UsageError(fmt::format("--retries must be 0 or more, not {}", raw.retries));
@@ -116,9 +124,8 @@ void check_workflow(Options& o, const RawOptions& raw) {
     o.retries = static_cast<unsigned>(raw.retries);
     if (raw.progress_set || !raw.progress.empty()) {
         const std::string& when = raw.progress.empty() ? std::string("auto") : raw.progress;
-        if (when == "auto") o.progress = ProgressWhen::terminal;
-        else if (when == "always") o.progress = ProgressWhen::always;
-        else if (when == "never") o.progress = ProgressWhen::never;
+        auto known = progress_when(when);
+        if (known) o.progress = *known;
         else throw UsageError(fmt::format("--progress must be auto, always or never, not '{}'", when));
     }
     if (o.resume && o.joblog.empty()) throw UsageError("--resume needs --joblog FILE");
@@ -170,12 +177,16 @@ void check(Options& o, const RawOptions& raw) {
 }
 
 /// Whether `arg` names an option of `sub` that takes a value in the next argument.
-bool takes_separate_value(CLI::App& sub, const std::string& arg) {
+bool takes_separate_value(CLI::App& sub, const std::string& arg, const char* next) {
     if (arg.rfind("--", 0) == 0 && arg.find('=') != std::string::npos) return false;
     // "-j4": the value is attached.
     if (arg.rfind("--", 0) != 0 && arg.size() > 2) return false;
     const CLI::Option* opt = sub.get_option_no_throw(arg);
-    return opt && opt->get_expected_min() > 0;
+    if (!opt) return false;
+    if (opt->get_expected_min() > 0) return true;
+    // An optional value stands apart only where the word can be nothing else:
+    // `--progress always`, but `--progress echo {}` starts the command.
+    return arg == "--progress" && next && progress_when(next);
 }
 
 /// Every spelling of every option of `app`: "-j", "--processes", ...
@@ -249,7 +260,8 @@ std::vector<std::string> split_command(CLI::App& app, int argc, char** argv, std
         if (arg.size() < 2 || arg[0] != '-') break;
         if (!known_option(*sub, arg)) throw unknown_option(*sub, arg.substr(0, arg.find('=')));
         args.push_back(arg);
-        if (takes_separate_value(*sub, arg) && i + 1 < argc) args.emplace_back(argv[++i]);
+        if (takes_separate_value(*sub, arg, i + 1 < argc ? argv[i + 1] : nullptr) && i + 1 < argc)
+            args.emplace_back(argv[++i]);
     }
     for (; sub && i < argc; ++i) command.emplace_back(argv[i]);
     // CLI11 wants the arguments in reverse order.

@@ -54,11 +54,11 @@ void Progress::finish(const ProgressCounts& counts) {
 }
 
 void Progress::draw(const ProgressCounts& counts, bool last) {
+    // A log gets no repeat of its last counts at the end.
+    if (!m_terminal && last && m_drawn == counts) return;
+    m_drawn = counts;
     double elapsed = std::chrono::duration<double>(Clock::now() - m_start).count();
     std::string line = progress_text(counts, elapsed);
-    // A log gets no repeat of its last line at the end.
-    if (!m_terminal && last && line.substr(0, line.find(", ", line.find(" running"))) == m_last_line) return;
-    m_last_line = line.substr(0, line.find(", ", line.find(" running")));
     // In place on a terminal; whole lines anywhere else.
     if (m_terminal)
         line = "\r" + line + "\x1b[K" + (last ? "\n" : "");

@@ -15,6 +15,7 @@ struct ProgressCounts {
     std::uint64_t failed = 0;
     std::uint64_t running = 0;
     std::optional<std::uint64_t> total;  ///< once the input has ended
+    bool operator==(const ProgressCounts&) const = default;
 };
 
 /// The progress line's text: "ppool: 1200/5000 done, 3 failed, 8 running, 240.5/s, ETA 0:16".
@@ -47,7 +48,7 @@ private:
     bool m_shown = false;
     Clock::time_point m_start = Clock::now();
     Clock::time_point m_last{};
-    std::string m_last_line;  ///< the counts part of the line drawn last
+    std::optional<ProgressCounts> m_drawn;  ///< the counts of the line drawn last
 };
 
 }  // namespace ppool::cli

@@ -96,6 +96,15 @@ class ProgressTests(E2ETestCase):
         self.assertEqual(proc.stderr, b"")
         self.assertUsageError(run(["imap", "--progress=sometimes", "-t", "len"]), "--progress")
 
+    def test_a_value_may_stand_apart_but_a_command_is_not_one(self):
+        proc = run(["imap", "--progress", "always", "-t", "len"], input=b"a\n")
+        self.assertOk(proc, "1\n")
+        self.assertIn(b"1/1 done", proc.stderr)
+        # Not a value: the command starts there, and progress is auto (stderr is no terminal).
+        proc = run(["imap", "--progress", "echo", "x"], input=b"a\n")
+        self.assertOk(proc, "x a\n")
+        self.assertEqual(proc.stderr, b"")
+
     def test_under_script(self):
         # script(1) gives the whole run a real terminal, as an interactive shell would.
         command = f"printf '1\\n2\\n3\\n' | {PPOOL} imap -j 1 --progress -- sh -c 'sleep 0.1; echo out$1' sh"
