@@ -6,7 +6,7 @@ import os
 import signal
 import unittest
 
-from harness import (PPOOL_TESTING, E2ETestCase, PipeReader, json_lines, lines, run, testing, wait_for)
+from harness import (E2ETestCase, PipeReader, assert_gone, json_lines, read_pid, run, testing, wait_for)
 
 HEADER = "seq\tstart\truntime\texit_code\tsignal\tstatus\tattempts\tkey\titem\tcommand"
 
@@ -118,6 +118,17 @@ class PipeTests(E2ETestCase):
         records = json_lines(proc.stdout)
         self.assertEqual([(r["seq"], r["input"], r["output"]) for r in records], [(1, "a\nb\n", "2\n"),
                                                                                 (2, "c\n", "1\n")])
+
+    def test_a_command_still_being_fed_is_stopped_with_ppool(self):
+        # The command never reads its stdin, so the worker is blocked feeding it.
+        pidfile = self.path("pid")
+        self.kill_on_cleanup(pidfile)
+        proc = self.start(["imap", "--pipe", "-c", "200000", "--", "sh", "-c", f'echo $$ > {pidfile}; exec sleep 300'])
+        proc.stdin.write(b"".join(b"line %08d\n" % i for i in range(200000)))
+        pid = wait_for(lambda: read_pid(pidfile))
+        os.kill(proc.pid, signal.SIGTERM)
+        self.assertEqual(proc.wait(timeout=30), 128 + signal.SIGTERM)
+        assert_gone([pid])
 
     def test_item_replacement_strings_and_tasks_are_usage_errors(self):
         self.assertUsageError(run(["imap", "--pipe", "--", "echo", "{}"]), "--pipe")
