@@ -118,28 +118,27 @@ void Core::return_tokens() {
 }
 
 void Core::apply(WorkerEvents& events) {
-    m_next_run = 0;
     for (auto& chunk : events.requeue)
         if (auto* job = m_scheduler.find(chunk.job)) job->requeue(std::move(chunk.items));
     bool stop = false;
     std::size_t index = 0;
+    std::size_t next_run = 0;
     for (auto& [id, result] : events.results) {
-        deliver_runs(events, index++);
+        deliver_runs(events, index++, next_run);
         auto* job = m_scheduler.find(id);
         if (!job) continue;
         job->deliver(std::move(result));
         stop = stop || job->stopped_by_failure();
     }
-    deliver_runs(events, events.results.size());
+    deliver_runs(events, events.results.size(), next_run);
     // Fail-fast: the running tasks are stopped, not waited for.
     if (stop) terminate();
 }
 
-void Core::deliver_runs(WorkerEvents& events, std::size_t before) {
+void Core::deliver_runs(WorkerEvents& events, std::size_t before, std::size_t& next) {
     // In the order they came: runs are delivered before the result they preceded.
-    for (; m_next_run < events.runs.size() && events.runs[m_next_run].before <= before; ++m_next_run)
-        if (auto* job = m_scheduler.find(events.runs[m_next_run].job))
-            job->deliver_run(std::move(events.runs[m_next_run].run));
+    for (; next < events.runs.size() && events.runs[next].before <= before; ++next)
+        if (auto* job = m_scheduler.find(events.runs[next].job)) job->deliver_run(std::move(events.runs[next].run));
 }
 
 void Core::fail(const std::string& why) {

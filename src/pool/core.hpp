@@ -48,8 +48,8 @@ private:
     void return_tokens();
     std::vector<InputWatch> read_memory_inputs();
     void apply(WorkerEvents& events);
-    /// Delivers the runs that came before `events.results[before]`.
-    void deliver_runs(WorkerEvents& events, std::size_t before);
+    /// Delivers the runs, from `next` on, that came before `events.results[before]`; advances `next`.
+    void deliver_runs(WorkerEvents& events, std::size_t before, std::size_t& next);
     void fail(const std::string& why);
 
     PoolOptions m_options;
@@ -58,7 +58,6 @@ private:
     std::optional<os::Jobserver> m_jobserver;
     bool m_token_wait = false;  ///< the hand-out stopped for want of a token
     WorkerEvents m_events;
-    std::size_t m_next_run = 0;  // the first run of m_events not yet delivered
     std::uint64_t m_next_job = 1;
     bool m_closed = false;
     bool m_terminated = false;
