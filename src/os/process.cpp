@@ -7,6 +7,7 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <system_error>
+#include <unistd.h>
 
 namespace ppool::os {
 
@@ -40,6 +41,42 @@ std::string signal_name(int sig) {
 }
 
 void die_with_parent(int sig) { ::prctl(PR_SET_PDEATHSIG, sig); }
+
+namespace {
+
+// The group this process came from, or 0 while it leads none of its own.
+volatile sig_atomic_t g_home_group = 0;
+
+}  // namespace
+
+void lead_own_group() {
+    // The parent's group, not this process's: the parent may have moved this
+    // process to a group of its own already.
+    pid_t home = ::getpgid(::getppid());
+    if (::setpgid(0, 0) == 0 && home > 0 && home != ::getpid()) g_home_group = home;
+}
+
+void exit_with_group(int status) {
+    pid_t home = g_home_group;
+    pid_t self = ::getpid();
+    if (home > 0) {
+        // Out of the group first, so that the kill does not reach this process;
+        // where that group is gone (the pool was killed), the kill ends it too.
+        [[maybe_unused]] int moved = ::setpgid(0, home);
+        ::kill(-self, SIGKILL);
+    }
+    ::_exit(status);
+}
+
+ExitStatus reap_with_group(pid_t pid) {
+    siginfo_t info{};
+    while (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) < 0) {
+        if (errno == EINTR) continue;
+        throw std::system_error(errno, std::generic_category(), "waitid");
+    }
+    signal_group(pid, SIGKILL);
+    return wait_for(pid);
+}
 
 }  // namespace ppool::os
 

@@ -33,6 +33,21 @@ std::string signal_name(int sig);
 /// Arranges for this process to get `sig` when its parent dies.
 void die_with_parent(int sig);
 
+/// Makes this process the leader of a process group of its own, so that what
+/// it starts without a group of its own can be stopped with it, and a signal
+/// to the group it came from does not reach it. Remembers that group.
+void lead_own_group();
+
+/// Ends this process with `status` after killing (SIGKILL) every other
+/// process of the group it leads: it first moves back to the group it came
+/// from, so its own exit status is kept (where that group has gone, the
+/// process ends by the same SIGKILL). Async-signal-safe.
+[[noreturn]] void exit_with_group(int status);
+
+/// Waits for `pid` to end, kills (SIGKILL) what is left of the process group
+/// it leads while its zombie still holds the group id, then reaps it.
+ExitStatus reap_with_group(pid_t pid);
+
 }  // namespace ppool::os
 
 namespace ppool::os {

@@ -21,7 +21,7 @@ extern "C" void on_sigterm(int) {
     if (group > 0)
         ::kill(-group, SIGTERM);
     else
-        ::_exit(128 + SIGTERM);
+        os::exit_with_group(128 + SIGTERM);
 }
 
 /// The stages of stopping a command: TERM first, KILL after the grace period.

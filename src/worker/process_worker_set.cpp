@@ -64,11 +64,13 @@ os::Wake ProcessWorkerSet::wait(std::vector<detail::InputWatch>& inputs, std::op
     set.clear();
     m_read_index.assign(m_workers.size(), k_none);
     m_write_index.assign(m_workers.size(), k_none);
+    m_exit_index.assign(m_workers.size(), k_none);
     for (std::size_t i = 0; i < m_workers.size(); ++i) {
         auto& w = m_workers[i];
         if (!w.alive()) continue;
         m_read_index[i] = set.add(w.read_fd(), POLLIN);
         if (w.wants_write()) m_write_index[i] = set.add(w.write_fd(), POLLOUT);
+        if (w.exit_fd() >= 0) m_exit_index[i] = set.add(w.exit_fd(), POLLIN);
         if (auto d = w.deadline(); d && (!until || *d < *until)) until = d;
     }
     std::size_t first_input = set.size();
@@ -79,8 +81,12 @@ os::Wake ProcessWorkerSet::wait(std::vector<detail::InputWatch>& inputs, std::op
     for (std::size_t i = 0; i < m_workers.size(); ++i) {
         auto& w = m_workers[i];
         if (m_write_index[i] != k_none && set.revents(m_write_index[i])) w.flush();
-        if (m_read_index[i] != k_none && set.revents(m_read_index[i])) {
-            bool open = w.fill();
+        // A worker that has ended may have left a process holding its pipe
+        // open: what it wrote is in the pipe, and no end of file will come.
+        bool ended = m_exit_index[i] != k_none && set.revents(m_exit_index[i]);
+        if (ended || (m_read_index[i] != k_none && set.revents(m_read_index[i]))) {
+            if (ended) w.fill_all();
+            bool open = !ended && w.fill();
             try {
                 on_frames(w, out);
             } catch (const protocol::ProtocolError& e) {
@@ -225,8 +231,11 @@ void ProcessWorkerSet::terminate() {
     auto deadline = os::Clock::now() + os::seconds(m_options.kill_grace_s + 0.5);
     for (;;) {
         os::PollSet set;
-        for (auto& w : m_workers)
-            if (w.alive()) set.add(w.read_fd(), POLLIN);
+        for (auto& w : m_workers) {
+            if (!w.alive()) continue;
+            set.add(w.read_fd(), POLLIN);
+            if (w.exit_fd() >= 0) set.add(w.exit_fd(), POLLIN);
+        }
         if (set.size() == 0) break;
         auto wake = os::wait(set, deadline);
         if (wake == os::Wake::signal) os::take_caught_signal();
@@ -235,7 +244,7 @@ void ProcessWorkerSet::terminate() {
             if (!w.alive()) continue;
             bool open = w.fill();
             w.reader().discard();
-            if (!open) w.kill_and_reap();
+            if (!open || os::has_ended(w.pid())) w.kill_and_reap();
         }
     }
     for (auto& w : m_workers)

@@ -45,6 +45,7 @@ private:
     os::PollSet m_poll;
     std::vector<std::size_t> m_read_index;
     std::vector<std::size_t> m_write_index;
+    std::vector<std::size_t> m_exit_index;
     bool m_stopping = false;
 };
 

@@ -35,8 +35,12 @@ WorkerHandle WorkerHandle::start(int slot, const PoolOptions& options) {
         up.read.reset();
         worker_main(slot, options, std::move(down.read), std::move(up.write));
     }
+    // The worker makes its group too; doing it here as well means no signal
+    // to the group can miss it.
+    ::setpgid(pid, pid);
     WorkerHandle handle;
     handle.m_pid = pid;
+    handle.m_pidfd = os::Fd(os::open_pidfd(pid));
     handle.m_slot = slot;
     handle.m_to = std::move(down.write);
     handle.m_from = std::move(up.read);
@@ -89,6 +93,14 @@ bool WorkerHandle::fill() {
         if (status == os::IoStatus::would_block) return true;
     }
     return true;
+}
+
+bool WorkerHandle::fill_all() {
+    for (;;) {
+        auto status = os::read_some(m_from.get(), m_reader.buffer(), 1 << 16);
+        if (status == os::IoStatus::closed) return false;
+        if (status == os::IoStatus::would_block) return true;
+    }
 }
 
 detail::Item WorkerHandle::finish_item() {
@@ -181,8 +193,10 @@ os::ExitStatus WorkerHandle::kill_and_reap() {
 }
 
 os::ExitStatus WorkerHandle::reap() {
-    auto status = os::wait_for(m_pid);
+    // What a registered task left running in the worker's group goes with it.
+    auto status = os::reap_with_group(m_pid);
     m_pid = -1;
+    m_pidfd.reset();
     m_to.reset();
     m_from.reset();
     return status;

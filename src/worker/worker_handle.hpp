@@ -43,6 +43,9 @@ public:
     std::uint64_t tasks_done() const { return m_tasks_done; }
     int read_fd() const { return m_from.get(); }
     int write_fd() const { return m_to.get(); }
+    /// Readable once the worker process has ended (-1 where the kernel has no
+    /// pidfd): a process the worker left behind may hold its pipe open.
+    int exit_fd() const { return m_pidfd.get(); }
     bool wants_write() const { return m_to && m_piece < m_out.pieces.size(); }
     std::optional<os::TimePoint> deadline() const { return m_deadline; }
     pid_t command_group() const { return m_group; }
@@ -54,6 +57,8 @@ public:
     bool flush();
     /// Reads what is there into the frame reader; false at end of file.
     bool fill();
+    /// Reads everything the pipe holds (the worker has ended); false at end of file.
+    bool fill_all();
     protocol::FrameReader& reader() { return m_reader; }
 
     /// Where the running item's stdout and stderr parts collect.
@@ -93,6 +98,7 @@ private:
     int m_slot = 0;
     os::Fd m_to;
     os::Fd m_from;
+    os::Fd m_pidfd;
     protocol::FrameReader m_reader;
     protocol::Gather m_out;
     std::size_t m_piece = 0;

@@ -30,9 +30,12 @@ struct WorkerState {
     std::string out;                    // frame being written
 };
 
-/// Signals and descriptors of a fresh worker: dies with the pool, ignores the
+/// Group, signals and descriptors of a fresh worker: dies with the pool, ignores the
 /// terminal's SIGINT/SIGHUP (the pool decides), and cannot touch ppool's stdin or stdout.
 void set_up_process(const os::Fd& from_parent, const os::Fd& to_parent, pid_t pool_pid) {
+    // What a registered task starts stays in the worker's group, which ends
+    // with the worker; a signal to ppool's group is for ppool to handle.
+    os::lead_own_group();
     // Dispositions first, while the pool's signals are still blocked: a
     // SIGTERM already pending must find the worker's handler, not the pool's.
     std::signal(SIGINT, SIG_IGN);
@@ -42,7 +45,7 @@ void set_up_process(const os::Fd& from_parent, const os::Fd& to_parent, pid_t po
     os::forget_catcher_in_child();
     os::die_with_parent(SIGTERM);
     unblock_worker_term();
-    if (::getppid() != pool_pid) ::_exit(0);
+    if (::getppid() != pool_pid) os::exit_with_group(0);
     auto null = os::open_dev_null();
     ::dup2(null.get(), 0);
     // Stray prints of a registered task go to stderr, never into the results.
@@ -178,7 +181,7 @@ void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
             msg.status = Status::error;
             msg.error = "unknown task";
         } else if (task->is_command()) {
-            if (!run_command_task(w, *task, item, msg, outcome, error)) ::_exit(128 + SIGTERM);
+            if (!run_command_task(w, *task, item, msg, outcome, error)) os::exit_with_group(128 + SIGTERM);
         } else {
             msg = run_function(*task, item.data, output, error);
         }
@@ -292,7 +295,7 @@ std::string run_initializer(WorkerState& w) {
             data.clear();
         };
         auto outcome = run_command(spec);
-        if (outcome.stop_worker) ::_exit(128 + SIGTERM);
+        if (outcome.stop_worker) os::exit_with_group(128 + SIGTERM);
         // The initializer has no result: what it prints is diagnostics.
         os::write_all(2, outcome.out);
         os::write_all(2, outcome.err);
@@ -324,7 +327,7 @@ void worker_main(int slot, const PoolOptions& options, os::Fd from_parent, os::F
         if (!failure.empty()) {
             protocol::encode_init_failed(w.out, failure);
             send(w);
-            ::_exit(0);
+            os::exit_with_group(0);
         }
         protocol::encode_ready(w.out);
         send(w);
@@ -339,7 +342,7 @@ void worker_main(int slot, const PoolOptions& options, os::Fd from_parent, os::F
         // The pool is gone (EPIPE) or the stream is corrupt: nothing to report to.
         status = 1;
     }
-    ::_exit(status);
+    os::exit_with_group(status);
 }
 
 }  // namespace ppool::worker

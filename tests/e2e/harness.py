@@ -191,6 +191,38 @@ def descendants_of(pid):
     return result
 
 
+def session_members(sid):
+    """Live processes (not zombies) of session `sid`: what a ppool started with
+    start_new_session left behind, wherever it was reparented."""
+    members = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                data = f.read().decode("ascii", "replace")
+        except OSError:
+            continue
+        fields = data[data.rindex(")") + 2:].split()
+        if int(fields[3]) == sid and fields[0] not in ("Z", "X"):
+            members.append(int(name))
+    return members
+
+
+def assert_session_ends(sid, timeout=10):
+    """Fails unless every process of session `sid` has ended within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = session_members(sid)
+        if not left:
+            return
+        if time.monotonic() >= deadline:
+            for pid in left:
+                kill_quietly(pid)
+            raise AssertionError(f"processes left behind in ppool's session: {left}")
+        time.sleep(0.02)
+
+
 def in_sleep(pid):
     """True if a thread of `pid` is blocked in nanosleep (a sleeping task, not an idle worker)."""
     try:

@@ -9,8 +9,8 @@ import subprocess
 import time
 import unittest
 
-from harness import (PPOOL_TESTING, E2ETestCase, PipeReader, assert_gone, descendants_of, in_sleep,
-                     json_lines, kill_quietly, lines, read_pid, run, testing, wait_for)
+from harness import (PPOOL_TESTING, E2ETestCase, PipeReader, assert_gone, assert_session_ends, descendants_of,
+                     in_sleep, json_lines, kill_quietly, lines, read_pid, run, testing, wait_for)
 
 # Starts a background sleep in the task's process group, records its pid in the
 # file named by the item, and waits for it.
@@ -327,6 +327,85 @@ class SignalTests(E2ETestCase):
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
         assert_gone(pids)
+
+
+    def check_group_signal(self, sig):
+        """`kill -SIG -PGID`, as a service manager or a terminal sends it: ppool
+        stops its registered-task workers as quietly as on a signal of its own."""
+        proc, workers = self.start_sleeping_workers()
+        os.killpg(proc.pid, sig)
+        proc.wait(timeout=30)
+        assert_gone(workers)
+        self.assertEqual(proc.returncode, 128 + sig, self.stderr_of(proc))
+        self.assertEqual(self.stderr_of(proc), b"")
+
+    def test_sigterm_to_the_process_group_is_quiet(self):
+        self.check_group_signal(signal.SIGTERM)
+
+    def test_sigint_to_the_process_group_is_quiet(self):
+        self.check_group_signal(signal.SIGINT)
+
+    def test_sighup_to_the_process_group_is_quiet(self):
+        self.check_group_signal(signal.SIGHUP)
+
+
+class RegisteredTaskChildrenTests(E2ETestCase):
+    """A registered task runs inside its worker: what it starts (here a child
+    that waits forever holding the worker's descriptors) ends with the worker,
+    however the worker ends, as the process group of a command does."""
+
+    def start_hanging(self):
+        proc = self.start(["imap", "-j", "1", "--task", "orphan"], binary=PPOOL_TESTING, stderr=subprocess.PIPE)
+        proc.stdin.write(b"hang\n")
+        proc.stdin.close()
+        line = PipeReader(proc.stderr).readline()
+        return proc, int(line.split()[1])
+
+    def test_child_ends_when_the_run_ends(self):
+        proc = self.start(["imap", "-j", "1", "--task", "orphan"], binary=PPOOL_TESTING)
+        out, _ = proc.communicate(b"x\n", timeout=60)
+        self.assertEqual(proc.returncode, 0, self.stderr_of(proc))
+        assert_gone([int(out)])
+        assert_session_ends(proc.pid)
+
+    def test_children_end_when_a_recycled_worker_ends(self):
+        proc = self.start(["imap", "-j", "1", "--max-tasks-per-worker", "1", "--task", "orphan"],
+                          binary=PPOOL_TESTING)
+        out, _ = proc.communicate(b"a\nb\nc\n", timeout=60)
+        self.assertEqual(proc.returncode, 0, self.stderr_of(proc))
+        assert_gone([int(p) for p in out.split()])
+        assert_session_ends(proc.pid)
+
+    def test_worker_crash_after_fork_neither_hangs_nor_leaves_the_child(self):
+        proc = self.start(["imap", "-j", "1", "--task", "orphan"], binary=PPOOL_TESTING)
+        proc.communicate(b"crash\nx\n", timeout=60)
+        err = self.stderr_of(proc)
+        self.assertEqual(proc.returncode, 1, err)
+        self.assertIn(b"worker died: signal 11", err)
+        assert_session_ends(proc.pid)
+
+    def test_timeout_stops_the_child_with_the_worker(self):
+        proc = self.start(["imap", "-j", "1", "--timeout", "1", "--task", "orphan"], binary=PPOOL_TESTING)
+        proc.communicate(b"hang\n", timeout=60)
+        err = self.stderr_of(proc)
+        self.assertEqual(proc.returncode, 1, err)
+        self.assertIn(b"timed out", err)
+        assert_session_ends(proc.pid)
+
+    def test_sigterm_stops_the_child(self):
+        proc, child = self.start_hanging()
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        self.assertEqual(proc.returncode, 143)
+        assert_gone([child])
+        assert_session_ends(proc.pid)
+
+    def test_sigkill_of_ppool_stops_the_child(self):
+        proc, child = self.start_hanging()
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        assert_gone([child])
+        assert_session_ends(proc.pid)
 
 
 class ClosedStdoutTests(E2ETestCase):

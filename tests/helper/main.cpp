@@ -3,6 +3,7 @@
 #include "ppool/task.hpp"
 
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
@@ -57,6 +58,23 @@ PPOOL_REGISTER_TASK("close_protocol", "for the item 'bad', closes every descript
                         if (item == "bad")
                             for (int fd = 3; fd < 64; ++fd) ::close(fd);
                         return std::string(item);
+                    });
+
+PPOOL_REGISTER_TASK("orphan",
+                    "forks a child that waits forever with the worker's descriptors open and returns its pid; "
+                    "then, for the item 'crash', raises SIGSEGV, and for 'hang', sleeps 60 s",
+                    [](std::string_view item) {
+                        pid_t child = ::fork();
+                        if (child == 0) {
+                            for (;;) ::pause();
+                        }
+                        if (item == "crash") std::raise(SIGSEGV);
+                        if (item == "hang") {
+                            // Tell the test the child exists before hanging.
+                            std::fprintf(stderr, "orphan %d\n", static_cast<int>(child));
+                            std::this_thread::sleep_for(std::chrono::seconds(60));
+                        }
+                        return std::to_string(child);
                     });
 
 int main(int argc, char** argv) { return ppool::cli::run(argc, argv); }
