@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <new>
 #include <fmt/format.h>
 #include <system_error>
 #include <unistd.h>
@@ -37,6 +38,8 @@ int run(int argc, char** argv) {
         return report(e.what(), 2);
     } catch (const Interrupted& e) {
         return 128 + e.signo();
+    } catch (const std::bad_alloc&) {
+        return report("out of memory; lower -j, or raise the memory limit (ulimit -v)", 2);
     } catch (const std::system_error& e) {
         // stdout closed by its reader (`| head -1`): stop quietly, as SIGPIPE would.
         if (e.code().value() == EPIPE) return 128 + SIGPIPE;

@@ -18,6 +18,7 @@ public:
     short revents(std::size_t index) const { return m_fds[index].revents; }
     std::size_t size() const { return m_fds.size(); }
     void clear() { m_fds.clear(); }
+    void reserve(std::size_t n) { m_fds.reserve(n); }
     pollfd* data() { return m_fds.data(); }
 
 private:

@@ -72,7 +72,9 @@ void finish_frame(std::string& out, std::size_t start) {
 
 std::optional<Frame> FrameReader::next() {
     if (m_offset == m_buffer.size()) {
-        m_buffer.clear();
+        // A buffer grown for a large frame is not kept for the small ones after it.
+        if (m_buffer.capacity() > k_kept_capacity) m_buffer = std::string();
+        else m_buffer.clear();
         m_offset = 0;
     } else if (m_offset > 0 && m_offset >= m_buffer.size() / 2) {
         // Drop consumed bytes once they are at least half the buffer: amortised O(1).

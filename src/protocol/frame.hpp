@@ -90,6 +90,8 @@ public:
     std::size_t pending() const { return m_buffer.size() - m_offset; }
 
 private:
+    /// Capacity kept between frames: a little more than an output part.
+    static constexpr std::size_t k_kept_capacity = 256 << 10;
     std::string m_buffer;
     std::size_t m_offset = 0;
 };

@@ -25,7 +25,7 @@ struct CommandSpec {
     /// `part_bytes`; it takes the bytes (and clears them), so a command's
     /// output never piles up in the worker.
     std::function<void(int stream, std::string& data)> on_output;
-    std::size_t part_bytes = 1 << 20;
+    std::size_t part_bytes = 64 << 10;
 };
 
 /// How the command went.

@@ -1,5 +1,6 @@
 #include "worker/process_worker_set.hpp"
 
+#include "os/limits.hpp"
 #include "os/process.hpp"
 #include "os/signals.hpp"
 #include "protocol/messages.hpp"
@@ -18,11 +19,22 @@ bool is_command_task(std::string_view name) {
 
 std::string timeout_text(double seconds) { return fmt::format("timed out after {:g}s", seconds); }
 
+/// What the pool's outputs may hold in memory: under `ulimit -v` or `-d`, a
+/// small part of what the process may map.
+std::size_t output_budget_bytes() {
+    std::uint64_t bytes = OutputBudget::k_default_bytes;
+    if (auto limit = os::memory_limit()) bytes = std::min<std::uint64_t>(bytes, *limit / 8);
+    return static_cast<std::size_t>(bytes);
+}
+
 }  // namespace
 
-ProcessWorkerSet::ProcessWorkerSet(const PoolOptions& options, int processes) : m_options(options) {
+ProcessWorkerSet::ProcessWorkerSet(const PoolOptions& options, int processes)
+    : m_options(options), m_budget(std::make_shared<OutputBudget>(output_budget_bytes())) {
     // Workers start when work first reaches their slot: one item forks one worker.
     m_workers.reserve(static_cast<std::size_t>(processes));
+    // Room for every worker's descriptors, so that terminate() need not allocate.
+    m_poll.reserve(3 * static_cast<std::size_t>(processes) + 8);
     for (int slot = 0; slot < processes; ++slot) m_workers.push_back(WorkerHandle::unstarted(slot));
 }
 
@@ -40,7 +52,7 @@ std::uint64_t ProcessWorkerSet::budget(std::size_t slot) const {
 
 void ProcessWorkerSet::dispatch(std::size_t slot, detail::Chunk chunk) {
     bool command = is_command_task(chunk.task);
-    if (!m_workers[slot].alive()) m_workers[slot] = WorkerHandle::start(static_cast<int>(slot), m_options);
+    if (!m_workers[slot].alive()) m_workers[slot] = WorkerHandle::start(static_cast<int>(slot), m_options, m_budget);
     m_workers[slot].dispatch(std::move(chunk), command, m_options.task_timeout, m_options.kill_grace_s);
 }
 
@@ -222,15 +234,27 @@ void ProcessWorkerSet::replace(WorkerHandle& w) {
 void ProcessWorkerSet::terminate() {
     if (m_stopping) return;
     m_stopping = true;
+    try {
+        stop_gracefully();
+    } catch (...) {
+        // Called from destructors, maybe out of memory: whatever failed, no worker outlives the pool.
+    }
+    for (auto& w : m_workers)
+        if (w.alive()) w.kill_and_reap();
+}
+
+void ProcessWorkerSet::stop_gracefully() {
     for (auto& w : m_workers) {
         if (!w.alive()) continue;
         os::signal_process(w.pid(), SIGTERM);
         if (w.command_group() > 0) os::signal_group(w.command_group(), SIGTERM);
     }
     // Give commands their grace period to exit on SIGTERM; a second signal cuts it short.
+    // Nothing here allocates once the poll set has its room.
     auto deadline = os::Clock::now() + os::seconds(m_options.kill_grace_s + 0.5);
+    auto& set = m_poll;
     for (;;) {
-        os::PollSet set;
+        set.clear();
         for (auto& w : m_workers) {
             if (!w.alive()) continue;
             set.add(w.read_fd(), POLLIN);
@@ -240,15 +264,9 @@ void ProcessWorkerSet::terminate() {
         auto wake = os::wait(set, deadline);
         if (wake == os::Wake::signal) os::take_caught_signal();
         if (wake != os::Wake::ready) break;
-        for (auto& w : m_workers) {
-            if (!w.alive()) continue;
-            bool open = w.fill();
-            w.reader().discard();
-            if (!open || os::has_ended(w.pid())) w.kill_and_reap();
-        }
+        for (auto& w : m_workers)
+            if (w.alive() && (!w.discard_input() || os::has_ended(w.pid()))) w.kill_and_reap();
     }
-    for (auto& w : m_workers)
-        if (w.alive()) w.kill_and_reap();
 }
 
 void ProcessWorkerSet::shutdown() {

@@ -38,9 +38,12 @@ private:
     void on_corrupt(WorkerHandle& w, const std::string& why, detail::WorkerEvents& out);
     void lose(WorkerHandle& w, TaskResult result, detail::WorkerEvents& out);
     void replace(WorkerHandle& w);
+    /// SIGTERM to every worker and command, then waits out the grace period.
+    void stop_gracefully();
 
     static constexpr std::size_t k_none = SIZE_MAX;
     PoolOptions m_options;
+    std::shared_ptr<OutputBudget> m_budget;
     std::vector<WorkerHandle> m_workers;
     os::PollSet m_poll;
     std::vector<std::size_t> m_read_index;

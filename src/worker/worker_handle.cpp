@@ -24,7 +24,7 @@ void widen_pipe(int fd) { ::fcntl(fd, F_SETPIPE_SZ, 1 << 20); }
 
 }  // namespace
 
-WorkerHandle WorkerHandle::start(int slot, const PoolOptions& options) {
+WorkerHandle WorkerHandle::start(int slot, const PoolOptions& options, const std::shared_ptr<OutputBudget>& budget) {
     auto down = os::make_socket_channel();
     auto up = os::make_pipe();
     widen_pipe(up.write.get());
@@ -41,6 +41,8 @@ WorkerHandle WorkerHandle::start(int slot, const PoolOptions& options) {
     WorkerHandle handle;
     handle.m_pid = pid;
     handle.m_pidfd = os::Fd(os::open_pidfd(pid));
+    handle.m_stdout = Spool(budget);
+    handle.m_stderr = Spool(budget);
     handle.m_slot = slot;
     handle.m_to = std::move(down.write);
     handle.m_from = std::move(up.read);
@@ -86,8 +88,9 @@ bool WorkerHandle::flush() {
 }
 
 bool WorkerHandle::fill() {
-    // Bounded per wake so that one chatty worker cannot starve the others.
-    for (int i = 0; i < 16; ++i) {
+    // Bounded per wake so that one chatty worker cannot starve the others, and
+    // so that what is read ahead of the frames stays small.
+    for (int i = 0; i < 2; ++i) {
         auto status = os::read_some(m_from.get(), m_reader.buffer(), 1 << 16);
         if (status == os::IoStatus::closed) return false;
         if (status == os::IoStatus::would_block) return true;
@@ -100,6 +103,18 @@ bool WorkerHandle::fill_all() {
         auto status = os::read_some(m_from.get(), m_reader.buffer(), 1 << 16);
         if (status == os::IoStatus::closed) return false;
         if (status == os::IoStatus::would_block) return true;
+    }
+}
+
+bool WorkerHandle::discard_input() {
+    m_reader.discard();
+    char buffer[4096];
+    for (;;) {
+        ssize_t n = ::read(m_from.get(), buffer, sizeof buffer);
+        if (n > 0) continue;
+        if (n == 0) return false;
+        if (errno == EINTR) continue;
+        return errno == EAGAIN;
     }
 }
 

@@ -20,8 +20,9 @@ namespace ppool::worker {
 /// chunk it holds and the deadline of the item it is running. Never blocks.
 class WorkerHandle {
 public:
-    /// Forks a worker for `slot`; the child runs worker_main and never returns.
-    static WorkerHandle start(int slot, const PoolOptions& options);
+    /// Forks a worker for `slot`, whose outputs count against `budget`; the
+    /// child runs worker_main and never returns.
+    static WorkerHandle start(int slot, const PoolOptions& options, const std::shared_ptr<OutputBudget>& budget);
 
     /// A slot with no process yet; `start` gives it one when work arrives.
     static WorkerHandle unstarted(int slot) {
@@ -59,6 +60,8 @@ public:
     bool fill();
     /// Reads everything the pipe holds (the worker has ended); false at end of file.
     bool fill_all();
+    /// Reads and drops what the pipe holds, without allocating; false at end of file.
+    bool discard_input();
     protocol::FrameReader& reader() { return m_reader; }
 
     /// Where the running item's stdout and stderr parts collect.

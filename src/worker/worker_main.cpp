@@ -73,8 +73,10 @@ void send(WorkerState& w) {
     w.out.clear();
 }
 
-/// Outputs at least this large travel as parts ahead of their result.
-constexpr std::size_t k_part_bytes = 1 << 20;
+/// Outputs at least this large travel as parts ahead of their result. The
+/// parent holds up to a part per worker as it reads: small parts keep that
+/// from growing with the number of workers.
+constexpr std::size_t k_part_bytes = 64 << 10;
 
 void send_part(WorkerState& w, std::uint64_t seq, protocol::Stream stream, std::string_view data) {
     send(w);

@@ -32,6 +32,16 @@ def _binary(variable):
 PPOOL = _binary("PPOOL_BIN")
 PPOOL_TESTING = _binary("PPOOL_TESTING_BIN")
 
+
+def _sanitized(path):
+    """Whether `path` was built with AddressSanitizer, which maps terabytes of
+    shadow memory and so cannot run under an address-space limit."""
+    ldd = subprocess.run(["ldd", path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    return b"libasan" in ldd.stdout
+
+
+SANITIZED = _sanitized(PPOOL)
+
 BUILTIN_TASKS = {"identity", "len", "upper", "lower", "sleep", "wc", "sha256sum"}
 JSON_KEYS = {"seq", "input", "ok", "status", "output", "stderr", "exit_code", "signal",
              "timed_out", "error", "duration_s", "worker", "attempts"}

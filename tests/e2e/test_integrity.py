@@ -14,7 +14,7 @@ import subprocess
 import time
 import unittest
 
-from harness import (E2ETestCase, assert_gone, descendants_of, json_lines, lines, read_pid, run,
+from harness import (SANITIZED, E2ETestCase, assert_gone, descendants_of, json_lines, lines, read_pid, run,
                      wait_for)
 
 MiB = 1 << 20
@@ -123,6 +123,35 @@ class DiskFullTests(E2ETestCase):
         self.assertFalse([line for line in proc.stderr.decode("utf-8", "replace").splitlines()
                           if line.startswith("ppool: task 1 ")], proc.stderr[-3000:])
         self.assertEqual(os.listdir(tmpdir), [], "temporary files were left behind")
+
+
+@unittest.skipIf(SANITIZED, "AddressSanitizer cannot run under an address-space limit")
+class MemoryLimitTests(E2ETestCase):
+    """Under `ulimit -v`, outputs held for their turn stay within a small part of
+    what ppool may map, whatever -j is; the rest spills to disk. Where memory
+    still runs out, ppool says so in one line: never a crash."""
+
+    def run_limited(self, kib, jobs, items):
+        limit = kib * 1024
+        return run(["imap", "-j", str(jobs), "--", "sh", "-c", "head -c 10000000 /dev/zero"],
+                   input="".join(f"{i}\n" for i in range(items)).encode(), timeout=120,
+                   preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)))
+
+    def test_many_large_outputs_complete_under_a_memory_limit(self):
+        proc = self.run_limited(100000, 24, 24)
+        self.assertStatus(proc, 0)
+        self.assertEqual(len(proc.stdout), 24 * 10000000)
+        self.assertEqual(proc.stdout.count(0), len(proc.stdout))
+        self.assertEqual(proc.stderr, b"")
+
+    def test_running_out_of_memory_is_one_line(self):
+        for kib in (20000, 25000, 30000):
+            with self.subTest(limit_kib=kib):
+                proc = self.run_limited(kib, 24, 24)
+                self.assertIn(proc.returncode, (0, 1, 2), proc.stderr[-2000:])
+                self.assertNotIn(b"bad_alloc", proc.stderr)
+                for line in proc.stderr.splitlines():
+                    self.assertRegex(line, rb"^ppool: (out of memory; |task \d+ \(\d+\) failed: out of memory)")
 
 
 class KilledPpoolTests(E2ETestCase):

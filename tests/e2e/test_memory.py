@@ -2,6 +2,7 @@
 ahead only what its workers can take, so the resident set of ppool and of
 each worker stays flat however many items stream through."""
 
+import os
 import subprocess
 import unittest
 
@@ -63,6 +64,34 @@ class UnboundedInputTests(E2ETestCase):
 
     def test_commands(self):
         self.check_flat(self.stream(["imap", "-j", "2", "--", "echo"], 6_000, [600, 6_000]))
+
+
+class ManyWorkersTests(E2ETestCase):
+    """Outputs waiting for their turn are held under one pool-wide memory budget
+    and spill past it, so ppool's own memory does not grow with -j."""
+
+    def peak_kib(self, jobs):
+        """ppool's peak resident set (KiB) running `jobs` workers that each print 10 MB."""
+        proc = subprocess.Popen([PPOOL, "imap", "-j", str(jobs), "--", "sh", "-c", "head -c 10000000 /dev/zero"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=True)
+        proc.stdin.write("".join(f"{i}\n" for i in range(jobs)).encode())
+        proc.stdin.close()
+        total = 0
+        while chunk := proc.stdout.read1(1 << 20):
+            total += len(chunk)
+        err = proc.stderr.read()
+        # wait4 reports ppool's own peak; its workers are smaller still.
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        self.assertEqual((proc.returncode, total), (0, jobs * 10000000), err)
+        return usage.ru_maxrss
+
+    def test_memory_does_not_grow_with_processes(self):
+        # Sixteen outputs of 10 MB already fill the budget: more workers add only their buffers.
+        few, many = self.peak_kib(16), self.peak_kib(96)
+        self.assertLess(many, 96 * 1024, (few, many))
+        self.assertLess(many - few, 24 * 1024, (few, many))
 
 
 if __name__ == "__main__":
