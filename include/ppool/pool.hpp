@@ -46,6 +46,10 @@ struct PoolOptions {
     /// Called in the calling process for every task as it finishes (completion
     /// order, before any reordering), e.g. to log it at once.
     std::function<void(const TaskResult&)> on_complete{};
+    /// Told, in one line, of a change the pool made in order to run at all:
+    /// fewer workers than `processes`, because the process's limits (open
+    /// files, processes) hold no more.
+    std::function<void(const std::string&)> on_warning{};
 };
 
 /// The result of apply_async / map_async, after Python's AsyncResult.

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <fmt/format.h>
 #include <iostream>
+#include <unistd.h>
 
 namespace ppool::cli {
 
@@ -86,6 +87,10 @@ PoolOptions pool_options(const Options& o) {
     p.fail_fast = o.fail_fast;
     p.retries = o.retries;
     p.make_jobserver = true;
+    p.on_warning = [](const std::string& message) {
+        auto line = fmt::format("ppool: warning: {}\n", message);
+        [[maybe_unused]] auto n = ::write(2, line.data(), line.size());
+    };
     return p;
 }
 

@@ -1,5 +1,7 @@
 #include "os/cpu.hpp"
 
+#include "os/limits.hpp"
+
 #include <charconv>
 #include <fstream>
 #include <sched.h>
@@ -25,16 +27,8 @@ namespace {
 
 /// The cgroup v2 quota of this process's own cgroup, or 0.
 int cgroup_cpus() {
-    std::ifstream self("/proc/self/cgroup");
-    std::string line, path;
-    while (std::getline(self, line))
-        if (line.rfind("0::", 0) == 0) path = line.substr(3);
-    if (path.empty()) return 0;
-    std::ifstream max("/sys/fs/cgroup" + path + "/cpu.max");
-    if (!max && path != "/") max.open("/sys/fs/cgroup/cpu.max");
-    std::string text;
-    if (!std::getline(max, text)) return 0;
-    return cpus_from_cgroup_max(text);
+    std::string text = cgroup_value("cpu.max");
+    return text.empty() ? 0 : cpus_from_cgroup_max(text);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <dirent.h>
 #include <fstream>
 #include <string>
@@ -69,6 +70,31 @@ std::uint64_t user_process_count() {
         count += threads;
     });
     return count;
+}
+
+std::string cgroup_value(const std::string& name) {
+    std::ifstream self("/proc/self/cgroup");
+    std::string line, path;
+    while (std::getline(self, line))
+        if (line.rfind("0::", 0) == 0) path = line.substr(3);
+    if (path.empty()) return {};
+    std::ifstream file("/sys/fs/cgroup" + path + "/" + name);
+    if (!file && path != "/") file.open("/sys/fs/cgroup/" + name);
+    std::string value;
+    std::getline(file, value);
+    return value;
+}
+
+std::optional<std::uint64_t> cgroup_processes_left() {
+    auto max = cgroup_value("pids.max");
+    auto current = cgroup_value("pids.current");
+    std::uint64_t m = 0, c = 0;
+    auto parsed = [](const std::string& text, std::uint64_t& v) {
+        auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+        return r.ec == std::errc{} && r.ptr == text.data() + text.size();
+    };
+    if (!parsed(max, m) || !parsed(current, c)) return std::nullopt;
+    return m > c ? m - c : 0;
 }
 
 }  // namespace ppool::os

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 namespace ppool::os {
 
@@ -22,5 +23,14 @@ std::optional<std::uint64_t> process_limit();
 /// Processes and threads that count against RLIMIT_NPROC now: those of this
 /// process's real user.
 std::uint64_t user_process_count();
+
+/// The first line of `name` in this process's cgroup v2 directory (falling
+/// back to the root's), or empty: "max" or a number for limits such as
+/// `cpu.max` and `pids.max`.
+std::string cgroup_value(const std::string& name);
+
+/// Processes this process's cgroup may still start (`pids.max` less
+/// `pids.current`), or nullopt when it has no such limit.
+std::optional<std::uint64_t> cgroup_processes_left();
 
 }  // namespace ppool::os

@@ -33,6 +33,9 @@ struct Chunk {
     PackedItems packed{};
 };
 
+/// The chunk's items one by one (taken from it), whether it was packed or not.
+std::vector<Item> unpack(Chunk& chunk);
+
 /// A result waiting to be taken: one item's, or a run of successful ones.
 using Ready = std::variant<TaskResult, ResultRun>;
 

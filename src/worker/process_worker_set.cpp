@@ -5,6 +5,7 @@
 #include "os/signals.hpp"
 #include "protocol/messages.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <fmt/format.h>
 
@@ -27,10 +28,46 @@ std::size_t output_budget_bytes() {
     return static_cast<std::size_t>(bytes);
 }
 
+
+/// Descriptors ppool holds for a worker: its two channels, its pidfd, and one
+/// for an output spilled to disk.
+constexpr std::uint64_t k_fds_per_worker = 4;
+/// Descriptors left for everything else: inputs, the joblog, spilled results.
+constexpr std::uint64_t k_spare_fds = 32;
+
+/// Lowers `c` to `workers` for `limit` if that is lower.
+void lower(ProcessWorkerSet::Capacity& c, std::uint64_t workers, std::string limit) {
+    if (workers < c.workers) c = {static_cast<std::size_t>(workers), std::move(limit)};
+}
+
 }  // namespace
 
+ProcessWorkerSet::Capacity ProcessWorkerSet::capacity(std::size_t wanted) {
+    Capacity c{wanted, {}};
+    // Counting what is in use reads /proc: only when the limit is anywhere near.
+    auto files = os::open_file_limit();
+    if (wanted * k_fds_per_worker + 2 * k_spare_fds > files / 2) {
+        auto used = os::open_file_count() + k_spare_fds;
+        lower(c, files > used ? (files - used) / k_fds_per_worker : 0,
+              fmt::format("the open file limit (ulimit -n {})", files));
+    }
+    // A worker running a command is two processes.
+    if (auto limit = os::process_limit(); limit && wanted * 2 > *limit / 4) {
+        auto used = os::user_process_count();
+        lower(c, *limit > used ? (*limit - used) / 2 : 0, fmt::format("the process limit (ulimit -u {})", *limit));
+    }
+    if (auto left = os::cgroup_processes_left()) lower(c, *left / 2, "the cgroup's process limit (pids.max)");
+    if (c.workers == 0) {
+        // Not even one fits: starting it will fail and say why.
+        c = {1, {}};
+    }
+    return c;
+}
+
 ProcessWorkerSet::ProcessWorkerSet(const PoolOptions& options, int processes)
-    : m_options(options), m_budget(std::make_shared<OutputBudget>(output_budget_bytes())) {
+    : m_options(options),
+      m_budget(std::make_shared<OutputBudget>(output_budget_bytes())),
+      m_usable(static_cast<std::size_t>(processes)) {
     // Workers start when work first reaches their slot: one item forks one worker.
     m_workers.reserve(static_cast<std::size_t>(processes));
     // Room for every worker's descriptors, so that terminate() need not allocate.
@@ -42,7 +79,7 @@ ProcessWorkerSet::~ProcessWorkerSet() { terminate(); }
 
 bool ProcessWorkerSet::idle(std::size_t slot) const {
     const auto& w = m_workers[slot];
-    return !m_stopping && (!w.alive() || (!w.has_chunk() && !w.retiring()));
+    return !m_stopping && slot < m_usable && (!w.alive() || (!w.has_chunk() && !w.retiring()));
 }
 
 std::uint64_t ProcessWorkerSet::budget(std::size_t slot) const {
@@ -52,8 +89,29 @@ std::uint64_t ProcessWorkerSet::budget(std::size_t slot) const {
 
 void ProcessWorkerSet::dispatch(std::size_t slot, detail::Chunk chunk) {
     bool command = is_command_task(chunk.task);
-    if (!m_workers[slot].alive()) m_workers[slot] = WorkerHandle::start(static_cast<int>(slot), m_options, m_budget);
+    if (!m_workers[slot].alive() && !start(slot)) {
+        m_returned.push_back(std::move(chunk));
+        return;
+    }
     m_workers[slot].dispatch(std::move(chunk), command, m_options.task_timeout, m_options.kill_grace_s);
+}
+
+bool ProcessWorkerSet::start(std::size_t slot) {
+    try {
+        m_workers[slot] = WorkerHandle::start(static_cast<int>(slot), m_options, m_budget);
+        return true;
+    } catch (const StartError& e) {
+        auto running = static_cast<std::size_t>(
+            std::count_if(m_workers.begin(), m_workers.end(), [](const WorkerHandle& w) { return w.alive(); }));
+        if (running == 0 || !e.limit_reached()) throw;
+        // Run on with the workers there are (said once); the limit may be
+        // anyone's, not ours to wait out.
+        if (m_options.on_warning && m_usable == m_workers.size())
+            m_options.on_warning(fmt::format("cannot start more than {} workers ({}); running with {}", running,
+                                             e.reason(), running));
+        m_usable = std::min(m_usable, slot);
+        return false;
+    }
 }
 
 bool ProcessWorkerSet::busy() const {
@@ -71,6 +129,12 @@ std::size_t ProcessWorkerSet::running() const {
 
 os::Wake ProcessWorkerSet::wait(std::vector<detail::InputWatch>& inputs, std::optional<os::TimePoint> until,
                                 detail::WorkerEvents& out) {
+    if (!m_returned.empty()) {
+        // Chunks no worker could be started for go back before anything waits.
+        for (auto& chunk : m_returned) out.requeue.push_back(detail::Chunk{chunk.job, {}, detail::unpack(chunk)});
+        m_returned.clear();
+        return os::Wake::ready;
+    }
     // Reused between waits: this runs once per batch of results.
     auto& set = m_poll;
     set.clear();

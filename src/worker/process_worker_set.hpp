@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "pool/worker_set.hpp"
@@ -14,6 +15,15 @@ namespace ppool::worker {
 /// out, or reach maxtasksperchild.
 class ProcessWorkerSet final : public detail::WorkerSet {
 public:
+    /// How many workers this process's limits leave room for, at most
+    /// `wanted` and at least 1, and the limit that holds it lower (empty when
+    /// none does, or when not even one fits).
+    struct Capacity {
+        std::size_t workers;
+        std::string limit;
+    };
+    static Capacity capacity(std::size_t wanted);
+
     ProcessWorkerSet(const PoolOptions& options, int processes);
     ~ProcessWorkerSet() override;
 
@@ -38,6 +48,9 @@ private:
     void on_corrupt(WorkerHandle& w, const std::string& why, detail::WorkerEvents& out);
     void lose(WorkerHandle& w, TaskResult result, detail::WorkerEvents& out);
     void replace(WorkerHandle& w);
+    /// Starts the slot's worker; false (and fewer slots from now on) when a
+    /// limit stops it while other workers run.
+    bool start(std::size_t slot);
     /// SIGTERM to every worker and command, then waits out the grace period.
     void stop_gracefully();
 
@@ -49,6 +62,8 @@ private:
     std::vector<std::size_t> m_read_index;
     std::vector<std::size_t> m_write_index;
     std::vector<std::size_t> m_exit_index;
+    std::size_t m_usable;                     // slots from here on are not used
+    std::vector<detail::Chunk> m_returned;    // chunks no worker could be started for
     bool m_stopping = false;
 };
 

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <fcntl.h>
 #include <system_error>
 #include <unistd.h>
@@ -24,12 +25,42 @@ void widen_pipe(int fd) { ::fcntl(fd, F_SETPIPE_SZ, 1 << 20); }
 
 }  // namespace
 
+namespace {
+
+/// What to try when starting a worker failed with `error`; empty when no
+/// limit was reached.
+std::string start_hint(int error) {
+    switch (error) {
+    case EAGAIN: return "lower -j, or raise the process limit (ulimit -u)";
+    case EMFILE: return "lower -j, or raise the open file limit (ulimit -n)";
+    case ENFILE: return "the system's table of open files is full: lower -j";
+    case ENOMEM: return "out of memory: lower -j";
+    default: return "";
+    }
+}
+
+std::string start_message(const std::string& reason, const std::string& hint) {
+    return "cannot start a worker: " + reason + (hint.empty() ? "" : "; " + hint);
+}
+
+}  // namespace
+
+StartError::StartError(int error, const char* call)
+    : std::runtime_error(start_message(std::string(call) + ": " + std::strerror(error), start_hint(error))),
+      m_reason(std::string(call) + ": " + std::strerror(error)),
+      m_limit_reached(!start_hint(error).empty()) {}
+
 WorkerHandle WorkerHandle::start(int slot, const PoolOptions& options, const std::shared_ptr<OutputBudget>& budget) {
-    auto down = os::make_socket_channel();
-    auto up = os::make_pipe();
+    os::Pipe down, up;
+    try {
+        down = os::make_socket_channel();
+        up = os::make_pipe();
+    } catch (const std::system_error& e) {
+        throw StartError(e.code().value(), down.read ? "pipe2" : "socketpair");
+    }
     widen_pipe(up.write.get());
     pid_t pid = ::fork();
-    if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
+    if (pid < 0) throw StartError(errno, "fork");
     if (pid == 0) {
         down.write.reset();
         up.read.reset();

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <sys/types.h>
 
@@ -15,6 +16,21 @@
 #include "worker/spool.hpp"
 
 namespace ppool::worker {
+
+/// A worker could not be started (no process, descriptor or memory left):
+/// its message says what was being done and what to try.
+class StartError : public std::runtime_error {
+public:
+    StartError(int error, const char* call);
+    /// "fork: Resource temporarily unavailable"
+    const std::string& reason() const { return m_reason; }
+    /// Whether a limit was reached (a later start may succeed), not a fault.
+    bool limit_reached() const { return m_limit_reached; }
+
+private:
+    std::string m_reason;
+    bool m_limit_reached;
+};
 
 /// The parent's handle on one worker process: its pipes (non-blocking), the
 /// chunk it holds and the deadline of the item it is running. Never blocks.

@@ -4,12 +4,13 @@ signals to ppool and a closed stdout. No process started by ppool may outlive it
 import json
 import os
 import re
+import resource
 import signal
 import subprocess
 import time
 import unittest
 
-from harness import (PPOOL_TESTING, E2ETestCase, PipeReader, assert_gone, assert_session_ends, descendants_of,
+from harness import (PPOOL, PPOOL_TESTING, E2ETestCase, PipeReader, assert_gone, assert_session_ends, descendants_of,
                      in_sleep, json_lines, kill_quietly, lines, read_pid, run, testing, wait_for)
 
 # Starts a background sleep in the task's process group, records its pid in the
@@ -406,6 +407,46 @@ class RegisteredTaskChildrenTests(E2ETestCase):
         proc.wait(timeout=30)
         assert_gone([child])
         assert_session_ends(proc.pid)
+
+
+class LimitTests(E2ETestCase):
+    """-j beyond what the process's limits hold: ppool says so once and runs
+    with the workers that fit; where not even one fits, one line and status 2."""
+
+    def check_capped(self, proc, items, limit_words):
+        self.assertStatus(proc, 0)
+        self.assertEqual(sorted(proc.stdout.split()), sorted(str(i).encode() for i in range(1, items + 1)))
+        warnings = proc.stderr.decode().splitlines()
+        self.assertTrue(warnings, "no warning")
+        self.assertLessEqual(len(warnings), 2, warnings)
+        for line in warnings:
+            self.assertTrue(line.startswith("ppool: warning: "), warnings)
+        self.assertIn(limit_words, warnings[0])
+
+    def test_open_file_limit_caps_the_workers(self):
+        proc = run(["imap-unordered", "-j", "500", "--", "echo"], input=b"".join(b"%d\n" % i for i in range(1, 201)),
+                   preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64)))
+        self.check_capped(proc, 200, "open file limit (ulimit -n 64)")
+
+    def as_nobody(self, nproc):
+        """Arguments that run ppool as user nobody under `ulimit -u nproc`
+        (the kernel does not hold root to the process limit)."""
+        if os.getuid() != 0:
+            self.skipTest("needs root to become another user")
+        return ["prlimit", f"--nproc={nproc}", "setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+
+    def test_process_limit_caps_the_workers(self):
+        prefix = self.as_nobody(24)
+        proc = run(prefix[1:] + [PPOOL, "imap-unordered", "-j", "100", "--", "echo"], binary=prefix[0],
+                   input=b"".join(b"%d\n" % i for i in range(1, 301)), timeout=120)
+        self.check_capped(proc, 300, "process limit (ulimit -u 24)")
+
+    def test_no_worker_at_all_is_one_line(self):
+        prefix = self.as_nobody(1)
+        proc = run(prefix[1:] + [PPOOL, "imap", "-j", "4", "--", "echo"], binary=prefix[0], input=b"1\n2\n")
+        self.assertStatus(proc, 2)
+        self.assertEqual(proc.stdout, b"")
+        self.assertRegex(proc.stderr.decode(), r"^ppool: cannot start a worker: fork: .*ulimit -u\)\n$")
 
 
 class ClosedStdoutTests(E2ETestCase):
