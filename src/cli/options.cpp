@@ -1,6 +1,7 @@
 #include "cli/options.hpp"
 
 #include "cli/help.hpp"
+#include "cli/output.hpp"
 #include "cli/suggest.hpp"
 
 #include "ppool/errors.hpp"
@@ -9,7 +10,7 @@
 #include <cmath>
 #include <fmt/format.h>
 #include <algorithm>
-#include <iostream>
+#include <sstream>
 
 #ifndef PPOOL_VERSION
 #define PPOOL_VERSION "0.0.0"
@@ -269,6 +270,15 @@ std::vector<std::string> split_command(CLI::App& app, int argc, char** argv, std
     return args;
 }
 
+/// --help or --version: the text goes out with one checked write, so that a
+/// full disk is an error rather than a silent success.
+Parsed print_and_exit(const CLI::App& app, const CLI::Error& e) {
+    std::ostringstream text;
+    int status = app.exit(e, text, text);
+    write_output(1, text.str());
+    return Parsed{std::nullopt, status};
+}
+
 }  // namespace
 
 Parsed parse_command_line(int argc, char** argv) {
@@ -296,11 +306,11 @@ Parsed parse_command_line(int argc, char** argv) {
     try {
         app.parse(args);
     } catch (const CLI::CallForHelp& e) {
-        return Parsed{std::nullopt, app.exit(e)};
+        return print_and_exit(app, e);
     } catch (const CLI::CallForAllHelp& e) {
-        return Parsed{std::nullopt, app.exit(e)};
+        return print_and_exit(app, e);
     } catch (const CLI::CallForVersion& e) {
-        return Parsed{std::nullopt, app.exit(e)};
+        return print_and_exit(app, e);
     } catch (const CLI::ExtrasError& e) {
         // "The following argument(s) was/were not expected: WORD ..."
         std::string what = e.what();

@@ -1,9 +1,11 @@
 """Exit statuses (SPEC section 5) and usage errors: one "ppool: " line, status 2."""
 
 import os
+import signal
+import subprocess
 import unittest
 
-from harness import E2ETestCase, run, testing
+from harness import PPOOL, E2ETestCase, run, testing
 
 ITEMS = b"a\nb\n"
 
@@ -122,6 +124,37 @@ class UsageErrorTests(E2ETestCase):
         proc = run(["imap", "-j", "0", "--", "touch", marker], input=ITEMS, timeout=30)
         self.assertUsageError(proc)
         self.assertFalse(os.path.exists(marker))
+
+
+class WriteErrorTests(E2ETestCase):
+    """Output that cannot be written is an error, as in coreutils; a reader
+    that went away is not."""
+
+    def run_to(self, args, stdout):
+        return subprocess.run([PPOOL] + args, stdin=subprocess.DEVNULL, stdout=stdout,
+                              stderr=subprocess.PIPE, timeout=60)
+
+    def test_a_full_disk_is_an_error(self):
+        for args in (["tasks"], ["--help"], ["--version"], ["imap", "--help"], ["map", "--help"],
+                     ["imap", "--", "echo", ":::", "a"], ["map", "-t", "len", ":::", "a"],
+                     ["imap", "--json", "-t", "len", ":::", "a"], ["map", "--json", "-t", "len", ":::", "a"],
+                     ["imap", "--dry-run", "--", "echo", ":::", "a"], ["apply", "--", "echo", "a"]):
+            with self.subTest(args=args), open("/dev/full", "wb") as full:
+                proc = self.run_to(args, full)
+                self.assertEqual(proc.returncode, 2, proc.stderr)
+                self.assertEqual(proc.stderr, b"ppool: write error: No space left on device\n")
+
+    def test_a_closed_pipe_ends_quietly(self):
+        for args in (["--help"], ["tasks"], ["imap", "--", "echo", ":::", "a"]):
+            with self.subTest(args=args):
+                read_end, write_end = os.pipe()
+                os.close(read_end)
+                try:
+                    proc = self.run_to(args, write_end)
+                finally:
+                    os.close(write_end)
+                self.assertIn(proc.returncode, (-signal.SIGPIPE, 128 + signal.SIGPIPE), proc.stderr)
+                self.assertEqual(proc.stderr, b"")
 
 
 if __name__ == "__main__":
