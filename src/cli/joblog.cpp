@@ -135,16 +135,25 @@ std::unique_ptr<ItemSource> skip_succeeded(std::unique_ptr<ItemSource> source,
 
 Joblog::Joblog(const std::string& path, std::string task_identity,
                std::function<std::string(const TaskResult&)> command)
-    : m_task_identity(std::move(task_identity)), m_command(std::move(command)) {
+    : m_path(path), m_task_identity(std::move(task_identity)), m_command(std::move(command)) {
     int error = 0;
     m_fd = os::open_append(path, error);
     if (!m_fd) throw UsageError(fmt::format("cannot write the joblog '{}': {}", path, std::strerror(error)));
     auto end = os::file_end(m_fd.get(), path);
     if (end.size == 0)
-        os::write_all(m_fd.get(), std::string(k_joblog_header) + "\n");
+        write(std::string(k_joblog_header) + "\n");
     else if (end.last && *end.last != '\n')
         // A line cut short by a crash is ended, so that the next one stands alone.
-        os::write_all(m_fd.get(), "\n");
+        write("\n");
+}
+
+void Joblog::write(std::string_view text) {
+    try {
+        os::write_all(m_fd.get(), text);
+    } catch (const std::system_error& e) {
+        // Not a bare "write": the user must learn which file, as it is not stdout.
+        throw Error(fmt::format("cannot write the joblog '{}': {}", m_path, e.code().message()));
+    }
 }
 
 void Joblog::record(const TaskResult& r) {
@@ -156,7 +165,7 @@ void Joblog::record(const TaskResult& r) {
                                    joblog_key(m_task_identity, r.input), joblog_escape(r.input),
                                    joblog_escape(m_command(r)));
     // One write: a reader (or a crash) never sees half of it.
-    os::write_all(m_fd.get(), line);
+    write(line);
 }
 
 }  // namespace ppool::cli

@@ -3,6 +3,7 @@
 
 import json
 import os
+import resource
 import signal
 import unittest
 
@@ -253,6 +254,26 @@ class JoblogTests(E2ETestCase):
 
     def test_an_unwritable_joblog_is_a_usage_error(self):
         self.assertUsageError(run(["imap", "--joblog", self.path("no/such/dir"), "-t", "len"]), "joblog")
+
+    def test_a_full_disk_names_the_joblog(self):
+        link = self.path("full.log")
+        os.symlink("/dev/full", link)
+        for path in ("/dev/full", link):
+            with self.subTest(path=path):
+                proc = run(["imap", "--joblog", path, "-t", "len"], input=b"a\n")
+                self.assertUsageError(proc, f"cannot write the joblog '{path}': No space left on device")
+
+    def test_a_joblog_that_cannot_grow_is_named(self):
+        log = self.path("log")
+        self.assertStatus(run(["imap", "--joblog", log, "-t", "len"], input=b"a\n"), 0)
+        size = os.path.getsize(log)
+
+        def no_growth():
+            resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+        proc = run(["imap", "--joblog", log, "-t", "len"], input=b"b\n", preexec_fn=no_growth)
+        self.assertStatus(proc, 2)
+        self.assertEqual(proc.stderr.decode(), f"ppool: cannot write the joblog '{log}': File too large\n")
 
 
 class ResumeTests(E2ETestCase):
