@@ -95,7 +95,7 @@ private:
 
     /// --tag: every line of stderr and stdout starts with the item and a TAB.
     void write_tagged(const TaskResult& r) {
-        std::string tag = printable(r.input, std::string::npos) + '\t';
+        std::string tag = tag_text(r.input) + '\t';
         if (!r.stderr_text.empty() || r.large_stderr) {
             m_out.flush();
             m_out.before_write();

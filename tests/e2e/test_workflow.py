@@ -59,6 +59,11 @@ class TagTests(E2ETestCase):
         proc = run(["imap", "-0", "--tag", "-t", "len"], input=b"a\tb\0c\nd\0")
         self.assertOk(proc, "a\\tb\t3\nc\\nd\t3\n")
 
+    def test_a_backslash_in_the_tag_is_doubled(self):
+        # A TAB and the two characters backslash-t must not get the same tag.
+        proc = run(["imap", "-0", "--tag", "-t", "len"], input=b"a\tb\0a\\tb\0")
+        self.assertOk(proc, "a\\tb\t3\na\\\\tb\t4\n")
+
     def test_large_output_is_tagged_line_by_line(self):
         # Past the in-memory limit, so the output comes back from a spill file.
         proc = run(["imap", "--tag", "--", "seq", "1"], input=b"900000\n", timeout=120)
