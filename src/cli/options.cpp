@@ -33,6 +33,7 @@ constexpr std::uint64_t k_max_processes = 100000;
 constexpr std::uint64_t k_max_chunksize = 1000000000;
 constexpr std::uint64_t k_max_tasks_per_worker = std::numeric_limits<std::int64_t>::max();
 constexpr std::uint64_t k_max_retries = 1000000;
+constexpr std::uint64_t k_max_max_item_size = std::uint64_t{1} << 40;
 
 /// Option values as typed, checked after parsing so that an error can quote them.
 struct RawOptions {
@@ -41,6 +42,7 @@ struct RawOptions {
     std::optional<std::string> timeout;
     std::optional<std::string> max_tasks;
     std::optional<std::string> retries;
+    std::optional<std::string> max_item_size;
     std::optional<std::string> task;
     std::optional<std::string> init_task;
     std::optional<std::string> joblog;
@@ -97,6 +99,8 @@ void add_pool_options(CLI::App& sub, Options& o, RawOptions& raw, bool takes_ite
             ->group("Input")
             ->type_name("FILE");
         sub.add_flag("-0,--null", o.null, "items are NUL-separated, not lines")->group("Input");
+        add_raw(sub, "--max-item-size", raw.max_item_size, "largest item read, with K, M, G (default: 1G)", "Input",
+                "SIZE");
         sub.add_flag("--pipe", o.pipe, "write each chunk to one command's stdin")->group("Input");
     }
 
@@ -130,6 +134,14 @@ std::optional<ProgressWhen> progress_when(std::string_view word) {
 std::uint64_t whole_number(std::string_view option, const std::string& typed, std::uint64_t min, std::uint64_t max) {
     if (auto value = parse_whole(typed, min, max)) return *value;
     throw UsageError(fmt::format("{} must be a whole number from {} to {}, not '{}'", option, min, max, typed));
+}
+
+/// The value of --max-item-size, or a usage error quoting it as typed.
+std::uint64_t item_size(const std::string& typed) {
+    if (auto size = parse_size(typed, k_max_max_item_size)) return *size;
+    throw UsageError(fmt::format("--max-item-size must be a size from 1 to 1024G (bytes, or with a K, M or G suffix), "
+                                 "not '{}'",
+                                 typed));
 }
 
 /// The value of an option that names something, which cannot be nothing.
@@ -179,6 +191,7 @@ void check(Options& o, const RawOptions& raw) {
             throw UsageError(fmt::format("--timeout needs a positive number of seconds, not '{}'", *raw.timeout));
         o.timeout = *seconds;
     }
+    if (raw.max_item_size) o.max_item_size = item_size(*raw.max_item_size);
     o.task = name_value("-t/--task", raw.task, "a task name");
     o.init_task = name_value("--init-task", raw.init_task, "a task name");
     if (raw.format != "text" && raw.format != "json")
