@@ -5,7 +5,7 @@ set -l modes map imap imap-unordered unordered apply tasks
 set -l no_mode "not __fish_seen_subcommand_from $modes"
 set -l value_opts -j --processes -c --chunksize -a --input -t --task --timeout \
     --initializer --init-task --initargs --max-tasks-per-worker --format --plugin \
-    --joblog --retries
+    --max-item-size --joblog --retries
 # Where options are completed: after a mode, before the command starts.
 set -l opts "not __ppool_command_started $value_opts"
 set -l pool "__fish_seen_subcommand_from map imap imap-unordered unordered apply; and $opts"
@@ -61,6 +61,7 @@ complete -c ppool -n "$pool; or $tasks" -l plugin -r -F -d 'Load tasks from a pl
 # Input
 complete -c ppool -n $items -s a -l input -r -F -d 'Read the items from a file (- is stdin)'
 complete -c ppool -n $items -s 0 -l null -d 'Items are NUL-separated'
+complete -c ppool -n $items -l max-item-size -x -d 'Largest item read (K, M, G suffixes)'
 complete -c ppool -n $items -l pipe -d 'Write each chunk to one command\'s stdin'
 # Output
 complete -c ppool -n $pool -l format -x -a 'text json' -d 'Output format'

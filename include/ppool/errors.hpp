@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -33,6 +34,24 @@ private:
 class UsageError : public Error {
 public:
     using Error::Error;
+};
+
+/// An item read from a descriptor grew past the size allowed for one item
+/// (see items_from_fds); reading stopped there, before it could fill memory.
+class ItemTooLargeError : public UsageError {
+public:
+    ItemTooLargeError(std::uint64_t seq, std::uint64_t limit)
+        : UsageError("item " + std::to_string(seq) + " is larger than the limit of " + std::to_string(limit) +
+                     " bytes"),
+          m_seq(seq), m_limit(limit) {}
+    /// The item's 1-based position in the input.
+    std::uint64_t seq() const { return m_seq; }
+    /// The largest size allowed, in bytes.
+    std::uint64_t limit() const { return m_limit; }
+
+private:
+    std::uint64_t m_seq;
+    std::uint64_t m_limit;
 };
 
 /// A worker's initializer failed; the pool has stopped and will not respawn it.

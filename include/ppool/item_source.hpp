@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,9 +23,15 @@ public:
 /// Items held in memory.
 std::unique_ptr<ItemSource> items_from(std::vector<std::string> items);
 
+/// No limit on the size of an item.
+inline constexpr std::uint64_t k_no_item_limit = std::numeric_limits<std::uint64_t>::max();
+
 /// Items separated by `separator` ('\n' or '\0') read from the descriptors in
 /// turn (which the source closes). A final item without a separator counts; a
-/// trailing separator does not start an empty item.
-std::unique_ptr<ItemSource> items_from_fds(std::vector<int> fds, char separator);
+/// trailing separator does not start an empty item. An item longer than
+/// `max_item_size` bytes throws ItemTooLargeError from `read_more` as soon as
+/// the bytes read show it, so memory never holds more than that of one item.
+std::unique_ptr<ItemSource> items_from_fds(std::vector<int> fds, char separator,
+                                           std::uint64_t max_item_size = k_no_item_limit);
 
 }  // namespace ppool

@@ -85,18 +85,29 @@ std::string Base64Stream::finish() {
     return out;
 }
 
-std::string printable(std::string_view item, std::size_t k_max) {
+namespace {
+
+/// Control bytes as \n \t \r or \xNN, at most `max` bytes of the item;
+/// a backslash doubled if `backslash` says so.
+std::string escape(std::string_view item, std::size_t max, bool backslash) {
     std::string out;
-    for (std::size_t i = 0; i < item.size() && i < k_max; ++i) {
+    for (std::size_t i = 0; i < item.size() && i < max; ++i) {
         unsigned char c = static_cast<unsigned char>(item[i]);
         if (c == '\n') out += "\\n";
         else if (c == '\t') out += "\\t";
         else if (c == '\r') out += "\\r";
+        else if (c == '\\' && backslash) out += "\\\\";
         else if (c < 0x20 || c == 0x7f) out += fmt::format("\\x{:02x}", c);
         else out += static_cast<char>(c);
     }
-    if (item.size() > k_max) out += "...";
+    if (item.size() > max) out += "...";
     return out;
 }
+
+}  // namespace
+
+std::string printable(std::string_view item, std::size_t max) { return escape(item, max, false); }
+
+std::string tag_text(std::string_view item) { return escape(item, std::string_view::npos, true); }
 
 }  // namespace ppool::cli

@@ -38,4 +38,9 @@ std::string base64(std::string_view bytes);
 /// The item as shown in a one-line message: control bytes escaped, long items shortened.
 std::string printable(std::string_view item, std::size_t max = 200);
 
+/// The item as --tag shows it, whole: control bytes escaped as in printable()
+/// and a backslash doubled, so that two different items never look the same
+/// (a TAB shows as \t, the two characters \t as \\t).
+std::string tag_text(std::string_view item);
+
 }  // namespace ppool::cli

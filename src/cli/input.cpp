@@ -79,7 +79,7 @@ std::unique_ptr<ItemSource> open_inputs(const Options& options) {
     }
     for (int fd : fds)
         if (fd < 0) throw UsageError("cannot read standard input");
-    return items_from_fds(std::move(fds), options.null ? '\0' : '\n');
+    return items_from_fds(std::move(fds), options.null ? '\0' : '\n', options.max_item_size);
 }
 
 std::vector<std::string> read_all(ItemSource& source) {

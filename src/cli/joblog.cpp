@@ -33,12 +33,46 @@ std::vector<std::string_view> split_tabs(std::string_view line) {
     }
 }
 
+/// "a FIFO", "a directory": what a file that is not a regular file is.
+std::string_view a_file_of_type(os::FileType type) {
+    switch (type) {
+    case os::FileType::regular: return "a regular file";
+    case os::FileType::directory: return "a directory";
+    case os::FileType::fifo: return "a FIFO";
+    case os::FileType::socket: return "a socket";
+    case os::FileType::character_device: return "a character device";
+    case os::FileType::block_device: return "a block device";
+    case os::FileType::other: break;
+    }
+    return "not a regular file";
+}
+
+/// The joblog's text for --resume: it must be read back whole, which only a
+/// regular file allows (a FIFO would block, a device has no past).
 std::string read_joblog(const std::string& path) {
+    os::FileContent content;
     try {
-        return os::read_file(path).value_or(std::string());
+        content = os::read_regular_file(path);
     } catch (const std::system_error& e) {
         throw UsageError(fmt::format("cannot read the joblog '{}': {}", path, e.code().message()));
     }
+    if (content.type && *content.type != os::FileType::regular)
+        throw UsageError(fmt::format("--resume reads the joblog back, which must be a regular file; '{}' is {}", path,
+                                     a_file_of_type(*content.type)));
+    return std::move(content.text);
+}
+
+/// Why the joblog could not be opened for writing, in the user's terms.
+std::string open_failure(const std::string& path, int error) {
+    std::optional<os::FileType> type;
+    try {
+        if (error == ENXIO) type = os::file_type(path);
+    } catch (const std::system_error&) {
+    }
+    // Opened without blocking: a FIFO nobody reads fails at once, with ENXIO.
+    if (type == os::FileType::fifo) return "no process is reading the FIFO";
+    if (type == os::FileType::socket) return "it is a socket";
+    return std::strerror(error);
 }
 
 class SkipSucceeded final : public ItemSource {
@@ -135,16 +169,28 @@ std::unique_ptr<ItemSource> skip_succeeded(std::unique_ptr<ItemSource> source,
 
 Joblog::Joblog(const std::string& path, std::string task_identity,
                std::function<std::string(const TaskResult&)> command)
-    : m_task_identity(std::move(task_identity)), m_command(std::move(command)) {
+    : m_path(path), m_task_identity(std::move(task_identity)), m_command(std::move(command)) {
     int error = 0;
     m_fd = os::open_append(path, error);
-    if (!m_fd) throw UsageError(fmt::format("cannot write the joblog '{}': {}", path, std::strerror(error)));
+    if (!m_fd) throw UsageError(fmt::format("cannot write the joblog '{}': {}", path, open_failure(path, error)));
+    // A log line appended to a disk device would overwrite whatever is there.
+    if (auto type = os::file_type(m_fd.get()); type == os::FileType::block_device)
+        throw UsageError(fmt::format("the joblog '{}' is {}", path, a_file_of_type(type)));
     auto end = os::file_end(m_fd.get(), path);
     if (end.size == 0)
-        os::write_all(m_fd.get(), std::string(k_joblog_header) + "\n");
+        write(std::string(k_joblog_header) + "\n");
     else if (end.last && *end.last != '\n')
         // A line cut short by a crash is ended, so that the next one stands alone.
-        os::write_all(m_fd.get(), "\n");
+        write("\n");
+}
+
+void Joblog::write(std::string_view text) {
+    try {
+        os::write_all(m_fd.get(), text);
+    } catch (const std::system_error& e) {
+        // Not a bare "write": the user must learn which file, as it is not stdout.
+        throw Error(fmt::format("cannot write the joblog '{}': {}", m_path, e.code().message()));
+    }
 }
 
 void Joblog::record(const TaskResult& r) {
@@ -156,7 +202,7 @@ void Joblog::record(const TaskResult& r) {
                                    joblog_key(m_task_identity, r.input), joblog_escape(r.input),
                                    joblog_escape(m_command(r)));
     // One write: a reader (or a crash) never sees half of it.
-    os::write_all(m_fd.get(), line);
+    write(line);
 }
 
 }  // namespace ppool::cli

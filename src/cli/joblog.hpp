@@ -38,13 +38,18 @@ std::unique_ptr<ItemSource> skip_succeeded(std::unique_ptr<ItemSource> source,
 class Joblog {
 public:
     /// Opens (creates) `path` for appending; writes the header into an empty
-    /// file. `command` tells what a task ran. UsageError if it cannot be opened.
+    /// file. `command` tells what a task ran. UsageError if it cannot be
+    /// opened; ppool::Error naming the joblog if the header cannot be written.
     Joblog(const std::string& path, std::string task_identity,
            std::function<std::string(const TaskResult&)> command);
-    /// Appends the line of a finished task.
+    /// Appends the line of a finished task; ppool::Error naming the joblog if
+    /// it cannot be written (a full disk).
     void record(const TaskResult& result);
 
 private:
+    void write(std::string_view text);
+
+    std::string m_path;
     os::Fd m_fd;
     std::string m_task_identity;
     std::function<std::string(const TaskResult&)> m_command;

@@ -1,7 +1,7 @@
 #include "cli/encoding.hpp"
 #include "cli/json.hpp"
+#include "cli/output.hpp"
 #include "cli/sink.hpp"
-#include "os/fd.hpp"
 
 #include <fmt/compile.h>
 #include <fmt/format.h>
@@ -140,7 +140,7 @@ void put_large(OutputBuffer& buffer, int fd, std::string_view key, const LargeOu
         } else {
             piece = encoder.feed(b);
         }
-        os::write_all(fd, piece);
+        write_output(fd, piece);
     });
     if (!text) out += encoder.finish();
     out += '"';

@@ -3,6 +3,7 @@
 #include "cli/command_template.hpp"
 #include "cli/input.hpp"
 #include "cli/joblog.hpp"
+#include "cli/output.hpp"
 #include "cli/progress.hpp"
 #include "cli/sink.hpp"
 #include "os/cpu.hpp"
@@ -16,7 +17,6 @@
 #include <csignal>
 #include <cstdlib>
 #include <fmt/format.h>
-#include <iostream>
 #include <unistd.h>
 
 namespace ppool::cli {
@@ -120,11 +120,11 @@ int dry_run(const PreparedTask& task, ItemSource& source) {
         out += task.describe(item, ++seq, 0);
         out += '\n';
         if (out.size() >= (1 << 16)) {
-            os::write_all(1, out);
+            write_output(1, out);
             out.clear();
         }
     });
-    os::write_all(1, out);
+    write_output(1, out);
     return 0;
 }
 
@@ -248,7 +248,7 @@ int list_tasks() {
     std::string out;
     for (auto* t : tasks)
         if (!t->is_command()) out += fmt::format("{:<{}}  {}\n", t->name, width, t->description);
-    std::cout << out << std::flush;
+    write_output(1, out);
     return 0;
 }
 

@@ -1,15 +1,17 @@
 #include "cli/options.hpp"
 
 #include "cli/help.hpp"
+#include "cli/output.hpp"
 #include "cli/suggest.hpp"
+#include "cli/values.hpp"
 
 #include "ppool/errors.hpp"
 
 #include <CLI/CLI.hpp>
-#include <cmath>
 #include <fmt/format.h>
 #include <algorithm>
-#include <iostream>
+#include <limits>
+#include <sstream>
 
 #ifndef PPOOL_VERSION
 #define PPOOL_VERSION "0.0.0"
@@ -27,55 +29,69 @@ const std::vector<ModeInfo> k_modes = {
 
 namespace {
 
-/// Raw option values, checked after parsing so that errors can say what is wrong.
+constexpr std::uint64_t k_max_processes = 100000;
+constexpr std::uint64_t k_max_chunksize = 1000000000;
+constexpr std::uint64_t k_max_tasks_per_worker = std::numeric_limits<std::int64_t>::max();
+constexpr std::uint64_t k_max_retries = 1000000;
+constexpr std::uint64_t k_max_max_item_size = std::uint64_t{1} << 40;
+
+/// Option values as typed, checked after parsing so that an error can quote them.
 struct RawOptions {
-    long long processes = 0;
-    bool processes_set = false;
-    long long chunksize = 0;
-    bool chunksize_set = false;
-    std::string timeout;
-    bool timeout_set = false;
-    long long max_tasks = 0;
-    bool max_tasks_set = false;
+    std::optional<std::string> processes;
+    std::optional<std::string> chunksize;
+    std::optional<std::string> timeout;
+    std::optional<std::string> max_tasks;
+    std::optional<std::string> retries;
+    std::optional<std::string> max_item_size;
+    std::optional<std::string> task;
+    std::optional<std::string> init_task;
+    std::optional<std::string> joblog;
     std::string format = "text";
-    bool json = false;
-    long long retries = 0;
     std::string progress;
     bool progress_set = false;
 };
+
+/// A repeated option takes its last value, as in most Unix tools: a default
+/// set in an alias or a script can be overridden further on.
+CLI::Option* last_wins(CLI::Option* option) { return option->multi_option_policy(CLI::MultiOptionPolicy::TakeLast); }
+
+/// An option whose value is kept as typed, for check() to convert.
+CLI::Option* add_raw(CLI::App& sub, const std::string& names, std::optional<std::string>& value,
+                     const std::string& help, const std::string& group, const std::string& type_name) {
+    auto keep = [&value](const std::string& typed) { value = typed; };
+    return last_wins(sub.add_option_function<std::string>(names, keep, help))->group(group)->type_name(type_name);
+}
 
 void add_plugin_option(CLI::App& sub, Options& o) {
     sub.add_option("--plugin", o.plugins, "load tasks from a plugin (repeatable)")->group("Task")->type_name("FILE");
 }
 
+/// --format and --json: whichever comes last says the format.
+void add_format_options(CLI::App& sub, RawOptions& raw) {
+    auto format = [&raw](const std::string& word) { raw.format = word; };
+    // Triggered as parsed, so that the two options see each other in command-line order.
+    sub.add_option_function<std::string>("--format", format, "text (the default) or json")
+        ->trigger_on_parse()
+        ->group("Output")
+        ->type_name("text|json");
+    sub.add_flag_callback("--json", [&raw] { raw.format = "json"; }, "the same as --format json")
+        ->trigger_on_parse()
+        ->group("Output");
+}
+
 /// The options of a pool mode, group by group in the order --help shows them.
 void add_pool_options(CLI::App& sub, Options& o, RawOptions& raw, bool takes_items) {
-    sub.add_option("-j,--processes", raw.processes, "number of worker processes (default: CPUs)")
-        ->group("Pool")
-        ->type_name("N")
-        ->each([&](const std::string&) { raw.processes_set = true; });
-    if (takes_items)
-        sub.add_option("-c,--chunksize", raw.chunksize, "items handed to a worker at a time")
-            ->group("Pool")
-            ->type_name("N")
-            ->each([&](const std::string&) { raw.chunksize_set = true; });
-    sub.add_option("--initializer", o.initializer, "shell command each worker runs once at start")
+    add_raw(sub, "-j,--processes", raw.processes, "number of worker processes (default: CPUs)", "Pool", "N");
+    if (takes_items) add_raw(sub, "-c,--chunksize", raw.chunksize, "items handed to a worker at a time", "Pool", "N");
+    last_wins(sub.add_option("--initializer", o.initializer, "shell command each worker runs once at start"))
         ->group("Pool")
         ->type_name("CMD");
-    sub.add_option("--init-task", o.init_task, "registered task each worker runs once at start")
-        ->group("Pool")
-        ->type_name("NAME");
-    sub.add_option("--initargs", o.initargs, "the item --init-task gets")->group("Pool")->type_name("STR");
-    sub.add_option("--max-tasks-per-worker", raw.max_tasks, "replace a worker after N tasks")
-        ->group("Pool")
-        ->type_name("N")
-        ->each([&](const std::string&) { raw.max_tasks_set = true; });
+    add_raw(sub, "--init-task", raw.init_task, "registered task each worker runs once at start", "Pool", "NAME");
+    last_wins(sub.add_option("--initargs", o.initargs, "the item --init-task gets"))->group("Pool")->type_name("STR");
+    add_raw(sub, "--max-tasks-per-worker", raw.max_tasks, "replace a worker after N tasks", "Pool", "N");
 
-    sub.add_option("-t,--task", o.task, "run a registered task, not a command")->group("Task")->type_name("NAME");
-    sub.add_option("--timeout", raw.timeout, "per-task time limit; fractions allowed")
-        ->group("Task")
-        ->type_name("SECONDS")
-        ->each([&](const std::string&) { raw.timeout_set = true; });
+    add_raw(sub, "-t,--task", raw.task, "run a registered task, not a command", "Task", "NAME");
+    add_raw(sub, "--timeout", raw.timeout, "per-task time limit; fractions allowed", "Task", "SECONDS");
     add_plugin_option(sub, o);
 
     if (takes_items) {
@@ -83,24 +99,21 @@ void add_pool_options(CLI::App& sub, Options& o, RawOptions& raw, bool takes_ite
             ->group("Input")
             ->type_name("FILE");
         sub.add_flag("-0,--null", o.null, "items are NUL-separated, not lines")->group("Input");
+        add_raw(sub, "--max-item-size", raw.max_item_size, "largest item read, with K, M, G (default: 1G)", "Input",
+                "SIZE");
         sub.add_flag("--pipe", o.pipe, "write each chunk to one command's stdin")->group("Input");
     }
 
-    sub.add_option("--format", raw.format, "text (the default) or json")->group("Output")->type_name("text|json");
-    sub.add_flag("--json", raw.json, "the same as --format json")->group("Output");
+    add_format_options(sub, raw);
     if (takes_items) {
         sub.add_flag("--tag", o.tag, "prefix output lines with the item and a TAB")->group("Output");
 
         sub.add_flag("--fail-fast", o.fail_fast, "stop at the first failure, exit 1")->group("Workflow");
-        sub.add_option("--joblog", o.joblog, "append a line per finished task to FILE")
-            ->group("Workflow")
-            ->type_name("FILE");
+        add_raw(sub, "--joblog", raw.joblog, "append a line per finished task to FILE", "Workflow", "FILE");
         sub.add_flag("--resume", o.resume, "skip items the joblog lists as done")->group("Workflow");
-        sub.add_option("--retries", raw.retries, "run a failed task up to N more times")
-            ->group("Workflow")
-            ->type_name("N");
+        add_raw(sub, "--retries", raw.retries, "run a failed task up to N more times", "Workflow", "N");
         sub.add_flag("--dry-run", o.dry_run, "print what would run, run nothing")->group("Workflow");
-        sub.add_option("--progress", raw.progress, "progress line on stderr: auto, always, never")
+        last_wins(sub.add_option("--progress", raw.progress, "progress line on stderr: auto, always, never"))
             ->group("Workflow")
             ->expected(0, 1)
             ->default_str("auto")
@@ -117,17 +130,37 @@ std::optional<ProgressWhen> progress_when(std::string_view word) {
     return std::nullopt;
 }
 
+/// The value of a whole-number option, or a usage error quoting it as typed.
+std::uint64_t whole_number(std::string_view option, const std::string& typed, std::uint64_t min, std::uint64_t max) {
+    if (auto value = parse_whole(typed, min, max)) return *value;
+    throw UsageError(fmt::format("{} must be a whole number from {} to {}, not '{}'", option, min, max, typed));
+}
+
+/// The value of --max-item-size, or a usage error quoting it as typed.
+std::uint64_t item_size(const std::string& typed) {
+    if (auto size = parse_size(typed, k_max_max_item_size)) return *size;
+    throw UsageError(fmt::format("--max-item-size must be a size from 1 to 1024G (bytes, or with a K, M or G suffix), "
+                                 "not '{}'",
+                                 typed));
+}
+
+/// The value of an option that names something, which cannot be nothing.
+std::string name_value(std::string_view option, const std::optional<std::string>& typed, std::string_view what) {
+    if (!typed) return {};
+    if (typed->empty()) throw UsageError(fmt::format("{} needs {}, not ''", option, what));
+    return *typed;
+}
+
 /// Checks the workflow options (SPEC 3b) and how they combine.
 void check_workflow(Options& o, const RawOptions& raw) {
-    if (raw.retries < 0) throw UsageError(fmt::format("--retries must be 0 or more, not {}", raw.retries));
-    if (raw.retries > 1000000) throw UsageError(fmt::format("--retries {} is too large", raw.retries));
-    o.retries = static_cast<unsigned>(raw.retries);
+    if (raw.retries) o.retries = static_cast<unsigned>(whole_number("--retries", *raw.retries, 0, k_max_retries));
     if (raw.progress_set || !raw.progress.empty()) {
         const std::string& when = raw.progress.empty() ? std::string("auto") : raw.progress;
         auto known = progress_when(when);
         if (known) o.progress = *known;
         else throw UsageError(fmt::format("--progress must be auto, always or never, not '{}'", when));
     }
+    o.joblog = name_value("--joblog", raw.joblog, "a file name");
     if (o.resume && o.joblog.empty()) throw UsageError("--resume needs --joblog FILE");
     if (o.pipe && !o.task.empty()) throw UsageError("--pipe works with commands, not --task");
     if (o.tag && o.json) throw UsageError("--tag is for text output; JSON already has the item in \"input\"");
@@ -145,48 +178,27 @@ void check_workflow(Options& o, const RawOptions& raw) {
     }
 }
 
-/// Checks the numbers and names that CLI11 took as given.
+/// Converts and checks the values that CLI11 took as typed.
 void check(Options& o, const RawOptions& raw) {
-    if (raw.processes_set && raw.processes < 1)
-        throw UsageError(fmt::format("-j/--processes must be at least 1, not {}", raw.processes));
-    if (raw.processes > 100000) throw UsageError(fmt::format("-j/--processes {} is too large", raw.processes));
-    o.processes = static_cast<int>(raw.processes);
-    if (raw.chunksize_set && raw.chunksize < 1)
-        throw UsageError(fmt::format("-c/--chunksize must be at least 1, not {}", raw.chunksize));
-    o.chunksize = static_cast<std::size_t>(raw.chunksize);
-    if (raw.max_tasks_set && raw.max_tasks < 1)
-        throw UsageError(fmt::format("--max-tasks-per-worker must be at least 1, not {}", raw.max_tasks));
-    o.max_tasks_per_worker = static_cast<std::uint64_t>(raw.max_tasks);
-    if (raw.timeout_set) {
-        double seconds = 0;
-        std::size_t used = 0;
-        try {
-            seconds = std::stod(raw.timeout, &used);
-        } catch (const std::exception&) {
-            used = 0;
-        }
-        if (used != raw.timeout.size() || !std::isfinite(seconds) || seconds <= 0)
-            throw UsageError(fmt::format("--timeout needs a positive number of seconds, not '{}'", raw.timeout));
-        o.timeout = seconds;
+    if (raw.processes)
+        o.processes = static_cast<int>(whole_number("-j/--processes", *raw.processes, 1, k_max_processes));
+    if (raw.chunksize) o.chunksize = whole_number("-c/--chunksize", *raw.chunksize, 1, k_max_chunksize);
+    if (raw.max_tasks)
+        o.max_tasks_per_worker = whole_number("--max-tasks-per-worker", *raw.max_tasks, 1, k_max_tasks_per_worker);
+    if (raw.timeout) {
+        auto seconds = parse_seconds(*raw.timeout);
+        if (!seconds)
+            throw UsageError(fmt::format("--timeout needs a positive number of seconds, not '{}'", *raw.timeout));
+        o.timeout = *seconds;
     }
+    if (raw.max_item_size) o.max_item_size = item_size(*raw.max_item_size);
+    o.task = name_value("-t/--task", raw.task, "a task name");
+    o.init_task = name_value("--init-task", raw.init_task, "a task name");
     if (raw.format != "text" && raw.format != "json")
         throw UsageError(fmt::format("--format must be text or json, not '{}'", raw.format));
-    o.json = raw.json || raw.format == "json";
+    o.json = raw.format == "json";
     if (!o.initargs.empty() && o.init_task.empty()) throw UsageError("--initargs needs --init-task");
     check_workflow(o, raw);
-}
-
-/// Whether `arg` names an option of `sub` that takes a value in the next argument.
-bool takes_separate_value(CLI::App& sub, const std::string& arg, const char* next) {
-    if (arg.rfind("--", 0) == 0 && arg.find('=') != std::string::npos) return false;
-    // "-j4": the value is attached.
-    if (arg.rfind("--", 0) != 0 && arg.size() > 2) return false;
-    const CLI::Option* opt = sub.get_option_no_throw(arg);
-    if (!opt) return false;
-    if (opt->get_expected_min() > 0) return true;
-    // An optional value stands apart only where the word can be nothing else:
-    // `--progress always`, but `--progress echo {}` starts the command.
-    return arg == "--progress" && next && progress_when(next);
 }
 
 /// Every spelling of every option of `app`: "-j", "--processes", ...
@@ -212,6 +224,50 @@ UsageError unknown_option(const CLI::App& app, const std::string& option) {
 bool known_option(CLI::App& sub, const std::string& arg) {
     std::string name = arg.rfind("--", 0) == 0 ? arg.substr(0, arg.find('=')) : arg.substr(0, 2);
     return sub.get_option_no_throw(name) != nullptr;
+}
+
+bool is_flag(const CLI::Option& option) { return option.get_expected_max() == 0; }
+
+/// Checks "--name" or "--name=value" as getopt_long would; whether its value
+/// is the next argument, `next` (null at the end).
+bool long_option_takes_next(CLI::App& sub, const std::string& arg, const char* next) {
+    auto equals = arg.find('=');
+    std::string name = arg.substr(0, equals);
+    const CLI::Option* opt = sub.get_option_no_throw(name);
+    if (!opt) throw unknown_option(sub, name);
+    if (equals != std::string::npos) {
+        if (is_flag(*opt)) throw UsageError(fmt::format("option '{}' takes no value", name));
+        return false;
+    }
+    if (opt->get_expected_min() > 0) {
+        if (!next) throw UsageError(fmt::format("option '{}' needs a value", name));
+        return true;
+    }
+    // An optional value stands apart only where the word can be nothing else:
+    // `--progress always`, but `--progress echo {}` starts the command.
+    return name == "--progress" && next && progress_when(next);
+}
+
+/// Checks "-x", "-xVALUE" or "-xyz" (flags together, the last one may take a
+/// value) as getopt would; whether the value is the next argument.
+bool short_options_take_next(CLI::App& sub, const std::string& arg, const char* next) {
+    for (std::size_t i = 1; i < arg.size(); ++i) {
+        std::string name = {'-', arg[i]};
+        const CLI::Option* opt = sub.get_option_no_throw(name);
+        if (!opt) throw unknown_option(sub, name);
+        if (is_flag(*opt)) continue;
+        // The rest of the argument is the value, or else the next argument is.
+        if (i + 1 < arg.size()) return false;
+        if (!next) throw UsageError(fmt::format("option '{}' needs a value", name));
+        return true;
+    }
+    return false;
+}
+
+/// Checks an argument in the options' place; whether the next argument is its value.
+bool takes_next_argument(CLI::App& sub, const std::string& arg, const char* next) {
+    if (arg.rfind("--", 0) == 0) return long_option_takes_next(sub, arg, next);
+    return short_options_take_next(sub, arg, next);
 }
 
 /// Splits argv into what CLI11 parses (program, mode, options) and the command
@@ -247,6 +303,7 @@ std::vector<std::string> split_command(CLI::App& app, int argc, char** argv, std
                 throw UsageError(fmt::format("the mode comes before '{}': ppool MODE [OPTIONS] ...", first));
             throw unknown_option(app, first.substr(0, first.find('=')));
         }
+        takes_next_argument(app, first, nullptr);
         for (; i < argc; ++i) args.emplace_back(argv[i]);
     } else {
         args.emplace_back(argv[i++]);
@@ -258,15 +315,22 @@ std::vector<std::string> split_command(CLI::App& app, int argc, char** argv, std
             break;
         }
         if (arg.size() < 2 || arg[0] != '-') break;
-        if (!known_option(*sub, arg)) throw unknown_option(*sub, arg.substr(0, arg.find('=')));
         args.push_back(arg);
-        if (takes_separate_value(*sub, arg, i + 1 < argc ? argv[i + 1] : nullptr) && i + 1 < argc)
-            args.emplace_back(argv[++i]);
+        if (takes_next_argument(*sub, arg, i + 1 < argc ? argv[i + 1] : nullptr)) args.emplace_back(argv[++i]);
     }
     for (; sub && i < argc; ++i) command.emplace_back(argv[i]);
     // CLI11 wants the arguments in reverse order.
     std::reverse(args.begin(), args.end());
     return args;
+}
+
+/// --help or --version: the text goes out with one checked write, so that a
+/// full disk is an error rather than a silent success.
+Parsed print_and_exit(const CLI::App& app, const CLI::Error& e) {
+    std::ostringstream text;
+    int status = app.exit(e, text, text);
+    write_output(1, text.str());
+    return Parsed{std::nullopt, status};
 }
 
 }  // namespace
@@ -296,11 +360,11 @@ Parsed parse_command_line(int argc, char** argv) {
     try {
         app.parse(args);
     } catch (const CLI::CallForHelp& e) {
-        return Parsed{std::nullopt, app.exit(e)};
+        return print_and_exit(app, e);
     } catch (const CLI::CallForAllHelp& e) {
-        return Parsed{std::nullopt, app.exit(e)};
+        return print_and_exit(app, e);
     } catch (const CLI::CallForVersion& e) {
-        return Parsed{std::nullopt, app.exit(e)};
+        return print_and_exit(app, e);
     } catch (const CLI::ExtrasError& e) {
         // "The following argument(s) was/were not expected: WORD ..."
         std::string what = e.what();
@@ -310,10 +374,9 @@ Parsed parse_command_line(int argc, char** argv) {
         const CLI::App& where = selected.empty() ? app : *selected.front();
         if (word.size() > 1 && word[0] == '-') throw unknown_option(where, word.substr(0, word.find('=')));
         throw UsageError(fmt::format("unexpected argument '{}' (see ppool --help)", word));
-    } catch (const CLI::ParseError& e) {
-        std::string what = e.what();
-        if (what.empty()) what = "invalid command line";
-        throw UsageError(what + " (see ppool --help)");
+    } catch (const CLI::ParseError&) {
+        // split_command() finds every mistake CLI11 knows of and words it; this is a backstop.
+        throw UsageError("the command line cannot be parsed (see 'ppool --help')");
     }
     for (std::size_t i = 0; i < subs.size(); ++i)
         if (subs[i]->parsed()) o.mode = k_modes[i].mode;

@@ -13,6 +13,10 @@ enum class Mode { map, imap, imap_unordered, apply, tasks };
 /// When the progress line is drawn.
 enum class ProgressWhen { never, terminal, always };
 
+/// --max-item-size when it is not given: an item beyond it is a mistake (no
+/// separator in the input, or the wrong one) more likely than an item.
+inline constexpr std::uint64_t k_default_max_item_size = std::uint64_t{1} << 30;
+
 /// Everything the command line says.
 struct Options {
     Mode mode = Mode::imap;
@@ -20,6 +24,7 @@ struct Options {
     std::size_t chunksize = 0;         ///< 0: the mode's default
     std::vector<std::string> inputs;   ///< empty: stdin
     bool null = false;
+    std::uint64_t max_item_size = k_default_max_item_size;  ///< bytes in one item read from input
     std::optional<double> timeout;
     std::string initializer;
     std::string init_task;

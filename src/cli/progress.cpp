@@ -1,6 +1,6 @@
 #include "cli/progress.hpp"
 
-#include "os/fd.hpp"
+#include "cli/output.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -44,7 +44,7 @@ void Progress::update(const ProgressCounts& counts) {
 
 void Progress::clear() {
     if (!m_enabled || !m_terminal || !m_shown) return;
-    os::write_all(2, "\r\x1b[K");
+    write_output(2, "\r\x1b[K");
     m_shown = false;
 }
 
@@ -64,7 +64,7 @@ void Progress::draw(const ProgressCounts& counts, bool last) {
         line = "\r" + line + "\x1b[K" + (last ? "\n" : "");
     else
         line += '\n';
-    os::write_all(2, line);
+    write_output(2, line);
     m_shown = m_terminal && !last;
 }
 

@@ -2,6 +2,7 @@
 
 #include "cli/modes.hpp"
 #include "cli/options.hpp"
+#include "cli/values.hpp"
 #include "ppool/errors.hpp"
 #include "ppool/task.hpp"
 
@@ -32,6 +33,10 @@ int run(int argc, char** argv) {
         auto parsed = parse_command_line(argc, argv);
         if (!parsed.options) return parsed.exit_status;
         return run_mode(*parsed.options);
+    } catch (const ItemTooLargeError& e) {
+        return report(fmt::format("item {} is larger than --max-item-size ({}); raise it with --max-item-size", e.seq(),
+                                  format_size(e.limit())),
+                      2);
     } catch (const UsageError& e) {
         return report(e.what(), 2);
     } catch (const InitializerError& e) {

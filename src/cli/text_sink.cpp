@@ -1,7 +1,7 @@
 #include "cli/encoding.hpp"
+#include "cli/output.hpp"
 #include "cli/sink.hpp"
 #include "cli/stream_runs.hpp"
-#include "os/fd.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -11,19 +11,19 @@ namespace ppool::cli {
 void OutputBuffer::flush() {
     if (m_data.empty()) return;
     before_write();
-    os::write_all(m_fd, m_data);
+    write_output(m_fd, m_data);
     m_data.clear();
 }
 
 void OutputBuffer::write_through(std::string_view data) {
     flush();
-    os::write_all(m_fd, data);
+    write_output(m_fd, data);
 }
 
 void OutputBuffer::report_failure(const TaskResult& r) {
     flush();
     before_write();
-    os::write_all(2, failure_line(r, m_options.chunk_separator));
+    write_output(2, failure_line(r, m_options.chunk_separator));
 }
 
 std::string failure_line(const TaskResult& r, std::optional<char> chunk_separator) {
@@ -73,8 +73,8 @@ private:
         if (r.stderr_text.empty() && !r.large_stderr) return;
         m_out.flush();
         m_out.before_write();
-        os::write_all(2, r.stderr_text);
-        if (r.large_stderr) r.large_stderr->for_each_block([](std::string_view b) { os::write_all(2, b); });
+        cli::write_output(2, r.stderr_text);
+        if (r.large_stderr) r.large_stderr->for_each_block([](std::string_view b) { cli::write_output(2, b); });
     }
 
     void write_output(const TaskResult& r) {
@@ -84,7 +84,7 @@ private:
             m_out.flush();
             m_out.before_write();
             r.large_output->for_each_block([&](std::string_view b) {
-                os::write_all(1, b);
+                cli::write_output(1, b);
                 last = b.back();
             });
         } else {
@@ -95,7 +95,7 @@ private:
 
     /// --tag: every line of stderr and stdout starts with the item and a TAB.
     void write_tagged(const TaskResult& r) {
-        std::string tag = printable(r.input, std::string::npos) + '\t';
+        std::string tag = tag_text(r.input) + '\t';
         if (!r.stderr_text.empty() || r.large_stderr) {
             m_out.flush();
             m_out.before_write();
@@ -120,11 +120,11 @@ private:
         auto put = [&](std::string_view b) {
             piece.clear();
             append_tagged(piece, tag, b, at_start);
-            os::write_all(fd, piece);
+            cli::write_output(fd, piece);
         };
         put(text);
         if (large) large->for_each_block(put);
-        if (!at_start) os::write_all(fd, "\n");
+        if (!at_start) cli::write_output(fd, "\n");
     }
 
     SinkOptions m_options;

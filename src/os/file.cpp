@@ -12,25 +12,53 @@ namespace {
 
 [[noreturn]] void throw_errno(const std::string& what) { throw std::system_error(errno, std::generic_category(), what); }
 
-}  // namespace
-
-Fd open_append(const std::string& path, int& error) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
-    error = fd < 0 ? errno : 0;
-    return Fd(fd);
+FileType type_of(mode_t mode) {
+    if (S_ISREG(mode)) return FileType::regular;
+    if (S_ISDIR(mode)) return FileType::directory;
+    if (S_ISFIFO(mode)) return FileType::fifo;
+    if (S_ISSOCK(mode)) return FileType::socket;
+    if (S_ISCHR(mode)) return FileType::character_device;
+    if (S_ISBLK(mode)) return FileType::block_device;
+    return FileType::other;
 }
 
-std::optional<std::string> read_file(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT) return std::nullopt;
-        throw_errno(path);
+}  // namespace
+
+std::optional<FileType> file_type(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) return type_of(st.st_mode);
+    if (errno == ENOENT) return std::nullopt;
+    throw_errno(path);
+}
+
+FileType file_type(int fd) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) throw_errno("fstat");
+    return type_of(st.st_mode);
+}
+
+Fd open_append(const std::string& path, int& error) {
+    Fd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0666));
+    error = fd ? 0 : errno;
+    // Non-blocking only to open: a FIFO's reader may be slow, and must be waited for.
+    if (fd) set_nonblocking(fd.get(), false);
+    return fd;
+}
+
+FileContent read_regular_file(const std::string& path) {
+    // O_NONBLOCK: opening a FIFO would otherwise wait for a writer, forever.
+    Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    if (!fd) {
+        int error = errno;
+        // A socket cannot be opened at all: say what it is rather than ENXIO.
+        if (auto type = file_type(path); !type || *type != FileType::regular) return FileContent{type, {}};
+        throw std::system_error(error, std::generic_category(), path);
     }
-    Fd owner(fd);
-    std::string text;
-    while (read_some(fd, text, 1 << 16) != IoStatus::closed) {
+    FileContent content{file_type(fd.get()), {}};
+    if (content.type != FileType::regular) return content;
+    while (read_some(fd.get(), content.text, 1 << 16) != IoStatus::closed) {
     }
-    return text;
+    return content;
 }
 
 FileEnd file_end(int fd, const std::string& path) {

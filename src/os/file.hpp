@@ -8,13 +8,32 @@
 
 namespace ppool::os {
 
+/// What `stat` says a file is.
+enum class FileType { regular, directory, fifo, socket, character_device, block_device, other };
+
+/// The type of the file at `path`, following symbolic links; nothing if it
+/// does not exist. Throws std::system_error for other failures.
+std::optional<FileType> file_type(const std::string& path);
+
+/// The type of an open file.
+FileType file_type(int fd);
+
 /// Opens (creating it, mode 0666 less the umask) `path` for appending,
-/// close-on-exec; the errno of a failure in `error`.
+/// close-on-exec, never blocking in open(): a FIFO that no process reads
+/// fails with ENXIO instead of waiting for a reader. A terminal does not
+/// become the controlling one. The errno of a failure in `error`.
 Fd open_append(const std::string& path, int& error);
 
-/// The whole content of the file at `path`; no value if it does not exist.
-/// Throws std::system_error for other failures.
-std::optional<std::string> read_file(const std::string& path);
+/// A file's content, read only if it is a regular file.
+struct FileContent {
+    std::optional<FileType> type;  ///< nothing: the file does not exist
+    std::string text;              ///< the content of a regular file
+};
+
+/// Reads the file at `path` if it is a regular file; anything else (a FIFO,
+/// a device, a directory, a socket) is left unread, and never blocks, and
+/// `type` says what it is. Throws std::system_error for other failures.
+FileContent read_regular_file(const std::string& path);
 
 /// The size of an open file and its last byte (if it has one).
 struct FileEnd {

@@ -13,10 +13,15 @@ namespace ppool {
 
 namespace detail {
 
+void Splitter::check_size(std::size_t size) const {
+    if (size > m_max_item) throw ItemTooLargeError(m_items + 1, m_max_item);
+}
+
 void Splitter::feed(std::string_view data, std::vector<std::string>& out) {
     for (;;) {
         auto pos = data.find(m_separator);
         if (pos == std::string_view::npos) break;
+        check_size(m_partial.size() + pos);
         if (m_partial.empty()) {
             out.emplace_back(data.substr(0, pos));
         } else {
@@ -24,13 +29,19 @@ void Splitter::feed(std::string_view data, std::vector<std::string>& out) {
             out.push_back(std::move(m_partial));
             m_partial.clear();
         }
+        ++m_items;
         data.remove_prefix(pos + 1);
     }
+    // Checked before it is kept: an item without end must not grow without bound.
+    check_size(m_partial.size() + data.size());
     m_partial.append(data);
 }
 
 void Splitter::finish(std::vector<std::string>& out) {
-    if (!m_partial.empty()) out.push_back(std::move(m_partial));
+    if (!m_partial.empty()) {
+        out.push_back(std::move(m_partial));
+        ++m_items;
+    }
     m_partial.clear();
 }
 
@@ -64,7 +75,8 @@ private:
 /// (read_more) or packed blocks (read_packed), not both.
 class FdSource final : public ItemSource, public detail::PackedSource {
 public:
-    FdSource(std::vector<int> fds, char separator) : m_splitter(separator), m_packer(separator) {
+    FdSource(std::vector<int> fds, char separator, std::uint64_t max_item)
+        : m_splitter(separator, max_item), m_packer(separator, max_item) {
         for (int fd : fds) m_fds.emplace_back(fd);
     }
     int fd() const override { return m_next < m_fds.size() ? m_fds[m_next].get() : -1; }
@@ -120,8 +132,8 @@ std::unique_ptr<ItemSource> items_from(std::vector<std::string> items) {
     return std::make_unique<MemorySource>(std::move(items));
 }
 
-std::unique_ptr<ItemSource> items_from_fds(std::vector<int> fds, char separator) {
-    return std::make_unique<FdSource>(std::move(fds), separator);
+std::unique_ptr<ItemSource> items_from_fds(std::vector<int> fds, char separator, std::uint64_t max_item_size) {
+    return std::make_unique<FdSource>(std::move(fds), separator, max_item_size);
 }
 
 }  // namespace ppool

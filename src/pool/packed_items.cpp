@@ -1,5 +1,7 @@
 #include "pool/packed_items.hpp"
 
+#include "ppool/errors.hpp"
+
 #include <algorithm>
 #include <cstring>
 
@@ -67,20 +69,41 @@ void PackedSplitter::begin(PackedItems& out) {
     m_partial.clear();
 }
 
+void PackedSplitter::check_sizes(const std::string& bytes, std::size_t complete) const {
+    // Nothing to look at when the whole block is within the limit, as it
+    // nearly always is: the items are only walked when one may be too long.
+    if (bytes.size() <= m_max_item) return;
+    std::uint64_t seq = m_items;
+    std::size_t start = 0;
+    // What was held back holds no separator: the first one is in the fresh bytes.
+    std::size_t from = std::min(m_held, complete);
+    while (start < complete) {
+        const void* sep = std::memchr(bytes.data() + from, m_separator, complete - from);
+        auto end = static_cast<std::size_t>(static_cast<const char*>(sep) - bytes.data());
+        ++seq;
+        if (end - start > m_max_item) throw ItemTooLargeError(seq, m_max_item);
+        start = from = end + 1;
+    }
+    // The incomplete item kept for the next block.
+    if (bytes.size() - complete > m_max_item) throw ItemTooLargeError(seq + 1, m_max_item);
+}
+
 void PackedSplitter::cut(PackedItems& out) {
     // What was held back has no separator: only the fresh bytes are searched,
     // so that a huge item costs linear time, not quadratic.
     const char* fresh = out.bytes.data() + m_held;
     const void* last = ::memrchr(fresh, m_separator, out.bytes.size() - m_held);
+    auto keep = last ? static_cast<std::size_t>(static_cast<const char*>(last) - out.bytes.data()) + 1 : 0;
+    check_sizes(out.bytes, keep);
     if (!last) {
         m_partial.swap(out.bytes);
         out.bytes.clear();
         return;
     }
-    auto keep = static_cast<std::size_t>(static_cast<const char*>(last) - out.bytes.data()) + 1;
     m_partial.assign(out.bytes, keep);
     out.bytes.resize(keep);
     out.count = static_cast<std::uint64_t>(std::count(out.bytes.begin(), out.bytes.end(), m_separator));
+    m_items += out.count;
 }
 
 void PackedSplitter::finish(PackedItems& out) {
@@ -91,6 +114,7 @@ void PackedSplitter::finish(PackedItems& out) {
     if (out.bytes.empty()) return;
     out.bytes += m_separator;
     out.count = 1;
+    ++m_items;
 }
 
 }  // namespace ppool::detail

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <string>
 
 namespace ppool::detail {
@@ -51,7 +52,9 @@ std::size_t skip_items(const std::string& bytes, std::size_t from, std::uint64_t
 /// Splits a byte stream into blocks of whole items, whatever the read boundaries.
 class PackedSplitter {
 public:
-    explicit PackedSplitter(char separator) : m_separator(separator) {}
+    /// An item longer than `max_item` bytes throws ItemTooLargeError.
+    explicit PackedSplitter(char separator, std::uint64_t max_item = std::numeric_limits<std::uint64_t>::max())
+        : m_separator(separator), m_max_item(max_item) {}
     char separator() const { return m_separator; }
     /// Hands `out` what was held back; append freshly read bytes to it, then call `cut`.
     void begin(PackedItems& out);
@@ -61,7 +64,11 @@ public:
     void finish(PackedItems& out);
 
 private:
+    void check_sizes(const std::string& bytes, std::size_t complete) const;
+
     char m_separator;
+    std::uint64_t m_max_item;
+    std::uint64_t m_items = 0;  // delivered so far
     std::string m_partial;
     std::size_t m_held = 0;  // bytes of `m_partial` handed over by begin()
 };

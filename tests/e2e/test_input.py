@@ -5,9 +5,10 @@ import os
 import select
 import signal
 import subprocess
+import time
 import unittest
 
-from harness import E2ETestCase, PipeReader, json_lines, run
+from harness import E2ETestCase, PipeReader, json_lines, run, stop
 
 
 class ItemSplittingTests(E2ETestCase):
@@ -142,6 +143,65 @@ class ReadAheadTests(E2ETestCase):
         # must wait for it in the reorder buffer.
         written = self.written_while_stuck(b"300\n", "0")
         self.assertLess(written, self.LIMIT, "the reorder buffer grew without bound")
+
+
+class MaxItemSizeTests(E2ETestCase):
+    """--max-item-size: an item past it stops the run while it is read."""
+
+    def run_on_yes(self, args):
+        """Runs ppool on the endless output of `yes`; its status, stderr,
+        peak resident memory in KiB and seconds taken."""
+        started = time.monotonic()
+        yes = subprocess.Popen(["yes"], stdout=subprocess.PIPE, start_new_session=True)
+        self.addCleanup(stop, yes)
+        proc = self.start(args, stdin=yes.stdout, stdout=subprocess.DEVNULL)
+        yes.stdout.close()
+        deadline = time.monotonic() + 60
+        while True:
+            # wait4: the memory of this ppool (and its reaped workers) alone.
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            self.assertLess(time.monotonic(), deadline, "ppool kept reading an endless item")
+            time.sleep(0.02)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        return proc.returncode, self.stderr_of(proc), usage.ru_maxrss, time.monotonic() - started
+
+    def test_an_item_without_end_stops_the_run(self):
+        # Each item path: one string per item (commands), packed items (registered tasks), map.
+        for args in (["imap", "--", "echo"], ["imap", "-t", "len"], ["map", "-t", "len"],
+                     ["imap", "--pipe", "--", "cat"]):
+            with self.subTest(args=args):
+                status, err, rss_kib, seconds = self.run_on_yes([args[0], "-0", "--max-item-size", "1M"] + args[1:])
+                self.assertEqual(status, 2, err)
+                self.assertEqual(err, b"ppool: item 1 is larger than --max-item-size (1 MiB); "
+                                      b"raise it with --max-item-size\n")
+                self.assertLess(rss_kib, 64 << 10, "ppool held far more than one item")
+                self.assertLess(seconds, 30)
+
+    def test_items_within_the_limit_pass(self):
+        for args in (["--", "echo"], ["-t", "identity"]):
+            with self.subTest(args=args):
+                self.assertOk(run(["imap", "--max-item-size", "3"] + args, input=b"a\nbbb\nc\n"), "a\nbbb\nc\n")
+                item = b"x" * 1024
+                self.assertOk(run(["imap", "--max-item-size", "1k"] + args, input=item + b"\n"), item + b"\n")
+
+    def test_an_item_over_the_limit_is_named(self):
+        for args in (["--", "echo"], ["-t", "identity"]):
+            with self.subTest(args=args):
+                proc = run(["imap", "--max-item-size", "3"] + args, input=b"a\nbbbb\nc\n")
+                self.assertStatus(proc, 2)
+                self.assertEqual(proc.stderr, b"ppool: item 2 is larger than --max-item-size (3 bytes); "
+                                              b"raise it with --max-item-size\n")
+                proc = run(["imap", "--max-item-size", "1K"] + args, input=b"x" * 1025)
+                self.assertStatus(proc, 2)
+                self.assertIn(b"item 1 is larger than --max-item-size (1 KiB)", proc.stderr)
+
+    def test_a_bad_size_is_a_usage_error(self):
+        for value in ("0", "", "1X", "1.5M", "-1", "1KB", "1025G", "99999999999999999999999"):
+            with self.subTest(value=value):
+                self.assertUsageError(run(["imap", "--max-item-size", value, "--", "echo"]), f"not '{value}'")
+
 
 
 class MapSizesTests(E2ETestCase):

@@ -238,12 +238,14 @@ class LongLineTests(MeasureMixin, E2ETestCase):
     def test_item_over_4_gib(self):
         """A single item of 4 GiB + 10 bytes, streamed by a writer thread (never
         held in this process), through --task len. Takes ~30-60 s and several
-        GiB of memory in ppool (an item is held whole)."""
+        GiB of memory in ppool (an item is held whole). Past the default
+        --max-item-size (1 GiB), so the limit is raised."""
         size = 4 * GiB + 10
         stderr_path = self.path("ppool.stderr")
         with open(stderr_path, "wb") as err:
-            proc = subprocess.Popen([PPOOL, "imap", "-j", "1", "--task", "len"], stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE, stderr=err, start_new_session=True)
+            proc = subprocess.Popen([PPOOL, "imap", "-j", "1", "--max-item-size", "5G", "--task", "len"],
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
+                                    start_new_session=True)
         self.addCleanup(self.stop_tree, proc)
 
         def writer():

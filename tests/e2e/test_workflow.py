@@ -3,7 +3,10 @@
 
 import json
 import os
+import resource
 import signal
+import socket
+import time
 import unittest
 
 from harness import (E2ETestCase, PipeReader, assert_gone, json_lines, read_pid, run, testing, wait_for)
@@ -55,6 +58,11 @@ class TagTests(E2ETestCase):
     def test_control_bytes_in_the_tag_are_escaped(self):
         proc = run(["imap", "-0", "--tag", "-t", "len"], input=b"a\tb\0c\nd\0")
         self.assertOk(proc, "a\\tb\t3\nc\\nd\t3\n")
+
+    def test_a_backslash_in_the_tag_is_doubled(self):
+        # A TAB and the two characters backslash-t must not get the same tag.
+        proc = run(["imap", "-0", "--tag", "-t", "len"], input=b"a\tb\0a\\tb\0")
+        self.assertOk(proc, "a\\tb\t3\na\\\\tb\t4\n")
 
     def test_large_output_is_tagged_line_by_line(self):
         # Past the in-memory limit, so the output comes back from a spill file.
@@ -254,6 +262,46 @@ class JoblogTests(E2ETestCase):
     def test_an_unwritable_joblog_is_a_usage_error(self):
         self.assertUsageError(run(["imap", "--joblog", self.path("no/such/dir"), "-t", "len"]), "joblog")
 
+    def test_a_fifo_nobody_reads_is_refused_at_once(self):
+        fifo = self.path("fifo")
+        os.mkfifo(fifo)
+        start = time.monotonic()
+        proc = run(["imap", "--joblog", fifo, "-t", "len"], input=b"a\n", timeout=10)
+        self.assertUsageError(proc, f"cannot write the joblog '{fifo}': no process is reading the FIFO")
+        self.assertLess(time.monotonic() - start, 5)
+
+    def test_a_fifo_with_a_reader_gets_the_lines(self):
+        fifo = self.path("fifo")
+        os.mkfifo(fifo)
+        reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        self.addCleanup(os.close, reader)
+        self.assertOk(run(["imap", "--joblog", fifo, "-t", "len"], input=b"ab\n", timeout=10), "2\n")
+        lines = os.read(reader, 65536).decode().splitlines()
+        self.assertEqual((lines[0], lines[1].split("\t")[8]), (HEADER, "ab"))
+
+    def test_a_character_device_takes_the_lines(self):
+        self.assertOk(run(["imap", "--joblog", "/dev/null", "-t", "len"], input=b"ab\n"), "2\n")
+
+    def test_a_full_disk_names_the_joblog(self):
+        link = self.path("full.log")
+        os.symlink("/dev/full", link)
+        for path in ("/dev/full", link):
+            with self.subTest(path=path):
+                proc = run(["imap", "--joblog", path, "-t", "len"], input=b"a\n")
+                self.assertUsageError(proc, f"cannot write the joblog '{path}': No space left on device")
+
+    def test_a_joblog_that_cannot_grow_is_named(self):
+        log = self.path("log")
+        self.assertStatus(run(["imap", "--joblog", log, "-t", "len"], input=b"a\n"), 0)
+        size = os.path.getsize(log)
+
+        def no_growth():
+            resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+        proc = run(["imap", "--joblog", log, "-t", "len"], input=b"b\n", preexec_fn=no_growth)
+        self.assertStatus(proc, 2)
+        self.assertEqual(proc.stderr.decode(), f"ppool: cannot write the joblog '{log}': File too large\n")
+
 
 class ResumeTests(E2ETestCase):
     RECORD = ["sh", "-c", 'echo "$1" >> "$2"; test "$1" != bad && echo "$1"', "sh", "{}"]
@@ -293,6 +341,20 @@ class ResumeTests(E2ETestCase):
     def test_a_file_that_is_not_a_joblog_is_refused(self):
         path = self.write("other", "Seq\tHost\tStarttime\n")
         self.assertUsageError(run(["imap", "--joblog", path, "--resume", "-t", "len"], input=b"a\n"), "joblog")
+
+    def test_a_joblog_that_cannot_be_read_back_is_refused_at_once(self):
+        fifo, sock = self.path("fifo"), self.path("sock")
+        os.mkfifo(fifo)
+        listener = socket.socket(socket.AF_UNIX)
+        self.addCleanup(listener.close)
+        listener.bind(sock)
+        for path, kind in ((fifo, "a FIFO"), (self.tmp, "a directory"), ("/dev/null", "a character device"),
+                           (sock, "a socket")):
+            with self.subTest(path=path):
+                start = time.monotonic()
+                proc = run(["imap", "--joblog", path, "--resume", "-t", "len"], input=b"a\n", timeout=10)
+                self.assertUsageError(proc, f"'{path}' is {kind}")
+                self.assertLess(time.monotonic() - start, 5)
 
     def test_resume_needs_a_joblog(self):
         self.assertUsageError(run(["imap", "--resume", "-t", "len"]), "--joblog")

@@ -29,6 +29,14 @@ TEST_CASE("items are shown on one line") {
     CHECK(printable(std::string(300, 'x')).size() == 203);
 }
 
+TEST_CASE("a tag tells every item apart") {
+    CHECK(tag_text("a\tb") == "a\\tb");
+    CHECK(tag_text("a\\tb") == "a\\\\tb");
+    CHECK(tag_text("C:\\dir\n") == "C:\\\\dir\\n");
+    CHECK(tag_text(std::string("\0\x7f", 2)) == "\\x00\\x7f");
+    CHECK(tag_text(std::string(300, 'x')).size() == 300);
+}
+
 TEST_CASE("UTF-8 checked in pieces cut anywhere agrees with the whole") {
     std::string texts[] = {"h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80 end", "bad \xff here", "cut \xe2\x82", "\xf0\x9f\x98"};
     for (const auto& text : texts) {

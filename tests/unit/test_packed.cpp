@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include "pool/packed_items.hpp"
+#include "ppool/errors.hpp"
 #include "ppool/result_run.hpp"
 #include "protocol/packed.hpp"
 
@@ -166,6 +167,34 @@ TEST_CASE("the packed splitter keeps items whole whatever the read boundaries") 
         count += last.count;
         CHECK(all == input + "\n");
         CHECK(count == 5);
+    }
+}
+
+TEST_CASE("the packed splitter refuses an item over the limit, complete or not") {
+    struct Case {
+        std::string input;
+        std::uint64_t seq;
+    };
+    for (const auto& c : {Case{"a\nbbb\ncccc\nd\n", 3}, Case{"aaaa\n", 1}, Case{"a\nb\ncccccccc", 3}}) {
+        for (std::size_t step : {1u, 2u, 3u, 100u}) {
+            CAPTURE(c.input);
+            CAPTURE(step);
+            detail::PackedSplitter splitter('\n', 3);
+            std::uint64_t count = 0;
+            try {
+                for (std::size_t at = 0; at < c.input.size(); at += step) {
+                    detail::PackedItems block;
+                    splitter.begin(block);
+                    block.bytes.append(c.input.substr(at, step));
+                    splitter.cut(block);
+                    count += block.count;
+                }
+                FAIL("no error");
+            } catch (const ItemTooLargeError& e) {
+                CHECK(e.seq() == c.seq);
+                CHECK(count < c.seq);
+            }
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "pool/splitter.hpp"
+#include "ppool/errors.hpp"
 #include "ppool/item_source.hpp"
 
 #include <unistd.h>
@@ -42,4 +43,26 @@ TEST_CASE("items from several descriptors, in order, each ending its last item")
     std::vector<std::string> items;
     while (source->read_more(items)) {}
     CHECK(items == std::vector<std::string>{"1", "2", "3"});
+}
+
+TEST_CASE("an item over the limit is refused while it is read, naming its position") {
+    for (std::size_t step : {1u, 2u, 3u, 100u}) {
+        CAPTURE(step);
+        Splitter s('\n', 3);
+        std::vector<std::string> out;
+        std::string data = "a\nbbb\ncccc\n";
+        try {
+            for (std::size_t at = 0; at < data.size(); at += step) s.feed(std::string_view(data).substr(at, step), out);
+            FAIL("no error");
+        } catch (const ppool::ItemTooLargeError& e) {
+            CHECK(e.seq() == 3);
+            CHECK(e.limit() == 3);
+        }
+        CHECK(out.size() <= 2);
+    }
+    // No separator at all: noticed as soon as the bytes pass the limit.
+    Splitter s('\0', 10);
+    std::vector<std::string> out;
+    s.feed("yyyyyyyyyy", out);
+    CHECK_THROWS_AS(s.feed("y", out), ppool::ItemTooLargeError);
 }

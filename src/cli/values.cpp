@@ -1,0 +1,55 @@
+#include "cli/values.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <fmt/format.h>
+
+namespace ppool::cli {
+
+std::optional<std::uint64_t> parse_whole(std::string_view text, std::uint64_t min, std::uint64_t max) {
+    std::uint64_t value = 0;
+    const char* end = text.data() + text.size();
+    // from_chars takes no sign, space or base prefix, and reports overflow:
+    // only what a user would read as a plain number gets through.
+    auto [stop, error] = std::from_chars(text.data(), end, value);
+    if (text.empty() || error != std::errc() || stop != end) return std::nullopt;
+    if (value < min || value > max) return std::nullopt;
+    return value;
+}
+
+std::optional<double> parse_seconds(std::string_view text) {
+    double value = 0;
+    const char* end = text.data() + text.size();
+    auto [stop, error] = std::from_chars(text.data(), end, value);
+    if (text.empty() || error != std::errc() || stop != end) return std::nullopt;
+    if (!std::isfinite(value) || value <= 0) return std::nullopt;
+    return value;
+}
+
+std::optional<std::uint64_t> parse_size(std::string_view text, std::uint64_t max) {
+    int shift = 0;
+    if (!text.empty()) {
+        switch (text.back()) {
+        case 'K': case 'k': shift = 10; break;
+        case 'M': case 'm': shift = 20; break;
+        case 'G': case 'g': shift = 30; break;
+        }
+    }
+    if (shift > 0) text.remove_suffix(1);
+    auto number = parse_whole(text, 1, max >> shift);
+    if (!number) return std::nullopt;
+    return *number << shift;
+}
+
+std::string format_size(std::uint64_t bytes) {
+    constexpr std::string_view k_units[] = {"GiB", "MiB", "KiB"};
+    int shift = 30;
+    for (auto unit : k_units) {
+        std::uint64_t size = std::uint64_t{1} << shift;
+        if (bytes >= size && bytes % size == 0) return fmt::format("{} {}", bytes >> shift, unit);
+        shift -= 10;
+    }
+    return fmt::format("{} {}", bytes, bytes == 1 ? "byte" : "bytes");
+}
+
+}  // namespace ppool::cli
