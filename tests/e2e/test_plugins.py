@@ -120,6 +120,16 @@ class LoadTimeTests(E2ETestCase):
                 records = json.loads(proc.stdout)
                 self.assertEqual([r["output"] for r in records], ["1", "2"])
 
+    def test_prints_of_a_task_go_to_stderr(self):
+        # Workers point descriptor 1 at stderr, and flush C stdio with their results.
+        proc = run(["map", "--json", "-j", "2", "--plugin", PRINT, "--task", "noisy"], input=b"a\nbb\n")
+        self.assertOk(proc)
+        self.assertEqual([r["output"] for r in json.loads(proc.stdout)], ["1", "2"])
+        proc = run(["imap", "--plugin", PRINT, "--task", "noisy"], input=b"a\nbb\n")
+        self.assertOk(proc, "1\n2\n")
+        for how in ("printf", "cout", "write"):
+            self.assertEqual(lines(proc.stderr).count(f"{how} in a task"), 2, proc.stderr)
+
 
 class EmbedTests(E2ETestCase):
     def test_embedding_program_has_the_whole_cli_and_its_task(self):
