@@ -43,6 +43,10 @@ struct PoolOptions {
     /// Inside `make -jN`: take a token from make's jobserver (MAKEFLAGS) for
     /// every task beyond the first running at once, and always give it back.
     bool make_jobserver = false;
+    /// Called once with a one-line message when the pool runs on despite a
+    /// problem: MAKEFLAGS names a jobserver that cannot be used (the pool then
+    /// runs up to `processes` tasks at once). Nothing is said without it.
+    std::function<void(const std::string&)> on_warning{};
     /// Called in the calling process for every task as it finishes (completion
     /// order, before any reordering), e.g. to log it at once.
     std::function<void(const TaskResult&)> on_complete{};
