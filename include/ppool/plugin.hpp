@@ -13,6 +13,10 @@
 //     }
 //
 // Build: c++ -std=c++20 -shared -fPIC -o libmytasks.so mytasks.cpp
+//
+// Load-time code (static constructors and PPOOL_PLUGIN's body) writes to
+// stdout only as far as ppool's stderr, and an exit() there stops ppool with
+// an error naming the plugin; a task's prints to stdout go to stderr too.
 
 #include <string>
 #include <string_view>

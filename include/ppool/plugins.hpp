@@ -7,7 +7,11 @@ namespace ppool {
 
 /// Loads a plugin into the global task registry. Throws UsageError for a
 /// missing file, a library that is not a ppool plugin, an incompatible
-/// plugin interface version, or a task name registered twice.
+/// plugin interface version, or a task name registered twice. While the
+/// plugin's load-time code runs, descriptor 1 is stderr (C stdio and
+/// std::cout are flushed before and after), and an exit() or quick_exit()
+/// it calls ends the process with "ppool: plugin 'PATH' called exit(N) while
+/// loading" on stderr and status 2; _exit() cannot be caught.
 void load_plugin(const std::string& path);
 
 /// The plugins named by a colon-separated list (PPOOL_PLUGIN_PATH); empty

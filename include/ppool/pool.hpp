@@ -43,13 +43,14 @@ struct PoolOptions {
     /// Inside `make -jN`: take a token from make's jobserver (MAKEFLAGS) for
     /// every task beyond the first running at once, and always give it back.
     bool make_jobserver = false;
+    /// Told, in one line, of a change the pool made in order to run at all:
+    /// MAKEFLAGS names a jobserver that cannot be used (the pool then runs up
+    /// to `processes` tasks at once), or fewer workers than `processes` fit in
+    /// the process's limits (open files, processes). Nothing is said without it.
+    std::function<void(const std::string&)> on_warning{};
     /// Called in the calling process for every task as it finishes (completion
     /// order, before any reordering), e.g. to log it at once.
     std::function<void(const TaskResult&)> on_complete{};
-    /// Told, in one line, of a change the pool made in order to run at all:
-    /// fewer workers than `processes`, because the process's limits (open
-    /// files, processes) hold no more.
-    std::function<void(const std::string&)> on_warning{};
 };
 
 /// The result of apply_async / map_async, after Python's AsyncResult.

@@ -1,6 +1,5 @@
 #include "cli/command_template.hpp"
 
-#include <algorithm>
 #include <array>
 #include <stdexcept>
 #include <utility>
@@ -61,18 +60,6 @@ std::string token_value(Token token, const TaskContext& c) {
     return {};
 }
 
-std::string shell_quote(std::string_view value) {
-    std::string out = "'";
-    for (char c : value) {
-        if (c == '\'')
-            out += "'\\''";
-        else
-            out += c;
-    }
-    out += '\'';
-    return out;
-}
-
 std::string display_command(const std::vector<std::string>& argv) {
     constexpr std::string_view k_plain = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-";
     std::string line;
@@ -83,72 +70,6 @@ std::string display_command(const std::vector<std::string>& argv) {
     }
     return line;
 }
-
-std::string quote_for(ShellContext context, std::string_view value) {
-    switch (context) {
-    case ShellContext::bare: return shell_quote(value);
-    // Close the user's quote, add ours, reopen theirs.
-    case ShellContext::single_quoted: return "'" + shell_quote(value) + "'";
-    case ShellContext::double_quoted: {
-        std::string out;
-        for (char c : value) {
-            if (c == '$' || c == '`' || c == '"' || c == '\\') out += '\\';
-            out += c;
-        }
-        return out;
-    }
-    }
-    return shell_quote(value);
-}
-
-namespace {
-
-/// Follows the quoting of a shell script character by character: enough of
-/// sh's grammar to know whether a position is bare, in '...' or in "...",
-/// including $(...) and `...` nested in double quotes.
-class QuoteTracker {
-public:
-    ShellContext context() const {
-        switch (m_stack.back()) {
-        case Frame::single: return ShellContext::single_quoted;
-        case Frame::dquote: return ShellContext::double_quoted;
-        default: return ShellContext::bare;
-        }
-    }
-    /// Consumes the character at the front of `text` (two for an escape or "$(").
-    std::size_t step(std::string_view text) {
-        char c = text[0];
-        Frame top = m_stack.back();
-        if (top == Frame::single) {
-            if (c == '\'') m_stack.pop_back();
-            return 1;
-        }
-        if (c == '\\') return std::min<std::size_t>(2, text.size());
-        if (c == '$' && text.size() > 1 && text[1] == '(') {
-            m_stack.push_back(Frame::subst);
-            return 2;
-        }
-        if (c == '`') {
-            if (top == Frame::backtick) m_stack.pop_back();
-            else m_stack.push_back(Frame::backtick);
-            return 1;
-        }
-        if (top == Frame::dquote) {
-            if (c == '"') m_stack.pop_back();
-            return 1;
-        }
-        if (c == ')' && top == Frame::subst) m_stack.pop_back();
-        else if (c == '\'') m_stack.push_back(Frame::single);
-        else if (c == '"') m_stack.push_back(Frame::dquote);
-        return 1;
-    }
-
-private:
-    enum class Frame { bare, single, dquote, subst, backtick };
-    std::vector<Frame> m_stack{Frame::bare};
-};
-
-}  // namespace
 
 bool needs_shell(std::string_view word) {
     constexpr std::string_view k_special = " \t\n|&;<>()$`\\\"'*?[]#~!{}";
@@ -165,30 +86,32 @@ bool needs_shell(std::string_view word) {
 
 CommandTemplate::CommandTemplate(std::vector<std::string> words, bool append_item) : m_append_item(append_item) {
     m_shell = words.size() == 1 && needs_shell(words[0]);
-    for (const auto& text : words) {
-        Word word;
-        std::string_view rest = text;
-        std::string literal;
-        QuoteTracker quotes;
-        while (!rest.empty()) {
-            auto [length, token] = match_token(rest);
-            if (length == 0) {
-                std::size_t n = quotes.step(rest);
-                literal.append(rest.substr(0, n));
-                rest.remove_prefix(n);
-                continue;
-            }
-            if (!literal.empty()) word.push_back(Part{false, Token::item, ShellContext::bare, std::move(literal)});
-            literal.clear();
-            word.push_back(Part{true, token, quotes.context(), {}});
-            m_has_token = true;
-            m_uses_item = m_uses_item || (token != Token::seq && token != Token::slot);
-            rest.remove_prefix(length);
+    for (const auto& text : words) m_words.push_back(parse_word(text));
+}
+
+CommandTemplate::Word CommandTemplate::parse_word(std::string_view rest) {
+    Word word;
+    std::string literal;
+    QuoteTracker quotes;
+    while (!rest.empty()) {
+        // After an escaping backslash a brace is literal: \{} is not a replacement string.
+        auto [length, token] = quotes.escaped() ? std::pair{std::size_t{0}, Token::item} : match_token(rest);
+        if (length == 0) {
+            quotes.feed(rest.front());
+            literal += rest.front();
+            rest.remove_prefix(1);
+            continue;
         }
-        if (!literal.empty() || word.empty())
-            word.push_back(Part{false, Token::item, ShellContext::bare, std::move(literal)});
-        m_words.push_back(std::move(word));
+        if (!literal.empty()) word.push_back(Part{false, Token::item, {}, std::move(literal)});
+        literal.clear();
+        word.push_back(Part{true, token, quotes.place(), {}});
+        m_has_token = true;
+        m_uses_item = m_uses_item || (token != Token::seq && token != Token::slot);
+        rest.remove_prefix(length);
     }
+    if (!literal.empty() || word.empty()) word.push_back(Part{false, Token::item, {}, std::move(literal)});
+    m_end = quotes.place();
+    return word;
 }
 
 std::string CommandTemplate::fill(const Word& word, const TaskContext& context, bool quote) const {
@@ -197,7 +120,7 @@ std::string CommandTemplate::fill(const Word& word, const TaskContext& context, 
         if (!part.is_token)
             out += part.text;
         else if (quote)
-            out += quote_for(part.context, token_value(part.token, context));
+            out += quote_for(part.place, token_value(part.token, context));
         else
             out += token_value(part.token, context);
     }
@@ -213,7 +136,7 @@ std::vector<std::string> CommandTemplate::build(const TaskContext& context) cons
         std::string script = fill(m_words[0], context, true);
         if (append) {
             script += ' ';
-            script += shell_quote(context.item);
+            script += quote_for(m_end, context.item);
         }
         return {"/bin/sh", "-c", std::move(script)};
     }

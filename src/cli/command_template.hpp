@@ -4,19 +4,13 @@
 #include <string_view>
 #include <vector>
 
+#include "cli/shell_quote.hpp"
 #include "ppool/task.hpp"
 
 namespace ppool::cli {
 
 /// The replacement strings: {} {.} {/} {//} {/.} {#} {%}.
 enum class Token { item, no_ext, basename, dirname, basename_no_ext, seq, slot };
-
-/// Where a replacement string stands in a shell script, which decides how its
-/// value is quoted: bare, inside '...', or inside "...".
-enum class ShellContext { bare, single_quoted, double_quoted };
-
-/// Quotes `value` so that, placed in `context`, it is exactly one literal piece of text.
-std::string quote_for(ShellContext context, std::string_view value);
 
 /// A command line with replacement strings, parsed once and filled per item.
 /// Several words run directly (execvp) with values inserted as plain text;
@@ -37,13 +31,16 @@ private:
     struct Part {
         bool is_token = false;
         Token token{};
-        ShellContext context = ShellContext::bare;
+        ShellPlace place;
         std::string text;
     };
     using Word = std::vector<Part>;
+    /// Splits a word into literal text and replacement strings, each with its place in a shell script.
+    Word parse_word(std::string_view text);
     std::string fill(const Word& word, const TaskContext& context, bool quote) const;
 
     std::vector<Word> m_words;
+    ShellPlace m_end;  ///< where the appended item stands in a shell script
     bool m_shell = false;
     bool m_has_token = false;
     bool m_uses_item = false;
@@ -53,8 +50,6 @@ private:
 /// An argv as one line a user could paste into a shell: words quoted only where needed.
 std::string display_command(const std::vector<std::string>& argv);
 
-/// Quotes `value` for /bin/sh so that it is always one literal word.
-std::string shell_quote(std::string_view value);
 /// Whether a single command word needs a shell: whitespace or shell syntax
 /// outside the replacement strings.
 bool needs_shell(std::string_view word);

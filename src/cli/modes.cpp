@@ -76,6 +76,13 @@ PreparedTask prepare_task(const Options& o, bool with_item) {
     return PreparedTask{std::string(k_command_task), command, std::move(identity)};
 }
 
+/// A problem ppool runs on despite: one line on stderr.
+void warn(std::string_view message) {
+    auto line = fmt::format("ppool: warning: {}\n", message);
+    // Best effort: a warning must not stop the run.
+    [[maybe_unused]] auto n = ::write(2, line.data(), line.size());
+}
+
 PoolOptions pool_options(const Options& o) {
     PoolOptions p;
     p.processes = o.processes;
@@ -87,10 +94,7 @@ PoolOptions pool_options(const Options& o) {
     p.fail_fast = o.fail_fast;
     p.retries = o.retries;
     p.make_jobserver = true;
-    p.on_warning = [](const std::string& message) {
-        auto line = fmt::format("ppool: warning: {}\n", message);
-        [[maybe_unused]] auto n = ::write(2, line.data(), line.size());
-    };
+    p.on_warning = [](const std::string& message) { warn(message); };
     return p;
 }
 

@@ -9,11 +9,13 @@
 
 namespace ppool::os {
 
-/// Where GNU make's jobserver is, as MAKEFLAGS names it.
+/// Where GNU make's jobserver is, as MAKEFLAGS names it. Neither a fifo nor
+/// two descriptors: the value is malformed.
 struct JobserverAuth {
     std::string fifo;  ///< `fifo:PATH` (make 4.4); empty for an inherited pipe
     int read_fd = -1;  ///< `R,W` / `--jobserver-fds=R,W` (older makes)
     int write_fd = -1;
+    std::string word;  ///< the MAKEFLAGS word that names it, for messages
 };
 
 /// Parses MAKEFLAGS: the last `--jobserver-auth=` or `--jobserver-fds=` wins.
@@ -28,10 +30,13 @@ std::optional<JobserverAuth> parse_makeflags(std::string_view makeflags);
 class Jobserver {
 public:
     /// The jobserver MAKEFLAGS names, or nothing when there is none or it
-    /// cannot be used (descriptors not passed down, fifo gone): no limit then.
-    static std::optional<Jobserver> from_environment();
-    /// Opens the jobserver `auth` names; nothing when it cannot be used.
-    static std::optional<Jobserver> open(const JobserverAuth& auth);
+    /// cannot be used (descriptors not passed down, fifo gone, a malformed
+    /// value): no limit then. In that last case `*problem`, when given, says
+    /// why in one line for the user.
+    static std::optional<Jobserver> from_environment(std::string* problem = nullptr);
+    /// Opens the jobserver `auth` names; nothing when it cannot be used, and
+    /// then `*problem`, when given, says why.
+    static std::optional<Jobserver> open(const JobserverAuth& auth, std::string* problem = nullptr);
 
     Jobserver(Jobserver&& other) noexcept = default;
     Jobserver& operator=(Jobserver&& other) noexcept;

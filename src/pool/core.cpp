@@ -14,11 +14,21 @@ namespace {
 /// The watch on make's jobserver among the job inputs: no job has id 0.
 constexpr std::uint64_t k_token_watch = 0;
 
+/// make's jobserver when the options ask for it and MAKEFLAGS names one that
+/// can be used. One that cannot is worth a word: the user expects make's limit.
+std::optional<os::Jobserver> make_jobserver(const PoolOptions& options) {
+    if (!options.make_jobserver) return std::nullopt;
+    std::string problem;
+    auto jobserver = os::Jobserver::from_environment(&problem);
+    if (!problem.empty() && options.on_warning)
+        options.on_warning(problem + "; running up to " + std::to_string(options.processes) + " tasks at once");
+    return jobserver;
+}
+
 }  // namespace
 
 Core::Core(PoolOptions options, std::unique_ptr<WorkerSet> workers)
-    : Core(options, std::move(workers),
-           options.make_jobserver ? os::Jobserver::from_environment() : std::nullopt) {}
+    : Core(options, std::move(workers), make_jobserver(options)) {}
 
 Core::Core(PoolOptions options, std::unique_ptr<WorkerSet> workers, std::optional<os::Jobserver> jobserver)
     : m_options(std::move(options)), m_workers(std::move(workers)), m_jobserver(std::move(jobserver)) {}

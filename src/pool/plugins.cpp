@@ -1,6 +1,7 @@
 #include "ppool/plugins.hpp"
 
 #include "os/dynlib.hpp"
+#include "os/load_guard.hpp"
 #include "ppool/errors.hpp"
 #include "ppool/plugin.hpp"
 
@@ -18,6 +19,11 @@ void add_from_plugin(void* host, const char* name, const char* description, Task
 }  // namespace
 
 void load_plugin(const std::string& path) {
+    // The plugin's load-time code (static constructors, then PPOOL_PLUGIN's
+    // body) runs inside ppool: it must not write into the results, nor end
+    // ppool without a word.
+    os::StdoutToStderr quiet;
+    os::ExitTrap trap(fmt::format("ppool: plugin '{}' called ", path), " while loading", 2);
     os::SharedLibrary lib;
     try {
         lib = os::SharedLibrary::open(path);

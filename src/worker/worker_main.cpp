@@ -9,9 +9,11 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <fmt/format.h>
+#include <stdio_ext.h>
 #include <unistd.h>
 
 extern char** environ;
@@ -48,6 +50,9 @@ void set_up_process(const os::Fd& from_parent, const os::Fd& to_parent, pid_t po
     if (::getppid() != pool_pid) os::exit_with_group(0);
     auto null = os::open_dev_null();
     ::dup2(null.get(), 0);
+    // What the pool had buffered for stdout but not yet written is the pool's
+    // to write, not a copy for every worker to write too.
+    ::__fpurge(stdout);
     // Stray prints of a registered task go to stderr, never into the results.
     ::dup2(2, 1);
     os::close_fds_except({from_parent.get(), to_parent.get()});
@@ -69,6 +74,9 @@ constexpr std::size_t k_batch_bytes = 1 << 16;
 bool task_is_command(const TaskInfo* task) { return task && task->is_command(); }
 
 void send(WorkerState& w) {
+    // A registered task's buffered prints reach stderr with its results,
+    // rather than being lost when the worker ends with _exit.
+    std::fflush(stdout);
     os::write_all(w.to_parent, w.out);
     w.out.clear();
 }

@@ -256,6 +256,33 @@ class InjectionTests(E2ETestCase):
     def test_placeholder_inside_single_quotes_in_the_template(self):
         self.check(["printf '[%s]\\n' '{}'"], expect_output=False)
 
+    BACKQUOTE_ITEMS = ["a\\$b", "a\\\\b", "a`b", "'", '"', "$(reboot)", "`id`", "\\", "\n", ";", " a  b ",
+                       "$(touch PWNED)", "`touch PWNED`", "\\`touch PWNED\\`", "\"`touch PWNED`\"",
+                       "'`touch PWNED`'", "\\\n`touch PWNED`", "x\\", "", "\\\"\\'\\$\\`\\\\"]
+    # Each prints "[" + the value + "]": the inner command ends the value with "]"
+    # so that command substitution cannot strip a trailing newline of the item.
+    BACKQUOTE_TEMPLATES = [
+        "x=`printf '%s]' {}`; printf '[%s\\n' \"$x\"",
+        "x=`printf '%s]' '{}'`; printf '[%s\\n' \"$x\"",
+        "x=`printf '%s]' \"{}\"`; printf '[%s\\n' \"$x\"",
+        "printf '[%s\\n' \"`printf '%s]' {}`\"",
+        "printf '[%s\\n' \"`printf '%s]' \"{}\"`\"",
+        "printf '[%s\\n' \"`printf '%s]' \\\"{}\\\"`\"",
+        "printf '[%s\\n' \"$(printf %s \"`printf '%s]' {}`\")\"",
+        "x=`printf %s \"$(printf '%s]' \"{}\")\"`; printf '[%s\\n' \"$x\"",
+        "x=`y=\\`printf '%s]' {}\\`; printf %s \"$y\"`; printf '[%s\\n' \"$x\"",
+        "x=`printf %s \"\\`printf '%s]' \"{}\"\\`\"`; printf '[%s\\n' \"$x\"",
+        "printf '[%s\\n' \"`printf %s \"\\`printf '%s]' {}\\`\"`\"",
+        "printf '[%s\\n' \"`printf %s \\\"\\`printf '%s]' \\\\\\\"{}\\\\\\\"\\`\\\"`\"",
+    ]
+
+    def test_placeholder_inside_backquotes(self):
+        # sh removes a backslash before \ ` $ (and " within "...") in the text
+        # of `...`, then parses it as a script of its own.
+        for template in self.BACKQUOTE_TEMPLATES:
+            with self.subTest(template=template):
+                self.check([template], self.BACKQUOTE_ITEMS, null=True)
+
 
 class ArgumentTooLongTests(E2ETestCase):
     """A 1 MB item cannot be one argument (Linux: 128 KiB per argument): E2BIG."""

@@ -16,7 +16,7 @@ import subprocess
 import time
 import unittest
 
-from harness import PPOOL, E2ETestCase, describe, run, wait_for
+from harness import PPOOL, E2ETestCase, describe, lines, run, wait_for
 
 PROBE = r"""#!/bin/sh
 # probe DIR WANT: log how many probes run now; with WANT > 0 wait (at most
@@ -92,12 +92,17 @@ class UnderMakeTests(ProbeCase):
         self.assertEqual(proc.returncode, 0, describe(proc))
         self.assertEqual(len(self.counts()), 18, "every item ran")
         # GNU make complains about tokens missing or left over at its exit.
-        self.assertNotIn(b"jobserver", proc.stderr.lower(), describe(proc))
+        make_lines = [line for line in lines(proc.stderr) if not line.startswith("ppool: ")]
+        self.assertNotIn("jobserver", "\n".join(make_lines).lower(), describe(proc))
         return proc
 
+    def ppool_warnings(self, proc):
+        return [line for line in lines(proc.stderr) if line.startswith("ppool: warning: ")]
+
     def test_make_j2_runs_at_most_two_tasks(self):
-        self.run_make("-j2")
+        proc = self.run_make("-j2")
         self.assertLessEqual(max(self.counts()), 2, self.counts())
+        self.assertEqual(self.ppool_warnings(proc), [], describe(proc))
 
     def test_make_j2_pipe_style(self):
         if not make_supports("--jobserver-style"):
@@ -109,9 +114,18 @@ class UnderMakeTests(ProbeCase):
         self.run_make("-j3")
         self.assertLessEqual(max(self.counts()), 3, self.counts())
 
-    def test_a_recipe_without_plus_still_runs(self):
-        # An old make closes its pipe for such a recipe: ppool runs without a limit, but runs.
-        self.run_make("-j2", plus="")
+    def test_a_recipe_without_plus_still_runs_and_says_so(self):
+        # make 4.3 names its pipe in MAKEFLAGS but closes it for such a recipe:
+        # ppool runs without make's limit, and says so once per run.
+        proc = self.run_make("-j2", plus="")
+        warnings = self.ppool_warnings(proc)
+        if not warnings and make_supports("--jobserver-style"):
+            self.skipTest("this make passes its jobserver (a fifo) to every recipe")
+        self.assertEqual(len(warnings), 3, describe(proc))
+        for warning in warnings:
+            self.assertRegex(warning, r"^ppool: warning: make's jobserver \(MAKEFLAGS --jobserver-auth=\d+,\d+\) "
+                                      r"cannot be used \(descriptor \d+ is not open: prefix the recipe with '\+' "
+                                      r"so that make passes its jobserver on\); running up to 4 tasks at once$")
 
 
 class ControlTests(ProbeCase):
@@ -224,6 +238,49 @@ class TokenReturnTests(ProbeCase):
                    env=self.env("57,58"), timeout=120)
         self.assertOk(proc)
         self.assertEqual(max(self.counts()), 4)
+
+
+class UnusableJobserverTests(E2ETestCase):
+    """A MAKEFLAGS jobserver that cannot be used: one warning line, then the run as without make."""
+
+    def check_warning(self, auth, reason, pass_fds=()):
+        env = clean_environment()
+        env["MAKEFLAGS"] = f" -j4 --jobserver-auth={auth}"
+        for args in (["imap", "-j", "3", "--", "echo", "{}"], ["map", "-j", "3", "--task", "identity"]):
+            with self.subTest(auth=auth, mode=args[0]):
+                proc = run(args, input=b"a\nb\n", env=env, pass_fds=pass_fds)
+                self.assertOk(proc, "a\nb\n")
+                self.assertEqual(lines(proc.stderr), [
+                    f"ppool: warning: make's jobserver (MAKEFLAGS --jobserver-auth={auth}) cannot be used "
+                    f"({reason}); running up to 3 tasks at once"])
+
+    def test_descriptors_not_open(self):
+        self.check_warning("57,58", "descriptor 57 is not open: prefix the recipe with '+' "
+                                    "so that make passes its jobserver on")
+
+    def test_descriptors_not_a_pipe(self):
+        with open(self.write("file", ""), "rb") as f:
+            fd = f.fileno()
+            self.check_warning(f"{fd},{fd}", f"descriptor {fd} is not a pipe: prefix the recipe with '+' "
+                                             "so that make passes its jobserver on", pass_fds=(fd,))
+
+    def test_fifo_that_cannot_be_opened(self):
+        missing = self.path("gone")
+        self.check_warning(f"fifo:{missing}", f"cannot open {missing}: No such file or directory")
+
+    def test_malformed_value(self):
+        self.check_warning("3;4", "'3;4' is neither R,W nor fifo:PATH")
+
+    def test_no_jobserver_no_word(self):
+        for flags in (None, "", " -j4", "ks -j", "-j1 --jobserver-auth=57,58", " -j4 --jobserver-auth=-2,-2",
+                      " -j4 -- X=--jobserver-auth=57,58"):
+            env = clean_environment()
+            if flags is not None:
+                env["MAKEFLAGS"] = flags
+            with self.subTest(makeflags=flags):
+                proc = run(["imap", "-j", "2", "--", "echo", "{}"], input=b"a\n", env=env)
+                self.assertOk(proc, "a\n")
+                self.assertEqual(proc.stderr, b"")
 
 
 if __name__ == "__main__":

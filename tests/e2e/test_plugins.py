@@ -1,6 +1,7 @@
 """Users' own tasks: plugins loaded with --plugin / PPOOL_PLUGIN_PATH, and a
 program that embeds the command line with a task of its own."""
 
+import json
 import os
 import unittest
 
@@ -18,6 +19,10 @@ PLUGIN = _path("PPOOL_EXAMPLE_PLUGIN")
 BAD_VERSION = _path("PPOOL_BAD_VERSION_PLUGIN")
 DUPLICATE = _path("PPOOL_DUPLICATE_PLUGIN")
 EMBED = _path("PPOOL_EMBED_BIN")
+PRINT = _path("PPOOL_PRINT_PLUGIN")
+EXIT0 = _path("PPOOL_EXIT0_PLUGIN")
+EXIT7 = _path("PPOOL_EXIT7_PLUGIN")
+QUICK_EXIT = _path("PPOOL_QUICK_EXIT_PLUGIN")
 
 
 class PluginTests(E2ETestCase):
@@ -80,6 +85,50 @@ class PluginTests(E2ETestCase):
         if libc is None:
             self.fail("no system shared library found to try")
         self.assertUsageError(run(["tasks", "--plugin", libc]), "is not a ppool plugin")
+
+
+class LoadTimeTests(E2ETestCase):
+    """A plugin's load-time code runs inside ppool: it never ends ppool without
+    a word and never writes into ppool's stdout, whichever way it is loaded."""
+
+    LOAD_PRINTS = [f"{how} {when}" for when in ("at dlopen", "while registering")
+                   for how in ("printf", "cout", "write")]
+
+    def loaded_three_ways(self, plugin, args, input=b""):
+        """(how, CompletedProcess) for --plugin, PPOOL_PLUGIN_PATH and `ppool tasks --plugin`."""
+        env = dict(os.environ, PPOOL_PLUGIN_PATH=plugin)
+        yield "--plugin", run(args[:1] + ["--plugin", plugin] + args[1:], input=input)
+        yield "PPOOL_PLUGIN_PATH", run(args, input=input, env=env)
+        yield "tasks --plugin", run(["tasks", "--plugin", plugin])
+
+    def test_exit_while_loading_is_a_usage_error(self):
+        # Static constructor (exit7) or PPOOL_PLUGIN's body (exit0, quick_exit).
+        for plugin, call in ((EXIT0, "exit(0)"), (EXIT7, "exit(7)"), (QUICK_EXIT, "quick_exit()")):
+            for how, proc in self.loaded_three_ways(plugin, ["map", "--json", "--task", "len"], b"x\n"):
+                with self.subTest(call=call, loaded=how):
+                    self.assertUsageError(proc, f"plugin '{plugin}' called {call} while loading")
+
+    def test_prints_while_loading_go_to_stderr(self):
+        for how, proc in self.loaded_three_ways(PRINT, ["map", "--json", "--task", "len"], b"a\nbb\n"):
+            with self.subTest(loaded=how):
+                self.assertOk(proc)
+                self.assertLessEqual(set(self.LOAD_PRINTS), set(lines(proc.stderr)), proc.stderr)
+                if how == "tasks --plugin":
+                    self.assertIn("noisy", [line.split()[0] for line in lines(proc.stdout)])
+                    self.assertNotIn(b" at dlopen", proc.stdout)
+                    continue
+                records = json.loads(proc.stdout)
+                self.assertEqual([r["output"] for r in records], ["1", "2"])
+
+    def test_prints_of_a_task_go_to_stderr(self):
+        # Workers point descriptor 1 at stderr, and flush C stdio with their results.
+        proc = run(["map", "--json", "-j", "2", "--plugin", PRINT, "--task", "noisy"], input=b"a\nbb\n")
+        self.assertOk(proc)
+        self.assertEqual([r["output"] for r in json.loads(proc.stdout)], ["1", "2"])
+        proc = run(["imap", "--plugin", PRINT, "--task", "noisy"], input=b"a\nbb\n")
+        self.assertOk(proc, "1\n2\n")
+        for how in ("printf", "cout", "write"):
+            self.assertEqual(lines(proc.stderr).count(f"{how} in a task"), 2, proc.stderr)
 
 
 class EmbedTests(E2ETestCase):

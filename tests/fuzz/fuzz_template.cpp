@@ -2,7 +2,8 @@
 // every part but the last is a command word, the last is the item.
 // Properties: build never throws; in exec form values go in verbatim; in shell
 // form the script is the word with quoted values; shell_quote always gives one
-// single-quoted word that sh reads back as the value.
+// single-quoted word that sh reads back as the value; quote_for gives text that
+// sh reads back as the value in every context, also inside nested `...`.
 
 #include "cli/command_template.hpp"
 
@@ -51,6 +52,97 @@ void check_shell_quote(std::string_view value) {
     require(*back == value, "shell_quote unquotes to the value");
 }
 
+/// Reads a word as sh reads it outside quotes: '...' runs, backslash escapes
+/// and plain characters; nullopt at anything that would end the word or expand.
+std::optional<std::string> sh_read_word(std::string_view text) {
+    constexpr std::string_view k_special = " \t\n|&;<>()$`\"'*?[]#~";
+    std::string out;
+    for (std::size_t at = 0; at < text.size(); ++at) {
+        char c = text[at];
+        if (c == '\'') {
+            auto close = text.find('\'', at + 1);
+            if (close == std::string_view::npos) return std::nullopt;
+            out.append(text.substr(at + 1, close - at - 1));
+            at = close;
+        } else if (c == '\\') {
+            if (++at == text.size() || text[at] == '\n') return std::nullopt;
+            out += text[at];
+        } else if (k_special.find(c) != std::string_view::npos) {
+            return std::nullopt;
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+/// Reads the inside of "..." as sh does; nullopt at anything that would end
+/// the string or expand, or at a backslash that would escape what follows.
+std::optional<std::string> sh_read_double_quoted(std::string_view text) {
+    std::string out;
+    for (std::size_t at = 0; at < text.size(); ++at) {
+        char c = text[at];
+        if (c == '"' || c == '`' || c == '$') return std::nullopt;
+        if (c != '\\') {
+            out += c;
+            continue;
+        }
+        if (++at == text.size() || text[at] == '\n') return std::nullopt;
+        if (std::string_view("$`\"\\").find(text[at]) == std::string_view::npos) out += '\\';
+        out += text[at];
+    }
+    return out;
+}
+
+/// Reads the text of a `...` as sh does before parsing it: nullopt at a
+/// backquote that would end it or a backslash that would escape what follows;
+/// otherwise the text with the backslash removed before \ ` $ (and " in "...").
+std::optional<std::string> sh_read_backquoted(Backquote kind, std::string_view text) {
+    std::string out;
+    for (std::size_t at = 0; at < text.size(); ++at) {
+        char c = text[at];
+        if (c == '`') return std::nullopt;
+        if (c != '\\') {
+            out += c;
+            continue;
+        }
+        if (++at == text.size() || text[at] == '\n') return std::nullopt;
+        char next = text[at];
+        bool removed = next == '\\' || next == '`' || next == '$' || (next == '"' && kind == Backquote::in_double_quotes);
+        if (!removed) out += '\\';
+        out += next;
+    }
+    return out;
+}
+
+/// quote_for gives text that, in its place, sh reads back as the value: each
+/// `...` level peeled outermost first, then the innermost context.
+void check_quote_for(const ShellPlace& place, std::string_view value) {
+    std::optional<std::string> text = quote_for(place, value);
+    for (auto kind : place.backquotes) {
+        text = sh_read_backquoted(kind, *text);
+        require(text.has_value(), "a quoted value neither ends its `...` nor escapes what follows");
+    }
+    switch (place.context) {
+    case ShellContext::bare: text = sh_read_word(*text); break;
+    // The user's quotes stand around the value.
+    case ShellContext::single_quoted: text = sh_read_word("'" + *text + "'"); break;
+    case ShellContext::double_quoted: text = sh_read_double_quoted(*text); break;
+    }
+    require(text.has_value(), "a quoted value is one literal piece of text in its context");
+    require(*text == value, "a quoted value reads back as the value");
+}
+
+/// Every context under no, one and two levels of `...`, plain or in "...".
+void check_quote_for_everywhere(std::string_view value) {
+    constexpr auto plain = Backquote::plain;
+    constexpr auto in_dq = Backquote::in_double_quotes;
+    const std::vector<std::vector<Backquote>> nestings{{}, {plain}, {in_dq}, {plain, in_dq}, {in_dq, plain}, {in_dq, in_dq}};
+    for (const auto& backquotes : nestings)
+        for (auto context : {ShellContext::bare, ShellContext::single_quoted, ShellContext::double_quoted})
+            check_quote_for(ShellPlace{backquotes, context}, value);
+}
+
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 bool ends_with(std::string_view s, std::string_view suffix) {
     return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -94,13 +186,20 @@ void check_exec_form(const std::vector<std::string>& words, const std::vector<st
     }
 }
 
+/// Where an item appended to `script` stands.
+ShellPlace place_at_end(std::string_view script) {
+    QuoteTracker quotes;
+    for (char c : script) quotes.feed(c);
+    return quotes.place();
+}
+
 void check_shell_form(const std::vector<std::string>& words, const std::vector<std::string>& argv,
                       std::string_view item, bool append_item) {
     require(words.size() == 1 && needs_shell(words[0]), "the shell only for one word with shell syntax");
     require(argv.size() == 3 && argv[0] == "/bin/sh" && argv[1] == "-c", "shell form is /bin/sh -c script");
     if (plain(words[0])) {
-        auto expected = append_item ? words[0] + " " + shell_quote(item) : words[0];
-        require(argv[2] == expected, "a script without replacement strings gets the quoted item appended");
+        auto expected = append_item ? words[0] + " " + quote_for(place_at_end(words[0]), item) : words[0];
+        require(argv[2] == expected, "a script without replacement strings gets the item appended, quoted for its place");
     }
 }
 
@@ -130,6 +229,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         check_shell_quote(word);
     }
     check_shell_quote(item);
+    check_quote_for_everywhere(item);
     check_tokens(context);
     check_template(words, context, true);
     check_template(words, context, false);

@@ -60,12 +60,6 @@ TEST_CASE("every replacement string") {
     CHECK(build({"cp", "{}", "{/.}.{#}.{%}"}, "a/b.c", 4, 0) == std::vector<std::string>{"cp", "a/b.c", "b.4.1"});
 }
 
-TEST_CASE("shell_quote makes one literal word") {
-    CHECK(shell_quote("") == "''");
-    CHECK(shell_quote("a b") == "'a b'");
-    CHECK(shell_quote("'") == "''\\'''");
-}
-
 TEST_CASE("values are quoted for where they stand: bare, in '...' or in \"...\"") {
     std::string evil = "$(touch PWNED) `id` \"q\" 'a' \\";
     auto script = [&](std::string word) { return build({std::move(word)}, evil)[2]; };
@@ -77,6 +71,20 @@ TEST_CASE("values are quoted for where they stand: bare, in '...' or in \"...\""
     // An escaped quote does not open a quoted string.
     CHECK(script("echo \\\" {}") == "echo \\\" " + shell_quote(evil));
     CHECK(quote_for(ShellContext::double_quoted, "plain") == "plain");
+}
+
+TEST_CASE("values inside backquotes survive the backslash removal of `...`") {
+    CHECK(build({"echo \"`printf %s {}`\""}, "a\\$b")[2] == "echo \"`printf %s 'a\\\\\\$b'`\"");
+    CHECK(build({"echo `printf %s {}`"}, "a`b")[2] == "echo `printf %s 'a\\`b'`");
+    // After the backquotes close, the context is the outer script's again.
+    CHECK(build({"echo `true` {}"}, "a`b")[2] == "echo `true` 'a`b'");
+    // An escaped brace inside backquotes is literal, as outside them.
+    CHECK(build({"echo `echo \\{}`"}, "x")[2] == "echo `echo \\{}` 'x'");
+}
+
+TEST_CASE("an appended item is quoted for where the command ends") {
+    CHECK(build({"echo \"x"}, "$y")[2] == "echo \"x \\$y");
+    CHECK(build({"echo 'x"}, "$y")[2] == "echo 'x ''$y''");
 }
 
 TEST_CASE("an item with a NUL byte cannot become an argument") {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -32,6 +33,14 @@ std::string drain(int fd) {
     std::sort(out.begin(), out.end());
     return out;
 }
+
+/// What `--jobserver-auth=R,W` says.
+JobserverAuth fds(int read_fd, int write_fd) {
+    return JobserverAuth{{}, read_fd, write_fd, fmt::format("--jobserver-auth={},{}", read_fd, write_fd)};
+}
+
+/// What `--jobserver-auth=fifo:PATH` says.
+JobserverAuth fifo_at(const std::string& path) { return JobserverAuth{path, -1, -1, "--jobserver-auth=fifo:" + path}; }
 
 std::string sorted(std::string s) {
     std::sort(s.begin(), s.end());
@@ -60,7 +69,7 @@ TEST_CASE("MAKEFLAGS: the jobserver options of every make") {
     CHECK(spaced->fifo == "/tmp/a b");
 }
 
-TEST_CASE("MAKEFLAGS: the last occurrence wins; -j1, negative fds and junk mean none") {
+TEST_CASE("MAKEFLAGS: the last occurrence wins; -j1 and negative fds mean none") {
     auto last = parse_makeflags("-j4 --jobserver-fds=3,4 --jobserver-auth=fifo:/x");
     REQUIRE(last);
     CHECK(last->fifo == "/x");
@@ -71,16 +80,28 @@ TEST_CASE("MAKEFLAGS: the last occurrence wins; -j1, negative fds and junk mean 
     CHECK_FALSE(parse_makeflags("-j1 --jobserver-auth=3,4"));
     CHECK(parse_makeflags("-j1 -j2 --jobserver-auth=3,4"));
     CHECK_FALSE(parse_makeflags("-j4 --jobserver-auth=-2,-2"));
-    CHECK_FALSE(parse_makeflags("-j4 --jobserver-auth=3,4 --jobserver-auth=junk"));
-    CHECK_FALSE(parse_makeflags("-j4 --jobserver-auth=3,"));
-    CHECK_FALSE(parse_makeflags("-j4 --jobserver-auth=fifo:"));
     // After "--" come variable definitions, whatever they look like.
     CHECK_FALSE(parse_makeflags("-j4 -- X=--jobserver-auth=3,4"));
 }
 
+TEST_CASE("MAKEFLAGS: the word naming the jobserver is kept, also when its value is malformed") {
+    CHECK(parse_makeflags(" -j4 --jobserver-auth=3,4")->word == "--jobserver-auth=3,4");
+    CHECK(parse_makeflags(" -j4 --jobserver-fds=3,4")->word == "--jobserver-fds=3,4");
+    CHECK(parse_makeflags("-j4 --jobserver-auth=fifo:/tmp/a\\ b")->word == "--jobserver-auth=fifo:/tmp/a b");
+    for (std::string junk : {"junk", "3,", ",4", "3", "fifo:", "x,y", ""}) {
+        auto auth = parse_makeflags("-j4 --jobserver-auth=3,4 --jobserver-auth=" + junk);
+        REQUIRE(auth);
+        CHECK(auth->word == "--jobserver-auth=" + junk);
+        std::string problem;
+        CHECK_FALSE(Jobserver::open(*auth, &problem));
+        CHECK(problem == "make's jobserver (MAKEFLAGS --jobserver-auth=" + junk + ") cannot be used ('" + junk +
+                             "' is neither R,W nor fifo:PATH)");
+    }
+}
+
 TEST_CASE("pipe: tokens are taken without blocking and the same bytes go back") {
     auto p = token_pipe("ab");
-    auto js = Jobserver::open(JobserverAuth{{}, p.read.get(), p.write.get()});
+    auto js = Jobserver::open(fds(p.read.get(), p.write.get()));
     REQUIRE(js);
     CHECK(js->poll_fd() >= 0);
     CHECK(js->try_acquire());
@@ -102,7 +123,7 @@ TEST_CASE("pipe: tokens are taken without blocking and the same bytes go back") 
 TEST_CASE("pipe: each token goes back as the byte it was") {
     auto p = token_pipe("+x");
     {
-        auto js = Jobserver::open(JobserverAuth{{}, p.read.get(), p.write.get()});
+        auto js = Jobserver::open(fds(p.read.get(), p.write.get()));
         REQUIRE(js);
         REQUIRE(js->try_acquire());
         REQUIRE(js->try_acquire());
@@ -115,7 +136,7 @@ TEST_CASE("pipe: each token goes back as the byte it was") {
 TEST_CASE("the destructor gives back every token held, once, even after a move") {
     auto p = token_pipe("123");
     {
-        auto js = Jobserver::open(JobserverAuth{{}, p.read.get(), p.write.get()});
+        auto js = Jobserver::open(fds(p.read.get(), p.write.get()));
         REQUIRE(js);
         REQUIRE(js->try_acquire());
         REQUIRE(js->try_acquire());
@@ -123,7 +144,7 @@ TEST_CASE("the destructor gives back every token held, once, even after a move")
         CHECK(moved.held() == 2);
         CHECK(moved.try_acquire());
         CHECK_FALSE(moved.try_acquire());
-        auto other = Jobserver::open(JobserverAuth{{}, p.read.get(), p.write.get()});
+        auto other = Jobserver::open(fds(p.read.get(), p.write.get()));
         REQUIRE(other);
         // Assigning over a client gives back what it held first (none here).
         *other = std::move(moved);
@@ -142,7 +163,7 @@ TEST_CASE("fifo: tokens are taken and given back") {
     REQUIRE(make_end);
     write_all(make_end.get(), "++");
     {
-        auto js = Jobserver::open(JobserverAuth{path, -1, -1});
+        auto js = Jobserver::open(fifo_at(path));
         REQUIRE(js);
         CHECK(js->try_acquire());
         CHECK(js->try_acquire());
@@ -153,10 +174,22 @@ TEST_CASE("fifo: tokens are taken and given back") {
     CHECK(drain(make_end.get()) == "++");
     ::unlink(path.c_str());
     ::rmdir(dir);
-    CHECK_FALSE(Jobserver::open(JobserverAuth{path, -1, -1}));
+    std::string problem;
+    CHECK_FALSE(Jobserver::open(fifo_at(path), &problem));
+    CHECK(problem == "make's jobserver (MAKEFLAGS --jobserver-auth=fifo:" + path + ") cannot be used (cannot open " +
+                         path + ": No such file or directory)");
+    CHECK_FALSE(Jobserver::open(fifo_at("/dev/null"), &problem));
+    CHECK(problem.ends_with("cannot be used (/dev/null is not a fifo)"));
 }
 
-TEST_CASE("descriptors make did not pass down mean no jobserver") {
+/// Why Jobserver::open refuses `auth`, as the user reads it.
+std::string refusal(const JobserverAuth& auth) {
+    std::string problem;
+    CHECK_FALSE(Jobserver::open(auth, &problem));
+    return problem;
+}
+
+TEST_CASE("descriptors make did not pass down mean no jobserver, and say why") {
     int r = -1;
     int w = -1;
     {
@@ -164,13 +197,19 @@ TEST_CASE("descriptors make did not pass down mean no jobserver") {
         r = p.read.get();
         w = p.write.get();
     }
-    CHECK_FALSE(Jobserver::open(JobserverAuth{{}, r, w}));
+    const std::string hint = ": prefix the recipe with '+' so that make passes its jobserver on)";
+    CHECK(refusal(fds(r, w)) == fmt::format("make's jobserver (MAKEFLAGS --jobserver-auth={},{}) cannot be used "
+                                            "(descriptor {} is not open{}", r, w, r, hint));
     auto null = open_dev_null();
-    CHECK_FALSE(Jobserver::open(JobserverAuth{{}, null.get(), null.get()}));
+    CHECK(refusal(fds(null.get(), null.get())).ends_with(fmt::format("(descriptor {} is not a pipe{}", null.get(), hint)));
     auto a = make_pipe();
     auto b = make_pipe();
-    CHECK_FALSE(Jobserver::open(JobserverAuth{{}, a.read.get(), b.write.get()}));
-    CHECK_FALSE(Jobserver::open(JobserverAuth{{}, a.write.get(), a.read.get()}));
+    CHECK(refusal(fds(a.read.get(), b.write.get()))
+              .ends_with(fmt::format("(descriptors {} and {} are not the ends of one pipe{}", a.read.get(),
+                                     b.write.get(), hint)));
+    CHECK(refusal(fds(a.write.get(), a.read.get()))
+              .ends_with(fmt::format("(descriptor {} is not open for writing{}", a.read.get(), hint)));
+    CHECK(refusal(fds(a.read.get(), null.get())).ends_with(fmt::format("(descriptor {} is not a pipe{}", null.get(), hint)));
 }
 
 TEST_CASE("from_environment reads MAKEFLAGS") {
@@ -182,4 +221,22 @@ TEST_CASE("from_environment reads MAKEFLAGS") {
     REQUIRE(js);
     CHECK(js->try_acquire());
     CHECK_FALSE(Jobserver::from_environment());
+}
+
+TEST_CASE("from_environment has nothing to say when MAKEFLAGS names no jobserver") {
+    for (const char* flags : {"", " -j4", "ks -j", "-j1 --jobserver-auth=97,98", "-j4 --jobserver-auth=-2,-2",
+                              "-j4 -- X=--jobserver-auth=97,98"}) {
+        ::setenv("MAKEFLAGS", flags, 1);
+        std::string problem;
+        CHECK_FALSE(Jobserver::from_environment(&problem));
+        CHECK_MESSAGE(problem.empty(), flags);
+    }
+    ::unsetenv("MAKEFLAGS");
+    std::string problem;
+    CHECK_FALSE(Jobserver::from_environment(&problem));
+    CHECK(problem.empty());
+    ::setenv("MAKEFLAGS", "-j4 --jobserver-auth=97,98", 1);
+    CHECK_FALSE(Jobserver::from_environment(&problem));
+    ::unsetenv("MAKEFLAGS");
+    CHECK(problem.starts_with("make's jobserver (MAKEFLAGS --jobserver-auth=97,98) cannot be used (descriptor 97 is"));
 }

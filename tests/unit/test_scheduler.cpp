@@ -154,7 +154,7 @@ private:
 /// A jobserver over a pipe holding `tokens`, as make would hand it down.
 std::optional<os::Jobserver> jobserver_with(const os::Pipe& pipe, std::string_view tokens) {
     os::write_all(pipe.write.get(), tokens);
-    return os::Jobserver::open(os::JobserverAuth{{}, pipe.read.get(), pipe.write.get()});
+    return os::Jobserver::open(os::JobserverAuth{{}, pipe.read.get(), pipe.write.get(), {}});
 }
 
 /// The tokens in the pipe now.
