@@ -10,7 +10,7 @@ import subprocess
 import time
 import unittest
 
-from harness import (PPOOL, PPOOL_TESTING, E2ETestCase, PipeReader, assert_gone, assert_session_ends, descendants_of,
+from harness import (PPOOL, PPOOL_TESTING, SANITIZED, E2ETestCase, PipeReader, assert_gone, assert_session_ends, descendants_of,
                      in_sleep, json_lines, kill_quietly, lines, read_pid, run, testing, wait_for)
 
 # Starts a background sleep in the task's process group, records its pid in the
@@ -441,6 +441,7 @@ class LimitTests(E2ETestCase):
                    input=b"".join(b"%d\n" % i for i in range(1, 301)), timeout=120)
         self.check_capped(proc, 300, "process limit (ulimit -u 24)")
 
+    @unittest.skipIf(SANITIZED, "LeakSanitizer needs a process of its own at exit")
     def test_no_worker_at_all_is_one_line(self):
         prefix = self.as_nobody(1)
         proc = run(prefix[1:] + [PPOOL, "imap", "-j", "4", "--", "echo"], binary=prefix[0], input=b"1\n2\n")
