@@ -1,6 +1,6 @@
 #include "cli/modes.hpp"
 
-#include "cli/command_template.hpp"
+#include "worker/command_template.hpp"
 #include "cli/input.hpp"
 #include "cli/joblog.hpp"
 #include "cli/output.hpp"
@@ -20,6 +20,9 @@
 #include <unistd.h>
 
 namespace ppool::cli {
+
+using worker::CommandTemplate;
+using worker::display_command;
 
 namespace {
 

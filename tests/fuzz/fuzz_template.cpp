@@ -5,7 +5,7 @@
 // single-quoted word that sh reads back as the value; quote_for gives text that
 // sh reads back as the value in every context, also inside nested `...`.
 
-#include "cli/command_template.hpp"
+#include "worker/command_template.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-using namespace ppool::cli;
+using namespace ppool::worker;
 
 namespace {
 

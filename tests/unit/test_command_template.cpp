@@ -1,11 +1,11 @@
 #include <doctest/doctest.h>
 
-#include "cli/command_template.hpp"
+#include "worker/command_template.hpp"
 
 #include <stdexcept>
 
 using namespace ppool;
-using namespace ppool::cli;
+using namespace ppool::worker;
 
 namespace {
 std::vector<std::string> build(std::vector<std::string> words, std::string_view item, std::uint64_t seq = 1,

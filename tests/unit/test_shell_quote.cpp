@@ -1,11 +1,11 @@
 #include <doctest/doctest.h>
 
-#include "cli/shell_quote.hpp"
+#include "worker/shell_quote.hpp"
 
 #include <string>
 #include <string_view>
 
-using namespace ppool::cli;
+using namespace ppool::worker;
 
 namespace {
 

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "cli/command_template.hpp"
+#include "worker/command_template.hpp"
 #include "cli/input.hpp"
 #include "cli/joblog.hpp"
 #include "cli/progress.hpp"
@@ -13,6 +13,7 @@
 
 using namespace ppool;
 using namespace ppool::cli;
+using namespace ppool::worker;
 
 namespace {
 

@@ -4,10 +4,10 @@
 #include <string_view>
 #include <vector>
 
-#include "cli/shell_quote.hpp"
+#include "worker/shell_quote.hpp"
 #include "ppool/task.hpp"
 
-namespace ppool::cli {
+namespace ppool::worker {
 
 /// The replacement strings: {} {.} {/} {//} {/.} {#} {%}.
 enum class Token { item, no_ext, basename, dirname, basename_no_ext, seq, slot };
@@ -56,4 +56,4 @@ bool needs_shell(std::string_view word);
 /// The value of a replacement string for an item.
 std::string token_value(Token token, const TaskContext& context);
 
-}  // namespace ppool::cli
+}  // namespace ppool::worker

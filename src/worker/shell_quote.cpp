@@ -1,8 +1,8 @@
-#include "cli/shell_quote.hpp"
+#include "worker/shell_quote.hpp"
 
 #include <utility>
 
-namespace ppool::cli {
+namespace ppool::worker {
 
 namespace {
 
@@ -129,4 +129,4 @@ bool QuoteTracker::parse(Script& script, char c) {
     return false;
 }
 
-}  // namespace ppool::cli
+}  // namespace ppool::worker

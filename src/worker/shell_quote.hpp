@@ -4,7 +4,7 @@
 #include <string_view>
 #include <vector>
 
-namespace ppool::cli {
+namespace ppool::worker {
 
 /// How a replacement string stands within the script that parses it: bare,
 /// inside '...', or inside "...".
@@ -68,4 +68,4 @@ private:
     std::vector<Script> m_levels{1};
 };
 
-}  // namespace ppool::cli
+}  // namespace ppool::worker

@@ -1,10 +1,10 @@
-#include "cli/command_template.hpp"
+#include "worker/command_template.hpp"
 
 #include <array>
 #include <stdexcept>
 #include <utility>
 
-namespace ppool::cli {
+namespace ppool::worker {
 
 namespace {
 
@@ -147,4 +147,4 @@ std::vector<std::string> CommandTemplate::build(const TaskContext& context) cons
     return argv;
 }
 
-}  // namespace ppool::cli
+}  // namespace ppool::worker
