@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +24,15 @@ struct TaskContext {
 /// Builds the argv of a command task for one item (argv[0] is looked up in PATH).
 using CommandBuilder = std::function<std::vector<std::string>(const TaskContext&)>;
 
+/// A command task as data: words with replacement strings ({} {.} {/} {//}
+/// {/.} {#} {%}), run directly, or under /bin/sh -c when it is one word with
+/// shell syntax. Being data, it reaches any worker, wherever it runs.
+struct CommandLine {
+    std::vector<std::string> words;
+    bool append_item = true;     ///< add the item as the last word when no replacement string uses it
+    bool item_on_stdin = false;  ///< write the item to the command's stdin instead (--pipe)
+};
+
 /// A task known to the registry: either a function or a command builder.
 struct TaskInfo {
     std::string name;
@@ -29,6 +40,9 @@ struct TaskInfo {
     TaskFunction function;
     CommandBuilder command;
     bool item_on_stdin = false;  ///< a command that reads the item on stdin (--pipe)
+    /// Set for a command task added as data: what a worker started apart
+    /// from this process (not forked from it) rebuilds the command from.
+    std::optional<CommandLine> command_line;
     bool is_command() const { return static_cast<bool>(command); }
 };
 
@@ -42,8 +56,12 @@ public:
     /// Adds a function task; throws UsageError if the name is taken or empty.
     void add(std::string name, std::string description, TaskFunction function);
     /// Adds a command task; throws UsageError if the name is taken or empty.
-    /// With `item_on_stdin` the item is written to the command's stdin.
+    /// With `item_on_stdin` the item is written to the command's stdin. Only
+    /// forked workers can run it: a builder is code, not data.
     void add_command(std::string name, std::string description, CommandBuilder builder, bool item_on_stdin = false);
+    /// Adds a command task as data, which every kind of worker can run; throws
+    /// UsageError if the name is taken or empty, or the words are not a command.
+    void add_command(std::string name, std::string description, CommandLine line);
     /// The task called `name`, or nullptr.
     const TaskInfo* find(std::string_view name) const;
     /// All tasks, sorted by name.
@@ -57,7 +75,8 @@ public:
 private:
     TaskRegistry();
     void insert(TaskInfo info);
-    std::vector<TaskInfo> m_tasks;
+    // A deque: a task found once stays where it is while others are added.
+    std::deque<TaskInfo> m_tasks;
     std::vector<std::string> m_errors;
 };
 

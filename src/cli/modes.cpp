@@ -71,9 +71,8 @@ PreparedTask prepare_task(const Options& o, bool with_item) {
     if (o.pipe && command->uses_item())
         throw UsageError("--pipe writes the items to the command's stdin: use {#} or {%}, not {} or its variants");
     if (!TaskRegistry::global().find(k_command_task))
-        TaskRegistry::global().add_command(
-            std::string(k_command_task), "the command line's command",
-            [command](const TaskContext& c) { return command->build(c); }, o.pipe);
+        TaskRegistry::global().add_command(std::string(k_command_task), "the command line's command",
+                                           CommandLine{o.words, with_item && !o.pipe, o.pipe});
     std::string identity = o.pipe ? std::string("pipe", 5) : std::string("command", 8);
     for (const auto& word : o.words) identity.append(word).push_back('\0');
     return PreparedTask{std::string(k_command_task), command, std::move(identity)};

@@ -2,8 +2,10 @@
 #include "ppool/task.hpp"
 
 #include "pool/builtins.hpp"
+#include "worker/command_template.hpp"
 
 #include <algorithm>
+#include <memory>
 
 namespace ppool {
 
@@ -21,12 +23,19 @@ void TaskRegistry::insert(TaskInfo info) {
 }
 
 void TaskRegistry::add(std::string name, std::string description, TaskFunction function) {
-    insert(TaskInfo{std::move(name), std::move(description), std::move(function), {}});
+    insert(TaskInfo{std::move(name), std::move(description), std::move(function), {}, false, {}});
 }
 
 void TaskRegistry::add_command(std::string name, std::string description, CommandBuilder builder,
                                bool item_on_stdin) {
-    insert(TaskInfo{std::move(name), std::move(description), {}, std::move(builder), item_on_stdin});
+    insert(TaskInfo{std::move(name), std::move(description), {}, std::move(builder), item_on_stdin, {}});
+}
+
+void TaskRegistry::add_command(std::string name, std::string description, CommandLine line) {
+    auto command = std::make_shared<const worker::CommandTemplate>(line.words, line.append_item);
+    TaskInfo info{std::move(name), std::move(description), {},
+                  [command](const TaskContext& c) { return command->build(c); }, line.item_on_stdin, std::move(line)};
+    insert(std::move(info));
 }
 
 void TaskRegistry::add_static(const char* name, const char* description, TaskFunction function) {
