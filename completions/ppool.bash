@@ -4,7 +4,7 @@
 _ppool_modes='map imap imap-unordered unordered apply tasks'
 # Options of every pool mode (map, imap, imap-unordered, apply): those that
 # take a value, then flags.
-_ppool_pool_value_opts='-j --processes --initializer --init-task --initargs --max-tasks-per-worker
+_ppool_pool_value_opts='-j --processes --initializer --init-task --initargs --max-tasks-per-worker --launcher
     -t --task --timeout --plugin --format'
 _ppool_pool_flag_opts='--json -h --help'
 # Options only of the modes that take items (map, imap, imap-unordered).
@@ -58,6 +58,9 @@ _ppool()
         return ;;
     -j | --processes | -c | --chunksize | --timeout | --initializer | --initargs | \
         --max-tasks-per-worker | --retries | --max-item-size)
+        return ;;
+    --launcher)
+        COMPREPLY=($(compgen -W 'fork exec' -- "$cur"))
         return ;;
     esac
 

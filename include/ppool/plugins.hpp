@@ -14,6 +14,10 @@ namespace ppool {
 /// loading" on stderr and status 2; _exit() cannot be caught.
 void load_plugin(const std::string& path);
 
+/// The plugins loaded so far, as they were named, in load order: a worker
+/// that is not a forked copy of this process loads them too.
+const std::vector<std::string>& loaded_plugins();
+
 /// The plugins named by a colon-separated list (PPOOL_PLUGIN_PATH); empty
 /// entries are skipped.
 std::vector<std::string> split_plugin_path(const std::string& list);

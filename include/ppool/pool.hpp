@@ -48,6 +48,14 @@ struct PoolOptions {
     /// to `processes` tasks at once), or fewer workers than `processes` fit in
     /// the process's limits (open files, processes). Nothing is said without it.
     std::function<void(const std::string&)> on_warning{};
+    /// How workers start (SPEC 9): "" or "fork", forked copies of this
+    /// process (the only launcher for tasks registered in the program, and
+    /// the fastest); "exec", this program run again as `PROGRAM worker
+    /// --stdio` (the program must hand its arguments to ppool::cli::run);
+    /// or a shell command that starts `ppool worker --stdio` (`docker exec
+    /// -i box ppool worker --stdio`). Every worker is told its task,
+    /// initializer, plugins and limits over its channel, never through fork memory.
+    std::string launcher{};
     /// Called in the calling process for every task as it finishes (completion
     /// order, before any reordering), e.g. to log it at once.
     std::function<void(const TaskResult&)> on_complete{};

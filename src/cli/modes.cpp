@@ -96,6 +96,7 @@ PoolOptions pool_options(const Options& o) {
     p.fail_fast = o.fail_fast;
     p.retries = o.retries;
     p.make_jobserver = true;
+    p.launcher = o.launcher;
     p.on_warning = [](const std::string& message) { warn(message); };
     return p;
 }

@@ -38,6 +38,7 @@ constexpr std::uint64_t k_max_max_item_size = std::uint64_t{1} << 40;
 /// Option values as typed, checked after parsing so that an error can quote them.
 struct RawOptions {
     std::optional<std::string> processes;
+    std::optional<std::string> launcher;
     std::optional<std::string> chunksize;
     std::optional<std::string> timeout;
     std::optional<std::string> max_tasks;
@@ -89,6 +90,7 @@ void add_pool_options(CLI::App& sub, Options& o, RawOptions& raw, bool takes_ite
     add_raw(sub, "--init-task", raw.init_task, "registered task each worker runs once at start", "Pool", "NAME");
     last_wins(sub.add_option("--initargs", o.initargs, "the item --init-task gets"))->group("Pool")->type_name("STR");
     add_raw(sub, "--max-tasks-per-worker", raw.max_tasks, "replace a worker after N tasks", "Pool", "N");
+    add_raw(sub, "--launcher", raw.launcher, "how workers start: fork, exec, or a command", "Pool", "CMD");
 
     add_raw(sub, "-t,--task", raw.task, "run a registered task, not a command", "Task", "NAME");
     add_raw(sub, "--timeout", raw.timeout, "per-task time limit; fractions allowed", "Task", "SECONDS");
@@ -180,6 +182,10 @@ void check_workflow(Options& o, const RawOptions& raw) {
 
 /// Converts and checks the values that CLI11 took as typed.
 void check(Options& o, const RawOptions& raw) {
+    // The option, else PPOOL_LAUNCHER, else fork.
+    const char* from_environment = std::getenv("PPOOL_LAUNCHER");
+    if (raw.launcher && raw.launcher->empty()) throw UsageError("--launcher needs fork, exec or a command, not ''");
+    o.launcher = raw.launcher ? *raw.launcher : from_environment && *from_environment ? from_environment : "fork";
     if (raw.processes)
         o.processes = static_cast<int>(whole_number("-j/--processes", *raw.processes, 1, k_max_processes));
     if (raw.chunksize) o.chunksize = whole_number("-c/--chunksize", *raw.chunksize, 1, k_max_chunksize);

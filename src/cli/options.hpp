@@ -27,6 +27,7 @@ struct Options {
     std::uint64_t max_item_size = k_default_max_item_size;  ///< bytes in one item read from input
     std::optional<double> timeout;
     std::string initializer;
+    std::string launcher;              ///< how workers start: fork, exec, or a shell command
     std::string init_task;
     std::string initargs;
     std::uint64_t max_tasks_per_worker = 0;

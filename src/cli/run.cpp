@@ -2,14 +2,17 @@
 
 #include "cli/modes.hpp"
 #include "cli/options.hpp"
+#include "cli/output.hpp"
 #include "cli/values.hpp"
 #include "ppool/errors.hpp"
 #include "ppool/task.hpp"
+#include "worker/worker_main.hpp"
 
 #include <cerrno>
 #include <csignal>
 #include <new>
 #include <fmt/format.h>
+#include <string_view>
 #include <system_error>
 #include <unistd.h>
 
@@ -24,12 +27,27 @@ int report(std::string_view message, int status) {
     return status;
 }
 
+/// `ppool worker --stdio`.
+int run_worker(int argc, char** argv) {
+    std::string_view option = argc == 3 ? argv[2] : "";
+    if (option == "--help" || option == "-h") {
+        write_output(1, "usage: ppool worker --stdio\n"
+                        "Serves ppool's worker protocol on stdin and stdout, its stderr for diagnostics.\n"
+                        "A launcher starts it (ppool MODE --launcher CMD); it is not for typing.\n");
+        return 0;
+    }
+    if (option != "--stdio") throw UsageError("worker takes one option, --stdio: ppool worker --stdio");
+    worker::run_stdio_worker();
+}
+
 }  // namespace
 
 int run(int argc, char** argv) {
     try {
         const auto& errors = TaskRegistry::global().registration_errors();
         if (!errors.empty()) return report(errors.front(), 2);
+        // A worker started by a launcher: the protocol, not a command line to parse.
+        if (argc >= 2 && std::string_view(argv[1]) == "worker") return run_worker(argc, argv);
         auto parsed = parse_command_line(argc, argv);
         if (!parsed.options) return parsed.exit_status;
         return run_mode(*parsed.options);

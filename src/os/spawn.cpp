@@ -45,7 +45,7 @@ SpawnResult spawn(const SpawnRequest& request) {
         posix_spawnattr_setpgroup(&setup.attr, 0);
     }
     posix_spawnattr_setflags(&setup.attr, flags);
-    sigset_t mask = child_mask();
+    sigset_t mask = request.mask ? *request.mask : child_mask();
     posix_spawnattr_setsigmask(&setup.attr, &mask);
     // Every signal a parent may have caught or ignored starts at its default.
     sigset_t defaults;

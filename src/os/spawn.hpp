@@ -1,5 +1,6 @@
 #pragma once
 
+#include <csignal>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -15,6 +16,8 @@ struct SpawnRequest {
     int stdout_fd = -1;
     int stderr_fd = -1;
     bool new_process_group = true;
+    /// The child's signal mask; null: the mask this process had before ppool's own blocking.
+    const sigset_t* mask = nullptr;
 };
 
 /// Outcome of a spawn: the child's pid, or the errno of a failed exec.

@@ -12,6 +12,11 @@ namespace ppool {
 
 namespace {
 
+std::vector<std::string>& plugin_paths() {
+    static std::vector<std::string> paths;
+    return paths;
+}
+
 void add_from_plugin(void* host, const char* name, const char* description, TaskFunction function) {
     static_cast<TaskRegistry*>(host)->add(name, description, std::move(function));
 }
@@ -48,7 +53,10 @@ void load_plugin(const std::string& path) {
     } catch (const std::exception& e) {
         throw UsageError(fmt::format("plugin '{}' failed to register its tasks: {}", path, e.what()));
     }
+    plugin_paths().push_back(path);
 }
+
+const std::vector<std::string>& loaded_plugins() { return plugin_paths(); }
 
 std::vector<std::string> split_plugin_path(const std::string& list) {
     std::vector<std::string> out;

@@ -2,6 +2,7 @@
 
 #include "os/cpu.hpp"
 #include "pool/core.hpp"
+#include "worker/launcher.hpp"
 #include "worker/process_worker_set.hpp"
 
 #include <fmt/format.h>
@@ -141,7 +142,7 @@ Pool::Pool(PoolOptions options) {
         n = static_cast<int>(fit.workers);
     }
     options.processes = n;
-    auto workers = std::make_unique<worker::ProcessWorkerSet>(options, n);
+    auto workers = std::make_unique<worker::ProcessWorkerSet>(options, n, worker::make_launcher(options.launcher));
     m_core = std::make_shared<detail::Core>(std::move(options), std::move(workers));
 }
 

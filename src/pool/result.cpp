@@ -37,6 +37,7 @@ std::string TaskResult::describe_failure() const {
     case Status::timeout: return error.empty() ? "timed out" : error;
     case Status::signal: return signal ? "killed by " + signal_text(*signal) : "killed by a signal";
     case Status::worker_lost:
+        if (!error.empty()) return error;
         if (signal) return "worker died: " + signal_text(*signal);
         if (exit_code) return fmt::format("worker died: exit status {}", *exit_code);
         return error.empty() ? "worker died" : error;

@@ -85,7 +85,9 @@ std::optional<Frame> FrameReader::next() {
     Reader header(std::string_view(m_buffer).substr(m_offset, k_header_size));
     auto type = header.u8();
     auto length = header.u64();
-    if (type < 1 || type > 8) throw ProtocolError("unknown frame type " + std::to_string(type));
+    if (type < 1 || type > 10 || type == 4) throw ProtocolError("unknown frame type " + std::to_string(type));
+    if (!(m_accepted & type_bit(static_cast<FrameType>(type))))
+        throw ProtocolError("unexpected frame type " + std::to_string(type));
     if (length > pending() - k_header_size) return std::nullopt;
     Frame frame{static_cast<FrameType>(type),
                 std::string_view(m_buffer).substr(m_offset + k_header_size, static_cast<std::size_t>(length))};

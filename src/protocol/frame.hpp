@@ -19,11 +19,13 @@ enum class FrameType : std::uint8_t {
     run = 1,
     ready = 2,
     init_failed = 3,
-    spawned = 4,
+    // 4 was `spawned`: a worker no longer tells the pool its commands' process groups.
     result = 5,
     output_part = 6,
     packed_run = 7,
     run_result = 8,
+    configure = 9,
+    hello = 10,
 };
 
 /// Every frame is a 9-byte header (type, 64-bit little-endian payload length)
@@ -75,11 +77,27 @@ struct Frame {
 };
 
 /// Splits a byte stream into frames, whatever the read boundaries were.
+/// Which frame types one direction carries: a bit per type.
+using FrameTypes = std::uint32_t;
+constexpr FrameTypes type_bit(FrameType t) { return FrameTypes{1} << static_cast<unsigned>(t); }
+
 class FrameReader {
 public:
+    using Types = FrameTypes;
+    static constexpr Types k_any = ~Types{0};
+    /// What a worker sends to the pool.
+    static constexpr Types k_from_worker = type_bit(FrameType::ready) | type_bit(FrameType::init_failed) |
+                                           type_bit(FrameType::result) | type_bit(FrameType::output_part) |
+                                           type_bit(FrameType::run_result) | type_bit(FrameType::hello);
+
+    /// Frames of other types are refused as soon as their header is in, so
+    /// that junk is never waited on as if it were the start of a long frame.
+    explicit FrameReader(Types accepted = k_any) : m_accepted(accepted) {}
+
     /// The buffer to append freshly read bytes to.
     std::string& buffer() { return m_buffer; }
-    /// The next complete frame, if the buffer holds one; throws ProtocolError for an unknown type.
+    /// The next complete frame, if the buffer holds one; throws ProtocolError
+    /// for an unknown type, or one this reader does not accept.
     std::optional<Frame> next();
     /// Drops everything buffered.
     void discard() {
@@ -92,6 +110,7 @@ public:
 private:
     /// Capacity kept between frames: a little more than an output part.
     static constexpr std::size_t k_kept_capacity = 256 << 10;
+    Types m_accepted;
     std::string m_buffer;
     std::size_t m_offset = 0;
 };

@@ -101,22 +101,6 @@ ResultMessage decode_result(std::string_view payload) {
     return msg;
 }
 
-void encode_spawned(std::string& out, std::uint64_t seq, std::int32_t pgid) {
-    auto start = begin_frame(out, FrameType::spawned);
-    Writer w(out);
-    w.u64(seq);
-    w.i32(pgid);
-    finish_frame(out, start);
-}
-
-std::int32_t decode_spawned(std::string_view payload) {
-    Reader r(payload);
-    r.u64();
-    auto pgid = r.i32();
-    if (!r.at_end()) throw ProtocolError("trailing bytes after spawned message");
-    return pgid;
-}
-
 void encode_output_part(std::string& out, const OutputPart& part) {
     auto start = begin_frame(out, FrameType::output_part);
     Writer w(out);

@@ -54,9 +54,6 @@ RunMessage decode_run(std::string_view payload);
 void encode_result(std::string& out, const ResultMessage& result);
 ResultMessage decode_result(std::string_view payload);
 
-/// A command was started for item `seq` in process group `pgid`.
-void encode_spawned(std::string& out, std::uint64_t seq, std::int32_t pgid);
-std::int32_t decode_spawned(std::string_view payload);
 
 /// Which stream an output part belongs to.
 enum class Stream : std::uint8_t { out = 1, err = 2 };

@@ -90,7 +90,17 @@ CommandOutcome run_command(const CommandSpec& spec) {
     os::Pipe in;
     if (spec.stdin_data) in = os::make_pipe();
     int stdin_fd = spec.stdin_data ? in.read.get() : null.get();
-    auto spawned = os::spawn(os::SpawnRequest{spec.argv, spec.env, stdin_fd, out.write.get(), err.write.get(), true});
+    // SIGTERM waits until the command's group is known to the handler, which
+    // forwards it there: one that came in between would end the worker and
+    // leave the command running.
+    sigset_t term, before;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    ::sigprocmask(SIG_BLOCK, &term, &before);
+    auto spawned =
+        os::spawn(os::SpawnRequest{spec.argv, spec.env, stdin_fd, out.write.get(), err.write.get(), true, &before});
+    if (spawned.error == 0) g_group = spawned.pid;
+    ::sigprocmask(SIG_SETMASK, &before, nullptr);
     out.write.reset();
     err.write.reset();
     in.read.reset();
@@ -103,9 +113,7 @@ CommandOutcome run_command(const CommandSpec& spec) {
         return outcome;
     }
     pid_t pid = spawned.pid;
-    g_group = pid;
     if (g_stop) os::signal_group(pid, SIGTERM);
-    if (spec.on_spawned) spec.on_spawned(pid);
     os::set_nonblocking(out.read.get(), true);
     os::set_nonblocking(err.read.get(), true);
     if (in.write) os::set_nonblocking(in.write.get(), true);

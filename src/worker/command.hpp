@@ -20,7 +20,6 @@ struct CommandSpec {
     std::optional<double> timeout;     ///< seconds; expiry stops the whole process group
     double kill_grace = 2.0;           ///< seconds between SIGTERM and SIGKILL
     int parent_fd = -1;                ///< hang-up here means the pool is gone: stop
-    std::function<void(pid_t)> on_spawned;
     /// Called with stdout (stream 1) or stderr (stream 2) once either holds
     /// `part_bytes`; it takes the bytes (and clears them), so a command's
     /// output never piles up in the worker.

@@ -3,7 +3,9 @@
 #include "os/limits.hpp"
 #include "os/process.hpp"
 #include "os/signals.hpp"
+#include "ppool/plugins.hpp"
 #include "protocol/messages.hpp"
+#include "protocol/session.hpp"
 
 #include <algorithm>
 #include <csignal>
@@ -64,14 +66,15 @@ ProcessWorkerSet::Capacity ProcessWorkerSet::capacity(std::size_t wanted) {
     return c;
 }
 
-ProcessWorkerSet::ProcessWorkerSet(const PoolOptions& options, int processes)
+ProcessWorkerSet::ProcessWorkerSet(const PoolOptions& options, int processes, std::unique_ptr<Launcher> launcher)
     : m_options(options),
+      m_launcher(std::move(launcher)),
       m_budget(std::make_shared<OutputBudget>(output_budget_bytes())),
       m_usable(static_cast<std::size_t>(processes)) {
     // Workers start when work first reaches their slot: one item forks one worker.
     m_workers.reserve(static_cast<std::size_t>(processes));
     // Room for every worker's descriptors, so that terminate() need not allocate.
-    m_poll.reserve(3 * static_cast<std::size_t>(processes) + 8);
+    m_poll.reserve(4 * static_cast<std::size_t>(processes) + 8);
     for (int slot = 0; slot < processes; ++slot) m_workers.push_back(WorkerHandle::unstarted(slot));
 }
 
@@ -96,9 +99,26 @@ void ProcessWorkerSet::dispatch(std::size_t slot, detail::Chunk chunk) {
     m_workers[slot].dispatch(std::move(chunk), command, m_options.task_timeout, m_options.kill_grace_s);
 }
 
+protocol::ConfigureMessage ProcessWorkerSet::configure(std::size_t slot) const {
+    protocol::ConfigureMessage msg;
+    msg.slot = static_cast<std::int32_t>(slot);
+    msg.plugins = loaded_plugins();
+    for (const TaskInfo* task : TaskRegistry::global().list())
+        if (const auto& line = task->command_line)
+            msg.commands.push_back(
+                protocol::CommandTaskSpec{task->name, line->words, line->append_item, line->item_on_stdin});
+    msg.initializer = m_options.initializer;
+    msg.initargs = m_options.initargs;
+    msg.initializer_command = m_options.initializer_command;
+    auto nanoseconds = [](double s) { return static_cast<std::uint64_t>(std::min(s, 1e10) * 1e9); };
+    if (m_options.task_timeout) msg.task_timeout_ns = nanoseconds(*m_options.task_timeout);
+    msg.kill_grace_ns = nanoseconds(m_options.kill_grace_s);
+    return msg;
+}
+
 bool ProcessWorkerSet::start(std::size_t slot) {
     try {
-        m_workers[slot] = WorkerHandle::start(static_cast<int>(slot), m_options, m_budget);
+        m_workers[slot] = WorkerHandle::start(static_cast<int>(slot), *m_launcher, configure(slot), m_budget);
         return true;
     } catch (const StartError& e) {
         auto running = static_cast<std::size_t>(
@@ -141,12 +161,14 @@ os::Wake ProcessWorkerSet::wait(std::vector<detail::InputWatch>& inputs, std::op
     m_read_index.assign(m_workers.size(), k_none);
     m_write_index.assign(m_workers.size(), k_none);
     m_exit_index.assign(m_workers.size(), k_none);
+    m_err_index.assign(m_workers.size(), k_none);
     for (std::size_t i = 0; i < m_workers.size(); ++i) {
         auto& w = m_workers[i];
         if (!w.alive()) continue;
         m_read_index[i] = set.add(w.read_fd(), POLLIN);
         if (w.wants_write()) m_write_index[i] = set.add(w.write_fd(), POLLOUT);
         if (w.exit_fd() >= 0) m_exit_index[i] = set.add(w.exit_fd(), POLLIN);
+        if (w.stderr_fd() >= 0) m_err_index[i] = set.add(w.stderr_fd(), POLLIN);
         if (auto d = w.deadline(); d && (!until || *d < *until)) until = d;
     }
     std::size_t first_input = set.size();
@@ -157,6 +179,7 @@ os::Wake ProcessWorkerSet::wait(std::vector<detail::InputWatch>& inputs, std::op
     for (std::size_t i = 0; i < m_workers.size(); ++i) {
         auto& w = m_workers[i];
         if (m_write_index[i] != k_none && set.revents(m_write_index[i])) w.flush();
+        if (m_err_index[i] != k_none && set.revents(m_err_index[i])) w.relay_stderr();
         // A worker that has ended may have left a process holding its pipe
         // open: what it wrote is in the pipe, and no end of file will come.
         bool ended = m_exit_index[i] != k_none && set.revents(m_exit_index[i]);
@@ -183,7 +206,6 @@ void ProcessWorkerSet::on_frames(WorkerHandle& w, detail::WorkerEvents& out) {
     while (auto frame = w.reader().next()) {
         switch (frame->type) {
         case protocol::FrameType::ready: w.set_ready(); break;
-        case protocol::FrameType::spawned: w.set_command_group(protocol::decode_spawned(frame->payload)); break;
         case protocol::FrameType::result: on_result(w, frame->payload, out); break;
         case protocol::FrameType::output_part: {
             auto part = protocol::decode_output_part(frame->payload);
@@ -196,8 +218,10 @@ void ProcessWorkerSet::on_frames(WorkerHandle& w, detail::WorkerEvents& out) {
                                     protocol::decode_init_failed(frame->payload));
             break;
         case protocol::FrameType::run_result: on_run_result(w, frame->payload, out); break;
+        case protocol::FrameType::hello: on_hello(w, protocol::decode_hello(frame->payload), out); break;
         case protocol::FrameType::run:
-        case protocol::FrameType::packed_run: throw protocol::ProtocolError("worker sent a run frame");
+        case protocol::FrameType::packed_run:
+        case protocol::FrameType::configure: throw protocol::ProtocolError("worker sent a frame for workers");
         }
     }
 }
@@ -236,6 +260,17 @@ void ProcessWorkerSet::on_result(WorkerHandle& w, std::string_view payload, deta
     if (!w.has_chunk() && m_options.maxtasksperchild && w.tasks_done() >= m_options.maxtasksperchild) w.retire();
 }
 
+void ProcessWorkerSet::on_hello(WorkerHandle& w, protocol::HelloMessage hello, detail::WorkerEvents& out) {
+    if (hello.version != protocol::k_protocol_version)
+        out.fatal = fmt::format("the worker started by {} speaks protocol version {}, this ppool version {}",
+                                m_launcher->name(), hello.version, protocol::k_protocol_version);
+    else if (!hello.error.empty())
+        out.fatal = fmt::format("the worker started by {} cannot run: {}", m_launcher->name(), hello.error);
+    else if (w.has_chunk() && !std::count(hello.tasks.begin(), hello.tasks.end(), w.chunk()->task))
+        out.fatal = fmt::format("the worker started by {} has no task '{}'", m_launcher->name(), w.chunk()->task);
+    w.set_hello(std::move(hello));
+}
+
 void ProcessWorkerSet::on_exit(WorkerHandle& w, detail::WorkerEvents& out) {
     if (w.retiring() && !w.has_chunk()) {
         w.reap();
@@ -243,13 +278,25 @@ void ProcessWorkerSet::on_exit(WorkerHandle& w, detail::WorkerEvents& out) {
         return;
     }
     bool was_ready = w.ready();
+    bool said_hello = w.hello().has_value();
+    w.relay_stderr();
+    auto last_words = w.last_stderr_line();
     auto status = w.kill_and_reap();
     TaskResult r;
     r.status = Status::worker_lost;
     if (status.signal) r.signal = status.signal;
     else r.exit_code = status.code;
     r.error = r.describe_failure();
-    if (!was_ready && out.fatal.empty()) {
+    if (m_launcher->runs_a_command())
+        r.error += fmt::format(" ({}{}{})", m_launcher->name(), last_words.empty() ? "" : ": ", last_words);
+    if (out.fatal.empty() && !said_hello) {
+        // A worker that never said hello cannot be started this way: never respawn.
+        out.fatal = fmt::format("cannot start a worker with {}: it ended ({}) before a worker answered{}{}",
+                                m_launcher->name(),
+                                status.signal ? "killed by " + os::signal_name(status.signal)
+                                              : fmt::format("exit status {}", status.code),
+                                last_words.empty() ? "" : ": ", last_words);
+    } else if (out.fatal.empty() && !was_ready) {
         // Dying before it was ready means the initializer killed it: never respawn.
         out.fatal = fmt::format("initializer failed in worker {}: {}", w.slot(), r.error);
     }
@@ -257,7 +304,12 @@ void ProcessWorkerSet::on_exit(WorkerHandle& w, detail::WorkerEvents& out) {
 }
 
 void ProcessWorkerSet::on_corrupt(WorkerHandle& w, const std::string& why, detail::WorkerEvents& out) {
+    bool said_hello = w.hello().has_value();
     w.kill_and_reap();
+    if (!said_hello && out.fatal.empty())
+        // What answers a launcher is no worker of ours: never respawn.
+        out.fatal = fmt::format("cannot start a worker with {}: what it started does not speak ppool's protocol ({})",
+                                m_launcher->name(), why);
     TaskResult r;
     r.status = Status::worker_lost;
     r.error = "worker sent a corrupt message (" + why + ")";
@@ -311,7 +363,6 @@ void ProcessWorkerSet::stop_gracefully() {
     for (auto& w : m_workers) {
         if (!w.alive()) continue;
         os::signal_process(w.pid(), SIGTERM);
-        if (w.command_group() > 0) os::signal_group(w.command_group(), SIGTERM);
     }
     // Give commands their grace period to exit on SIGTERM; a second signal cuts it short.
     // Nothing here allocates once the poll set has its room.

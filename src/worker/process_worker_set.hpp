@@ -24,7 +24,8 @@ public:
     };
     static Capacity capacity(std::size_t wanted);
 
-    ProcessWorkerSet(const PoolOptions& options, int processes);
+    /// `processes` slots whose workers `launcher` starts.
+    ProcessWorkerSet(const PoolOptions& options, int processes, std::unique_ptr<Launcher> launcher);
     ~ProcessWorkerSet() override;
 
     std::size_t size() const override { return m_workers.size(); }
@@ -44,6 +45,9 @@ private:
     /// A run of successful results of a packed chunk (worker/run_result.cpp).
     void on_run_result(WorkerHandle& w, std::string_view payload, detail::WorkerEvents& out);
     void on_exit(WorkerHandle& w, detail::WorkerEvents& out);
+    void on_hello(WorkerHandle& w, protocol::HelloMessage hello, detail::WorkerEvents& out);
+    /// Everything a worker for `slot` is told before its first chunk.
+    protocol::ConfigureMessage configure(std::size_t slot) const;
     void on_deadline(WorkerHandle& w, detail::WorkerEvents& out);
     void on_corrupt(WorkerHandle& w, const std::string& why, detail::WorkerEvents& out);
     void lose(WorkerHandle& w, TaskResult result, detail::WorkerEvents& out);
@@ -56,12 +60,14 @@ private:
 
     static constexpr std::size_t k_none = SIZE_MAX;
     PoolOptions m_options;
+    std::unique_ptr<Launcher> m_launcher;
     std::shared_ptr<OutputBudget> m_budget;
     std::vector<WorkerHandle> m_workers;
     os::PollSet m_poll;
     std::vector<std::size_t> m_read_index;
     std::vector<std::size_t> m_write_index;
     std::vector<std::size_t> m_exit_index;
+    std::vector<std::size_t> m_err_index;
     std::size_t m_usable;                     // slots from here on are not used
     std::vector<detail::Chunk> m_returned;    // chunks no worker could be started for
     bool m_stopping = false;

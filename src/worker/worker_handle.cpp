@@ -3,7 +3,6 @@
 #include "os/process.hpp"
 #include "protocol/messages.hpp"
 #include "protocol/packed.hpp"
-#include "worker/worker_main.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -20,63 +19,24 @@ namespace {
 /// timeout and grace before it kills the worker as well.
 constexpr double k_backstop_s = 5.0;
 
-/// Larger pipes mean fewer wake-ups for big chunks and outputs.
-void widen_pipe(int fd) { ::fcntl(fd, F_SETPIPE_SZ, 1 << 20); }
-
 }  // namespace
 
-namespace {
-
-/// What to try when starting a worker failed with `error`; empty when no
-/// limit was reached.
-std::string start_hint(int error) {
-    switch (error) {
-    case EAGAIN: return "lower -j, or raise the process limit (ulimit -u)";
-    case EMFILE: return "lower -j, or raise the open file limit (ulimit -n)";
-    case ENFILE: return "the system's table of open files is full: lower -j";
-    case ENOMEM: return "out of memory: lower -j";
-    default: return "";
-    }
-}
-
-std::string start_message(const std::string& reason, const std::string& hint) {
-    return "cannot start a worker: " + reason + (hint.empty() ? "" : "; " + hint);
-}
-
-}  // namespace
-
-StartError::StartError(int error, const char* call)
-    : std::runtime_error(start_message(std::string(call) + ": " + std::strerror(error), start_hint(error))),
-      m_reason(std::string(call) + ": " + std::strerror(error)),
-      m_limit_reached(!start_hint(error).empty()) {}
-
-WorkerHandle WorkerHandle::start(int slot, const PoolOptions& options, const std::shared_ptr<OutputBudget>& budget) {
-    os::Pipe down, up;
-    try {
-        down = os::make_socket_channel();
-        up = os::make_pipe();
-    } catch (const std::system_error& e) {
-        throw StartError(e.code().value(), down.read ? "pipe2" : "socketpair");
-    }
-    widen_pipe(up.write.get());
-    pid_t pid = ::fork();
-    if (pid < 0) throw StartError(errno, "fork");
-    if (pid == 0) {
-        down.write.reset();
-        up.read.reset();
-        worker_main(slot, options, std::move(down.read), std::move(up.write));
-    }
-    // The worker makes its group too; doing it here as well means no signal
-    // to the group can miss it.
-    ::setpgid(pid, pid);
+WorkerHandle WorkerHandle::start(int slot, Launcher& launcher, const protocol::ConfigureMessage& configure,
+                                 const std::shared_ptr<OutputBudget>& budget) {
+    auto launched = launcher.launch();
     WorkerHandle handle;
-    handle.m_pid = pid;
-    handle.m_pidfd = os::Fd(os::open_pidfd(pid));
+    handle.m_pid = launched.pid;
+    handle.m_pidfd = os::Fd(os::open_pidfd(launched.pid));
     handle.m_stdout = Spool(budget);
     handle.m_stderr = Spool(budget);
     handle.m_slot = slot;
-    handle.m_to = std::move(down.write);
-    handle.m_from = std::move(up.read);
+    handle.m_to = std::move(launched.to);
+    handle.m_from = std::move(launched.from);
+    handle.m_err = std::move(launched.err);
+    // The first frame: sent with the first chunk, or on its own when the loop next writes.
+    auto& buffer = handle.m_out.owned.emplace_back();
+    protocol::encode_configure(buffer, configure);
+    handle.m_out.pieces.push_back(buffer);
     os::set_nonblocking(handle.m_from.get(), true);
     return handle;
 }
@@ -85,8 +45,10 @@ void WorkerHandle::dispatch(detail::Chunk chunk, bool is_command, std::optional<
     // Large item bytes (and packed items) are sent from the chunk itself: it stays untouched
     // until the first result, which the worker sends only after reading the whole frame.
     m_chunk = std::move(chunk);
-    m_out = protocol::Gather{};
-    m_piece = m_offset = 0;
+    if (!wants_write()) {
+        m_out = protocol::Gather{};
+        m_piece = m_offset = 0;
+    }
     m_next = m_packed_at = 0;
     if (const auto& p = m_chunk->packed; p.count) {
         protocol::encode_packed_run(m_out, {m_chunk->task, p.separator, p.first_seq, p.count, p.bytes});
@@ -99,7 +61,6 @@ void WorkerHandle::dispatch(detail::Chunk chunk, bool is_command, std::optional<
     m_is_command = is_command;
     m_timeout = timeout;
     m_grace = grace;
-    m_group = 0;
     arm_deadline();
     flush();
 }
@@ -128,6 +89,21 @@ bool WorkerHandle::fill() {
     }
     return true;
 }
+
+void WorkerHandle::relay_stderr() {
+    std::string data;
+    while (m_err && os::read_some(m_err.get(), data, 1 << 16) == os::IoStatus::done) {
+    }
+    if (data.empty()) return;
+    os::write_all(2, data);
+    m_err_partial += data;
+    for (auto newline = m_err_partial.find('\n'); newline != std::string::npos; newline = m_err_partial.find('\n')) {
+        if (newline > 0) m_last_line = m_err_partial.substr(0, newline);
+        m_err_partial.erase(0, newline + 1);
+    }
+}
+
+std::string WorkerHandle::last_stderr_line() const { return m_err_partial.empty() ? m_last_line : m_err_partial; }
 
 bool WorkerHandle::fill_all() {
     for (;;) {
@@ -166,7 +142,6 @@ detail::Item WorkerHandle::finish_item() {
 }
 
 void WorkerHandle::after_items() {
-    m_group = 0;
     m_stdout.reset();
     m_stderr.reset();
     if (m_next >= chunk_size()) {
@@ -234,7 +209,6 @@ void WorkerHandle::retire() {
 
 os::ExitStatus WorkerHandle::kill_and_reap() {
     os::signal_process(m_pid, SIGKILL);
-    if (m_group > 0) os::signal_group(m_group, SIGKILL);
     return reap();
 }
 

@@ -13,32 +13,21 @@
 #include "ppool/pool.hpp"
 #include "protocol/frame.hpp"
 #include "protocol/messages.hpp"
+#include "protocol/session.hpp"
+#include "worker/launcher.hpp"
 #include "worker/spool.hpp"
 
 namespace ppool::worker {
-
-/// A worker could not be started (no process, descriptor or memory left):
-/// its message says what was being done and what to try.
-class StartError : public std::runtime_error {
-public:
-    StartError(int error, const char* call);
-    /// "fork: Resource temporarily unavailable"
-    const std::string& reason() const { return m_reason; }
-    /// Whether a limit was reached (a later start may succeed), not a fault.
-    bool limit_reached() const { return m_limit_reached; }
-
-private:
-    std::string m_reason;
-    bool m_limit_reached;
-};
 
 /// The parent's handle on one worker process: its pipes (non-blocking), the
 /// chunk it holds and the deadline of the item it is running. Never blocks.
 class WorkerHandle {
 public:
-    /// Forks a worker for `slot`, whose outputs count against `budget`; the
-    /// child runs worker_main and never returns.
-    static WorkerHandle start(int slot, const PoolOptions& options, const std::shared_ptr<OutputBudget>& budget);
+    /// Starts a worker for `slot` with `launcher` and queues `configure`
+    /// (everything it needs) as its first frame; its outputs count against
+    /// `budget`. Throws StartError.
+    static WorkerHandle start(int slot, Launcher& launcher, const protocol::ConfigureMessage& configure,
+                              const std::shared_ptr<OutputBudget>& budget);
 
     /// A slot with no process yet; `start` gives it one when work arrives.
     static WorkerHandle unstarted(int slot) {
@@ -63,9 +52,17 @@ public:
     /// Readable once the worker process has ended (-1 where the kernel has no
     /// pidfd): a process the worker left behind may hold its pipe open.
     int exit_fd() const { return m_pidfd.get(); }
+    /// The launcher's stderr (-1 for a forked worker).
+    int stderr_fd() const { return m_err.get(); }
+    /// Passes on what the launcher wrote to its stderr, keeping its last line.
+    void relay_stderr();
+    /// The last line the launcher wrote to its stderr, or empty.
+    std::string last_stderr_line() const;
+    /// The worker's hello, once it came.
+    const std::optional<protocol::HelloMessage>& hello() const { return m_hello; }
+    void set_hello(protocol::HelloMessage hello) { m_hello = std::move(hello); }
     bool wants_write() const { return m_to && m_piece < m_out.pieces.size(); }
     std::optional<os::TimePoint> deadline() const { return m_deadline; }
-    pid_t command_group() const { return m_group; }
     const detail::Chunk* chunk() const { return m_chunk ? &*m_chunk : nullptr; }
 
     /// Queues the chunk's frame and starts the clock of its first item.
@@ -86,9 +83,8 @@ public:
     /// The sequence number of the running item, or 0.
     std::uint64_t running_seq() const;
 
-    /// Marks that the worker reported ready / a spawned command.
+    /// Marks that the worker reported ready.
     void set_ready() { m_ready = true; }
-    void set_command_group(pid_t group) { m_group = group; }
     /// Takes the running item off the chunk (its result came) and starts the next item's clock.
     detail::Item finish_item();
     /// Items of the chunk not yet run (after the running one), for requeueing.
@@ -118,7 +114,11 @@ private:
     os::Fd m_to;
     os::Fd m_from;
     os::Fd m_pidfd;
-    protocol::FrameReader m_reader;
+    os::Fd m_err;
+    std::string m_err_partial;  // the launcher's stderr since its last newline
+    std::string m_last_line;
+    std::optional<protocol::HelloMessage> m_hello;
+    protocol::FrameReader m_reader{protocol::FrameReader::k_from_worker};
     protocol::Gather m_out;
     std::size_t m_piece = 0;
     std::size_t m_offset = 0;
@@ -129,7 +129,6 @@ private:
     std::optional<double> m_timeout;
     double m_grace = 0;
     std::optional<os::TimePoint> m_deadline;
-    pid_t m_group = 0;
     Spool m_stdout;
     Spool m_stderr;
     std::uint64_t m_tasks_done = 0;

@@ -1,4 +1,7 @@
-#include "worker/worker_main.hpp"
+#include "worker/worker_loop.hpp"
+
+#include "os/fd.hpp"
+#include "ppool/task.hpp"
 
 #include "os/process.hpp"
 #include "os/signals.hpp"
@@ -13,7 +16,6 @@
 #include <cstring>
 #include <exception>
 #include <fmt/format.h>
-#include <stdio_ext.h>
 #include <unistd.h>
 
 extern char** environ;
@@ -24,39 +26,12 @@ namespace {
 
 /// What a worker keeps between tasks.
 struct WorkerState {
-    int slot;
-    const PoolOptions& options;
+    const WorkerConfig& config;
     int from_parent;
     int to_parent;
     std::vector<std::string> base_env;  // environ without PPOOL_SEQ, with PPOOL_WORKER
     std::string out;                    // frame being written
 };
-
-/// Group, signals and descriptors of a fresh worker: dies with the pool, ignores the
-/// terminal's SIGINT/SIGHUP (the pool decides), and cannot touch ppool's stdin or stdout.
-void set_up_process(const os::Fd& from_parent, const os::Fd& to_parent, pid_t pool_pid) {
-    // What a registered task starts stays in the worker's group, which ends
-    // with the worker; a signal to ppool's group is for ppool to handle.
-    os::lead_own_group();
-    // Dispositions first, while the pool's signals are still blocked: a
-    // SIGTERM already pending must find the worker's handler, not the pool's.
-    std::signal(SIGINT, SIG_IGN);
-    std::signal(SIGHUP, SIG_IGN);
-    std::signal(SIGPIPE, SIG_IGN);
-    install_worker_term_handler();
-    os::forget_catcher_in_child();
-    os::die_with_parent(SIGTERM);
-    unblock_worker_term();
-    if (::getppid() != pool_pid) os::exit_with_group(0);
-    auto null = os::open_dev_null();
-    ::dup2(null.get(), 0);
-    // What the pool had buffered for stdout but not yet written is the pool's
-    // to write, not a copy for every worker to write too.
-    ::__fpurge(stdout);
-    // Stray prints of a registered task go to stderr, never into the results.
-    ::dup2(2, 1);
-    os::close_fds_except({from_parent.get(), to_parent.get()});
-}
 
 std::vector<std::string> make_base_env(int slot) {
     std::vector<std::string> env;
@@ -119,7 +94,7 @@ bool run_command_task(WorkerState& w, const TaskInfo& task, const protocol::Wire
                       protocol::ResultMessage& msg, CommandOutcome& outcome, std::string& error) {
     CommandSpec spec;
     try {
-        spec.argv = task.command(TaskContext{item.data, item.seq, w.slot});
+        spec.argv = task.command(TaskContext{item.data, item.seq, w.config.slot});
     } catch (const std::exception& e) {
         // No command can be made for this item: its failure, not the worker's.
         msg.is_command = true;
@@ -131,13 +106,9 @@ bool run_command_task(WorkerState& w, const TaskInfo& task, const protocol::Wire
     spec.env = w.base_env;
     spec.env.push_back(fmt::format("PPOOL_SEQ={}", item.seq));
     if (task.item_on_stdin) spec.stdin_data = item.data;
-    spec.timeout = w.options.task_timeout;
-    spec.kill_grace = w.options.kill_grace_s;
+    spec.timeout = w.config.task_timeout;
+    spec.kill_grace = w.config.kill_grace;
     spec.parent_fd = w.from_parent;
-    spec.on_spawned = [&](pid_t pid) {
-        protocol::encode_spawned(w.out, item.seq, pid);
-        send(w);
-    };
     spec.part_bytes = k_part_bytes;
     spec.on_output = [&](int stream, std::string& data) {
         send_part(w, item.seq, stream == 1 ? protocol::Stream::out : protocol::Stream::err, data);
@@ -205,7 +176,7 @@ void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
         // results go out together (bounded); with one, each goes out at once
         // so that the parent's clock for the next item starts on time.
         bool last = &item == &run.items.back();
-        if (last || w.options.task_timeout || task_is_command(task) || w.out.size() >= k_batch_bytes) send(w);
+        if (last || w.config.task_timeout || task_is_command(task) || w.out.size() >= k_batch_bytes) send(w);
     }
 }
 
@@ -282,7 +253,7 @@ void run_packed(WorkerState& w, const protocol::PackedRunMessage& run) {
 
 /// Runs the initializer; an empty string on success, else why it failed.
 std::string run_initializer(WorkerState& w) {
-    const auto& o = w.options;
+    const auto& o = w.config;
     if (!o.initializer.empty()) {
         const TaskInfo* init = TaskRegistry::global().find(o.initializer);
         if (!init || init->is_command()) return fmt::format("unknown initializer '{}'", o.initializer);
@@ -297,7 +268,7 @@ std::string run_initializer(WorkerState& w) {
         spec.argv = {"/bin/sh", "-c", o.initializer_command};
         spec.env = w.base_env;
         spec.timeout = o.task_timeout;
-        spec.kill_grace = o.kill_grace_s;
+        spec.kill_grace = o.kill_grace;
         spec.parent_fd = w.from_parent;
         // What the initializer prints is diagnostics: pass it on as it comes.
         spec.on_output = [](int, std::string& data) {
@@ -316,7 +287,8 @@ std::string run_initializer(WorkerState& w) {
     return {};
 }
 
-/// Reads one frame; false when the parent has closed the pipe.
+}  // namespace
+
 bool read_frame(int fd, std::string& payload, protocol::FrameType& type) {
     char header[protocol::k_header_size];
     if (!os::read_exact(fd, header, sizeof header)) return false;
@@ -326,13 +298,10 @@ bool read_frame(int fd, std::string& payload, protocol::FrameType& type) {
     return payload.empty() || os::read_exact(fd, payload.data(), payload.size());
 }
 
-}  // namespace
-
-void worker_main(int slot, const PoolOptions& options, os::Fd from_parent, os::Fd to_parent) {
+void serve(const WorkerConfig& config, int from_parent, int to_parent) {
     int status = 0;
     try {
-        set_up_process(from_parent, to_parent, ::getppid());
-        WorkerState w{slot, options, from_parent.get(), to_parent.get(), make_base_env(slot), {}};
+        WorkerState w{config, from_parent, to_parent, make_base_env(config.slot), {}};
         auto failure = run_initializer(w);
         if (!failure.empty()) {
             protocol::encode_init_failed(w.out, failure);

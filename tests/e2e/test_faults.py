@@ -447,7 +447,7 @@ class LimitTests(E2ETestCase):
         proc = run(prefix[1:] + [PPOOL, "imap", "-j", "4", "--", "echo"], binary=prefix[0], input=b"1\n2\n")
         self.assertStatus(proc, 2)
         self.assertEqual(proc.stdout, b"")
-        self.assertRegex(proc.stderr.decode(), r"^ppool: cannot start a worker: fork: .*ulimit -u\)\n$")
+        self.assertRegex(proc.stderr.decode(), r"^ppool: cannot start a worker: .*ulimit -u\)\n$")
 
 
 class ClosedStdoutTests(E2ETestCase):

@@ -6,6 +6,7 @@
 #include "ppool/result_run.hpp"
 #include "protocol/messages.hpp"
 #include "protocol/packed.hpp"
+#include "protocol/session.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -103,6 +104,15 @@ void check_init_failed_round_trip(std::string_view payload, std::string_view mes
     require(std::string_view(wire).substr(k_header_size) == payload, "init_failed re-encodes to the same bytes");
 }
 
+/// A configure or hello message of this version re-encodes to the same bytes.
+template <class Message, class Encode>
+void check_session_round_trip(std::string_view payload, const Message& msg, Encode encode) {
+    if (msg.version != k_protocol_version) return;
+    std::string wire;
+    encode(wire, msg);
+    require(std::string_view(wire).substr(k_header_size) == payload, "a session message re-encodes to the same bytes");
+}
+
 /// A run result's parts, if they agree, unpack into exactly `count` results.
 void check_run_result(const RunResultMessage& msg) {
     if (msg.count > 1'000'000) return;
@@ -121,12 +131,19 @@ void decode_frame(FrameType type, std::string_view payload) {
         switch (type) {
         case FrameType::run: check_run_round_trip(payload, decode_run(payload)); break;
         case FrameType::result: check_result_round_trip(decode_result(payload)); break;
-        case FrameType::spawned: decode_spawned(payload); break;
         case FrameType::init_failed: check_init_failed_round_trip(payload, decode_init_failed(payload)); break;
         case FrameType::output_part: check_output_part_round_trip(payload, decode_output_part(payload)); break;
         case FrameType::ready: break;
         case FrameType::packed_run: decode_packed_run(payload); break;
         case FrameType::run_result: check_run_result(decode_run_result(payload)); break;
+        case FrameType::configure:
+            check_session_round_trip(payload, decode_configure(payload),
+                                     [](std::string& out, const ConfigureMessage& m) { encode_configure(out, m); });
+            break;
+        case FrameType::hello:
+            check_session_round_trip(payload, decode_hello(payload),
+                                     [](std::string& out, const HelloMessage& m) { encode_hello(out, m); });
+            break;
         }
     } catch (const ProtocolError&) {
     }

@@ -4,6 +4,7 @@
 //   build-fuzz/fuzz_make_seeds tests/fuzz/corpus/fuzz_protocol
 
 #include "protocol/messages.hpp"
+#include "protocol/session.hpp"
 
 #include <cstdio>
 #include <fstream>
@@ -47,19 +48,24 @@ int main(int argc, char** argv) {
     }
     std::string dir = argv[1];
 
-    std::string ready, spawned, init_failed, output_part;
+    std::string ready, init_failed, output_part;
     encode_ready(ready);
     encode_output_part(output_part, OutputPart{7, Stream::err, "a piece of stderr\n"});
-    encode_spawned(spawned, 7, 4242);
     encode_init_failed(init_failed, "no task named 'upper'");
 
+    std::string configure, hello;
+    encode_configure(configure, ConfigureMessage{k_protocol_version, 3, {"./libtasks.so"},
+                                                 {CommandTaskSpec{"cmd", {"echo", "{}"}, true, false}}, "load",
+                                                 "table.csv", "mkdir -p /tmp/w", 2'000'000'000, 2'000'000'000});
+    encode_hello(hello, HelloMessage{k_protocol_version, "node1", 4, {"identity", "len"}, ""});
+    write_seed(dir, "configure", configure);
+    write_seed(dir, "hello", hello);
     write_seed(dir, "run", run_frame());
     write_seed(dir, "result", result_frame());
     write_seed(dir, "ready", ready);
-    write_seed(dir, "spawned", spawned);
     write_seed(dir, "init_failed", init_failed);
     write_seed(dir, "output_part", output_part);
-    // Both directions of one item back to back: ready, spawned, a part, the result, a run.
-    write_seed(dir, "stream", ready + spawned + output_part + result_frame() + run_frame());
+    // Both directions of one item back to back: ready, a part, the result, a run.
+    write_seed(dir, "stream", ready + output_part + result_frame() + run_frame());
     return 0;
 }

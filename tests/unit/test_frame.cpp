@@ -78,7 +78,7 @@ TEST_CASE("result messages round-trip every field") {
 
 TEST_CASE("corrupt frames are rejected, not trusted") {
     FrameReader reader;
-    reader.buffer() = std::string("\x09\0\0\0\0\0\0\0\0", 9);
+    reader.buffer() = std::string("\x0b\0\0\0\0\0\0\0\0", 9);
     CHECK_THROWS_AS(reader.next(), ProtocolError);
     std::string wire;
     encode_run(wire, "t", {{1, "abc"}});

@@ -1,0 +1,100 @@
+#include "protocol/session.hpp"
+
+#include "protocol/frame.hpp"
+
+namespace ppool::protocol {
+
+namespace {
+
+void write_strings(Writer& w, const std::vector<std::string>& strings) {
+    w.u64(strings.size());
+    for (const auto& s : strings) w.bytes(s);
+}
+
+std::vector<std::string> read_strings(Reader& r, std::size_t payload_size) {
+    auto count = r.u64();
+    // Each string takes at least its 8-byte length.
+    if (count > payload_size / 8) throw ProtocolError("string count larger than the payload");
+    std::vector<std::string> out;
+    out.reserve(static_cast<std::size_t>(count));
+    for (std::uint64_t i = 0; i < count; ++i) out.emplace_back(r.bytes());
+    return out;
+}
+
+}  // namespace
+
+void encode_configure(std::string& out, const ConfigureMessage& msg) {
+    auto start = begin_frame(out, FrameType::configure);
+    Writer w(out);
+    w.u32(msg.version);
+    w.i32(msg.slot);
+    write_strings(w, msg.plugins);
+    w.u64(msg.commands.size());
+    for (const auto& c : msg.commands) {
+        w.bytes(c.name);
+        write_strings(w, c.words);
+        w.u8(static_cast<std::uint8_t>((c.append_item ? 1 : 0) | (c.item_on_stdin ? 2 : 0)));
+    }
+    w.bytes(msg.initializer);
+    w.bytes(msg.initargs);
+    w.bytes(msg.initializer_command);
+    w.u8(msg.task_timeout_ns ? 1 : 0);
+    w.u64(msg.task_timeout_ns.value_or(0));
+    w.u64(msg.kill_grace_ns);
+    finish_frame(out, start);
+}
+
+ConfigureMessage decode_configure(std::string_view payload) {
+    Reader r(payload);
+    ConfigureMessage msg;
+    msg.version = r.u32();
+    if (msg.version != k_protocol_version) return msg;
+    msg.slot = r.i32();
+    msg.plugins = read_strings(r, payload.size());
+    auto count = r.u64();
+    if (count > payload.size() / 17) throw ProtocolError("command count larger than the payload");
+    for (std::uint64_t i = 0; i < count; ++i) {
+        CommandTaskSpec c;
+        c.name = r.bytes();
+        c.words = read_strings(r, payload.size());
+        auto flags = r.u8();
+        c.append_item = flags & 1;
+        c.item_on_stdin = flags & 2;
+        msg.commands.push_back(std::move(c));
+    }
+    msg.initializer = r.bytes();
+    msg.initargs = r.bytes();
+    msg.initializer_command = r.bytes();
+    bool has_timeout = r.u8() != 0;
+    auto timeout = r.u64();
+    if (has_timeout) msg.task_timeout_ns = timeout;
+    msg.kill_grace_ns = r.u64();
+    if (!r.at_end()) throw ProtocolError("trailing bytes after configure message");
+    return msg;
+}
+
+void encode_hello(std::string& out, const HelloMessage& msg) {
+    auto start = begin_frame(out, FrameType::hello);
+    Writer w(out);
+    w.u32(msg.version);
+    w.bytes(msg.host);
+    w.u32(msg.cpus);
+    write_strings(w, msg.tasks);
+    w.bytes(msg.error);
+    finish_frame(out, start);
+}
+
+HelloMessage decode_hello(std::string_view payload) {
+    Reader r(payload);
+    HelloMessage msg;
+    msg.version = r.u32();
+    if (msg.version != k_protocol_version) return msg;
+    msg.host = r.bytes();
+    msg.cpus = r.u32();
+    msg.tasks = read_strings(r, payload.size());
+    msg.error = r.bytes();
+    if (!r.at_end()) throw ProtocolError("trailing bytes after hello message");
+    return msg;
+}
+
+}  // namespace ppool::protocol

@@ -1,0 +1,141 @@
+#include "worker/launcher.hpp"
+
+#include "os/spawn.hpp"
+#include "worker/worker_main.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <climits>
+#include <cstring>
+#include <fcntl.h>
+#include <system_error>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace ppool::worker {
+
+namespace {
+
+/// What to try when starting a worker failed with `error`; empty when no
+/// limit was reached.
+std::string start_hint(int error) {
+    switch (error) {
+    case EAGAIN: return "lower -j, or raise the process limit (ulimit -u)";
+    case EMFILE: return "lower -j, or raise the open file limit (ulimit -n)";
+    case ENFILE: return "the system's table of open files is full: lower -j";
+    case ENOMEM: return "out of memory: lower -j";
+    default: return "";
+    }
+}
+
+/// Larger pipes mean fewer wake-ups for big chunks and outputs.
+void widen_pipe(int fd) { ::fcntl(fd, F_SETPIPE_SZ, 1 << 20); }
+
+/// The channel's two directions, for either kind of worker.
+struct Channel {
+    os::Pipe down;  // parent -> worker (a socket pair)
+    os::Pipe up;    // worker -> parent
+};
+
+Channel make_channel() {
+    Channel c;
+    try {
+        c.down = os::make_socket_channel();
+        c.up = os::make_pipe();
+    } catch (const std::system_error& e) {
+        throw StartError(e.code().value(), c.down.read ? "pipe2" : "socketpair");
+    }
+    widen_pipe(c.up.write.get());
+    return c;
+}
+
+class ForkLauncher final : public Launcher {
+public:
+    LaunchedWorker launch() override {
+        auto c = make_channel();
+        pid_t parent = ::getpid();
+        // The child starts with SIGTERM blocked: one sent before it has its own
+        // handler must not run this process's (a test framework's, say) in it.
+        sigset_t term, old;
+        sigemptyset(&term);
+        sigaddset(&term, SIGTERM);
+        ::pthread_sigmask(SIG_BLOCK, &term, &old);
+        pid_t pid = ::fork();
+        int fork_error = errno;
+        if (pid != 0) ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+        if (pid < 0) throw StartError(fork_error, "fork");
+        if (pid == 0) {
+            c.down.write.reset();
+            c.up.read.reset();
+            run_forked_worker(std::move(c.down.read), std::move(c.up.write), parent);
+        }
+        // The worker makes its group too; doing it here as well means no
+        // signal to the group can miss it.
+        ::setpgid(pid, pid);
+        return LaunchedWorker{pid, std::move(c.down.write), std::move(c.up.read), {}};
+    }
+    const std::string& name() const override { return m_name; }
+
+private:
+    std::string m_name = "fork";
+};
+
+/// Runs `argv` with the channel as its stdin and stdout, in a process group
+/// of its own, its stderr kept for the pool to pass on.
+class CommandLauncher final : public Launcher {
+public:
+    CommandLauncher(std::vector<std::string> argv, std::string name, bool users)
+        : m_argv(std::move(argv)), m_name(std::move(name)), m_users(users) {}
+
+    LaunchedWorker launch() override {
+        auto c = make_channel();
+        os::Pipe err;
+        try {
+            err = os::make_pipe();
+        } catch (const std::system_error& e) {
+            throw StartError(e.code().value(), "pipe2");
+        }
+        std::vector<std::string> env;
+        for (char** e = environ; *e; ++e) env.emplace_back(*e);
+        auto spawned =
+            os::spawn(os::SpawnRequest{m_argv, env, c.down.read.get(), c.up.write.get(), err.write.get(), true, nullptr});
+        if (spawned.error != 0) throw StartError(spawned.error, "cannot run " + m_argv.front());
+        os::set_nonblocking(err.read.get(), true);
+        return LaunchedWorker{spawned.pid, std::move(c.down.write), std::move(c.up.read), std::move(err.read)};
+    }
+    const std::string& name() const override { return m_name; }
+    bool runs_a_command() const override { return m_users; }
+
+private:
+    std::vector<std::string> m_argv;
+    std::string m_name;
+    bool m_users;
+};
+
+/// The running program, to run again as a worker.
+std::string this_program() {
+    char path[PATH_MAX];
+    ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
+    if (n <= 0) throw std::system_error(errno, std::generic_category(), "readlink /proc/self/exe");
+    return std::string(path, static_cast<std::size_t>(n));
+}
+
+}  // namespace
+
+StartError::StartError(int error, const std::string& call)
+    : std::runtime_error("cannot start a worker: " + call + ": " + std::strerror(error) +
+                         (start_hint(error).empty() ? "" : "; " + start_hint(error))),
+      m_reason(call + ": " + std::strerror(error)),
+      m_limit_reached(!start_hint(error).empty()) {}
+
+std::unique_ptr<Launcher> make_launcher(const std::string& spec) {
+    if (spec.empty() || spec == "fork") return std::make_unique<ForkLauncher>();
+    if (spec == "exec")
+        return std::make_unique<CommandLauncher>(std::vector<std::string>{this_program(), "worker", "--stdio"}, "exec",
+                                                 false);
+    return std::make_unique<CommandLauncher>(std::vector<std::string>{"/bin/sh", "-c", spec},
+                                             "the launcher '" + spec + "'", true);
+}
+
+}  // namespace ppool::worker

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+#include "os/fd.hpp"
+
+namespace ppool::worker {
+
+/// A worker could not be started (no process, descriptor or memory left, or
+/// the launcher's command cannot run): its message says what was being done
+/// and what to try.
+class StartError : public std::runtime_error {
+public:
+    StartError(int error, const std::string& call);
+    /// "fork: Resource temporarily unavailable"
+    const std::string& reason() const { return m_reason; }
+    /// Whether a limit was reached (a later start may succeed), not a fault.
+    bool limit_reached() const { return m_limit_reached; }
+
+private:
+    std::string m_reason;
+    bool m_limit_reached;
+};
+
+/// A started worker as the pool sees it: the local process that stands for it
+/// (the worker itself, or the launcher's command) and its channel.
+struct LaunchedWorker {
+    pid_t pid = -1;
+    os::Fd to;    ///< the worker's input: a socket, written without SIGPIPE
+    os::Fd from;  ///< the worker's output
+    os::Fd err;   ///< the launcher's stderr, to pass on and to quote when it fails; none for fork
+};
+
+/// Starts workers (SPEC 9). The pool is handed one and knows no other way.
+class Launcher {
+public:
+    virtual ~Launcher() = default;
+    /// Starts a worker that waits for its configure message; throws StartError.
+    virtual LaunchedWorker launch() = 0;
+    /// How messages name it: "fork", "exec", "the launcher 'CMD'".
+    virtual const std::string& name() const = 0;
+    /// Whether the process it starts is a command of the user's that starts
+    /// the worker, whose exit status and last words are worth quoting.
+    virtual bool runs_a_command() const { return false; }
+};
+
+/// The launcher a PoolOptions::launcher value names: "" or "fork" (forked
+/// copies of this process), "exec" (this program run again as `PROGRAM worker
+/// --stdio`), or a shell command that starts `ppool worker --stdio`.
+std::unique_ptr<Launcher> make_launcher(const std::string& spec);
+
+}  // namespace ppool::worker

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "protocol/frame.hpp"
+
+namespace ppool::worker {
+
+/// What a worker was told by its configure message, as its loop uses it.
+struct WorkerConfig {
+    int slot = 0;
+    std::string initializer;  ///< registered task run once with `initargs`
+    std::string initargs;
+    std::string initializer_command;
+    std::optional<double> task_timeout;  ///< seconds
+    double kill_grace = 2.0;             ///< seconds between SIGTERM and SIGKILL
+};
+
+/// Reads one frame (blocking); false when the parent has closed the channel.
+bool read_frame(int fd, std::string& payload, protocol::FrameType& type);
+
+/// The worker's loop: runs the initializer, then reads a chunk, runs each
+/// item and writes its results, until the parent closes the channel. Never returns.
+[[noreturn]] void serve(const WorkerConfig& config, int from_parent, int to_parent);
+
+}  // namespace ppool::worker
