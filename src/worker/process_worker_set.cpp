@@ -360,11 +360,17 @@ void ProcessWorkerSet::terminate() {
 }
 
 void ProcessWorkerSet::stop_gracefully() {
+    // A closed channel is a worker's order to stop: it stops its command
+    // (SIGTERM, then SIGKILL after the grace period) and exits, wherever it
+    // runs. A worker that is this process's own child also gets SIGTERM, which
+    // reaches a registered task busy in it; a launcher's command may be a
+    // wrapper that must not die before the worker behind it has stopped.
+    bool own_child = !m_launcher->runs_a_command();
     for (auto& w : m_workers) {
         if (!w.alive()) continue;
-        os::signal_process(w.pid(), SIGTERM);
+        w.retire();
+        if (own_child) os::signal_process(w.pid(), SIGTERM);
     }
-    // Give commands their grace period to exit on SIGTERM; a second signal cuts it short.
     // Nothing here allocates once the poll set has its room.
     auto deadline = os::Clock::now() + os::seconds(m_options.kill_grace_s + 0.5);
     auto& set = m_poll;
@@ -373,14 +379,14 @@ void ProcessWorkerSet::stop_gracefully() {
         for (auto& w : m_workers) {
             if (!w.alive()) continue;
             set.add(w.read_fd(), POLLIN);
-            if (w.exit_fd() >= 0) set.add(w.exit_fd(), POLLIN);
+            if (own_child && w.exit_fd() >= 0) set.add(w.exit_fd(), POLLIN);
         }
         if (set.size() == 0) break;
         auto wake = os::wait(set, deadline);
         if (wake == os::Wake::signal) os::take_caught_signal();
         if (wake != os::Wake::ready) break;
         for (auto& w : m_workers)
-            if (w.alive() && (!w.discard_input() || os::has_ended(w.pid()))) w.kill_and_reap();
+            if (w.alive() && (!w.discard_input() || (own_child && os::has_ended(w.pid())))) w.kill_and_reap();
     }
 }
 

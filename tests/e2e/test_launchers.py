@@ -126,7 +126,12 @@ class LauncherFailureTests(E2ETestCase):
 
 class CleanUpTests(E2ETestCase):
     def test_nothing_a_launcher_started_outlives_ppool(self):
-        launcher = f"sh -c 'exec {shlex.quote(PPOOL)} worker --stdio'"
+        # A wrapper that stays (no exec) between ppool and the worker.
+        for launcher in (f"exec {shlex.quote(PPOOL)} worker --stdio", f"{shlex.quote(PPOOL)} worker --stdio; true"):
+            with self.subTest(launcher=launcher):
+                self.check_sigint(launcher)
+
+    def check_sigint(self, launcher):
         proc = self.start(["imap", "-j", "2", "--launcher", launcher, "--", "sleep"],
                           env=without_launcher_environment())
         proc.stdin.write(b"300\n300\n")
