@@ -44,6 +44,25 @@ struct Stopper {
     }
 };
 
+/// Leaving run_command early (the pool went away while an output part was
+/// being sent) kills and reaps the command's group: it never outlives its worker.
+struct CommandGuard {
+    pid_t pid;
+    explicit CommandGuard(pid_t p) : pid(p) {}
+    CommandGuard(const CommandGuard&) = delete;
+    CommandGuard& operator=(const CommandGuard&) = delete;
+    ~CommandGuard() {
+        if (pid <= 0) return;
+        g_group = 0;
+        os::signal_group(pid, SIGKILL);
+        try {
+            os::wait_for(pid);
+        } catch (const std::exception&) {
+            // Reaped already: nothing left to stop.
+        }
+    }
+};
+
 /// Reads what the pipe has, up to `limit` bytes held, so that a fast writer
 /// cannot make the worker hold more than one part.
 void drain(os::Fd& fd, std::string& into, std::size_t limit) {
@@ -113,6 +132,7 @@ CommandOutcome run_command(const CommandSpec& spec) {
         return outcome;
     }
     pid_t pid = spawned.pid;
+    CommandGuard guard(pid);
     if (g_stop) os::signal_group(pid, SIGTERM);
     os::set_nonblocking(out.read.get(), true);
     os::set_nonblocking(err.read.get(), true);
@@ -169,6 +189,7 @@ CommandOutcome run_command(const CommandSpec& spec) {
         if (drain_until && now >= *drain_until) break;
     }
     g_group = 0;
+    guard.pid = 0;
     outcome.exit = os::wait_for(pid);
     return outcome;
 }

@@ -330,6 +330,22 @@ class SignalTests(E2ETestCase):
         assert_gone(pids)
 
 
+    def test_sigkill_of_ppool_stops_a_command_that_ignores_sigterm_and_floods_its_output(self):
+        # ppool's stdout is not read, so ppool and then the worker block on
+        # full pipes; when ppool is killed, the worker's next write fails and
+        # the command, which ignores SIGTERM, must still go with it.
+        pidfile = self.path("cmd.pid")
+        self.kill_on_cleanup(pidfile)
+        script = f'trap "" TERM PIPE; echo $$ > {pidfile}; while :; do echo xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; done'
+        proc = self.start(["imap", "--", "sh", "-c", script])
+        proc.stdin.write(b"x\n")
+        proc.stdin.close()
+        pid = wait_for(lambda: read_pid(pidfile))
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        assert_gone([pid])
+        assert_session_ends(proc.pid)
+
     def check_group_signal(self, sig):
         """`kill -SIG -PGID`, as a service manager or a terminal sends it: ppool
         stops its registered-task workers as quietly as on a signal of its own."""
