@@ -68,10 +68,11 @@ class WrapperTests(E2ETestCase):
     def test_tasks_run_as_the_user_a_wrapper_makes(self):
         if os.getuid() != 0:
             self.skipTest("needs root to become another user")
-        launcher = f"setpriv --reuid=nobody --regid=nogroup --clear-groups {shlex.quote(PPOOL)} worker --stdio"
+        # Not nobody: the process-limit tests count that user's processes.
+        launcher = f"setpriv --reuid=daemon --regid=daemon --clear-groups {shlex.quote(PPOOL)} worker --stdio"
         proc = run(["imap", "-j", "2", "--launcher", launcher, "--", "sh", "-c", 'echo "$(id -un) $1"', "sh"],
                    input=b"1\n2\n", env=without_launcher_environment())
-        self.assertOk(proc, "nobody 1\nnobody 2\n")
+        self.assertOk(proc, "daemon 1\ndaemon 2\n")
 
     def test_a_program_with_its_own_tasks_runs_them_with_exec(self):
         proc = testing(["imap", "-j", "2", "--launcher", "exec", "--task", "fail_on_bad"], input=b"a\nbad\nc\n",
