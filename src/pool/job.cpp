@@ -65,9 +65,9 @@ void Job::requeue(std::vector<Item> items) {
 
 void Job::deliver(TaskResult result) {
     if (m_cancelled) return;
-    if (m_retries > 0 && (!result.ok || m_attempts.contains(result.seq))) {
+    if (m_retries > 0 && (!result.ok() || m_attempts.contains(result.seq))) {
         auto it = m_attempts.try_emplace(result.seq, 1u).first;
-        if (!result.ok && it->second <= m_retries) {
+        if (!result.ok() && it->second <= m_retries) {
             // Another attempt, first in line; its result keeps the item's place.
             ++it->second;
             --m_handed_out;
@@ -79,8 +79,8 @@ void Job::deliver(TaskResult result) {
     }
     if (m_on_complete) m_on_complete(result);
     ++m_completed;
-    if (!result.ok) ++m_failures;
-    if (!result.ok && m_fail_fast) {
+    if (!result.ok()) ++m_failures;
+    if (!result.ok() && m_fail_fast) {
         // Stop here: what finished goes out in order, the failure last, and nothing more.
         for (auto& [seq, waiting] : m_reorder) m_ready.push_back(std::move(waiting));
         m_reorder.clear();

@@ -44,7 +44,7 @@ template <>
 std::string value_of<std::string>(detail::Job& job) {
     auto r = job.take();
     if (!r) throw Error(job.cancel_reason().empty() ? "no result" : job.cancel_reason());
-    if (!r->ok) throw TaskError(std::move(*r));
+    if (!r->ok()) throw TaskError(std::move(*r));
     return r->large_output ? r->output_text() : std::move(r->output);
 }
 
@@ -54,7 +54,7 @@ std::vector<std::string> value_of<std::vector<std::string>>(detail::Job& job) {
     std::vector<std::string> out;
     out.reserve(static_cast<std::size_t>(job.items_read()));
     while (auto r = job.take()) {
-        if (!r->ok) throw TaskError(std::move(*r));
+        if (!r->ok()) throw TaskError(std::move(*r));
         out.push_back(r->large_output ? r->output_text() : std::move(r->output));
     }
     return out;
@@ -109,7 +109,7 @@ std::optional<TaskResult> ResultIterator::next_result(Timeout timeout) {
 std::optional<std::string> ResultIterator::next(Timeout timeout) {
     auto r = next_result(timeout);
     if (!r) return std::nullopt;
-    if (!r->ok) throw TaskError(std::move(*r));
+    if (!r->ok()) throw TaskError(std::move(*r));
     return r->large_output ? r->output_text() : std::move(r->output);
 }
 

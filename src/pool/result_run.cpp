@@ -75,7 +75,6 @@ TaskResult ResultRun::pop_result() {
     TaskResult r;
     r.seq = e.seq;
     r.input.assign(e.input);
-    r.ok = true;
     r.status = Status::ok;
     r.output.assign(e.output);
     r.duration_s = e.duration_s;

@@ -233,7 +233,6 @@ void ProcessWorkerSet::on_result(WorkerHandle& w, std::string_view payload, deta
     std::uint64_t job = w.chunk()->job;
     TaskResult r;
     r.status = msg.status;
-    r.ok = msg.status == Status::ok;
     std::string spool_error;
     bool stored = w.stdout_spool().finish(msg.output, r.output, r.large_output, spool_error);
     stored = w.stderr_spool().finish(msg.stderr_text, r.stderr_text, r.large_stderr, spool_error) && stored;
@@ -243,14 +242,12 @@ void ProcessWorkerSet::on_result(WorkerHandle& w, std::string_view payload, deta
     r.is_command = msg.is_command;
     r.exit_code = msg.exit_code;
     r.signal = msg.signal;
-    r.timed_out = msg.timed_out;
     r.error.assign(msg.error);
-    if (r.timed_out && m_options.task_timeout) r.error = timeout_text(*m_options.task_timeout);
+    if (r.timed_out() && m_options.task_timeout) r.error = timeout_text(*m_options.task_timeout);
     r.duration_s = static_cast<double>(msg.duration_ns) / 1e9;
     r.worker = w.slot();
     if (!stored) {
         // Part of the output is lost: fail the item rather than pass on a truncated result.
-        r.ok = false;
         r.status = Status::error;
         r.error = spool_error;
         r.output.clear();
@@ -320,7 +317,6 @@ void ProcessWorkerSet::on_deadline(WorkerHandle& w, detail::WorkerEvents& out) {
     w.kill_and_reap();
     TaskResult r;
     r.status = Status::timeout;
-    r.timed_out = true;
     r.error = timeout_text(m_options.task_timeout.value_or(0));
     r.duration_s = m_options.task_timeout.value_or(0);
     lose(w, std::move(r), out);

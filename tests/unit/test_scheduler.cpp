@@ -67,12 +67,11 @@ public:
                 r.seq = item.seq;
                 r.input = item.data;
                 r.output = item.data + "!";
-                r.ok = item.seq != fail_seq;
+                r.status = item.seq != fail_seq ? Status::ok : Status::failed;
                 if (auto it = fail_times.find(item.seq); it != fail_times.end() && it->second > 0) {
                     --it->second;
-                    r.ok = false;
+                    r.status = Status::failed;
                 }
-                r.status = r.ok ? Status::ok : Status::failed;
                 r.worker = static_cast<int>(slot);
                 out.results.emplace_back(chunk->job, std::move(r));
             }
@@ -267,7 +266,7 @@ TEST_CASE("items a lost worker never started are handed out again") {
     auto results = drain(core, job);
     REQUIRE(results.size() == 5);
     CHECK(results[0].status == Status::worker_lost);
-    for (std::size_t i = 1; i < 5; ++i) CHECK(results[i].ok);
+    for (std::size_t i = 1; i < 5; ++i) CHECK(results[i].ok());
 }
 
 TEST_CASE("jobs are served first come, first served") {
@@ -304,7 +303,7 @@ TEST_CASE("fail-fast: the first failure ends the results and stops the running t
     REQUIRE(results.size() == 2);
     CHECK(results[0].seq == 2);
     CHECK(results[1].seq == 3);
-    CHECK_FALSE(results[1].ok);
+    CHECK_FALSE(results[1].ok());
     CHECK(f->terminated);
     CHECK(f->dispatched < 100);
 }
@@ -332,9 +331,9 @@ TEST_CASE("retries: a failed item runs again, keeps its place, and reports its a
     auto results = drain(core, job);
     REQUIRE(results.size() == 6);
     for (std::size_t i = 0; i < results.size(); ++i) CHECK(results[i].seq == i + 1);
-    CHECK(results[2].ok);
+    CHECK(results[2].ok());
     CHECK(results[2].attempts == 3);
-    CHECK_FALSE(results[4].ok);
+    CHECK_FALSE(results[4].ok());
     CHECK(results[4].attempts == 3);
     CHECK(results[0].attempts == 1);
     CHECK(job->failures() == 1);
@@ -405,7 +404,7 @@ TEST_CASE("packed chunks come back as runs, taken one by one in input order") {
         CHECK(results[i].input == std::to_string(i + 1));
         // The newline added for printing is not part of the result.
         CHECK(results[i].output == std::to_string(i + 1) + "!");
-        CHECK(results[i].ok);
+        CHECK(results[i].ok());
         CHECK(results[i].worker >= 0);
     }
 }
@@ -449,7 +448,7 @@ TEST_CASE("unordered packed jobs deliver every item once") {
     std::vector<std::uint64_t> seqs;
     for (auto& r : results) {
         seqs.push_back(r.seq);
-        CHECK(r.ok == (r.seq != 13));
+        CHECK(r.ok() == (r.seq != 13));
     }
     std::sort(seqs.begin(), seqs.end());
     REQUIRE(seqs.size() == 50);
