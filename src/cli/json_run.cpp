@@ -113,7 +113,7 @@ void append_json_run_entry(std::string& out, const ResultRun::Entry& e, int work
     r.input = e.input;
     r.status = Status::ok;
     r.output = e.output;
-    r.duration_s = e.duration_s;
+    r.duration_s = e.duration_s();
     r.worker = worker;
     append_json_result(out, r);
 }
