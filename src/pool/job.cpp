@@ -4,9 +4,9 @@
 
 namespace ppool::detail {
 
-Job::Job(std::uint64_t id, std::string task, std::unique_ptr<ItemSource> source, std::size_t chunksize, bool ordered,
-         std::size_t window, bool fail_fast)
-    : m_id(id), m_task(std::move(task)), m_source(std::move(source)), m_chunksize(std::max<std::size_t>(chunksize, 1)),
+Job::Job(std::uint64_t id, const TaskInfo& task, std::unique_ptr<ItemSource> source, std::size_t chunksize,
+         bool ordered, std::size_t window, bool fail_fast)
+    : m_id(id), m_task(&task), m_source(std::move(source)), m_chunksize(std::max<std::size_t>(chunksize, 1)),
       m_ordered(ordered), m_window(window), m_fail_fast(fail_fast) {}
 
 bool Job::wants_input() const {

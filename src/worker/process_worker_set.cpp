@@ -15,11 +15,6 @@ namespace ppool::worker {
 
 namespace {
 
-bool is_command_task(std::string_view name) {
-    const TaskInfo* task = TaskRegistry::global().find(name);
-    return task && task->is_command();
-}
-
 std::string timeout_text(double seconds) { return fmt::format("timed out after {:g}s", seconds); }
 
 /// What the pool's outputs may hold in memory: under `ulimit -v` or `-d`, a
@@ -91,12 +86,11 @@ std::uint64_t ProcessWorkerSet::budget(std::size_t slot) const {
 }
 
 void ProcessWorkerSet::dispatch(std::size_t slot, detail::Chunk chunk) {
-    bool command = is_command_task(chunk.task);
     if (!m_workers[slot].alive() && !start(slot)) {
         m_returned.push_back(std::move(chunk));
         return;
     }
-    m_workers[slot].dispatch(std::move(chunk), command, m_options.task_timeout, m_options.kill_grace_s);
+    m_workers[slot].dispatch(std::move(chunk), m_options.task_timeout, m_options.kill_grace_s);
 }
 
 protocol::ConfigureMessage ProcessWorkerSet::configure(std::size_t slot) const {
@@ -151,7 +145,8 @@ os::Wake ProcessWorkerSet::wait(std::vector<detail::InputWatch>& inputs, std::op
                                 detail::WorkerEvents& out) {
     if (!m_returned.empty()) {
         // Chunks no worker could be started for go back before anything waits.
-        for (auto& chunk : m_returned) out.requeue.push_back(detail::Chunk{chunk.job, {}, detail::unpack(chunk)});
+        for (auto& chunk : m_returned)
+            out.requeue.push_back(detail::Chunk{chunk.job, chunk.task, detail::unpack(chunk)});
         m_returned.clear();
         return os::Wake::ready;
     }
@@ -263,8 +258,8 @@ void ProcessWorkerSet::on_hello(WorkerHandle& w, protocol::HelloMessage hello, d
                                 m_launcher->name(), hello.version, protocol::k_protocol_version);
     else if (!hello.error.empty())
         out.fatal = fmt::format("the worker started by {} cannot run: {}", m_launcher->name(), hello.error);
-    else if (w.has_chunk() && !std::count(hello.tasks.begin(), hello.tasks.end(), w.chunk()->task))
-        out.fatal = fmt::format("the worker started by {} has no task '{}'", m_launcher->name(), w.chunk()->task);
+    else if (w.has_chunk() && !std::count(hello.tasks.begin(), hello.tasks.end(), w.chunk()->task->name))
+        out.fatal = fmt::format("the worker started by {} has no task '{}'", m_launcher->name(), w.chunk()->task->name);
     w.set_hello(std::move(hello));
 }
 
@@ -325,13 +320,13 @@ void ProcessWorkerSet::on_deadline(WorkerHandle& w, detail::WorkerEvents& out) {
 void ProcessWorkerSet::lose(WorkerHandle& w, TaskResult result, detail::WorkerEvents& out) {
     if (w.has_chunk()) {
         std::uint64_t job = w.chunk()->job;
-        bool command = is_command_task(w.chunk()->task);
+        const TaskInfo* task = w.chunk()->task;
         auto rest = w.take_rest();
-        if (!rest.empty()) out.requeue.push_back(detail::Chunk{job, {}, std::move(rest)});
+        if (!rest.empty()) out.requeue.push_back(detail::Chunk{job, task, std::move(rest)});
         auto item = w.finish_item();
         result.seq = item.seq;
         result.input = std::move(item.data);
-        result.is_command = command;
+        result.is_command = task->is_command();
         result.worker = w.slot();
         out.results.emplace_back(job, std::move(result));
     }
