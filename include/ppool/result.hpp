@@ -31,14 +31,12 @@ public:
 struct TaskResult {
     std::uint64_t seq = 0;              ///< 1-based position of the item in its input
     std::string input;                  ///< the item
-    bool ok = false;                    ///< status == Status::ok
-    Status status = Status::error;
+    Status status = Status::error;      ///< how it ended: what ok() and timed_out() derive from
     std::string output;                 ///< the task's result (a command's stdout)
     std::string stderr_text;            ///< a command's stderr
     bool is_command = false;            ///< whether stderr_text and exit_code apply
     std::optional<int> exit_code;       ///< a command's exit code, when it exited
     std::optional<int> signal;          ///< the signal that killed the command or worker
-    bool timed_out = false;
     std::string error;                  ///< why it failed; empty on success
     double duration_s = 0;              ///< wall-clock run time inside the worker
     int worker = -1;                    ///< 0-based worker slot that ran it
@@ -47,6 +45,11 @@ struct TaskResult {
     std::shared_ptr<const LargeOutput> large_output;
     /// Set, with `stderr_text` empty, when a command's stderr was too large for memory.
     std::shared_ptr<const LargeOutput> large_stderr;
+
+    /// Whether the task succeeded.
+    bool ok() const { return status == Status::ok; }
+    /// Whether the task was stopped for running past its time limit.
+    bool timed_out() const { return status == Status::timeout; }
 
     /// The whole output, read back into memory if it was stored on disk.
     std::string output_text() const { return large_output ? large_output->read_all() : output; }

@@ -18,9 +18,11 @@ public:
     struct Entry {
         std::uint64_t seq = 0;
         std::string_view input;
-        std::string_view output;  ///< the task's result, without a newline added for printing
-        double duration_s = 0;    ///< duration_ns / 1e9
-        std::uint64_t duration_ns = 0;
+        std::string_view output;        ///< the task's result, without a newline added for printing
+        std::uint64_t duration_ns = 0;  ///< wall-clock run time inside the worker
+
+        /// The run time in seconds, as a TaskResult has it.
+        double duration_s() const { return static_cast<double>(duration_ns) / 1e9; }
     };
 
     ResultRun() = default;

@@ -62,7 +62,8 @@ public:
     /// Adds a command task as data, which every kind of worker can run; throws
     /// UsageError if the name is taken or empty, or the words are not a command.
     void add_command(std::string name, std::string description, CommandLine line);
-    /// The task called `name`, or nullptr.
+    /// The task called `name`, or nullptr. Tasks are never removed or moved:
+    /// the pointer stays valid while the registry lives, whatever is added later.
     const TaskInfo* find(std::string_view name) const;
     /// All tasks, sorted by name.
     std::vector<const TaskInfo*> list() const;

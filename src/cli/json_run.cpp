@@ -111,10 +111,9 @@ void append_json_run_entry(std::string& out, const ResultRun::Entry& e, int work
     TaskResult r;
     r.seq = e.seq;
     r.input = e.input;
-    r.ok = true;
     r.status = Status::ok;
     r.output = e.output;
-    r.duration_s = e.duration_s;
+    r.duration_s = e.duration_s();
     r.worker = worker;
     append_json_result(out, r);
 }

@@ -85,7 +85,7 @@ void append_json_head(std::string& out, const TaskResult& r) {
     out += "{\"seq\":";
     append_number(out, r.seq);
     put_text(out, "input", r.input);
-    out += r.ok ? ",\"ok\":true,\"status\":\"" : ",\"ok\":false,\"status\":\"";
+    out += r.ok() ? ",\"ok\":true,\"status\":\"" : ",\"ok\":false,\"status\":\"";
     out += to_string(r.status);
     out += '"';
 }
@@ -101,8 +101,8 @@ void put_stderr(std::string& out, const TaskResult& r) {
 void append_json_tail(std::string& out, const TaskResult& r) {
     put_optional(out, "exit_code", r.exit_code);
     put_optional(out, "signal", r.signal);
-    out += r.timed_out ? ",\"timed_out\":true" : ",\"timed_out\":false";
-    if (r.ok)
+    out += r.timed_out() ? ",\"timed_out\":true" : ",\"timed_out\":false";
+    if (r.ok())
         out += ",\"error\":null";
     else
         put_text(out, "error", r.describe_failure());

@@ -160,7 +160,7 @@ int stream(ResultIterator& results, Sink& sink, Progress& progress) {
         auto r = next(results, progress);
         if (!r) break;
         sink.write(*r);
-        failed = failed || !r->ok;
+        failed = failed || !r->ok();
     }
     sink.finish();
     progress.finish(counts(results));
@@ -176,7 +176,7 @@ int run_map(Pool& pool, const std::string& task, ItemSource& source, const Optio
     std::vector<TaskResult> done;
     bool failed = false;
     while (auto r = next(results, progress)) {
-        if (!r->ok) {
+        if (!r->ok()) {
             failed = true;
             sink.report_failure(*r);
         }
@@ -245,7 +245,7 @@ int run_apply(const Options& o) {
     auto r = results.next_result();
     sink->write(*r);
     sink->finish();
-    return r->ok ? 0 : 1;
+    return r->ok() ? 0 : 1;
 }
 
 int list_tasks() {

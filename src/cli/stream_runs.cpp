@@ -20,7 +20,7 @@ int stream_runs(ResultIterator& results, Sink& sink) {
         }
         const auto& r = std::get<TaskResult>(*batch);
         sink.write(r);
-        failed = failed || !r.ok;
+        failed = failed || !r.ok();
     }
     sink.finish();
     return failed ? 1 : 0;

@@ -59,7 +59,7 @@ public:
             write_stderr(r);
             write_output(r);
         }
-        if (!r.ok) report_failure(r);
+        if (!r.ok()) report_failure(r);
         m_out.maybe_flush();
     }
     void report_failure(const TaskResult& r) override { m_out.report_failure(r); }
@@ -90,7 +90,7 @@ private:
         } else {
             m_out.data() += r.output;
         }
-        if (!r.is_command && r.ok && last != '\n') m_out.data() += '\n';
+        if (!r.is_command && r.ok() && last != '\n') m_out.data() += '\n';
     }
 
     /// --tag: every line of stderr and stdout starts with the item and a TAB.
@@ -109,7 +109,7 @@ private:
             bool at_start = true;
             append_tagged(m_out.data(), tag, r.output, at_start);
             if (!at_start) m_out.data() += '\n';
-        } else if (!r.is_command && r.ok) {
+        } else if (!r.is_command && r.ok()) {
             m_out.data() += tag + '\n';
         }
     }

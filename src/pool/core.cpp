@@ -35,11 +35,11 @@ Core::Core(PoolOptions options, std::unique_ptr<WorkerSet> workers, std::optiona
 
 Core::~Core() { terminate(); }
 
-std::shared_ptr<Job> Core::submit(std::string task, std::unique_ptr<ItemSource> items, std::size_t chunksize,
+std::shared_ptr<Job> Core::submit(const TaskInfo& task, std::unique_ptr<ItemSource> items, std::size_t chunksize,
                                   bool ordered, std::size_t window, bool fail_fast) {
     if (!m_broken.empty()) throw InitializerError(m_broken);
     if (m_closed || m_terminated) throw Error("the pool is closed");
-    auto job = std::make_shared<Job>(m_next_job++, std::move(task), std::move(items), chunksize, ordered, window,
+    auto job = std::make_shared<Job>(m_next_job++, task, std::move(items), chunksize, ordered, window,
                                       fail_fast);
     m_scheduler.add(job);
     return job;

@@ -24,8 +24,8 @@ public:
     Core(PoolOptions options, std::unique_ptr<WorkerSet> workers, std::optional<os::Jobserver> jobserver);
     ~Core();
 
-    /// Queues a job; throws Error if the pool is closed or broken.
-    std::shared_ptr<Job> submit(std::string task, std::unique_ptr<ItemSource> items, std::size_t chunksize,
+    /// Queues a job of `task` (which must outlive it); throws Error if the pool is closed or broken.
+    std::shared_ptr<Job> submit(const TaskInfo& task, std::unique_ptr<ItemSource> items, std::size_t chunksize,
                                 bool ordered, std::size_t window, bool fail_fast = false);
     /// Drives the pool until `done()` holds (true) or the deadline passes (false).
     /// Throws Interrupted on a caught signal and InitializerError if the pool broke.

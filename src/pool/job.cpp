@@ -4,9 +4,9 @@
 
 namespace ppool::detail {
 
-Job::Job(std::uint64_t id, std::string task, std::unique_ptr<ItemSource> source, std::size_t chunksize, bool ordered,
-         std::size_t window, bool fail_fast)
-    : m_id(id), m_task(std::move(task)), m_source(std::move(source)), m_chunksize(std::max<std::size_t>(chunksize, 1)),
+Job::Job(std::uint64_t id, const TaskInfo& task, std::unique_ptr<ItemSource> source, std::size_t chunksize,
+         bool ordered, std::size_t window, bool fail_fast)
+    : m_id(id), m_task(&task), m_source(std::move(source)), m_chunksize(std::max<std::size_t>(chunksize, 1)),
       m_ordered(ordered), m_window(window), m_fail_fast(fail_fast) {}
 
 bool Job::wants_input() const {
@@ -65,9 +65,9 @@ void Job::requeue(std::vector<Item> items) {
 
 void Job::deliver(TaskResult result) {
     if (m_cancelled) return;
-    if (m_retries > 0 && (!result.ok || m_attempts.contains(result.seq))) {
+    if (m_retries > 0 && (!result.ok() || m_attempts.contains(result.seq))) {
         auto it = m_attempts.try_emplace(result.seq, 1u).first;
-        if (!result.ok && it->second <= m_retries) {
+        if (!result.ok() && it->second <= m_retries) {
             // Another attempt, first in line; its result keeps the item's place.
             ++it->second;
             --m_handed_out;
@@ -79,8 +79,8 @@ void Job::deliver(TaskResult result) {
     }
     if (m_on_complete) m_on_complete(result);
     ++m_completed;
-    if (!result.ok) ++m_failures;
-    if (!result.ok && m_fail_fast) {
+    if (!result.ok()) ++m_failures;
+    if (!result.ok() && m_fail_fast) {
         // Stop here: what finished goes out in order, the failure last, and nothing more.
         for (auto& [seq, waiting] : m_reorder) m_ready.push_back(std::move(waiting));
         m_reorder.clear();

@@ -15,6 +15,7 @@
 #include "ppool/item_source.hpp"
 #include "ppool/result.hpp"
 #include "ppool/result_run.hpp"
+#include "ppool/task.hpp"
 
 namespace ppool::detail {
 
@@ -28,7 +29,7 @@ struct Item {
 /// packed input, `packed` (then `items` is empty).
 struct Chunk {
     std::uint64_t job = 0;
-    std::string task;
+    const TaskInfo* task = nullptr;  ///< the job's task, resolved once when the job was submitted
     std::vector<Item> items;
     PackedItems packed{};
 };
@@ -45,8 +46,9 @@ class Job {
 public:
     /// `window` bounds results handed out but not yet taken (0: no bound), so
     /// a slow first task in an ordered job stops the hand-out, not memory.
-    Job(std::uint64_t id, std::string task, std::unique_ptr<ItemSource> source, std::size_t chunksize, bool ordered,
-        std::size_t window, bool fail_fast = false);
+    /// `task` must outlive the job (a registry entry does).
+    Job(std::uint64_t id, const TaskInfo& task, std::unique_ptr<ItemSource> source, std::size_t chunksize,
+        bool ordered, std::size_t window, bool fail_fast = false);
 
     /// A failed task runs up to `retries` more times; `on_complete` sees every
     /// finished task (its last attempt) as it arrives.
@@ -54,7 +56,7 @@ public:
     void set_on_complete(std::function<void(const TaskResult&)> hook) { m_on_complete = std::move(hook); }
 
     std::uint64_t id() const { return m_id; }
-    const std::string& task() const { return m_task; }
+    const TaskInfo& task() const { return *m_task; }
     std::size_t chunksize() const { return m_chunksize; }
     ItemSource& source() { return *m_source; }
 
@@ -108,7 +110,7 @@ private:
     void drain_reorder();
 
     std::uint64_t m_id;
-    std::string m_task;
+    const TaskInfo* m_task;
     std::unique_ptr<ItemSource> m_source;
     std::size_t m_chunksize;
     bool m_ordered;

@@ -25,16 +25,18 @@ void check_options(const PoolOptions& o) {
     }
 }
 
-void check_task(std::string_view task) {
-    if (!TaskRegistry::global().find(task)) throw UsageError(fmt::format("unknown task '{}'", task));
+/// The task a job runs, looked up once for the whole job; UsageError if unknown.
+const TaskInfo& resolve_task(std::string_view name) {
+    const TaskInfo* task = TaskRegistry::global().find(name);
+    if (!task) throw UsageError(fmt::format("unknown task '{}'", name));
+    return *task;
 }
 
 /// Whether a job's items may travel packed and its results come back as runs:
 /// only for a registered task, and only when nothing needs each item's result
 /// as it finishes (a callback, retries, a timeout's per-item clock, fail-fast).
-bool runs_allowed(const PoolOptions& o, std::string_view task) {
-    const TaskInfo* info = TaskRegistry::global().find(task);
-    return info && !info->is_command() && !o.on_complete && o.retries == 0 && !o.task_timeout && !o.fail_fast;
+bool runs_allowed(const PoolOptions& o, const TaskInfo& task) {
+    return !task.is_command() && !o.on_complete && o.retries == 0 && !o.task_timeout && !o.fail_fast;
 }
 
 template <class T>
@@ -44,7 +46,7 @@ template <>
 std::string value_of<std::string>(detail::Job& job) {
     auto r = job.take();
     if (!r) throw Error(job.cancel_reason().empty() ? "no result" : job.cancel_reason());
-    if (!r->ok) throw TaskError(std::move(*r));
+    if (!r->ok()) throw TaskError(std::move(*r));
     return r->large_output ? r->output_text() : std::move(r->output);
 }
 
@@ -54,7 +56,7 @@ std::vector<std::string> value_of<std::vector<std::string>>(detail::Job& job) {
     std::vector<std::string> out;
     out.reserve(static_cast<std::size_t>(job.items_read()));
     while (auto r = job.take()) {
-        if (!r->ok) throw TaskError(std::move(*r));
+        if (!r->ok()) throw TaskError(std::move(*r));
         out.push_back(r->large_output ? r->output_text() : std::move(r->output));
     }
     return out;
@@ -109,7 +111,7 @@ std::optional<TaskResult> ResultIterator::next_result(Timeout timeout) {
 std::optional<std::string> ResultIterator::next(Timeout timeout) {
     auto r = next_result(timeout);
     if (!r) return std::nullopt;
-    if (!r->ok) throw TaskError(std::move(*r));
+    if (!r->ok()) throw TaskError(std::move(*r));
     return r->large_output ? r->output_text() : std::move(r->output);
 }
 
@@ -152,15 +154,15 @@ Pool::~Pool() {
 
 std::shared_ptr<detail::Job> Pool::submit(std::string_view task, std::unique_ptr<ItemSource> items,
                                           std::size_t chunksize, bool ordered, bool bounded) {
-    check_task(task);
+    const TaskInfo& info = resolve_task(task);
     std::size_t window = 0;
     if (bounded)
         window = std::max(k_min_window, k_window_per_chunk * m_core->processes() * std::max<std::size_t>(chunksize, 1));
     const auto& options = m_core->options();
-    auto job = m_core->submit(std::string(task), std::move(items), chunksize, ordered, window, options.fail_fast);
+    auto job = m_core->submit(info, std::move(items), chunksize, ordered, window, options.fail_fast);
     job->set_retries(options.retries);
     job->set_on_complete(options.on_complete);
-    if (runs_allowed(options, task)) job->use_packed_input();
+    if (runs_allowed(options, info)) job->use_packed_input();
     return job;
 }
 

@@ -66,7 +66,6 @@ ResultRun::Entry ResultRun::pop() {
     e.output = std::string_view(m_text).substr(m_text_at, static_cast<std::size_t>(size - (added ? 1 : 0)));
     m_text_at += static_cast<std::size_t>(size);
     e.duration_ns = duration_ns;
-    e.duration_s = static_cast<double>(duration_ns) / 1e9;
     return e;
 }
 
@@ -75,10 +74,9 @@ TaskResult ResultRun::pop_result() {
     TaskResult r;
     r.seq = e.seq;
     r.input.assign(e.input);
-    r.ok = true;
     r.status = Status::ok;
     r.output.assign(e.output);
-    r.duration_s = e.duration_s;
+    r.duration_s = e.duration_s();
     r.worker = m_worker;
     return r;
 }

@@ -6,7 +6,8 @@ namespace ppool::protocol {
 
 namespace {
 
-enum Flags : std::uint8_t { k_command = 1, k_timed_out = 2, k_has_exit = 4, k_has_signal = 8 };
+enum Flags : std::uint8_t { k_command = 1, k_has_exit = 4, k_has_signal = 8 };
+constexpr std::uint8_t k_known_flags = k_command | k_has_exit | k_has_signal;
 
 }  // namespace
 
@@ -66,7 +67,6 @@ void encode_result(std::string& out, const ResultMessage& result) {
     w.u8(static_cast<std::uint8_t>(result.status));
     std::uint8_t flags = 0;
     if (result.is_command) flags |= k_command;
-    if (result.timed_out) flags |= k_timed_out;
     if (result.exit_code) flags |= k_has_exit;
     if (result.signal) flags |= k_has_signal;
     w.u8(flags);
@@ -87,8 +87,8 @@ ResultMessage decode_result(std::string_view payload) {
     if (status > static_cast<std::uint8_t>(Status::error)) throw ProtocolError("unknown status");
     msg.status = static_cast<Status>(status);
     auto flags = r.u8();
+    if (flags & ~k_known_flags) throw ProtocolError("unknown result flags");
     msg.is_command = flags & k_command;
-    msg.timed_out = flags & k_timed_out;
     auto exit_code = r.i32();
     auto signal = r.i32();
     if (flags & k_has_exit) msg.exit_code = exit_code;

@@ -24,11 +24,11 @@ struct RunMessage {
 };
 
 /// What a worker reports of one finished item; the parent adds input and slot.
+/// A timeout is `status` Status::timeout: there is no flag to disagree with it.
 struct ResultMessage {
     std::uint64_t seq = 0;
     Status status = Status::error;
     bool is_command = false;
-    bool timed_out = false;
     std::optional<int> exit_code;
     std::optional<int> signal;
     std::uint64_t duration_ns = 0;

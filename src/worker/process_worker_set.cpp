@@ -15,11 +15,6 @@ namespace ppool::worker {
 
 namespace {
 
-bool is_command_task(std::string_view name) {
-    const TaskInfo* task = TaskRegistry::global().find(name);
-    return task && task->is_command();
-}
-
 std::string timeout_text(double seconds) { return fmt::format("timed out after {:g}s", seconds); }
 
 /// What the pool's outputs may hold in memory: under `ulimit -v` or `-d`, a
@@ -91,12 +86,11 @@ std::uint64_t ProcessWorkerSet::budget(std::size_t slot) const {
 }
 
 void ProcessWorkerSet::dispatch(std::size_t slot, detail::Chunk chunk) {
-    bool command = is_command_task(chunk.task);
     if (!m_workers[slot].alive() && !start(slot)) {
         m_returned.push_back(std::move(chunk));
         return;
     }
-    m_workers[slot].dispatch(std::move(chunk), command, m_options.task_timeout, m_options.kill_grace_s);
+    m_workers[slot].dispatch(std::move(chunk), m_options.task_timeout, m_options.kill_grace_s);
 }
 
 protocol::ConfigureMessage ProcessWorkerSet::configure(std::size_t slot) const {
@@ -151,7 +145,8 @@ os::Wake ProcessWorkerSet::wait(std::vector<detail::InputWatch>& inputs, std::op
                                 detail::WorkerEvents& out) {
     if (!m_returned.empty()) {
         // Chunks no worker could be started for go back before anything waits.
-        for (auto& chunk : m_returned) out.requeue.push_back(detail::Chunk{chunk.job, {}, detail::unpack(chunk)});
+        for (auto& chunk : m_returned)
+            out.requeue.push_back(detail::Chunk{chunk.job, chunk.task, detail::unpack(chunk)});
         m_returned.clear();
         return os::Wake::ready;
     }
@@ -233,7 +228,6 @@ void ProcessWorkerSet::on_result(WorkerHandle& w, std::string_view payload, deta
     std::uint64_t job = w.chunk()->job;
     TaskResult r;
     r.status = msg.status;
-    r.ok = msg.status == Status::ok;
     std::string spool_error;
     bool stored = w.stdout_spool().finish(msg.output, r.output, r.large_output, spool_error);
     stored = w.stderr_spool().finish(msg.stderr_text, r.stderr_text, r.large_stderr, spool_error) && stored;
@@ -243,14 +237,12 @@ void ProcessWorkerSet::on_result(WorkerHandle& w, std::string_view payload, deta
     r.is_command = msg.is_command;
     r.exit_code = msg.exit_code;
     r.signal = msg.signal;
-    r.timed_out = msg.timed_out;
     r.error.assign(msg.error);
-    if (r.timed_out && m_options.task_timeout) r.error = timeout_text(*m_options.task_timeout);
+    if (r.timed_out() && m_options.task_timeout) r.error = timeout_text(*m_options.task_timeout);
     r.duration_s = static_cast<double>(msg.duration_ns) / 1e9;
     r.worker = w.slot();
     if (!stored) {
         // Part of the output is lost: fail the item rather than pass on a truncated result.
-        r.ok = false;
         r.status = Status::error;
         r.error = spool_error;
         r.output.clear();
@@ -266,8 +258,8 @@ void ProcessWorkerSet::on_hello(WorkerHandle& w, protocol::HelloMessage hello, d
                                 m_launcher->name(), hello.version, protocol::k_protocol_version);
     else if (!hello.error.empty())
         out.fatal = fmt::format("the worker started by {} cannot run: {}", m_launcher->name(), hello.error);
-    else if (w.has_chunk() && !std::count(hello.tasks.begin(), hello.tasks.end(), w.chunk()->task))
-        out.fatal = fmt::format("the worker started by {} has no task '{}'", m_launcher->name(), w.chunk()->task);
+    else if (w.has_chunk() && !std::count(hello.tasks.begin(), hello.tasks.end(), w.chunk()->task->name))
+        out.fatal = fmt::format("the worker started by {} has no task '{}'", m_launcher->name(), w.chunk()->task->name);
     w.set_hello(std::move(hello));
 }
 
@@ -320,7 +312,6 @@ void ProcessWorkerSet::on_deadline(WorkerHandle& w, detail::WorkerEvents& out) {
     w.kill_and_reap();
     TaskResult r;
     r.status = Status::timeout;
-    r.timed_out = true;
     r.error = timeout_text(m_options.task_timeout.value_or(0));
     r.duration_s = m_options.task_timeout.value_or(0);
     lose(w, std::move(r), out);
@@ -329,13 +320,13 @@ void ProcessWorkerSet::on_deadline(WorkerHandle& w, detail::WorkerEvents& out) {
 void ProcessWorkerSet::lose(WorkerHandle& w, TaskResult result, detail::WorkerEvents& out) {
     if (w.has_chunk()) {
         std::uint64_t job = w.chunk()->job;
-        bool command = is_command_task(w.chunk()->task);
+        const TaskInfo* task = w.chunk()->task;
         auto rest = w.take_rest();
-        if (!rest.empty()) out.requeue.push_back(detail::Chunk{job, {}, std::move(rest)});
+        if (!rest.empty()) out.requeue.push_back(detail::Chunk{job, task, std::move(rest)});
         auto item = w.finish_item();
         result.seq = item.seq;
         result.input = std::move(item.data);
-        result.is_command = command;
+        result.is_command = task->is_command();
         result.worker = w.slot();
         out.results.emplace_back(job, std::move(result));
     }

@@ -41,7 +41,7 @@ WorkerHandle WorkerHandle::start(int slot, Launcher& launcher, const protocol::C
     return handle;
 }
 
-void WorkerHandle::dispatch(detail::Chunk chunk, bool is_command, std::optional<double> timeout, double grace) {
+void WorkerHandle::dispatch(detail::Chunk chunk, std::optional<double> timeout, double grace) {
     // Large item bytes (and packed items) are sent from the chunk itself: it stays untouched
     // until the first result, which the worker sends only after reading the whole frame.
     m_chunk = std::move(chunk);
@@ -51,14 +51,13 @@ void WorkerHandle::dispatch(detail::Chunk chunk, bool is_command, std::optional<
     }
     m_next = m_packed_at = 0;
     if (const auto& p = m_chunk->packed; p.count) {
-        protocol::encode_packed_run(m_out, {m_chunk->task, p.separator, p.first_seq, p.count, p.bytes});
+        protocol::encode_packed_run(m_out, {m_chunk->task->name, p.separator, p.first_seq, p.count, p.bytes});
     } else {
         std::vector<protocol::WireItem> wire;
         wire.reserve(m_chunk->items.size());
         for (const auto& item : m_chunk->items) wire.push_back(protocol::WireItem{item.seq, item.data});
-        protocol::encode_run(m_out, m_chunk->task, wire);
+        protocol::encode_run(m_out, m_chunk->task->name, wire);
     }
-    m_is_command = is_command;
     m_timeout = timeout;
     m_grace = grace;
     arm_deadline();
@@ -70,7 +69,7 @@ void WorkerHandle::arm_deadline() {
     if (!m_timeout || !m_chunk || m_next >= chunk_size()) return;
     double limit = *m_timeout;
     // A command's worker enforces the limit itself; the parent is the backstop.
-    if (m_is_command) limit += m_grace + k_backstop_s;
+    if (m_chunk->task->is_command()) limit += m_grace + k_backstop_s;
     m_deadline = os::Clock::now() + os::seconds(limit);
 }
 

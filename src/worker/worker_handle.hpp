@@ -66,7 +66,7 @@ public:
     const detail::Chunk* chunk() const { return m_chunk ? &*m_chunk : nullptr; }
 
     /// Queues the chunk's frame and starts the clock of its first item.
-    void dispatch(detail::Chunk chunk, bool is_command, std::optional<double> timeout, double grace);
+    void dispatch(detail::Chunk chunk, std::optional<double> timeout, double grace);
     /// Writes what the pipe takes; false if the worker is gone.
     bool flush();
     /// Reads what is there into the frame reader; false at end of file.
@@ -125,7 +125,6 @@ private:
     std::optional<detail::Chunk> m_chunk;
     std::size_t m_next = 0;
     std::size_t m_packed_at = 0;  // bytes of a packed chunk before the running item
-    bool m_is_command = false;
     std::optional<double> m_timeout;
     double m_grace = 0;
     std::optional<os::TimePoint> m_deadline;

@@ -121,7 +121,6 @@ bool run_command_task(WorkerState& w, const TaskInfo& task, const protocol::Wire
     msg.stderr_text = outcome.err;
     if (outcome.timed_out) {
         msg.status = Status::timeout;
-        msg.timed_out = true;
         msg.error = "timed out";
     } else if (outcome.exit.signal) {
         msg.status = Status::signal;

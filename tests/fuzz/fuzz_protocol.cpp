@@ -1,7 +1,8 @@
 // Fuzzes the frame reader and the message decoders with arbitrary bytes.
 // Properties: ProtocolError is the only exception; read boundaries change
 // nothing; a decoded run, init_failed or output_part message re-encodes to the
-// same bytes, and a run or result decodes again to the same values.
+// same bytes, and a run or result decodes again to the same values (a
+// result's flags byte also to the same byte).
 
 #include "ppool/result_run.hpp"
 #include "protocol/messages.hpp"
@@ -78,14 +79,18 @@ void check_run_round_trip(std::string_view payload, const RunMessage& run) {
     require(!reader.next() && reader.pending() == 0, "nothing after the re-encoded run frame");
 }
 
-/// Flags carry spare bits and absent codes still take room on the wire, so a
-/// result need not re-encode to the same bytes; its decoded values must survive.
-void check_result_round_trip(const ResultMessage& result) {
+/// Absent codes still take room on the wire, so a result need not re-encode
+/// to the same bytes; its decoded values must survive, and its flags byte too
+/// (the decoder accepts no flag without a meaning).
+void check_result_round_trip(std::string_view payload, const ResultMessage& result) {
     std::string wire;
     encode_result(wire, result);
     auto again = decode_result(std::string_view(wire).substr(k_header_size));
     require(again.seq == result.seq && again.status == result.status, "result seq and status round-trip");
-    require(again.is_command == result.is_command && again.timed_out == result.timed_out, "result flags round-trip");
+    require(again.is_command == result.is_command, "result flags round-trip");
+    // After the seq and the status.
+    constexpr std::size_t k_flags_at = 9;
+    require(wire[k_header_size + k_flags_at] == payload[k_flags_at], "result flags re-encode to the same byte");
     require(again.exit_code == result.exit_code && again.signal == result.signal, "result codes round-trip");
     require(again.duration_ns == result.duration_ns, "result duration round-trips");
     require(again.output == result.output && again.stderr_text == result.stderr_text && again.error == result.error,
@@ -130,7 +135,7 @@ void decode_frame(FrameType type, std::string_view payload) {
     try {
         switch (type) {
         case FrameType::run: check_run_round_trip(payload, decode_run(payload)); break;
-        case FrameType::result: check_result_round_trip(decode_result(payload)); break;
+        case FrameType::result: check_result_round_trip(payload, decode_result(payload)); break;
         case FrameType::init_failed: check_init_failed_round_trip(payload, decode_init_failed(payload)); break;
         case FrameType::output_part: check_output_part_round_trip(payload, decode_output_part(payload)); break;
         case FrameType::ready: break;

@@ -51,7 +51,6 @@ TEST_CASE("result messages round-trip every field") {
     in.seq = 42;
     in.status = Status::signal;
     in.is_command = true;
-    in.timed_out = true;
     in.signal = 9;
     in.duration_ns = 123456789;
     in.output = std::string_view("out\0put", 7);
@@ -67,13 +66,38 @@ TEST_CASE("result messages round-trip every field") {
     CHECK(out.seq == 42);
     CHECK(out.status == Status::signal);
     CHECK(out.is_command);
-    CHECK(out.timed_out);
     CHECK_FALSE(out.exit_code.has_value());
     CHECK(out.signal == 9);
     CHECK(out.duration_ns == 123456789);
     CHECK(out.output == std::string_view("out\0put", 7));
     CHECK(out.stderr_text == "err");
     CHECK(out.error == "why");
+}
+
+TEST_CASE("a timeout travels as the status alone") {
+    ResultMessage in;
+    in.seq = 3;
+    in.status = Status::timeout;
+    in.is_command = true;
+    std::string wire;
+    encode_result(wire, in);
+    auto payload = std::string_view(wire).substr(k_header_size);
+    // seq, status, then the flags: only the command's.
+    CHECK(static_cast<std::uint8_t>(payload[9]) == 1);
+    CHECK(decode_result(payload).status == Status::timeout);
+}
+
+TEST_CASE("a result with a flag the decoder does not know is rejected") {
+    ResultMessage in;
+    in.seq = 3;
+    in.status = Status::timeout;
+    std::string wire;
+    encode_result(wire, in);
+    auto payload = wire.substr(k_header_size);
+    for (std::uint8_t unknown : {2, 16, 128}) {
+        payload[9] = static_cast<char>(unknown);
+        CHECK_THROWS_AS(decode_result(payload), ProtocolError);
+    }
 }
 
 TEST_CASE("corrupt frames are rejected, not trusted") {

@@ -34,7 +34,6 @@ TEST_CASE("a result has every key of the contract, in order") {
     TaskResult r;
     r.seq = 3;
     r.input = "a\tb";
-    r.ok = false;
     r.status = Status::failed;
     r.output = "out\n";
     r.stderr_text = "err";
@@ -62,9 +61,21 @@ TEST_CASE("a result has every key of the contract, in order") {
     CHECK(j["attempts"] == 2);
 }
 
+TEST_CASE("ok and timed_out are what the status says") {
+    for (auto status : {Status::ok, Status::failed, Status::timeout, Status::signal, Status::worker_lost,
+                        Status::error}) {
+        TaskResult r;
+        r.status = status;
+        auto j = parse(r);
+        CHECK(j["status"] == to_string(status));
+        CHECK(j["ok"] == (status == Status::ok));
+        CHECK(j["timed_out"] == (status == Status::timeout));
+        CHECK(j["error"].is_null() == (status == Status::ok));
+    }
+}
+
 TEST_CASE("bytes that are not UTF-8 go out as base64, never corrupted") {
     TaskResult r;
-    r.ok = true;
     r.status = Status::ok;
     r.input = "\xff";
     r.output = std::string("\x80\x00\x01", 3);

@@ -104,7 +104,7 @@ TEST_CASE("a run gives back each result as the per-item path makes it") {
     CHECK(r.seq == 10);
     CHECK(r.input == "x");
     CHECK(r.output == "1");
-    CHECK(r.ok);
+    CHECK(r.ok());
     CHECK(r.status == Status::ok);
     CHECK_FALSE(r.is_command);
     CHECK(r.duration_s == doctest::Approx(2.5e-6));

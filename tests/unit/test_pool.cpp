@@ -124,7 +124,7 @@ TEST_CASE("a task timeout kills and replaces the worker") {
         FAIL("no timeout");
     } catch (const TaskError& e) {
         CHECK(e.result().status == Status::timeout);
-        CHECK(e.result().timed_out);
+        CHECK(e.result().timed_out());
     }
     auto after = pool.apply("test_pid", "");
     CHECK(after != before);

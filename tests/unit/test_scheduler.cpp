@@ -14,6 +14,14 @@ using namespace ppool::detail;
 
 namespace {
 
+/// The task of every job here, as the registry would hand it out.
+const TaskInfo k_task = [] {
+    TaskInfo task;
+    task.name = "t";
+    task.function = [](std::string_view item) { return std::string(item); };
+    return task;
+}();
+
 /// Slots that finish chunks when the script says so.
 class FakeWorkers final : public WorkerSet {
 public:
@@ -23,6 +31,8 @@ public:
     bool idle(std::size_t slot) const override { return !m_slots[slot].has_value(); }
     std::uint64_t budget(std::size_t) const override { return m_budget; }
     void dispatch(std::size_t slot, Chunk chunk) override {
+        // Resolved once, with the job: every chunk carries the same task.
+        if (chunk.task != &k_task) ++chunks_without_task;
         if (chunk.packed.count) ++packed_chunks;
         chunk.items = unpack(std::move(chunk));
         largest_chunk = std::max(largest_chunk, chunk.items.size());
@@ -67,12 +77,11 @@ public:
                 r.seq = item.seq;
                 r.input = item.data;
                 r.output = item.data + "!";
-                r.ok = item.seq != fail_seq;
+                r.status = item.seq != fail_seq ? Status::ok : Status::failed;
                 if (auto it = fail_times.find(item.seq); it != fail_times.end() && it->second > 0) {
                     --it->second;
-                    r.ok = false;
+                    r.status = Status::failed;
                 }
-                r.status = r.ok ? Status::ok : Status::failed;
                 r.worker = static_cast<int>(slot);
                 out.results.emplace_back(chunk->job, std::move(r));
             }
@@ -145,6 +154,7 @@ public:
     std::size_t largest_chunk = 0;
     std::size_t most_running = 0;
     std::size_t packed_chunks = 0;
+    std::size_t chunks_without_task = 0;
 
 private:
     std::vector<std::optional<Chunk>> m_slots;
@@ -195,7 +205,7 @@ private:
 };
 
 std::shared_ptr<Job> submit_packed(Core& core, int n, std::size_t chunksize, bool ordered, std::size_t block = 7) {
-    auto job = core.submit("t", std::make_unique<PackedMemorySource>(numbers(n), block), chunksize, ordered, 0);
+    auto job = core.submit(k_task, std::make_unique<PackedMemorySource>(numbers(n), block), chunksize, ordered, 0);
     job->use_packed_input();
     return job;
 }
@@ -216,7 +226,7 @@ TEST_CASE("ordered jobs deliver in input order whatever the completion order") {
     auto fake = std::make_unique<FakeWorkers>(3);
     fake->reverse = true;
     Core core(PoolOptions{}, std::move(fake));
-    auto job = core.submit("t", items_from(numbers(20)), 2, true, 0);
+    auto job = core.submit(k_task, items_from(numbers(20)), 2, true, 0);
     auto results = drain(core, job);
     REQUIRE(results.size() == 20);
     for (std::size_t i = 0; i < results.size(); ++i) CHECK(results[i].seq == i + 1);
@@ -227,7 +237,7 @@ TEST_CASE("unordered jobs deliver every item once") {
     auto fake = std::make_unique<FakeWorkers>(3);
     fake->reverse = true;
     Core core(PoolOptions{}, std::move(fake));
-    auto job = core.submit("t", items_from(numbers(10)), 1, false, 0);
+    auto job = core.submit(k_task, items_from(numbers(10)), 1, false, 0);
     auto results = drain(core, job);
     std::vector<std::uint64_t> seqs;
     for (auto& r : results) seqs.push_back(r.seq);
@@ -240,7 +250,7 @@ TEST_CASE("chunks never exceed chunksize or a worker's remaining budget") {
     auto fake = std::make_unique<FakeWorkers>(2, 3);
     auto* f = fake.get();
     Core core(PoolOptions{}, std::move(fake));
-    auto job = core.submit("t", items_from(numbers(50)), 10, true, 0);
+    auto job = core.submit(k_task, items_from(numbers(50)), 10, true, 0);
     CHECK(drain(core, job).size() == 50);
     CHECK(f->largest_chunk == 3);
 }
@@ -250,7 +260,7 @@ TEST_CASE("a slow first task in an ordered job stops the hand-out, not memory") 
     auto* f = fake.get();
     f->stalled = 1;
     Core core(PoolOptions{}, std::move(fake));
-    auto job = core.submit("t", items_from(numbers(10000)), 1, true, 16);
+    auto job = core.submit(k_task, items_from(numbers(10000)), 1, true, 16);
     bool got = core.run_until([&] { return job->has_ready(); },
                               os::Clock::now() + std::chrono::milliseconds(200));
     CHECK_FALSE(got);
@@ -261,27 +271,31 @@ TEST_CASE("a slow first task in an ordered job stops the hand-out, not memory") 
 
 TEST_CASE("items a lost worker never started are handed out again") {
     auto fake = std::make_unique<FakeWorkers>(1);
+    auto* f = fake.get();
     fake->lose_seq = 1;
     Core core(PoolOptions{}, std::move(fake));
-    auto job = core.submit("t", items_from(numbers(5)), 5, true, 0);
+    auto job = core.submit(k_task, items_from(numbers(5)), 5, true, 0);
     auto results = drain(core, job);
     REQUIRE(results.size() == 5);
     CHECK(results[0].status == Status::worker_lost);
-    for (std::size_t i = 1; i < 5; ++i) CHECK(results[i].ok);
+    for (std::size_t i = 1; i < 5; ++i) CHECK(results[i].ok());
+    // The chunk handed out again carries the job's task, as the first did.
+    CHECK(f->dispatched == 9);
+    CHECK(f->chunks_without_task == 0);
 }
 
 TEST_CASE("jobs are served first come, first served") {
     auto fake = std::make_unique<FakeWorkers>(1);
     Core core(PoolOptions{}, std::move(fake));
-    auto first = core.submit("t", items_from(numbers(3)), 1, true, 0);
-    auto second = core.submit("t", items_from(numbers(3)), 1, true, 0);
+    auto first = core.submit(k_task, items_from(numbers(3)), 1, true, 0);
+    auto second = core.submit(k_task, items_from(numbers(3)), 1, true, 0);
     core.run_until([&] { return second->finished(); }, std::nullopt);
     CHECK(first->finished());
 }
 
 TEST_CASE("empty input finishes at once") {
     Core core(PoolOptions{}, std::make_unique<FakeWorkers>(2));
-    auto job = core.submit("t", items_from({}), 1, true, 0);
+    auto job = core.submit(k_task, items_from({}), 1, true, 0);
     CHECK(drain(core, job).empty());
 }
 
@@ -298,13 +312,13 @@ TEST_CASE("fail-fast: the first failure ends the results and stops the running t
     PoolOptions o;
     o.fail_fast = true;
     Core core(o, std::move(fake));
-    auto job = core.submit("t", items_from(numbers(100)), 1, true, 0, true);
+    auto job = core.submit(k_task, items_from(numbers(100)), 1, true, 0, true);
     auto results = drain(core, job);
     // Item 1 never finishes: the failure of 3 still ends the job, with 2 before it.
     REQUIRE(results.size() == 2);
     CHECK(results[0].seq == 2);
     CHECK(results[1].seq == 3);
-    CHECK_FALSE(results[1].ok);
+    CHECK_FALSE(results[1].ok());
     CHECK(f->terminated);
     CHECK(f->dispatched < 100);
 }
@@ -315,7 +329,7 @@ TEST_CASE("join after a job whose input ends once every item is done") {
     auto fake = std::make_unique<FakeWorkers>(2);
     fake->complete_all = true;
     Core core(PoolOptions{}, std::move(fake));
-    auto job = core.submit("t", items_from(numbers(2)), 1, true, 0);
+    auto job = core.submit(k_task, items_from(numbers(2)), 1, true, 0);
     CHECK(core.run_until([&] { return job->finished(); }, std::nullopt));
     core.close();
     CHECK_NOTHROW(core.join());
@@ -325,16 +339,16 @@ TEST_CASE("retries: a failed item runs again, keeps its place, and reports its a
     auto fake = std::make_unique<FakeWorkers>(2);
     fake->fail_times = {{3, 2}, {5, 10}};
     Core core(PoolOptions{}, std::move(fake));
-    auto job = core.submit("t", items_from(numbers(6)), 1, true, 0);
+    auto job = core.submit(k_task, items_from(numbers(6)), 1, true, 0);
     job->set_retries(2);
     std::vector<std::uint64_t> completed;
     job->set_on_complete([&](const TaskResult& r) { completed.push_back(r.seq); });
     auto results = drain(core, job);
     REQUIRE(results.size() == 6);
     for (std::size_t i = 0; i < results.size(); ++i) CHECK(results[i].seq == i + 1);
-    CHECK(results[2].ok);
+    CHECK(results[2].ok());
     CHECK(results[2].attempts == 3);
-    CHECK_FALSE(results[4].ok);
+    CHECK_FALSE(results[4].ok());
     CHECK(results[4].attempts == 3);
     CHECK(results[0].attempts == 1);
     CHECK(job->failures() == 1);
@@ -348,7 +362,7 @@ TEST_CASE("jobserver: one task runs without a token, each further one holds one"
     auto fake = std::make_unique<FakeWorkers>(4);
     auto* f = fake.get();
     Core core(PoolOptions{}, std::move(fake), jobserver_with(pipe, "+"));
-    auto job = core.submit("t", items_from(numbers(20)), 1, false, 0);
+    auto job = core.submit(k_task, items_from(numbers(20)), 1, false, 0);
     CHECK(drain(core, job).size() == 20);
     CHECK(f->most_running == 2);
     CHECK(tokens_in(pipe) == 1);
@@ -359,7 +373,7 @@ TEST_CASE("jobserver: without tokens the pool runs one task at a time and finish
     auto fake = std::make_unique<FakeWorkers>(4);
     auto* f = fake.get();
     Core core(PoolOptions{}, std::move(fake), jobserver_with(pipe, ""));
-    auto job = core.submit("t", items_from(numbers(10)), 1, true, 0);
+    auto job = core.submit(k_task, items_from(numbers(10)), 1, true, 0);
     CHECK(drain(core, job).size() == 10);
     CHECK(f->most_running == 1);
 }
@@ -372,7 +386,7 @@ TEST_CASE("jobserver: fail-fast and the end of the pool give every token back") 
         PoolOptions o;
         o.fail_fast = true;
         Core core(o, std::move(fake), jobserver_with(pipe, "ab"));
-        auto job = core.submit("t", items_from(numbers(10)), 1, true, 0, true);
+        auto job = core.submit(k_task, items_from(numbers(10)), 1, true, 0, true);
         drain(core, job);
         CHECK(tokens_in(pipe) == 2);
     }
@@ -381,7 +395,7 @@ TEST_CASE("jobserver: fail-fast and the end of the pool give every token back") 
         fake->stalled = 1;
         auto* f = fake.get();
         Core core(PoolOptions{}, std::move(fake), jobserver_with(pipe, ""));
-        auto job = core.submit("t", items_from(numbers(10)), 1, false, 0);
+        auto job = core.submit(k_task, items_from(numbers(10)), 1, false, 0);
         core.run_until([&] { return job->has_ready(); }, std::nullopt);
         // The stalled item and one more still run: one token is out, the one freed is back.
         CHECK(f->running() == 2);
@@ -399,13 +413,14 @@ TEST_CASE("packed chunks come back as runs, taken one by one in input order") {
     auto results = drain(core, job);
     CHECK(f->packed_chunks == 25);
     CHECK(f->largest_chunk == 4);
+    CHECK(f->chunks_without_task == 0);
     REQUIRE(results.size() == 100);
     for (std::size_t i = 0; i < results.size(); ++i) {
         CHECK(results[i].seq == i + 1);
         CHECK(results[i].input == std::to_string(i + 1));
         // The newline added for printing is not part of the result.
         CHECK(results[i].output == std::to_string(i + 1) + "!");
-        CHECK(results[i].ok);
+        CHECK(results[i].ok());
         CHECK(results[i].worker >= 0);
     }
 }
@@ -449,7 +464,7 @@ TEST_CASE("unordered packed jobs deliver every item once") {
     std::vector<std::uint64_t> seqs;
     for (auto& r : results) {
         seqs.push_back(r.seq);
-        CHECK(r.ok == (r.seq != 13));
+        CHECK(r.ok() == (r.seq != 13));
     }
     std::sort(seqs.begin(), seqs.end());
     REQUIRE(seqs.size() == 50);
@@ -466,7 +481,7 @@ TEST_CASE("packed chunks respect a worker's remaining budget") {
 }
 
 TEST_CASE("items put back go out before the packed ones") {
-    Job job(1, "t", std::make_unique<PackedMemorySource>(numbers(10), 10), 4, true, 0);
+    Job job(1, k_task, std::make_unique<PackedMemorySource>(numbers(10), 10), 4, true, 0);
     job.use_packed_input();
     job.read_input();
     auto first = job.take_chunk(0);

@@ -64,14 +64,12 @@ TEST_CASE("a joblog: header once, a line per task, successes counted by key, tor
         TaskResult ok;
         ok.seq = 1;
         ok.input = "a";
-        ok.ok = true;
         ok.status = Status::ok;
         ok.exit_code = 0;
         log.record(ok);
         log.record(ok);
         TaskResult failed = ok;
         failed.input = "b";
-        failed.ok = false;
         failed.status = Status::signal;
         failed.exit_code.reset();
         failed.signal = 9;
