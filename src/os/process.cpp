@@ -56,6 +56,8 @@ void lead_own_group() {
     if (::setpgid(0, 0) == 0 && home > 0 && home != ::getpid()) g_home_group = home;
 }
 
+void give_own_group(pid_t pid) { ::setpgid(pid, pid); }
+
 void exit_with_group(int status) {
     pid_t home = g_home_group;
     pid_t self = ::getpid();

@@ -38,6 +38,10 @@ void die_with_parent(int sig);
 /// to the group it came from does not reach it. Remembers that group.
 void lead_own_group();
 
+/// Makes `pid`, a child of this process, the leader of a group of its own
+/// (the child may have done so already).
+void give_own_group(pid_t pid);
+
 /// Ends this process with `status` after killing (SIGKILL) every other
 /// process of the group it leads: it first moves back to the group it came
 /// from, so its own exit status is kept (where that group has gone, the

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <system_error>
+#include <unistd.h>
 
 namespace ppool::os {
 
@@ -74,6 +75,31 @@ void forget_catcher_in_child() {
     if (g_active) sigprocmask(SIG_SETMASK, &g_child_mask, nullptr);
     g_active = false;
     g_caught = 0;
+}
+
+}  // namespace ppool::os
+
+namespace ppool::os {
+
+SignalHold::SignalHold(int signo) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, signo);
+    ::pthread_sigmask(SIG_BLOCK, &set, &m_previous);
+}
+
+SignalHold::~SignalHold() { ::pthread_sigmask(SIG_SETMASK, &m_previous, nullptr); }
+
+pid_t fork_holding(int signo) {
+    sigset_t set, previous;
+    sigemptyset(&set);
+    sigaddset(&set, signo);
+    ::pthread_sigmask(SIG_BLOCK, &set, &previous);
+    pid_t pid = ::fork();
+    int error = errno;
+    if (pid != 0) ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    errno = error;
+    return pid;
 }
 
 }  // namespace ppool::os

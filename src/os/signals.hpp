@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <initializer_list>
+#include <sys/types.h>
 
 namespace ppool::os {
 
@@ -48,5 +49,25 @@ namespace ppool::os {
 /// In a freshly forked child: forgets the parent's catcher (the child gets
 /// the original mask back and waits under it).
 void forget_catcher_in_child();
+
+/// Holds `signo` back (blocked) for this thread while alive; what arrives
+/// meanwhile is delivered when it ends.
+class SignalHold {
+public:
+    explicit SignalHold(int signo);
+    ~SignalHold();
+    SignalHold(const SignalHold&) = delete;
+    SignalHold& operator=(const SignalHold&) = delete;
+    /// The mask from before the hold: what a child started meanwhile should get.
+    const sigset_t& previous() const { return m_previous; }
+
+private:
+    sigset_t m_previous;
+};
+
+/// Forks with `signo` held back in the child, which lets it through once it
+/// has its handler; the parent's mask is as it was. Returns 0 in the child,
+/// the child's pid in the parent, -1 with errno set when no child was made.
+pid_t fork_holding(int signo);
 
 }  // namespace ppool::os

@@ -2,6 +2,7 @@
 
 #include "os/event_loop.hpp"
 #include "os/fd.hpp"
+#include "os/signals.hpp"
 #include "os/spawn.hpp"
 
 #include <csignal>
@@ -112,14 +113,13 @@ CommandOutcome run_command(const CommandSpec& spec) {
     // SIGTERM waits until the command's group is known to the handler, which
     // forwards it there: one that came in between would end the worker and
     // leave the command running.
-    sigset_t term, before;
-    sigemptyset(&term);
-    sigaddset(&term, SIGTERM);
-    ::sigprocmask(SIG_BLOCK, &term, &before);
-    auto spawned =
-        os::spawn(os::SpawnRequest{spec.argv, spec.env, stdin_fd, out.write.get(), err.write.get(), true, &before});
-    if (spawned.error == 0) g_group = spawned.pid;
-    ::sigprocmask(SIG_SETMASK, &before, nullptr);
+    os::SpawnResult spawned;
+    {
+        os::SignalHold hold(SIGTERM);
+        spawned = os::spawn(
+            os::SpawnRequest{spec.argv, spec.env, stdin_fd, out.write.get(), err.write.get(), true, &hold.previous()});
+        if (spawned.error == 0) g_group = spawned.pid;
+    }
     out.write.reset();
     err.write.reset();
     in.read.reset();

@@ -1,5 +1,7 @@
 #include "worker/launcher.hpp"
 
+#include "os/process.hpp"
+#include "os/signals.hpp"
 #include "os/spawn.hpp"
 #include "worker/worker_main.hpp"
 
@@ -55,16 +57,10 @@ public:
     LaunchedWorker launch() override {
         auto c = make_channel();
         pid_t parent = ::getpid();
-        // The child starts with SIGTERM blocked: one sent before it has its own
-        // handler must not run this process's (a test framework's, say) in it.
-        sigset_t term, old;
-        sigemptyset(&term);
-        sigaddset(&term, SIGTERM);
-        ::pthread_sigmask(SIG_BLOCK, &term, &old);
-        pid_t pid = ::fork();
-        int fork_error = errno;
-        if (pid != 0) ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-        if (pid < 0) throw StartError(fork_error, "fork");
+        // The child starts with SIGTERM held back: one sent before it has its
+        // own handler must not run this process's (a test framework's, say) in it.
+        pid_t pid = os::fork_holding(SIGTERM);
+        if (pid < 0) throw StartError(errno, "fork");
         if (pid == 0) {
             c.down.write.reset();
             c.up.read.reset();
@@ -72,7 +68,7 @@ public:
         }
         // The worker makes its group too; doing it here as well means no
         // signal to the group can miss it.
-        ::setpgid(pid, pid);
+        os::give_own_group(pid);
         return LaunchedWorker{pid, std::move(c.down.write), std::move(c.up.read), {}};
     }
     const std::string& name() const override { return m_name; }
