@@ -8,7 +8,7 @@
 #include "os/event_loop.hpp"
 #include "os/jobserver.hpp"
 #include "pool/scheduler.hpp"
-#include "pool/worker_set.hpp"
+#include "worker/worker_set.hpp"
 #include "ppool/pool.hpp"
 
 namespace ppool::detail {

@@ -44,20 +44,6 @@ Chunk Job::take_chunk(std::size_t max) {
     return chunk;
 }
 
-std::vector<Item> unpack(Chunk& chunk) {
-    const auto& p = chunk.packed;
-    if (!p.count) return std::move(chunk.items);
-    std::vector<Item> items;
-    items.reserve(static_cast<std::size_t>(p.count));
-    std::size_t at = 0;
-    for (std::uint64_t i = 0; i < p.count; ++i) {
-        auto end = p.bytes.find(p.separator, at);
-        items.push_back(Item{p.first_seq + i, p.bytes.substr(at, end - at)});
-        at = end + 1;
-    }
-    return items;
-}
-
 void Job::requeue(std::vector<Item> items) {
     m_handed_out -= items.size();
     for (auto it = items.rbegin(); it != items.rend(); ++it) m_pending.push_front(std::move(*it));

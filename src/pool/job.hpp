@@ -12,30 +12,13 @@
 #include <vector>
 
 #include "pool/packed_items.hpp"
+#include "worker/chunk.hpp"
 #include "ppool/item_source.hpp"
 #include "ppool/result.hpp"
 #include "ppool/result_run.hpp"
 #include "ppool/task.hpp"
 
 namespace ppool::detail {
-
-/// One item on its way to a worker.
-struct Item {
-    std::uint64_t seq = 0;
-    std::string data;
-};
-
-/// Items handed to one worker as a unit: `items`, or, for a job reading
-/// packed input, `packed` (then `items` is empty).
-struct Chunk {
-    std::uint64_t job = 0;
-    const TaskInfo* task = nullptr;  ///< the job's task, resolved once when the job was submitted
-    std::vector<Item> items;
-    PackedItems packed{};
-};
-
-/// The chunk's items one by one (taken from it), whether it was packed or not.
-std::vector<Item> unpack(Chunk& chunk);
 
 /// A result waiting to be taken: one item's, or a run of successful ones.
 using Ready = std::variant<TaskResult, ResultRun>;

@@ -5,16 +5,9 @@
 #include <limits>
 #include <string>
 
-namespace ppool::detail {
+#include "worker/chunk.hpp"
 
-/// Consecutive items as one buffer, each followed by `separator`: how a
-/// registered task's items travel when nothing needs them one by one.
-struct PackedItems {
-    std::uint64_t first_seq = 0;
-    std::uint64_t count = 0;  ///< 0: not packed
-    char separator = '\n';
-    std::string bytes;
-};
+namespace ppool::detail {
 
 /// A source that can hand out its items packed, as read, without a string per item.
 class PackedSource {

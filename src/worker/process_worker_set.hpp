@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "pool/worker_set.hpp"
+#include "worker/worker_set.hpp"
 #include "ppool/pool.hpp"
 #include "worker/worker_handle.hpp"
 

@@ -9,7 +9,7 @@
 #include "os/event_loop.hpp"
 #include "os/fd.hpp"
 #include "os/process.hpp"
-#include "pool/job.hpp"
+#include "worker/chunk.hpp"
 #include "ppool/pool.hpp"
 #include "protocol/frame.hpp"
 #include "protocol/messages.hpp"

@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "os/event_loop.hpp"
-#include "pool/job.hpp"
+#include "ppool/result.hpp"
+#include "ppool/result_run.hpp"
+#include "worker/chunk.hpp"
 
 namespace ppool::detail {
 
