@@ -58,6 +58,7 @@ ConfigureMessage decode_configure(std::string_view payload) {
         c.name = r.bytes();
         c.words = read_strings(r, payload.size());
         auto flags = r.u8();
+        if (flags > 3) throw ProtocolError("unknown command flags");
         c.append_item = flags & 1;
         c.item_on_stdin = flags & 2;
         msg.commands.push_back(std::move(c));
@@ -65,8 +66,10 @@ ConfigureMessage decode_configure(std::string_view payload) {
     msg.initializer = r.bytes();
     msg.initargs = r.bytes();
     msg.initializer_command = r.bytes();
-    bool has_timeout = r.u8() != 0;
+    // One spelling for each message: a flag is 0 or 1, and no timeout is 0.
+    auto has_timeout = r.u8();
     auto timeout = r.u64();
+    if (has_timeout > 1 || (!has_timeout && timeout != 0)) throw ProtocolError("malformed timeout");
     if (has_timeout) msg.task_timeout_ns = timeout;
     msg.kill_grace_ns = r.u64();
     if (!r.at_end()) throw ProtocolError("trailing bytes after configure message");

@@ -86,6 +86,26 @@ TEST_CASE("corrupt session messages are rejected") {
     CHECK_THROWS_AS(decode_configure(lying), ProtocolError);
 }
 
+TEST_CASE("each configure message has one spelling") {
+    ConfigureMessage msg;
+    msg.commands = {CommandTaskSpec{"cmd", {"echo"}, true, false}};
+    std::string wire;
+    encode_configure(wire, msg);
+    auto payload = payload_of(wire, FrameType::configure);
+    // The command's flags byte, then the timeout's flag and value come before the grace period.
+    auto flags_at = payload.find("echo") + 4;
+    auto timeout_at = payload.size() - 8 - 8 - 1;
+    auto with = [&](std::size_t at, char byte) {
+        auto p = payload;
+        p[at] = byte;
+        return p;
+    };
+    CHECK_NOTHROW(decode_configure(payload));
+    CHECK_THROWS_AS(decode_configure(with(flags_at, 4)), ProtocolError);
+    CHECK_THROWS_AS(decode_configure(with(timeout_at, 2)), ProtocolError);
+    CHECK_THROWS_AS(decode_configure(with(timeout_at + 1, 1)), ProtocolError);
+}
+
 TEST_CASE("the pool's reader refuses frames only workers get") {
     FrameReader reader(FrameReader::k_from_worker);
     encode_configure(reader.buffer(), ConfigureMessage{});
