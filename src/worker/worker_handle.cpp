@@ -214,10 +214,13 @@ os::ExitStatus WorkerHandle::kill_and_reap() {
 os::ExitStatus WorkerHandle::reap() {
     // What a registered task left running in the worker's group goes with it.
     auto status = os::reap_with_group(m_pid);
+    // The last words of a launcher's process are in its pipe now: pass them on.
+    relay_stderr();
     m_pid = -1;
     m_pidfd.reset();
     m_to.reset();
     m_from.reset();
+    m_err.reset();
     return status;
 }
 

@@ -82,6 +82,15 @@ class WrapperTests(E2ETestCase):
         self.assertIn(b"bad item", proc.stderr)
 
 
+    def test_the_last_words_of_a_launcher_are_passed_on(self):
+        launcher = f"{shlex.quote(PPOOL)} worker --stdio; echo 'launcher done' >&2"
+        for _ in range(5):
+            proc = run(["imap", "-j", "2", "--launcher", launcher, "--", "echo"], input=b"1\n2\n",
+                       env=without_launcher_environment())
+            self.assertStatus(proc, 0)
+            self.assertEqual(proc.stderr.count(b"launcher done\n"), 2, proc.stderr)
+
+
 class LauncherFailureTests(E2ETestCase):
     def run_with(self, launcher, binary=None, args=("--", "echo")):
         return run(["imap", "--launcher", launcher] + list(args), input=b"1\n2\n", binary=binary,
