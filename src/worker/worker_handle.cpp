@@ -6,8 +6,6 @@
 
 #include <cerrno>
 #include <csignal>
-#include <cstring>
-#include <fcntl.h>
 #include <system_error>
 #include <unistd.h>
 

@@ -2,7 +2,6 @@
 
 #include <cstdint>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <sys/types.h>
 
@@ -10,7 +9,6 @@
 #include "os/fd.hpp"
 #include "os/process.hpp"
 #include "worker/chunk.hpp"
-#include "ppool/pool.hpp"
 #include "protocol/frame.hpp"
 #include "protocol/messages.hpp"
 #include "protocol/session.hpp"
