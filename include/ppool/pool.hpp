@@ -99,11 +99,10 @@ public:
     std::optional<std::string> next(Timeout timeout = {});
     /// The next result, failed or not; no value at the end. Throws TimeoutError.
     std::optional<TaskResult> next_result(Timeout timeout = {});
-    /// The next results as the pool keeps them: a run of consecutive
-    /// successful results of a registered task (when nothing needs them one
-    /// by one: no on_complete, retries, timeout or fail-fast), or a single
-    /// result; no value at the end. Throws TimeoutError.
-    std::optional<ResultBatch> next_batch(Timeout timeout = {});
+    /// The next results as a worker sent them, in the job's order: a run of
+    /// one or more (every option, every kind of task); no value at the end.
+    /// Throws TimeoutError.
+    std::optional<ResultRun> next_batch(Timeout timeout = {});
     /// Whether a result is ready to take without waiting.
     bool has_ready() const;
     /// Counts of the job so far.

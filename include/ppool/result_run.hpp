@@ -1,78 +1,97 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
 
 #include "ppool/result.hpp"
 
 namespace ppool {
 
-/// Consecutive successful results of a registered task, kept as the few
-/// buffers a worker sent rather than one TaskResult per item: what text
-/// output prints, plus what it takes to rebuild every TaskResult.
+namespace detail {
+struct RunData;
+}  // namespace detail
+
+/// The results of consecutive tasks of one job as a worker sent them: their
+/// texts in a few shared buffers and a small entry per task. Every result
+/// travels this way, from the worker to the output; a TaskResult is made of
+/// an entry only when one is asked for. Copies share the buffers.
 class ResultRun {
 public:
-    /// One result of the run; the views point into the run.
+    /// One result of the run; the views point into the run's buffers, which
+    /// live as long as any run sharing them.
     struct Entry {
         std::uint64_t seq = 0;
         std::string_view input;
-        std::string_view output;        ///< the task's result, without a newline added for printing
-        std::uint64_t duration_ns = 0;  ///< wall-clock run time inside the worker
+        Status status = Status::error;
+        std::optional<int> exit_code;
+        std::optional<int> signal;
+        std::string_view output;       ///< the task's result, without a newline added for printing
+        std::string_view stderr_text;  ///< a command's stderr
+        std::string_view error;        ///< why it failed, as the worker or the pool said; empty on success
+        std::uint64_t duration_ns = 0;
+        int worker = -1;
+        unsigned attempts = 1;
+        bool is_command = false;
+        /// Set, with `output` empty, when the output was too large for memory (TaskResult::large_output).
+        std::shared_ptr<const LargeOutput> large_output;
+        /// Set, with `stderr_text` empty, when the stderr was too large for memory.
+        std::shared_ptr<const LargeOutput> large_stderr;
 
-        /// The run time in seconds, as a TaskResult has it.
+        bool ok() const { return status == Status::ok; }
+        bool timed_out() const { return status == Status::timeout; }
         double duration_s() const { return static_cast<double>(duration_ns) / 1e9; }
+        /// As TaskResult::describe_failure.
+        std::string describe_failure() const;
+        /// The same result as a TaskResult (copies the texts).
+        TaskResult to_result() const;
     };
 
     ResultRun() = default;
-    /// `inputs`: the `count` items, each followed by `separator`; `meta` and
-    /// `text` as in protocol::RunResultMessage. Throws std::invalid_argument
-    /// if the parts do not describe the same `count` results.
-    ResultRun(std::uint64_t first_seq, std::uint64_t count, int worker, char separator, std::string inputs,
-              std::string meta, std::string text);
-
-    /// Whether the parts describe the same `count` results (what the constructor checks).
-    static bool consistent(std::uint64_t count, char separator, std::string_view inputs, std::string_view meta,
-                           std::string_view text);
+    /// A run of the one result.
+    explicit ResultRun(const TaskResult& result);
+    /// Entries `begin` to `end` of `data` (for the pool's own use).
+    ResultRun(std::shared_ptr<detail::RunData> data, std::size_t begin, std::size_t end)
+        : m_data(std::move(data)), m_begin(begin), m_end(end) {}
 
     /// Results not yet taken.
-    std::uint64_t size() const { return m_count - m_taken; }
-    bool empty() const { return size() == 0; }
-    /// The sequence number of the next result.
-    std::uint64_t first_seq() const { return m_first_seq + m_taken; }
-    int worker() const { return m_worker; }
-    /// The outputs of the results not yet taken, each ending with a newline:
-    /// exactly what text output prints for them.
-    std::string_view text() const { return std::string_view(m_text).substr(m_text_at); }
-
+    std::size_t size() const { return m_end - m_begin; }
+    bool empty() const { return m_begin == m_end; }
+    /// The sequence number of the next result; the run must not be empty.
+    std::uint64_t first_seq() const;
+    /// The `i`th result not yet taken.
+    Entry operator[](std::size_t i) const;
     /// Takes the next result; the run must not be empty.
     Entry pop();
-    /// Takes the next result as the TaskResult the per-item path would have made.
-    TaskResult pop_result();
-    /// Takes every result left (once its text has been used).
-    void clear() {
-        m_taken = m_count;
-        m_input_at = m_inputs.size();
-        m_meta_at = m_meta.size();
-        m_text_at = m_text.size();
-    }
+    /// Takes the next result as a TaskResult.
+    TaskResult pop_result() { return pop().to_result(); }
+    /// Takes the first `n` results (at most size()) as a run of their own.
+    ResultRun take_front(std::size_t n);
+    /// Takes every result left.
+    void clear() { m_begin = m_end; }
+
+    /// Whether printing the results left as text is printing text(): all
+    /// succeeded, no stderr, nothing stored apart.
+    bool plain() const;
+    /// Whether a result left failed.
+    bool has_failure() const;
+    /// The outputs of the results left as text output prints them, each
+    /// followed by its added newline if it has one: for a plain() run, the
+    /// whole of what text output prints.
+    std::string_view text() const;
+
+    /// For the pool's own use: the shared entries and this run's range of them.
+    const std::shared_ptr<detail::RunData>& data() const { return m_data; }
+    std::size_t begin_index() const { return m_begin; }
+    std::size_t end_index() const { return m_end; }
 
 private:
-    std::uint64_t m_first_seq = 0;
-    std::uint64_t m_count = 0;
-    std::uint64_t m_taken = 0;
-    int m_worker = -1;
-    char m_separator = '\n';
-    std::string m_inputs;
-    std::string m_meta;
-    std::string m_text;
-    std::size_t m_input_at = 0;
-    std::size_t m_meta_at = 0;
-    std::size_t m_text_at = 0;
+    std::shared_ptr<detail::RunData> m_data;
+    std::size_t m_begin = 0;
+    std::size_t m_end = 0;
 };
-
-/// Results as a streaming job keeps them: one, or a run of successful ones.
-using ResultBatch = std::variant<TaskResult, ResultRun>;
 
 }  // namespace ppool

@@ -81,7 +81,7 @@ void put_optional(std::string& out, std::string_view key, const std::optional<T>
 // An object is assembled by hand: this runs once per result, millions of times a second.
 
 /// `{"seq":..,"input":..,"ok":..,"status":".."`
-void append_json_head(std::string& out, const TaskResult& r) {
+void append_json_head(std::string& out, const ResultRun::Entry& r) {
     out += "{\"seq\":";
     append_number(out, r.seq);
     put_text(out, "input", r.input);
@@ -90,7 +90,7 @@ void append_json_head(std::string& out, const TaskResult& r) {
     out += '"';
 }
 
-void put_stderr(std::string& out, const TaskResult& r) {
+void put_stderr(std::string& out, const ResultRun::Entry& r) {
     if (r.is_command)
         put_text(out, "stderr", r.stderr_text);
     else
@@ -98,7 +98,7 @@ void put_stderr(std::string& out, const TaskResult& r) {
 }
 
 /// `,"exit_code":..,...,"worker":..}`
-void append_json_tail(std::string& out, const TaskResult& r) {
+void append_json_tail(std::string& out, const ResultRun::Entry& r) {
     put_optional(out, "exit_code", r.exit_code);
     put_optional(out, "signal", r.signal);
     out += r.timed_out() ? ",\"timed_out\":true" : ",\"timed_out\":false";
@@ -107,7 +107,7 @@ void append_json_tail(std::string& out, const TaskResult& r) {
     else
         put_text(out, "error", r.describe_failure());
     out += ",\"duration_s\":";
-    append_number(out, r.duration_s);
+    append_number(out, r.duration_s());
     out += ",\"worker\":";
     append_number(out, r.worker);
     out += ",\"attempts\":";
@@ -149,31 +149,14 @@ void put_large(OutputBuffer& buffer, int fd, std::string_view key, const LargeOu
 class JsonSink final : public Sink {
 public:
     JsonSink(bool array, SinkOptions options) : m_array(array), m_options(std::move(options)) {}
-    void write(const TaskResult& r) override {
-        auto& out = m_out.data();
-        if (m_array) out += m_first ? "[\n" : ",\n";
-        m_first = false;
-        if (r.large_output || r.large_stderr) {
-            write_large(r);
-        } else {
-            append_json_result(out, r);
+    void write(ResultRun& run) override {
+        if (!m_array) {
+            write_json_lines(m_out, run, [this](const ResultRun::Entry& e) { write_one(e); });
+            return;
         }
-        if (!m_array) out += '\n';
-        m_out.maybe_flush();
+        while (!run.empty()) write_one(run.pop());
     }
-    void write_run(ResultRun& run) override {
-        if (!m_array) return write_json_run_lines(m_out, run);
-        int worker = run.worker();
-        while (!run.empty()) {
-            auto& out = m_out.data();
-            if (m_array) out += m_first ? "[\n" : ",\n";
-            m_first = false;
-            append_json_run_entry(out, run.pop(), worker);
-            if (!m_array) out += '\n';
-            m_out.maybe_flush();
-        }
-    }
-    void report_failure(const TaskResult& r) override { m_out.report_failure(r); }
+    void report_failure(const ResultRun::Entry& r) override { m_out.report_failure(r); }
     void flush() override { m_out.flush(); }
     void finish() override {
         if (m_array) m_out.data() += m_first ? "[]\n" : "\n]\n";
@@ -181,8 +164,20 @@ public:
     }
 
 private:
+    void write_one(const ResultRun::Entry& r) {
+        auto& out = m_out.data();
+        if (m_array) out += m_first ? "[\n" : ",\n";
+        m_first = false;
+        if (r.large_output || r.large_stderr)
+            write_large(r);
+        else
+            append_json_result(out, r);
+        if (!m_array) out += '\n';
+        m_out.maybe_flush();
+    }
+
     /// The same object as append_json_result, with the large fields streamed.
-    void write_large(const TaskResult& r) {
+    void write_large(const ResultRun::Entry& r) {
         append_json_head(m_out.data(), r);
         if (r.large_output)
             put_large(m_out, 1, "output", *r.large_output);
@@ -203,12 +198,21 @@ private:
 
 }  // namespace
 
-void append_json_result(std::string& out, const TaskResult& r) {
+void append_json_result(std::string& out, const ResultRun::Entry& r) {
+    if (is_fast_entry(r)) return append_fast_entry(out, r);
     append_json_head(out, r);
-    put_text(out, "output", r.output);
-    put_stderr(out, r);
+    if (r.large_output)
+        put_text(out, "output", r.large_output->read_all());
+    else
+        put_text(out, "output", r.output);
+    if (r.large_stderr)
+        put_text(out, "stderr", r.large_stderr->read_all());
+    else
+        put_stderr(out, r);
     append_json_tail(out, r);
 }
+
+void append_json_result(std::string& out, const TaskResult& r) { append_json_result(out, ResultRun(r)[0]); }
 
 std::unique_ptr<Sink> make_json_sink(bool array, SinkOptions options) {
     return std::make_unique<JsonSink>(array, std::move(options));

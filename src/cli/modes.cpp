@@ -8,7 +8,6 @@
 #include "cli/sink.hpp"
 #include "os/cpu.hpp"
 #include "cli/suggest.hpp"
-#include "cli/stream_runs.hpp"
 #include "os/signals.hpp"
 #include "ppool/plugins.hpp"
 #include "ppool/pool.hpp"
@@ -140,27 +139,28 @@ ProgressCounts counts(const ResultIterator& results) {
     return ProgressCounts{p.done, p.failed, p.running, p.input_ended ? std::optional(p.read) : std::nullopt};
 }
 
-/// The next result, keeping the progress line fresh while waiting.
-std::optional<TaskResult> next(ResultIterator& results, Progress& progress) {
-    if (!progress.enabled()) return results.next_result();
+/// The next results, keeping the progress line fresh while waiting.
+std::optional<ResultRun> next(ResultIterator& results, Progress& progress) {
+    if (!progress.enabled()) return results.next_batch();
     for (;;) {
         progress.update(counts(results));
         try {
-            return results.next_result(progress.interval_s());
+            return results.next_batch(progress.interval_s());
         } catch (const TimeoutError&) {
         }
     }
 }
 
-/// Streams results as they come; flushes whenever it would otherwise wait.
+/// Streams results as they come, whole runs at a time; flushes whenever it
+/// would otherwise wait.
 int stream(ResultIterator& results, Sink& sink, Progress& progress) {
     bool failed = false;
     for (;;) {
         if (!results.has_ready()) sink.flush();
-        auto r = next(results, progress);
-        if (!r) break;
-        sink.write(*r);
-        failed = failed || !r->ok();
+        auto run = next(results, progress);
+        if (!run) break;
+        failed = failed || run->has_failure();
+        sink.write(*run);
     }
     sink.finish();
     progress.finish(counts(results));
@@ -173,18 +173,19 @@ int run_map(Pool& pool, const std::string& task, ItemSource& source, const Optio
     auto items = read_all(source);
     std::size_t chunksize = o.pipe ? 1 : o.chunksize ? o.chunksize : Pool::default_chunksize(items.size(), pool.processes());
     auto results = pool.imap(task, std::move(items), chunksize);
-    std::vector<TaskResult> done;
+    std::vector<ResultRun> done;
     bool failed = false;
-    while (auto r = next(results, progress)) {
-        if (!r->ok()) {
+    while (auto run = next(results, progress)) {
+        if (run->has_failure()) {
             failed = true;
-            sink.report_failure(*r);
+            for (std::size_t i = 0; i < run->size(); ++i)
+                if (auto e = (*run)[i]; !e.ok()) sink.report_failure(e);
         }
-        done.push_back(std::move(*r));
+        done.push_back(std::move(*run));
     }
     progress.finish(counts(results));
     if (failed) return 1;
-    for (const auto& r : done) sink.write(r);
+    for (auto& run : done) sink.write(run);
     sink.finish();
     return 0;
 }
@@ -219,8 +220,6 @@ int run_items(const Options& o) {
     std::size_t chunksize = o.pipe ? 1 : std::max<std::size_t>(o.chunksize, 1);
     auto results = o.mode == Mode::imap ? pool.imap(task.name, std::move(source), chunksize)
                                         : pool.imap_unordered(task.name, std::move(source), chunksize);
-    // Runs of results go out as whole buffers unless something needs each result.
-    if (runs_wanted(o) && !progress.enabled()) return stream_runs(results, *sink);
     return stream(results, *sink, progress);
 }
 
@@ -242,10 +241,11 @@ int run_apply(const Options& o) {
     auto sink = o.json ? make_json_sink(false) : make_text_sink();
     std::vector<std::string> items{std::move(item)};
     auto results = pool.imap(task, std::move(items), 1);
-    auto r = results.next_result();
-    sink->write(*r);
+    auto run = results.next_batch();
+    bool failed = run->has_failure();
+    sink->write(*run);
     sink->finish();
-    return r->ok() ? 0 : 1;
+    return failed ? 1 : 0;
 }
 
 int list_tasks() {

@@ -5,7 +5,6 @@
 #include <optional>
 #include <string>
 
-#include "ppool/result.hpp"
 #include "ppool/result_run.hpp"
 
 namespace ppool::cli {
@@ -14,15 +13,10 @@ namespace ppool::cli {
 class Sink {
 public:
     virtual ~Sink() = default;
-    /// Writes one result (buffered until `flush`).
-    virtual void write(const TaskResult& result) = 0;
-    /// Writes a run of successful results, taking them all; by default one
-    /// by one, as write() would.
-    virtual void write_run(ResultRun& run) {
-        while (!run.empty()) write(run.pop_result());
-    }
+    /// Writes the results of a run, taking them all (buffered until `flush`).
+    virtual void write(ResultRun& run) = 0;
     /// Says on stderr why a task failed (text: one line; JSON: in the object, so nothing).
-    virtual void report_failure(const TaskResult& result) = 0;
+    virtual void report_failure(const ResultRun::Entry& result) = 0;
     /// Sends what is buffered to stdout.
     virtual void flush() = 0;
     /// Ends the output (closes the JSON array of map) and flushes.
@@ -42,7 +36,7 @@ std::unique_ptr<Sink> make_json_sink(bool array, SinkOptions options = {});
 
 /// The one-line failure message: "ppool: task SEQ (ITEM) failed: REASON", or
 /// "(chunk of N items)" for a --pipe chunk.
-std::string failure_line(const TaskResult& result, std::optional<char> chunk_separator = {});
+std::string failure_line(const ResultRun::Entry& result, std::optional<char> chunk_separator = {});
 
 /// Buffered writes to a descriptor; flushes once it holds `limit` bytes.
 class OutputBuffer {
@@ -60,7 +54,7 @@ public:
     /// Writes `data` now, after what is buffered.
     void write_through(std::string_view data);
     /// Flushes, then writes the failure line on stderr (after the output it follows).
-    void report_failure(const TaskResult& result);
+    void report_failure(const ResultRun::Entry& result);
 
     static constexpr std::size_t k_limit = 1 << 16;
 
@@ -70,7 +64,8 @@ private:
     std::string m_data;
 };
 
-/// JSON Lines of a run's results, taking them all (cli/json_run.cpp).
-void write_json_run_lines(OutputBuffer& out, ResultRun& run);
+/// JSON Lines of a run's results, taking them all (cli/json_lines.cpp): a
+/// fast entry is written in place, any other is handed to `other`.
+void write_json_lines(OutputBuffer& out, ResultRun& run, const std::function<void(const ResultRun::Entry&)>& other);
 
 }  // namespace ppool::cli

@@ -1,7 +1,6 @@
 #include "cli/encoding.hpp"
 #include "cli/output.hpp"
 #include "cli/sink.hpp"
-#include "cli/stream_runs.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -20,13 +19,13 @@ void OutputBuffer::write_through(std::string_view data) {
     write_output(m_fd, data);
 }
 
-void OutputBuffer::report_failure(const TaskResult& r) {
+void OutputBuffer::report_failure(const ResultRun::Entry& r) {
     flush();
     before_write();
     write_output(2, failure_line(r, m_options.chunk_separator));
 }
 
-std::string failure_line(const TaskResult& r, std::optional<char> chunk_separator) {
+std::string failure_line(const ResultRun::Entry& r, std::optional<char> chunk_separator) {
     // One line whatever the item or the reason hold.
     std::string what = chunk_separator
                            ? fmt::format("chunk of {} items", std::count(r.input.begin(), r.input.end(), *chunk_separator))
@@ -52,7 +51,31 @@ void append_tagged(std::string& out, std::string_view tag, std::string_view text
 class TextSink final : public Sink {
 public:
     explicit TextSink(SinkOptions options) : m_options(std::move(options)) {}
-    void write(const TaskResult& r) override {
+    void write(ResultRun& run) override {
+        if (!m_options.tag && run.plain()) {
+            // The usual case: the outputs as the worker sent them, in one piece.
+            write_text(run.text());
+            run.clear();
+            return;
+        }
+        while (!run.empty()) write_one(run.pop());
+    }
+    void report_failure(const ResultRun::Entry& r) override { m_out.report_failure(r); }
+    void flush() override { m_out.flush(); }
+    void finish() override { m_out.flush(); }
+
+private:
+    void write_text(std::string_view text) {
+        if (m_out.data().empty() && text.size() >= OutputBuffer::k_limit) {
+            // A large run goes out as it is, with no copy.
+            m_out.write_through(text);
+            return;
+        }
+        m_out.data() += text;
+        m_out.maybe_flush();
+    }
+
+    void write_one(const ResultRun::Entry& r) {
         if (m_options.tag) {
             write_tagged(r);
         } else {
@@ -62,14 +85,9 @@ public:
         if (!r.ok()) report_failure(r);
         m_out.maybe_flush();
     }
-    void report_failure(const TaskResult& r) override { m_out.report_failure(r); }
-    void flush() override { m_out.flush(); }
-    void finish() override { m_out.flush(); }
-    void write_run(ResultRun& run) override { write_run_text(m_out, run); }
 
-private:
     /// A command's stderr goes out as one block, next to its result.
-    void write_stderr(const TaskResult& r) {
+    void write_stderr(const ResultRun::Entry& r) {
         if (r.stderr_text.empty() && !r.large_stderr) return;
         m_out.flush();
         m_out.before_write();
@@ -77,7 +95,7 @@ private:
         if (r.large_stderr) r.large_stderr->for_each_block([](std::string_view b) { cli::write_output(2, b); });
     }
 
-    void write_output(const TaskResult& r) {
+    void write_output(const ResultRun::Entry& r) {
         char last = r.output.empty() ? '\0' : r.output.back();
         if (r.large_output) {
             // Straight from the spill file to stdout, a block at a time.
@@ -94,7 +112,7 @@ private:
     }
 
     /// --tag: every line of stderr and stdout starts with the item and a TAB.
-    void write_tagged(const TaskResult& r) {
+    void write_tagged(const ResultRun::Entry& r) {
         std::string tag = tag_text(r.input) + '\t';
         if (!r.stderr_text.empty() || r.large_stderr) {
             m_out.flush();

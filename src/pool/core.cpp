@@ -69,7 +69,6 @@ bool Core::step(std::optional<os::TimePoint> deadline) {
     }
     // Reused, so that a turn with a thousand results does not regrow the vector.
     auto& events = m_events;
-    events.results.clear();
     events.runs.clear();
     events.requeue.clear();
     events.fatal.clear();
@@ -128,27 +127,17 @@ void Core::return_tokens() {
 }
 
 void Core::apply(WorkerEvents& events) {
-    for (auto& chunk : events.requeue)
-        if (auto* job = m_scheduler.find(chunk.job)) job->requeue(std::move(chunk.items));
+    for (auto& back : events.requeue)
+        if (auto* job = m_scheduler.find(back.job)) job->requeue(std::move(back.items));
     bool stop = false;
-    std::size_t index = 0;
-    std::size_t next_run = 0;
-    for (auto& [id, result] : events.results) {
-        deliver_runs(events, index++, next_run);
-        auto* job = m_scheduler.find(id);
+    for (auto& event : events.runs) {
+        auto* job = m_scheduler.find(event.job);
         if (!job) continue;
-        job->deliver(std::move(result));
+        job->deliver(std::move(event.run));
         stop = stop || job->stopped_by_failure();
     }
-    deliver_runs(events, events.results.size(), next_run);
     // Fail-fast: the running tasks are stopped, not waited for.
     if (stop) terminate();
-}
-
-void Core::deliver_runs(WorkerEvents& events, std::size_t before, std::size_t& next) {
-    // In the order they came: runs are delivered before the result they preceded.
-    for (; next < events.runs.size() && events.runs[next].before <= before; ++next)
-        if (auto* job = m_scheduler.find(events.runs[next].job)) job->deliver_run(std::move(events.runs[next].run));
 }
 
 void Core::fail(const std::string& why) {

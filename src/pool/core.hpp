@@ -48,8 +48,6 @@ private:
     void return_tokens();
     std::vector<InputWatch> read_memory_inputs();
     void apply(WorkerEvents& events);
-    /// Delivers the runs, from `next` on, that came before `events.results[before]`; advances `next`.
-    void deliver_runs(WorkerEvents& events, std::size_t before, std::size_t& next);
     void fail(const std::string& why);
 
     PoolOptions m_options;

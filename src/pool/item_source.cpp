@@ -1,7 +1,7 @@
 #include "ppool/item_source.hpp"
 
 #include "os/fd.hpp"
-#include "pool/packed_items.hpp"
+#include "pool/item_blocks.hpp"
 #include "pool/splitter.hpp"
 #include "ppool/errors.hpp"
 
@@ -72,19 +72,18 @@ private:
 
 /// Items read from descriptors one after another; one read() per call, so a
 /// call after poll() said "readable" never blocks. Either one string per item
-/// (read_more) or packed blocks (read_packed), not both.
-class FdSource final : public ItemSource, public detail::PackedSource {
+/// (read_more) or blocks (read_block), not both.
+class FdSource final : public ItemSource, public detail::BlockSource {
 public:
     FdSource(std::vector<int> fds, char separator, std::uint64_t max_item)
         : m_splitter(separator, max_item), m_packer(separator, max_item) {
         for (int fd : fds) m_fds.emplace_back(fd);
     }
     int fd() const override { return m_next < m_fds.size() ? m_fds[m_next].get() : -1; }
-    bool read_packed(detail::PackedItems& out) override {
+    bool read_block(detail::ItemBlock& out) override {
         if (m_next >= m_fds.size()) return false;
-        out.separator = m_packer.separator();
         m_packer.begin(out);
-        if (read_block(out.bytes) == os::IoStatus::closed) {
+        if (read_some(out.bytes) == os::IoStatus::closed) {
             m_packer.finish(out);
             m_fds[m_next].reset();
             ++m_next;
@@ -96,7 +95,7 @@ public:
     bool read_more(std::vector<std::string>& out) override {
         if (m_next >= m_fds.size()) return false;
         m_buffer.clear();
-        auto status = read_block(m_buffer);
+        auto status = read_some(m_buffer);
         if (status == os::IoStatus::closed) {
             // Each file ends its last item, as `cat a b | ...` would not: files stay apart.
             m_splitter.finish(out);
@@ -109,7 +108,7 @@ public:
     }
 
 private:
-    os::IoStatus read_block(std::string& out) {
+    os::IoStatus read_some(std::string& out) {
         try {
             return os::read_some(m_fds[m_next].get(), out, k_block);
         } catch (const std::system_error& e) {
@@ -122,7 +121,7 @@ private:
     std::vector<os::Fd> m_fds;
     std::size_t m_next = 0;
     detail::Splitter m_splitter;
-    detail::PackedSplitter m_packer;
+    detail::BlockSplitter m_packer;
     std::string m_buffer;
 };
 

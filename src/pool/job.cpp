@@ -1,5 +1,7 @@
 #include "pool/job.hpp"
 
+#include "pool/run_data.hpp"
+
 #include <algorithm>
 
 namespace ppool::detail {
@@ -7,108 +9,162 @@ namespace ppool::detail {
 Job::Job(std::uint64_t id, const TaskInfo& task, std::unique_ptr<ItemSource> source, std::size_t chunksize,
          bool ordered, std::size_t window, bool fail_fast)
     : m_id(id), m_task(&task), m_source(std::move(source)), m_chunksize(std::max<std::size_t>(chunksize, 1)),
-      m_ordered(ordered), m_window(window), m_fail_fast(fail_fast) {}
+      m_ordered(ordered), m_window(window), m_fail_fast(fail_fast) {
+    // A source that reads blocks hands them over as they are, with no string per item.
+    m_block_source = dynamic_cast<BlockSource*>(m_source.get());
+}
 
 bool Job::wants_input() const {
     if (m_source_done || m_cancelled) return false;
-    if (m_pending.size() + m_packed.size() >= 2 * m_chunksize) return false;
+    if (m_queue.size() >= 2 * m_chunksize) return false;
     return m_window == 0 || m_handed_out - m_taken < m_window;
 }
 
 void Job::read_input() {
-    if (m_packed_source) return read_packed_input();
+    if (m_block_source) {
+        if (!m_block_source->read_block(m_block)) {
+            m_source_done = true;
+            return;
+        }
+        queue_read(m_block);
+        return;
+    }
     m_read_buffer.clear();
     if (!m_source->read_more(m_read_buffer)) {
         m_source_done = true;
         return;
     }
-    for (auto& data : m_read_buffer) m_pending.push_back(Item{++m_read, std::move(data)});
+    std::size_t bytes = 0;
+    for (const auto& data : m_read_buffer) bytes += data.size() + 1;
+    m_block.bytes.reserve(bytes);
+    m_block.items.reserve(m_read_buffer.size());
+    for (auto& data : m_read_buffer) {
+        m_block.add(0, data);
+        // Freed as it goes: memory holds the items once, not twice.
+        std::string().swap(data);
+    }
+    queue_read(m_block);
+}
+
+void Job::queue_read(ItemBlock& block) {
+    for (auto& item : block.items) item.seq = ++m_read;
+    m_queue.push_back(std::move(block));
+    block = ItemBlock{};
 }
 
 bool Job::can_hand_out() const {
-    if ((m_pending.empty() && m_packed.empty()) || m_cancelled) return false;
+    if (m_queue.empty() || m_cancelled) return false;
     return m_window == 0 || m_handed_out - m_taken < m_window;
 }
 
 Chunk Job::take_chunk(std::size_t max) {
-    // Items put back go first: they come before the packed ones.
-    if (m_pending.empty()) return take_packed_chunk(max == 0 ? m_chunksize : std::min(max, m_chunksize));
-    std::size_t n = std::min(m_pending.size(), max == 0 ? m_chunksize : std::min(max, m_chunksize));
-    Chunk chunk{m_id, m_task, {}};
-    chunk.items.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) {
-        chunk.items.push_back(std::move(m_pending.front()));
-        m_pending.pop_front();
-    }
-    m_handed_out += n;
-    return chunk;
+    auto block = m_queue.take(max == 0 ? m_chunksize : std::min(max, m_chunksize));
+    m_handed_out += block.items.size();
+    return Chunk{m_id, m_task, std::make_shared<const std::string>(std::move(block.bytes)), std::move(block.items)};
 }
 
-void Job::requeue(std::vector<Item> items) {
-    m_handed_out -= items.size();
-    for (auto it = items.rbegin(); it != items.rend(); ++it) m_pending.push_front(std::move(*it));
+void Job::requeue(ItemBlock items) {
+    m_handed_out -= items.items.size();
+    m_queue.push_front(std::move(items));
 }
 
-void Job::deliver(TaskResult result) {
-    if (m_cancelled) return;
-    if (m_retries > 0 && (!result.ok() || m_attempts.contains(result.seq))) {
-        auto it = m_attempts.try_emplace(result.seq, 1u).first;
-        if (!result.ok() && it->second <= m_retries) {
-            // Another attempt, first in line; its result keeps the item's place.
-            ++it->second;
-            --m_handed_out;
-            m_pending.push_front(Item{result.seq, std::move(result.input)});
+void Job::deliver(ResultRun run) {
+    if (m_cancelled || run.empty()) return;
+    // The run came straight from a worker: its entries are this job's alone to mark.
+    auto& data = *run.data();
+    std::size_t end = run.end_index();
+    std::size_t from = run.begin_index();  // the first entry not yet filed
+    ItemBlock retry;
+    for (std::size_t i = run.begin_index(); i < end; ++i) {
+        auto& e = data.entries[i];
+        bool ok = e.status == Status::ok;
+        if (m_retries > 0 && (!ok || (!m_attempts.empty() && m_attempts.contains(e.seq)))) {
+            auto it = m_attempts.try_emplace(e.seq, 1u).first;
+            if (!ok && it->second <= m_retries) {
+                // Another attempt, first in line; its result keeps the item's place.
+                ++it->second;
+                --m_handed_out;
+                retry.add(e.seq, std::string_view(*data.inputs).substr(e.input_at, e.input_size));
+                file(ResultRun(run.data(), from, i));
+                from = i + 1;
+                continue;
+            }
+            e.attempts = it->second;
+            m_attempts.erase(it);
+        }
+        if (m_on_complete) m_on_complete(ResultRun(run.data(), i, i + 1)[0].to_result());
+        ++m_completed;
+        if (ok) continue;
+        ++m_failures;
+        if (m_fail_fast) {
+            // Stop here: what finished goes out in order, the failure last, and nothing more.
+            file(ResultRun(run.data(), from, i));
+            for (auto& [seq, waiting] : m_reorder) m_ready.push_back(std::move(waiting));
+            m_reorder.clear();
+            m_ready.push_back(ResultRun(run.data(), i, i + 1));
+            m_stopped_by_failure = true;
+            cancel("stopped after the first failure");
             return;
         }
-        result.attempts = it->second;
-        m_attempts.erase(it);
     }
-    if (m_on_complete) m_on_complete(result);
-    ++m_completed;
-    if (!result.ok()) ++m_failures;
-    if (!result.ok() && m_fail_fast) {
-        // Stop here: what finished goes out in order, the failure last, and nothing more.
-        for (auto& [seq, waiting] : m_reorder) m_ready.push_back(std::move(waiting));
-        m_reorder.clear();
-        m_ready.push_back(std::move(result));
-        m_stopped_by_failure = true;
-        cancel("stopped after the first failure");
-        return;
-    }
+    file(ResultRun(run.data(), from, end));
+    m_queue.push_front(std::move(retry));
+}
+
+void Job::file(ResultRun run) {
+    if (run.empty()) return;
     if (!m_ordered) {
-        m_ready.push_back(std::move(result));
+        m_ready.push_back(std::move(run));
         return;
     }
-    if (result.seq == m_next_emit && m_reorder.empty()) {
-        // The usual case: next in order, nothing waiting behind a gap.
-        m_ready.push_back(std::move(result));
-        ++m_next_emit;
-        return;
+    // A chunk's items follow one another unless retries or requeued items
+    // mixed them: the run is cut where they do not.
+    const auto& entries = run.data()->entries;
+    while (!run.empty()) {
+        std::uint64_t first = run.first_seq();
+        std::size_t n = 1;
+        while (n < run.size() && entries[run.begin_index() + n].seq == first + n) ++n;
+        auto part = run.take_front(n);
+        if (first == m_next_emit && m_reorder.empty()) {
+            // The usual case: next in order, nothing waiting behind a gap.
+            m_next_emit += n;
+            m_ready.push_back(std::move(part));
+        } else {
+            m_reorder.emplace(first, std::move(part));
+        }
     }
-    m_reorder.emplace(result.seq, std::move(result));
     drain_reorder();
+}
+
+void Job::drain_reorder() {
+    for (auto it = m_reorder.begin(); it != m_reorder.end() && it->first == m_next_emit; it = m_reorder.erase(it)) {
+        m_next_emit += it->second.size();
+        m_ready.push_back(std::move(it->second));
+    }
 }
 
 std::optional<TaskResult> Job::take() {
     if (m_ready.empty()) return std::nullopt;
     ++m_taken;
-    if (auto* run = std::get_if<ResultRun>(&m_ready.front())) {
-        // Expanded one result at a time, as the caller takes them.
-        auto result = run->pop_result();
-        if (run->empty()) m_ready.pop_front();
-        return result;
-    }
-    auto result = std::move(std::get<TaskResult>(m_ready.front()));
-    m_ready.pop_front();
+    auto& run = m_ready.front();
+    auto result = run.pop_result();
+    if (run.empty()) m_ready.pop_front();
     return result;
+}
+
+std::optional<ResultRun> Job::take_batch() {
+    if (m_ready.empty()) return std::nullopt;
+    auto run = std::move(m_ready.front());
+    m_ready.pop_front();
+    m_taken += run.size();
+    return run;
 }
 
 void Job::cancel(std::string why) {
     if (m_cancelled) return;
     m_cancelled = true;
     m_cancel_reason = std::move(why);
-    m_pending.clear();
-    m_packed.clear();
+    m_queue.clear();
 }
 
 }  // namespace ppool::detail

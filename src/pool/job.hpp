@@ -8,10 +8,9 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
-#include "pool/packed_items.hpp"
+#include "pool/item_blocks.hpp"
 #include "worker/chunk.hpp"
 #include "ppool/item_source.hpp"
 #include "ppool/result.hpp"
@@ -19,9 +18,6 @@
 #include "ppool/task.hpp"
 
 namespace ppool::detail {
-
-/// A result waiting to be taken: one item's, or a run of successful ones.
-using Ready = std::variant<TaskResult, ResultRun>;
 
 /// One call of apply/map/imap: its input, what is in flight, and the results
 /// waiting to be taken, in input order (ordered) or completion order.
@@ -52,22 +48,17 @@ public:
     /// Takes up to `max` items (0: chunksize) for a worker.
     Chunk take_chunk(std::size_t max);
     /// Puts items a worker never started back at the front, in order.
-    void requeue(std::vector<Item> items);
-    /// Files a finished result.
-    void deliver(TaskResult result);
+    void requeue(ItemBlock items);
+    /// Files finished results: retries go back in line, the rest wait their turn.
+    void deliver(ResultRun run);
     /// The next result in the job's order, if it is ready.
     std::optional<TaskResult> take();
-    /// Reads the input packed (see PackedSource), when the source can, so that
-    /// chunks travel as one buffer and come back as runs. Call before any input is read.
-    void use_packed_input();
-    /// Files a run of successful results.
-    void deliver_run(ResultRun run);
-    /// The next results in the job's order as they are kept: a whole run, or one result.
-    std::optional<Ready> take_batch();
+    /// The next results in the job's order as they came: a run of one or more.
+    std::optional<ResultRun> take_batch();
     bool has_ready() const { return !m_ready.empty(); }
 
     /// No more items will be handed out.
-    bool input_exhausted() const { return m_source_done && m_pending.empty() && m_packed.empty(); }
+    bool input_exhausted() const { return m_source_done && m_queue.empty(); }
     /// Every item has a result (or the job was cancelled).
     bool finished() const { return m_cancelled || (input_exhausted() && m_completed == m_read); }
     /// Every result has been taken.
@@ -87,9 +78,11 @@ public:
     bool source_done() const { return m_source_done; }
 
 private:
-    void read_packed_input();
-    Chunk take_packed_chunk(std::size_t n);
-    /// Moves the results that are next in order from the reorder buffer to the ready ones.
+    /// Numbers the block's items and queues them.
+    void queue_read(ItemBlock& block);
+    /// Files a run whose items follow one another: in order, or as they come.
+    void file(ResultRun run);
+    /// Moves the runs that are next in order from the reorder buffer to the ready ones.
     void drain_reorder();
 
     std::uint64_t m_id;
@@ -99,10 +92,9 @@ private:
     bool m_ordered;
     std::size_t m_window;
     bool m_source_done = false;
-    std::deque<Item> m_pending;
-    PackedSource* m_packed_source = nullptr;
-    PackedItems m_packed_read;
-    PackedQueue m_packed;
+    BlockQueue m_queue;
+    BlockSource* m_block_source = nullptr;
+    ItemBlock m_block;
     std::vector<std::string> m_read_buffer;
     std::uint64_t m_read = 0;
     std::uint64_t m_handed_out = 0;
@@ -110,8 +102,8 @@ private:
     std::uint64_t m_taken = 0;
     std::uint64_t m_failures = 0;
     std::uint64_t m_next_emit = 1;
-    std::map<std::uint64_t, Ready> m_reorder;
-    std::deque<Ready> m_ready;
+    std::map<std::uint64_t, ResultRun> m_reorder;
+    std::deque<ResultRun> m_ready;
     bool m_fail_fast;
     unsigned m_retries = 0;
     std::unordered_map<std::uint64_t, unsigned> m_attempts;  ///< failed items being retried

@@ -32,13 +32,6 @@ const TaskInfo& resolve_task(std::string_view name) {
     return *task;
 }
 
-/// Whether a job's items may travel packed and its results come back as runs:
-/// only for a registered task, and only when nothing needs each item's result
-/// as it finishes (a callback, retries, a timeout's per-item clock, fail-fast).
-bool runs_allowed(const PoolOptions& o, const TaskInfo& task) {
-    return !task.is_command() && !o.on_complete && o.retries == 0 && !o.task_timeout && !o.fail_fast;
-}
-
 template <class T>
 T value_of(detail::Job& job);
 
@@ -115,7 +108,7 @@ std::optional<std::string> ResultIterator::next(Timeout timeout) {
     return r->large_output ? r->output_text() : std::move(r->output);
 }
 
-std::optional<ResultBatch> ResultIterator::next_batch(Timeout timeout) {
+std::optional<ResultRun> ResultIterator::next_batch(Timeout timeout) {
     return wait_and_take(timeout, [&] { return m_job->take_batch(); });
 }
 
@@ -162,7 +155,6 @@ std::shared_ptr<detail::Job> Pool::submit(std::string_view task, std::unique_ptr
     auto job = m_core->submit(info, std::move(items), chunksize, ordered, window, options.fail_fast);
     job->set_retries(options.retries);
     job->set_on_complete(options.on_complete);
-    if (runs_allowed(options, info)) job->use_packed_input();
     return job;
 }
 

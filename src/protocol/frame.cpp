@@ -85,7 +85,11 @@ std::optional<Frame> FrameReader::next() {
     Reader header(std::string_view(m_buffer).substr(m_offset, k_header_size));
     auto type = header.u8();
     auto length = header.u64();
-    if (type < 1 || type > 10 || type == 4) throw ProtocolError("unknown frame type " + std::to_string(type));
+    constexpr FrameTypes k_known = type_bit(FrameType::ready) | type_bit(FrameType::init_failed) |
+                                   type_bit(FrameType::output_part) | type_bit(FrameType::configure) |
+                                   type_bit(FrameType::hello) | type_bit(FrameType::run) | type_bit(FrameType::results);
+    if (type >= 32 || !(k_known & (FrameTypes{1} << type)))
+        throw ProtocolError("unknown frame type " + std::to_string(type));
     if (!(m_accepted & type_bit(static_cast<FrameType>(type))))
         throw ProtocolError("unexpected frame type " + std::to_string(type));
     if (length > pending() - k_header_size) return std::nullopt;

@@ -14,18 +14,17 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-/// Frame kinds. Parent to worker: run, packed_run. Worker to parent: the others.
+/// Frame kinds. Parent to worker: configure, run. Worker to parent: the others.
 enum class FrameType : std::uint8_t {
-    run = 1,
+    // 1, 5, 7 and 8 were the two kinds of chunk and of result before they became one.
     ready = 2,
     init_failed = 3,
     // 4 was `spawned`: a worker no longer tells the pool its commands' process groups.
-    result = 5,
     output_part = 6,
-    packed_run = 7,
-    run_result = 8,
     configure = 9,
     hello = 10,
+    run = 11,
+    results = 12,
 };
 
 /// Every frame is a 9-byte header (type, 64-bit little-endian payload length)
@@ -87,8 +86,8 @@ public:
     static constexpr Types k_any = ~Types{0};
     /// What a worker sends to the pool.
     static constexpr Types k_from_worker = type_bit(FrameType::ready) | type_bit(FrameType::init_failed) |
-                                           type_bit(FrameType::result) | type_bit(FrameType::output_part) |
-                                           type_bit(FrameType::run_result) | type_bit(FrameType::hello);
+                                           type_bit(FrameType::results) | type_bit(FrameType::output_part) |
+                                           type_bit(FrameType::hello);
 
     /// Frames of other types are refused as soon as their header is in, so
     /// that junk is never waited on as if it were the start of a long frame.

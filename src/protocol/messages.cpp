@@ -1,45 +1,61 @@
 #include "protocol/messages.hpp"
 
 #include <cstdint>
+#include <climits>
 
 namespace ppool::protocol {
 
 namespace {
 
-enum Flags : std::uint8_t { k_command = 1, k_has_exit = 4, k_has_signal = 8 };
-constexpr std::uint8_t k_known_flags = k_command | k_has_exit | k_has_signal;
+/// An entry's first varint: the status, then a bit per optional field.
+enum EntryBits : std::uint64_t {
+    k_status_mask = 7,
+    k_has_exit = 8,
+    k_has_signal = 16,
+    k_added_newline = 32,
+    k_has_stderr = 64,
+    k_has_error = 128,
+};
+constexpr std::uint64_t k_known_bits = 255;
+
+std::uint64_t zigzag(std::int64_t v) {
+    return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+}
+
+std::int64_t unzigzag(std::uint64_t v) { return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1); }
+
+std::uint64_t varint(std::string_view& in) {
+    std::uint64_t v = 0;
+    if (!read_varint(in, v)) throw ProtocolError("corrupt number in a message");
+    return v;
+}
+
+/// A code that fits an int, as exit codes and signals do.
+int small_int(std::int64_t v) {
+    if (v < INT32_MIN || v > INT32_MAX) throw ProtocolError("exit code or signal out of range");
+    return static_cast<int>(v);
+}
 
 }  // namespace
 
-void encode_run(std::string& out, std::string_view task, const std::vector<WireItem>& items) {
-    // Everything copied: one piece.
-    Gather gather;
-    encode_run(gather, task, items, SIZE_MAX);
-    out.append(gather.owned.front());
+void RunIndex::add(std::uint64_t seq, std::uint64_t size) {
+    append_varint(m_bytes, zigzag(static_cast<std::int64_t>(seq - m_previous - 1)));
+    append_varint(m_bytes, size);
+    m_previous = seq;
+    ++m_count;
 }
 
-void encode_run(Gather& out, std::string_view task, const std::vector<WireItem>& items, std::size_t by_reference) {
-    std::uint64_t length = 8 + task.size() + 8;
-    for (const auto& item : items) length += 16 + item.data.size();
-    auto* buffer = &out.owned.emplace_back();
-    Writer w(*buffer);
+void encode_run(Gather& out, std::string_view task, const RunIndex& index, std::string_view items) {
+    auto& head = out.owned.emplace_back();
+    Writer w(head);
     w.u8(static_cast<std::uint8_t>(FrameType::run));
-    w.u64(length);
+    w.u64(8 + task.size() + 8 + 8 + index.bytes().size() + 8 + items.size());
     w.bytes(task);
+    w.u64(index.count());
+    w.bytes(index.bytes());
     w.u64(items.size());
-    for (const auto& item : items) {
-        w.u64(item.seq);
-        w.u64(item.data.size());
-        if (item.data.size() < by_reference) {
-            buffer->append(item.data);
-            continue;
-        }
-        out.pieces.push_back(*buffer);
-        out.pieces.push_back(item.data);
-        buffer = &out.owned.emplace_back();
-        w = Writer(*buffer);
-    }
-    out.pieces.push_back(*buffer);
+    out.pieces.push_back(head);
+    if (!items.empty()) out.pieces.push_back(items);
 }
 
 RunMessage decode_run(std::string_view payload) {
@@ -47,58 +63,97 @@ RunMessage decode_run(std::string_view payload) {
     RunMessage msg;
     msg.task = r.bytes();
     auto count = r.u64();
-    // Each item takes at least 16 bytes: a count beyond that is corrupt.
-    if (count > payload.size() / 16) throw ProtocolError("item count larger than the payload");
-    msg.items.reserve(static_cast<std::size_t>(count));
-    for (std::uint64_t i = 0; i < count; ++i) {
-        WireItem item;
-        item.seq = r.u64();
-        item.data = r.bytes();
-        msg.items.push_back(item);
-    }
+    auto index = r.bytes();
+    auto items = r.bytes();
     if (!r.at_end()) throw ProtocolError("trailing bytes after run message");
+    // Each item takes at least two bytes of index and one of items.
+    if (count > index.size() / 2 || count > items.size()) throw ProtocolError("item count larger than the message");
+    msg.items.reserve(static_cast<std::size_t>(count));
+    std::uint64_t previous = 0;
+    std::size_t at = 0;
+    for (std::uint64_t i = 0; i < count; ++i) {
+        auto seq = previous + 1 + static_cast<std::uint64_t>(unzigzag(varint(index)));
+        auto size = varint(index);
+        if (size >= items.size() - at) throw ProtocolError("run items shorter than their index");
+        msg.items.push_back(WireItem{seq, items.substr(at, static_cast<std::size_t>(size))});
+        at += static_cast<std::size_t>(size) + 1;
+        previous = seq;
+    }
+    if (!index.empty() || at != items.size()) throw ProtocolError("run index does not match its items");
     return msg;
 }
 
-void encode_result(std::string& out, const ResultMessage& result) {
-    auto start = begin_frame(out, FrameType::result);
+void append_entry(std::string& meta, const EntryMeta& e) {
+    std::uint64_t head = static_cast<std::uint64_t>(e.status);
+    if (e.exit_code) head |= k_has_exit;
+    if (e.signal) head |= k_has_signal;
+    if (e.added_newline) head |= k_added_newline;
+    if (e.stderr_size) head |= k_has_stderr;
+    if (e.error_size) head |= k_has_error;
+    append_varint(meta, head);
+    if (e.exit_code) append_varint(meta, zigzag(*e.exit_code));
+    if (e.signal) append_varint(meta, zigzag(*e.signal));
+    append_varint(meta, e.duration_ns);
+    append_varint(meta, e.output_size);
+    if (e.stderr_size) append_varint(meta, e.stderr_size);
+    if (e.error_size) append_varint(meta, e.error_size);
+}
+
+void encode_results(std::string& out, const ResultsMessage& msg) {
+    auto start = begin_frame(out, FrameType::results);
     Writer w(out);
-    w.u64(result.seq);
-    w.u8(static_cast<std::uint8_t>(result.status));
-    std::uint8_t flags = 0;
-    if (result.is_command) flags |= k_command;
-    if (result.exit_code) flags |= k_has_exit;
-    if (result.signal) flags |= k_has_signal;
-    w.u8(flags);
-    w.i32(result.exit_code.value_or(0));
-    w.i32(result.signal.value_or(0));
-    w.u64(result.duration_ns);
-    w.bytes(result.output);
-    w.bytes(result.stderr_text);
-    w.bytes(result.error);
+    w.u64(msg.count);
+    w.bytes(msg.meta);
+    w.bytes(msg.text);
+    w.bytes(msg.extra);
     finish_frame(out, start);
 }
 
-ResultMessage decode_result(std::string_view payload) {
+ResultsMessage decode_results(std::string_view payload) {
     Reader r(payload);
-    ResultMessage msg;
-    msg.seq = r.u64();
-    auto status = r.u8();
-    if (status > static_cast<std::uint8_t>(Status::error)) throw ProtocolError("unknown status");
-    msg.status = static_cast<Status>(status);
-    auto flags = r.u8();
-    if (flags & ~k_known_flags) throw ProtocolError("unknown result flags");
-    msg.is_command = flags & k_command;
-    auto exit_code = r.i32();
-    auto signal = r.i32();
-    if (flags & k_has_exit) msg.exit_code = exit_code;
-    if (flags & k_has_signal) msg.signal = signal;
-    msg.duration_ns = r.u64();
-    msg.output = r.bytes();
-    msg.stderr_text = r.bytes();
-    msg.error = r.bytes();
-    if (!r.at_end()) throw ProtocolError("trailing bytes after result message");
+    ResultsMessage msg;
+    msg.count = r.u64();
+    msg.meta = r.bytes();
+    msg.text = r.bytes();
+    msg.extra = r.bytes();
+    if (!r.at_end()) throw ProtocolError("trailing bytes after results message");
+    // Every entry takes at least three bytes of meta.
+    if (msg.count == 0 || msg.count > msg.meta.size() / 3) throw ProtocolError("results count does not match its entries");
     return msg;
+}
+
+void EntryReader::next(EntryMeta& e, std::size_t& output_at, std::size_t& extra_at) {
+    if (m_read++ == m_msg.count) throw ProtocolError("more results than their count");
+    auto head = varint(m_meta);
+    if ((head & ~k_known_bits) || (head & k_status_mask) > static_cast<std::uint64_t>(Status::error))
+        throw ProtocolError("unknown result status or flags");
+    e.status = static_cast<Status>(head & k_status_mask);
+    e.exit_code.reset();
+    e.signal.reset();
+    if (head & k_has_exit) e.exit_code = small_int(unzigzag(varint(m_meta)));
+    if (head & k_has_signal) e.signal = small_int(unzigzag(varint(m_meta)));
+    e.duration_ns = varint(m_meta);
+    e.output_size = varint(m_meta);
+    e.added_newline = head & k_added_newline;
+    e.stderr_size = (head & k_has_stderr) ? varint(m_meta) : 0;
+    e.error_size = (head & k_has_error) ? varint(m_meta) : 0;
+    if (((head & k_has_stderr) && e.stderr_size == 0) || ((head & k_has_error) && e.error_size == 0))
+        throw ProtocolError("empty text flagged in a result");
+    if (e.output_size > m_msg.text.size() - m_text_at) throw ProtocolError("result output beyond its text");
+    if (e.added_newline && (e.output_size == 0 || m_msg.text[m_text_at + e.output_size - 1] != '\n'))
+        throw ProtocolError("result output lacks the newline it says was added");
+    if (e.stderr_size > m_msg.extra.size() - m_extra_at ||
+        e.error_size > m_msg.extra.size() - m_extra_at - e.stderr_size)
+        throw ProtocolError("result texts beyond their buffer");
+    output_at = m_text_at;
+    extra_at = m_extra_at;
+    m_text_at += static_cast<std::size_t>(e.output_size);
+    m_extra_at += static_cast<std::size_t>(e.stderr_size + e.error_size);
+}
+
+void EntryReader::finish() const {
+    if (m_read != m_msg.count || !m_meta.empty() || m_text_at != m_msg.text.size() || m_extra_at != m_msg.extra.size())
+        throw ProtocolError("results do not match their count");
 }
 
 void encode_output_part(std::string& out, const OutputPart& part) {

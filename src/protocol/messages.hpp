@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,49 +12,118 @@
 
 namespace ppool::protocol {
 
+/// Appends `v` in 7-bit groups, low first.
+inline void append_varint(std::string& out, std::uint64_t v) {
+    while (v >= 0x80) {
+        out.push_back(static_cast<char>(v | 0x80));
+        v >>= 7;
+    }
+    out.push_back(static_cast<char>(v));
+}
+
+/// Reads a varint from the front of `in`; false if it is cut short, too long,
+/// or not in its shortest form (every value has one spelling).
+inline bool read_varint(std::string_view& in, std::uint64_t& v) {
+    v = 0;
+    for (unsigned shift = 0; shift < 64 && !in.empty(); shift += 7) {
+        auto byte = static_cast<std::uint8_t>(in.front());
+        in.remove_prefix(1);
+        if (shift == 63 && byte > 1) return false;
+        v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+        if (!(byte & 0x80)) return byte != 0 || shift == 0;
+    }
+    return false;
+}
+
+/// A frame in pieces: the small fields in buffers it owns, the item bytes
+/// by reference (which must outlive the sending), so items are never copied.
+struct Gather {
+    std::deque<std::string> owned;
+    std::vector<std::string_view> pieces;
+};
+
+/// The index of a chunk's items: per item, the step of its sequence number
+/// from the one before (zigzag, so that 0 is "the next one") and its size.
+class RunIndex {
+public:
+    void add(std::uint64_t seq, std::uint64_t size);
+    std::uint64_t count() const { return m_count; }
+    const std::string& bytes() const { return m_bytes; }
+    void clear() {
+        m_bytes.clear();
+        m_count = 0;
+        m_previous = 0;
+    }
+
+private:
+    std::string m_bytes;
+    std::uint64_t m_count = 0;
+    std::uint64_t m_previous = 0;
+};
+
 /// One item of a chunk.
 struct WireItem {
     std::uint64_t seq = 0;
     std::string_view data;
 };
 
-/// A chunk of items for one task (parent to worker).
+/// A chunk of items for one task (parent to worker): `items` back to back,
+/// each followed by one byte that is not part of it, described by the index.
 struct RunMessage {
     std::string_view task;
     std::vector<WireItem> items;
 };
 
-/// What a worker reports of one finished item; the parent adds input and slot.
-/// A timeout is `status` Status::timeout: there is no flag to disagree with it.
-struct ResultMessage {
-    std::uint64_t seq = 0;
+/// The frame in pieces; `items` is sent by reference.
+void encode_run(Gather& out, std::string_view task, const RunIndex& index, std::string_view items);
+/// Throws ProtocolError unless the index describes exactly the item bytes.
+RunMessage decode_run(std::string_view payload);
+
+/// What a worker reports of one finished item.
+struct EntryMeta {
     Status status = Status::error;
-    bool is_command = false;
     std::optional<int> exit_code;
     std::optional<int> signal;
     std::uint64_t duration_ns = 0;
-    std::string_view output;
-    std::string_view stderr_text;
-    std::string_view error;
+    std::uint64_t output_size = 0;  ///< printed size in `text`: with the added newline, if any
+    bool added_newline = false;     ///< the output had no final newline; text output adds one
+    std::uint64_t stderr_size = 0;  ///< in `extra`
+    std::uint64_t error_size = 0;   ///< in `extra`, after the stderr
 };
 
-void encode_run(std::string& out, std::string_view task, const std::vector<WireItem>& items);
-
-/// A frame in pieces: the small fields in buffers it owns, large item data
-/// by reference (which must outlive the sending), so a huge item is never copied.
-struct Gather {
-    std::deque<std::string> owned;
-    std::vector<std::string_view> pieces;
+/// The results of the next `count` items of the worker's chunk, in order
+/// (worker to parent). `meta` holds an entry per item (see EntryMeta), `text`
+/// the outputs back to back as text output prints them, `extra` each item's
+/// stderr and error texts. Large outputs come ahead in output_part frames.
+struct ResultsMessage {
+    std::uint64_t count = 0;
+    std::string_view meta;
+    std::string_view text;
+    std::string_view extra;
 };
 
-/// encode_run into pieces; items of at least `by_reference` bytes are not copied.
-void encode_run(Gather& out, std::string_view task, const std::vector<WireItem>& items,
-                std::size_t by_reference = 1 << 16);
-RunMessage decode_run(std::string_view payload);
+/// Appends one entry to a results message's meta.
+void append_entry(std::string& meta, const EntryMeta& entry);
+void encode_results(std::string& out, const ResultsMessage& msg);
+/// Checks the framing; the entries are checked as EntryReader reads them.
+ResultsMessage decode_results(std::string_view payload);
 
-void encode_result(std::string& out, const ResultMessage& result);
-ResultMessage decode_result(std::string_view payload);
+/// Reads a results message's entries in order, checking each against the texts.
+class EntryReader {
+public:
+    explicit EntryReader(const ResultsMessage& msg) : m_msg(msg), m_meta(msg.meta) {}
+    /// The next entry and where its texts start; ProtocolError if it is corrupt.
+    void next(EntryMeta& entry, std::size_t& output_at, std::size_t& extra_at);
+    /// ProtocolError unless every entry, byte of text and byte of extra was read.
+    void finish() const;
 
+private:
+    const ResultsMessage& m_msg;
+    std::string_view m_meta;
+    std::uint64_t m_read = 0;
+    std::size_t m_text_at = 0;
+    std::size_t m_extra_at = 0;
+};
 
 /// Which stream an output part belongs to.
 enum class Stream : std::uint8_t { out = 1, err = 2 };

@@ -2,18 +2,14 @@
 
 namespace ppool::detail {
 
-std::vector<Item> unpack(Chunk& chunk) {
-    const auto& p = chunk.packed;
-    if (!p.count) return std::move(chunk.items);
-    std::vector<Item> items;
-    items.reserve(static_cast<std::size_t>(p.count));
-    std::size_t at = 0;
-    for (std::uint64_t i = 0; i < p.count; ++i) {
-        auto end = p.bytes.find(p.separator, at);
-        items.push_back(Item{p.first_seq + i, p.bytes.substr(at, end - at)});
-        at = end + 1;
-    }
-    return items;
+ItemBlock Chunk::rest(std::size_t from) const {
+    ItemBlock block;
+    if (from >= items.size()) return block;
+    auto base = item_start(items, from);
+    block.bytes.assign(*bytes, base, items.back().end + 1 - base);
+    block.items.reserve(items.size() - from);
+    for (std::size_t i = from; i < items.size(); ++i) block.items.push_back(ItemRef{items[i].seq, items[i].end - base});
+    return block;
 }
 
 }  // namespace ppool::detail

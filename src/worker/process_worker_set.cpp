@@ -6,6 +6,7 @@
 #include "ppool/plugins.hpp"
 #include "protocol/messages.hpp"
 #include "protocol/session.hpp"
+#include "pool/run_data.hpp"
 
 #include <algorithm>
 #include <csignal>
@@ -145,8 +146,7 @@ os::Wake ProcessWorkerSet::wait(std::vector<detail::InputWatch>& inputs, std::op
                                 detail::WorkerEvents& out) {
     if (!m_returned.empty()) {
         // Chunks no worker could be started for go back before anything waits.
-        for (auto& chunk : m_returned)
-            out.requeue.push_back(detail::Chunk{chunk.job, chunk.task, detail::unpack(chunk)});
+        for (auto& chunk : m_returned) out.requeue.push_back(detail::RequeueEvent{chunk.job, chunk.rest(0)});
         m_returned.clear();
         return os::Wake::ready;
     }
@@ -201,7 +201,7 @@ void ProcessWorkerSet::on_frames(WorkerHandle& w, detail::WorkerEvents& out) {
     while (auto frame = w.reader().next()) {
         switch (frame->type) {
         case protocol::FrameType::ready: w.set_ready(); break;
-        case protocol::FrameType::result: on_result(w, frame->payload, out); break;
+        case protocol::FrameType::results: on_results(w, frame->payload, out); break;
         case protocol::FrameType::output_part: {
             auto part = protocol::decode_output_part(frame->payload);
             if (part.seq != w.running_seq()) throw protocol::ProtocolError("output part for an item not running");
@@ -212,44 +212,88 @@ void ProcessWorkerSet::on_frames(WorkerHandle& w, detail::WorkerEvents& out) {
             out.fatal = fmt::format("initializer failed in worker {}: {}", w.slot(),
                                     protocol::decode_init_failed(frame->payload));
             break;
-        case protocol::FrameType::run_result: on_run_result(w, frame->payload, out); break;
         case protocol::FrameType::hello: on_hello(w, protocol::decode_hello(frame->payload), out); break;
         case protocol::FrameType::run:
-        case protocol::FrameType::packed_run:
         case protocol::FrameType::configure: throw protocol::ProtocolError("worker sent a frame for workers");
         }
     }
 }
 
-void ProcessWorkerSet::on_result(WorkerHandle& w, std::string_view payload, detail::WorkerEvents& out) {
-    auto msg = protocol::decode_result(payload);
-    if (!w.has_chunk()) throw protocol::ProtocolError("result from a worker with no chunk");
-    if (msg.seq != w.running_seq()) throw protocol::ProtocolError("result for an item not running");
-    std::uint64_t job = w.chunk()->job;
-    TaskResult r;
-    r.status = msg.status;
-    std::string spool_error;
-    bool stored = w.stdout_spool().finish(msg.output, r.output, r.large_output, spool_error);
-    stored = w.stderr_spool().finish(msg.stderr_text, r.stderr_text, r.large_stderr, spool_error) && stored;
-    auto item = w.finish_item();
-    r.seq = item.seq;
-    r.input = std::move(item.data);
-    r.is_command = msg.is_command;
-    r.exit_code = msg.exit_code;
-    r.signal = msg.signal;
-    r.error.assign(msg.error);
-    if (r.timed_out() && m_options.task_timeout) r.error = timeout_text(*m_options.task_timeout);
-    r.duration_s = static_cast<double>(msg.duration_ns) / 1e9;
-    r.worker = w.slot();
+void ProcessWorkerSet::on_results(WorkerHandle& w, std::string_view payload, detail::WorkerEvents& out) {
+    auto msg = protocol::decode_results(payload);
+    if (!w.has_chunk()) throw protocol::ProtocolError("results from a worker with no chunk");
+    if (msg.count > w.unreported()) throw protocol::ProtocolError("results for items not handed out");
+    const auto& chunk = *w.chunk();
+    auto count = static_cast<std::size_t>(msg.count);
+    auto data = std::make_shared<detail::RunData>();
+    data->inputs = chunk.bytes;
+    data->worker = w.slot();
+    data->is_command = chunk.task->is_command();
+    data->text.assign(msg.text);
+    data->extra.assign(msg.extra);
+    data->entries.resize(count);
+    // Only well-formed results take their items off the chunk: corrupt ones leave them to be reported lost.
+    protocol::EntryReader reader(msg);
+    protocol::EntryMeta meta;
+    for (std::size_t i = 0; i < count; ++i) {
+        std::size_t output_at = 0, extra_at = 0;
+        reader.next(meta, output_at, extra_at);
+        auto& e = data->entries[i];
+        auto index = w.next_index() + i;
+        e.seq = chunk.items[index].seq;
+        e.input_at = detail::item_start(chunk.items, index);
+        e.input_size = chunk.items[index].end - e.input_at;
+        e.status = meta.status;
+        e.has_exit = meta.exit_code.has_value();
+        e.exit_code = meta.exit_code.value_or(0);
+        e.has_signal = meta.signal.has_value();
+        e.signal = meta.signal.value_or(0);
+        e.duration_ns = meta.duration_ns;
+        e.output_at = output_at;
+        e.output_size = static_cast<std::size_t>(meta.output_size);
+        e.added_newline = meta.added_newline;
+        e.stderr_at = extra_at;
+        e.stderr_size = static_cast<std::size_t>(meta.stderr_size);
+        e.error_at = extra_at + e.stderr_size;
+        e.error_size = static_cast<std::size_t>(meta.error_size);
+    }
+    reader.finish();
+    std::uint64_t job = chunk.job;
+    if (!w.stdout_spool().empty() || !w.stderr_spool().empty()) store_apart(w, *data);
+    w.finish_items(count);
+    out.runs.push_back(detail::RunEvent{job, ResultRun(std::move(data), 0, count)});
+    if (!w.has_chunk() && m_options.maxtasksperchild && w.tasks_done() >= m_options.maxtasksperchild) w.retire();
+}
+
+void ProcessWorkerSet::store_apart(WorkerHandle& w, detail::RunData& data) {
+    // The parts that came ahead belong to the first item; its result carries the last of them.
+    auto& e = data.entries[0];
+    detail::LargeParts large;
+    std::string error;
+    bool stored = true;
+    if (!w.stdout_spool().empty()) {
+        auto tail = std::string_view(data.text).substr(e.output_at, e.output_size - (e.added_newline ? 1 : 0));
+        stored = w.stdout_spool().finish_apart(tail, large.output, error);
+        // Its bytes are in the stored output now: what is left in the text goes unprinted.
+        e.output_at += e.output_size;
+        e.output_size = 0;
+        e.added_newline = false;
+    }
+    if (!w.stderr_spool().empty()) {
+        auto tail = std::string_view(data.extra).substr(e.stderr_at, e.stderr_size);
+        stored = w.stderr_spool().finish_apart(tail, large.stderr_text, error) && stored;
+        e.stderr_size = 0;
+    }
     if (!stored) {
         // Part of the output is lost: fail the item rather than pass on a truncated result.
-        r.status = Status::error;
-        r.error = spool_error;
-        r.output.clear();
-        r.large_output.reset();
+        e.status = Status::error;
+        data.set_error(0, error);
+        large = {};
     }
-    out.results.emplace_back(job, std::move(r));
-    if (!w.has_chunk() && m_options.maxtasksperchild && w.tasks_done() >= m_options.maxtasksperchild) w.retire();
+    if (large.output || large.stderr_text) {
+        e.large = static_cast<std::int32_t>(data.large.size());
+        data.large.push_back(std::move(large));
+    }
 }
 
 void ProcessWorkerSet::on_hello(WorkerHandle& w, protocol::HelloMessage hello, detail::WorkerEvents& out) {
@@ -319,16 +363,17 @@ void ProcessWorkerSet::on_deadline(WorkerHandle& w, detail::WorkerEvents& out) {
 
 void ProcessWorkerSet::lose(WorkerHandle& w, TaskResult result, detail::WorkerEvents& out) {
     if (w.has_chunk()) {
-        std::uint64_t job = w.chunk()->job;
-        const TaskInfo* task = w.chunk()->task;
+        const auto& chunk = *w.chunk();
         auto rest = w.take_rest();
-        if (!rest.empty()) out.requeue.push_back(detail::Chunk{job, task, std::move(rest)});
-        auto item = w.finish_item();
-        result.seq = item.seq;
-        result.input = std::move(item.data);
-        result.is_command = task->is_command();
+        if (!rest.items.empty()) out.requeue.push_back(detail::RequeueEvent{chunk.job, std::move(rest)});
+        auto index = w.next_index();
+        result.seq = chunk.items[index].seq;
+        result.input.assign(chunk.item(index));
+        result.is_command = chunk.task->is_command();
         result.worker = w.slot();
-        out.results.emplace_back(job, std::move(result));
+        std::uint64_t job = chunk.job;
+        w.finish_items(1);
+        out.runs.push_back(detail::RunEvent{job, ResultRun(result)});
     }
     if (out.fatal.empty()) replace(w);
 }

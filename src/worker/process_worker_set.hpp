@@ -9,6 +9,10 @@
 #include "ppool/pool.hpp"
 #include "worker/worker_handle.hpp"
 
+namespace ppool::detail {
+struct RunData;
+}  // namespace ppool::detail
+
 namespace ppool::worker {
 
 /// The real WorkerSet: forked worker processes, replaced when they die, time
@@ -41,9 +45,10 @@ public:
 
 private:
     void on_frames(WorkerHandle& w, detail::WorkerEvents& out);
-    void on_result(WorkerHandle& w, std::string_view payload, detail::WorkerEvents& out);
-    /// A run of successful results of a packed chunk (worker/run_result.cpp).
-    void on_run_result(WorkerHandle& w, std::string_view payload, detail::WorkerEvents& out);
+    /// Results of the next items of the worker's chunk.
+    void on_results(WorkerHandle& w, std::string_view payload, detail::WorkerEvents& out);
+    /// Gives the first result of `data` the output parts that came ahead of it.
+    void store_apart(WorkerHandle& w, detail::RunData& data);
     void on_exit(WorkerHandle& w, detail::WorkerEvents& out);
     void on_hello(WorkerHandle& w, protocol::HelloMessage hello, detail::WorkerEvents& out);
     /// Everything a worker for `slot` is told before its first chunk.

@@ -127,6 +127,21 @@ bool Spool::finish(std::string_view tail, std::string& text, std::shared_ptr<con
     return ok;
 }
 
+bool Spool::finish_apart(std::string_view tail, std::shared_ptr<const LargeOutput>& large, std::string& error) {
+    append(tail);
+    bool ok = m_error.empty();
+    if (!ok) {
+        error = m_error;
+    } else if (m_file) {
+        large = std::move(m_file);
+    } else {
+        large = std::make_shared<Memory>(std::move(m_memory), m_budget, m_charged);
+        m_charged = 0;
+    }
+    reset();
+    return ok;
+}
+
 void Spool::reset() {
     release_memory();
     m_file.reset();

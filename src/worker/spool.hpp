@@ -54,6 +54,10 @@ public:
     /// the spool. False if storing failed (the reason is in `error`).
     bool finish(std::string_view tail, std::string& text, std::shared_ptr<const LargeOutput>& large,
                 std::string& error);
+    /// Like finish, but the whole is always handed over as `large`, however small.
+    bool finish_apart(std::string_view tail, std::shared_ptr<const LargeOutput>& large, std::string& error);
+    /// Whether nothing has been appended since the last finish or reset.
+    bool empty() const { return !m_file && m_memory.empty() && m_error.empty(); }
     void reset();
 
 private:

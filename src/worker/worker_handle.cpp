@@ -2,7 +2,6 @@
 
 #include "os/process.hpp"
 #include "protocol/messages.hpp"
-#include "protocol/packed.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -40,22 +39,21 @@ WorkerHandle WorkerHandle::start(int slot, Launcher& launcher, const protocol::C
 }
 
 void WorkerHandle::dispatch(detail::Chunk chunk, std::optional<double> timeout, double grace) {
-    // Large item bytes (and packed items) are sent from the chunk itself: it stays untouched
-    // until the first result, which the worker sends only after reading the whole frame.
+    // The item bytes are sent from the chunk itself, which the handle holds
+    // until the last result: nothing is copied.
     m_chunk = std::move(chunk);
     if (!wants_write()) {
         m_out = protocol::Gather{};
         m_piece = m_offset = 0;
     }
-    m_next = m_packed_at = 0;
-    if (const auto& p = m_chunk->packed; p.count) {
-        protocol::encode_packed_run(m_out, {m_chunk->task->name, p.separator, p.first_seq, p.count, p.bytes});
-    } else {
-        std::vector<protocol::WireItem> wire;
-        wire.reserve(m_chunk->items.size());
-        for (const auto& item : m_chunk->items) wire.push_back(protocol::WireItem{item.seq, item.data});
-        protocol::encode_run(m_out, m_chunk->task->name, wire);
+    m_next = 0;
+    protocol::RunIndex index;
+    std::size_t start = 0;
+    for (const auto& item : m_chunk->items) {
+        index.add(item.seq, item.end - start);
+        start = item.end + 1;
     }
+    protocol::encode_run(m_out, m_chunk->task->name, index, *m_chunk->bytes);
     m_timeout = timeout;
     m_grace = grace;
     arm_deadline();
@@ -64,7 +62,7 @@ void WorkerHandle::dispatch(detail::Chunk chunk, std::optional<double> timeout, 
 
 void WorkerHandle::arm_deadline() {
     m_deadline.reset();
-    if (!m_timeout || !m_chunk || m_next >= chunk_size()) return;
+    if (!m_timeout || !m_chunk || m_next >= m_chunk->size()) return;
     double limit = *m_timeout;
     // A command's worker enforces the limit itself; the parent is the backstop.
     if (m_chunk->task->is_command()) limit += m_grace + k_backstop_s;
@@ -122,26 +120,12 @@ bool WorkerHandle::discard_input() {
     }
 }
 
-detail::Item WorkerHandle::finish_item() {
-    detail::Item item;
-    if (m_chunk->packed.count) {
-        const auto& p = m_chunk->packed;
-        auto end = p.bytes.find(p.separator, m_packed_at);
-        item = detail::Item{p.first_seq + m_next, p.bytes.substr(m_packed_at, end - m_packed_at)};
-        m_packed_at = end + 1;
-    } else {
-        item = std::move(m_chunk->items[m_next]);
-    }
-    ++m_next;
-    ++m_tasks_done;
-    after_items();
-    return item;
-}
-
-void WorkerHandle::after_items() {
+void WorkerHandle::finish_items(std::size_t count) {
+    m_next += count;
+    m_tasks_done += count;
     m_stdout.reset();
     m_stderr.reset();
-    if (m_next >= chunk_size()) {
+    if (m_next >= m_chunk->size()) {
         m_chunk.reset();
         m_deadline.reset();
     } else {
@@ -149,54 +133,15 @@ void WorkerHandle::after_items() {
     }
 }
 
-std::uint64_t WorkerHandle::chunk_size() const {
-    return m_chunk->packed.count ? m_chunk->packed.count : m_chunk->items.size();
-}
-
 std::uint64_t WorkerHandle::running_seq() const {
-    if (!m_chunk) return 0;
-    return m_chunk->packed.count ? m_chunk->packed.first_seq + m_next : m_chunk->items[m_next].seq;
+    return m_chunk && m_next < m_chunk->size() ? m_chunk->items[m_next].seq : 0;
 }
 
-std::vector<detail::Item> WorkerHandle::take_rest() {
-    std::vector<detail::Item> rest;
-    if (!m_chunk) return rest;
-    if (auto& p = m_chunk->packed; p.count) {
-        // Unpacked: what goes back is requeued item by item.
-        auto at = p.bytes.find(p.separator, m_packed_at) + 1;
-        for (auto seq = p.first_seq + m_next + 1; seq < p.first_seq + p.count; ++seq) {
-            auto end = p.bytes.find(p.separator, at);
-            rest.push_back(detail::Item{seq, p.bytes.substr(at, end - at)});
-            at = end + 1;
-        }
-        p.count = std::min<std::uint64_t>(p.count, m_next + 1);
-        return rest;
-    }
-    for (std::size_t i = m_next + 1; i < m_chunk->items.size(); ++i) rest.push_back(std::move(m_chunk->items[i]));
+detail::ItemBlock WorkerHandle::take_rest() {
+    if (!m_chunk) return {};
+    auto rest = m_chunk->rest(m_next + 1);
     m_chunk->items.resize(std::min(m_chunk->items.size(), m_next + 1));
     return rest;
-}
-
-std::string_view WorkerHandle::run_inputs(std::uint64_t count, std::uint64_t input_bytes) const {
-    if (!m_chunk || !m_chunk->packed.count) throw protocol::ProtocolError("run result from a worker with no packed chunk");
-    const auto& p = m_chunk->packed;
-    if (count > p.count - m_next || input_bytes > p.bytes.size() - m_packed_at)
-        throw protocol::ProtocolError("run result for items not handed out");
-    auto inputs = std::string_view(p.bytes).substr(m_packed_at, static_cast<std::size_t>(input_bytes));
-    if (!inputs.empty() && inputs.back() != p.separator) throw protocol::ProtocolError("run result cuts an item");
-    return inputs;
-}
-
-std::string WorkerHandle::finish_run(std::uint64_t count, std::uint64_t input_bytes) {
-    auto& bytes = m_chunk->packed.bytes;
-    std::string inputs = m_packed_at == 0 && input_bytes == bytes.size()
-                             ? std::move(bytes)
-                             : bytes.substr(m_packed_at, static_cast<std::size_t>(input_bytes));
-    m_next += static_cast<std::size_t>(count);
-    m_packed_at += static_cast<std::size_t>(input_bytes);
-    m_tasks_done += count;
-    after_items();
-    return inputs;
 }
 
 void WorkerHandle::retire() {

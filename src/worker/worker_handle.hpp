@@ -83,16 +83,14 @@ public:
 
     /// Marks that the worker reported ready.
     void set_ready() { m_ready = true; }
-    /// Takes the running item off the chunk (its result came) and starts the next item's clock.
-    detail::Item finish_item();
-    /// Items of the chunk not yet run (after the running one), for requeueing.
-    std::vector<detail::Item> take_rest();
-    /// The items of a packed chunk that a run of `count` results starting at the
-    /// running item covers; ProtocolError unless they are `input_bytes` long.
-    std::string_view run_inputs(std::uint64_t count, std::uint64_t input_bytes) const;
-    /// Takes those items off the chunk (their results came), as finish_item
-    /// does for one, and returns their bytes (moved when they are the whole chunk).
-    std::string finish_run(std::uint64_t count, std::uint64_t input_bytes);
+    /// Items of the chunk whose results have not come yet.
+    std::size_t unreported() const { return m_chunk ? m_chunk->size() - m_next : 0; }
+    /// The index in the chunk of the running item (the first not reported).
+    std::size_t next_index() const { return m_next; }
+    /// Takes `count` items off the chunk (their results came) and starts the next item's clock.
+    void finish_items(std::size_t count);
+    /// Items of the chunk after the running one, taken off it for requeueing.
+    detail::ItemBlock take_rest();
     /// Closes the pipe to the worker so that it exits once idle.
     void retire();
     /// Kills the worker (and its command group) now and reaps it.
@@ -102,10 +100,6 @@ public:
 
 private:
     void arm_deadline();
-    /// Items in the chunk, packed or not.
-    std::uint64_t chunk_size() const;
-    /// Ends the chunk if its last item is done, else starts the next item's clock.
-    void after_items();
 
     pid_t m_pid = -1;
     int m_slot = 0;
@@ -121,8 +115,7 @@ private:
     std::size_t m_piece = 0;
     std::size_t m_offset = 0;
     std::optional<detail::Chunk> m_chunk;
-    std::size_t m_next = 0;
-    std::size_t m_packed_at = 0;  // bytes of a packed chunk before the running item
+    std::size_t m_next = 0;  // the first item with no result yet
     std::optional<double> m_timeout;
     double m_grace = 0;
     std::optional<os::TimePoint> m_deadline;

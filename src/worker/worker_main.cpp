@@ -6,11 +6,9 @@
 #include "os/process.hpp"
 #include "os/signals.hpp"
 #include "protocol/messages.hpp"
-#include "protocol/packed.hpp"
 #include "worker/command.hpp"
 #include "worker/item_clock.hpp"
 
-#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -24,6 +22,15 @@ namespace ppool::worker {
 
 namespace {
 
+/// Results collected for one results frame.
+struct PendingResults {
+    std::vector<protocol::EntryMeta> entries;
+    std::vector<std::uint64_t> ticks;  // run time in clock ticks
+    std::string meta;
+    std::string text;
+    std::string extra;
+};
+
 /// What a worker keeps between tasks.
 struct WorkerState {
     const WorkerConfig& config;
@@ -31,6 +38,8 @@ struct WorkerState {
     int to_parent;
     std::vector<std::string> base_env;  // environ without PPOOL_SEQ, with PPOOL_WORKER
     std::string out;                    // frame being written
+    PendingResults pending;
+    ItemClock clock;
 };
 
 std::vector<std::string> make_base_env(int slot) {
@@ -46,8 +55,6 @@ std::vector<std::string> make_base_env(int slot) {
 /// Results batched before a write, when batching is allowed.
 constexpr std::size_t k_batch_bytes = 1 << 16;
 
-bool task_is_command(const TaskInfo* task) { return task && task->is_command(); }
-
 void send(WorkerState& w) {
     // A registered task's buffered prints reach stderr with its results,
     // rather than being lost when the worker ends with _exit.
@@ -56,51 +63,78 @@ void send(WorkerState& w) {
     w.out.clear();
 }
 
+/// Sends the results collected so far as one frame.
+void send_results(WorkerState& w) {
+    auto& p = w.pending;
+    if (p.entries.empty()) return;
+    double ns_per_tick = w.clock.rescale();
+    for (std::size_t i = 0; i < p.entries.size(); ++i) {
+        p.entries[i].duration_ns = static_cast<std::uint64_t>(static_cast<double>(p.ticks[i]) * ns_per_tick);
+        protocol::append_entry(p.meta, p.entries[i]);
+    }
+    protocol::encode_results(w.out, protocol::ResultsMessage{p.entries.size(), p.meta, p.text, p.extra});
+    send(w);
+    p.entries.clear();
+    p.ticks.clear();
+    p.meta.clear();
+    p.text.clear();
+    p.extra.clear();
+}
+
 /// Outputs at least this large travel as parts ahead of their result. The
 /// parent holds up to a part per worker as it reads: small parts keep that
 /// from growing with the number of workers.
 constexpr std::size_t k_part_bytes = 64 << 10;
 
 void send_part(WorkerState& w, std::uint64_t seq, protocol::Stream stream, std::string_view data) {
-    send(w);
+    // The results before this item go first: a part belongs to the first item not yet reported.
+    send_results(w);
     protocol::encode_output_part(w.out, protocol::OutputPart{seq, stream, data});
     send(w);
 }
 
-/// Runs a registered function on one item; `output` and `error` hold the
-/// bytes the returned message points to.
-protocol::ResultMessage run_function(const TaskInfo& task, std::string_view item, std::string& output,
-                                     std::string& error) {
-    protocol::ResultMessage msg;
+/// How one item ended, pointing into the strings that hold its texts.
+struct Outcome {
+    Status status = Status::error;
+    std::optional<int> exit_code;
+    std::optional<int> signal;
+    std::string_view output;
+    std::string_view stderr_text;
+    std::string_view error;
+};
+
+/// Runs a registered function on one item; `output` and `error` hold the bytes.
+Outcome run_function(const TaskInfo& task, std::string_view item, std::string& output, std::string& error) {
+    Outcome o;
     output.clear();
     error.clear();
     try {
         output = task.function(item);
-        msg.status = Status::ok;
+        o.status = Status::ok;
     } catch (const std::exception& e) {
         error = e.what();
-        msg.status = Status::error;
     } catch (...) {
         error = "unknown exception";
-        msg.status = Status::error;
     }
-    msg.output = output;
-    msg.error = error;
-    return msg;
+    o.output = output;
+    o.error = error;
+    return o;
+}
+
+std::string timeout_text(const WorkerConfig& config) {
+    return fmt::format("timed out after {:g}s", config.task_timeout.value_or(0));
 }
 
 /// Runs a command task on one item; false when the worker must stop.
-bool run_command_task(WorkerState& w, const TaskInfo& task, const protocol::WireItem& item,
-                      protocol::ResultMessage& msg, CommandOutcome& outcome, std::string& error) {
+bool run_command_task(WorkerState& w, const TaskInfo& task, const protocol::WireItem& item, Outcome& o,
+                      CommandOutcome& outcome, std::string& error) {
     CommandSpec spec;
     try {
         spec.argv = task.command(TaskContext{item.data, item.seq, w.config.slot});
     } catch (const std::exception& e) {
         // No command can be made for this item: its failure, not the worker's.
-        msg.is_command = true;
-        msg.status = Status::error;
         error = e.what();
-        msg.error = error;
+        o.error = error;
         return true;
     }
     spec.env = w.base_env;
@@ -116,138 +150,79 @@ bool run_command_task(WorkerState& w, const TaskInfo& task, const protocol::Wire
     };
     outcome = run_command(spec);
     if (outcome.stop_worker) return false;
-    msg.is_command = true;
-    msg.output = outcome.out;
-    msg.stderr_text = outcome.err;
+    o.output = outcome.out;
+    o.stderr_text = outcome.err;
     if (outcome.timed_out) {
-        msg.status = Status::timeout;
-        msg.error = "timed out";
+        o.status = Status::timeout;
+        error = timeout_text(w.config);
+        o.error = error;
     } else if (outcome.exit.signal) {
-        msg.status = Status::signal;
-        msg.signal = outcome.exit.signal;
+        o.status = Status::signal;
+        o.signal = outcome.exit.signal;
     } else {
-        msg.exit_code = outcome.exit.code;
-        msg.status = outcome.exit.code == 0 ? Status::ok : Status::failed;
+        o.exit_code = outcome.exit.code;
+        o.status = outcome.exit.code == 0 ? Status::ok : Status::failed;
         if (outcome.spawn_error) {
             error = fmt::format("cannot run '{}': {}", spec.argv.empty() ? "" : spec.argv[0],
                                 std::strerror(outcome.spawn_error));
-            msg.error = error;
+            o.error = error;
         }
     }
     return true;
 }
 
-/// A large result goes ahead in parts; the result frame carries the last one.
-void send_large_output(WorkerState& w, protocol::ResultMessage& msg) {
-    while (msg.output.size() > k_part_bytes) {
-        send_part(w, msg.seq, protocol::Stream::out, msg.output.substr(0, k_part_bytes));
-        msg.output.remove_prefix(k_part_bytes);
+/// Adds an item's result to the pending ones; a large output goes ahead in
+/// parts, and the entry carries its last one.
+void add_result(WorkerState& w, std::uint64_t seq, Outcome& o, bool is_command, std::uint64_t ticks) {
+    while (o.output.size() > k_part_bytes) {
+        send_part(w, seq, protocol::Stream::out, o.output.substr(0, k_part_bytes));
+        o.output.remove_prefix(k_part_bytes);
     }
+    auto& p = w.pending;
+    protocol::EntryMeta e;
+    e.status = o.status;
+    e.exit_code = o.exit_code;
+    e.signal = o.signal;
+    p.text += o.output;
+    e.output_size = o.output.size();
+    // Printed as text output prints a registered task's result: ending with a newline.
+    if (!is_command && o.status == Status::ok && (o.output.empty() || o.output.back() != '\n')) {
+        p.text += '\n';
+        ++e.output_size;
+        e.added_newline = true;
+    }
+    p.extra += o.stderr_text;
+    e.stderr_size = o.stderr_text.size();
+    p.extra += o.error;
+    e.error_size = o.error.size();
+    p.entries.push_back(e);
+    p.ticks.push_back(ticks);
 }
 
-std::uint64_t nanoseconds(std::chrono::steady_clock::duration d) {
-    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
-}
-
+/// Runs every item of a chunk; results go back in order, batched unless
+/// each is wanted as it comes.
 void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
     const TaskInfo* task = TaskRegistry::global().find(run.task);
+    bool is_command = task && task->is_command();
+    // A command's result is worth sending at once; with a timeout the parent's
+    // clock for the next item starts when it has the result of this one.
+    bool each = is_command || w.config.task_timeout.has_value();
     std::string output, error;
-    // One clock reading per item: an item's end is the next one's start.
-    auto start = std::chrono::steady_clock::now();
+    CommandOutcome outcome;
+    w.clock.lap();
     for (const auto& item : run.items) {
-        protocol::ResultMessage msg;
-        CommandOutcome outcome;
+        Outcome o;
         if (!task) {
-            msg.status = Status::error;
-            msg.error = "unknown task";
-        } else if (task->is_command()) {
-            if (!run_command_task(w, *task, item, msg, outcome, error)) os::exit_with_group(128 + SIGTERM);
+            o.error = "unknown task";
+        } else if (is_command) {
+            if (!run_command_task(w, *task, item, o, outcome, error)) os::exit_with_group(128 + SIGTERM);
         } else {
-            msg = run_function(*task, item.data, output, error);
+            o = run_function(*task, item.data, output, error);
         }
-        msg.seq = item.seq;
-        send_large_output(w, msg);
-        auto end = std::chrono::steady_clock::now();
-        msg.duration_ns = nanoseconds(end - start);
-        start = end;
-        protocol::encode_result(w.out, msg);
-        // Without a timeout the parent needs no per-item timing, so a chunk's
-        // results go out together (bounded); with one, each goes out at once
-        // so that the parent's clock for the next item starts on time.
-        bool last = &item == &run.items.back();
-        if (last || w.config.task_timeout || task_is_command(task) || w.out.size() >= k_batch_bytes) send(w);
+        add_result(w, item.seq, o, is_command, w.clock.lap());
+        if (each || w.pending.text.size() + w.pending.extra.size() >= k_batch_bytes) send_results(w);
     }
-}
-
-/// Successful results collected for one run_result frame.
-struct PendingRun {
-    protocol::RunResultMessage msg;
-    std::vector<std::uint64_t> sizes;  // printed size << 1 | newline added
-    std::vector<std::uint64_t> ticks;  // run time in clock ticks
-    std::string meta;
-    std::string text;
-
-    void add(std::uint64_t seq, std::string_view item, std::string_view output, std::uint64_t lap) {
-        if (msg.count++ == 0) msg.first_seq = seq;
-        msg.input_bytes += item.size() + 1;
-        // Printed as text output prints a registered task's result: ending with a newline.
-        bool added = output.empty() || output.back() != '\n';
-        text += output;
-        if (added) text += '\n';
-        sizes.push_back((output.size() + added) << 1 | added);
-        ticks.push_back(lap);
-    }
-    void send(WorkerState& w, ItemClock& clock) {
-        if (msg.count == 0) return;
-        double ns_per_tick = clock.rescale();
-        for (std::size_t i = 0; i < sizes.size(); ++i) {
-            protocol::append_varint(meta, sizes[i]);
-            protocol::append_varint(meta, static_cast<std::uint64_t>(static_cast<double>(ticks[i]) * ns_per_tick));
-        }
-        msg.meta = meta;
-        msg.text = text;
-        protocol::encode_run_result(w.out, msg);
-        worker::send(w);
-        msg = {};
-        sizes.clear();
-        ticks.clear();
-        meta.clear();
-        text.clear();
-    }
-};
-
-/// Runs a registered task over packed items: successes go back as runs, any
-/// other result (a failure, a large output) on its own, in order.
-void run_packed(WorkerState& w, const protocol::PackedRunMessage& run) {
-    const TaskInfo* task = TaskRegistry::global().find(run.task);
-    std::string output, error;
-    PendingRun pending;
-    std::string_view rest = run.items;
-    ItemClock clock;
-    for (std::uint64_t seq = run.first_seq; !rest.empty(); ++seq) {
-        auto item = rest.substr(0, rest.find(run.separator));
-        rest.remove_prefix(item.size() + 1);
-        protocol::ResultMessage msg;
-        if (task && !task->is_command()) {
-            msg = run_function(*task, item, output, error);
-        } else {
-            msg.status = Status::error;
-            msg.error = "unknown task";
-        }
-        auto lap = clock.lap();
-        if (msg.status == Status::ok && msg.output.size() < k_batch_bytes) {
-            pending.add(seq, item, msg.output, lap);
-            if (pending.text.size() >= k_batch_bytes) pending.send(w, clock);
-            continue;
-        }
-        pending.send(w, clock);
-        msg.seq = seq;
-        msg.duration_ns = static_cast<std::uint64_t>(static_cast<double>(lap) * clock.rescale());
-        send_large_output(w, msg);
-        protocol::encode_result(w.out, msg);
-        send(w);
-    }
-    pending.send(w, clock);
+    send_results(w);
 }
 
 /// Runs the initializer; an empty string on success, else why it failed.
@@ -300,7 +275,7 @@ bool read_frame(int fd, std::string& payload, protocol::FrameType& type) {
 void serve(const WorkerConfig& config, int from_parent, int to_parent) {
     int status = 0;
     try {
-        WorkerState w{config, from_parent, to_parent, make_base_env(config.slot), {}};
+        WorkerState w{config, from_parent, to_parent, make_base_env(config.slot), {}, {}, {}};
         auto failure = run_initializer(w);
         if (!failure.empty()) {
             protocol::encode_init_failed(w.out, failure);
@@ -312,9 +287,8 @@ void serve(const WorkerConfig& config, int from_parent, int to_parent) {
         std::string payload;
         protocol::FrameType type{};
         while (read_frame(w.from_parent, payload, type)) {
-            if (type == protocol::FrameType::packed_run) run_packed(w, protocol::decode_packed_run(payload));
-            else if (type == protocol::FrameType::run) run_chunk(w, protocol::decode_run(payload));
-            else throw protocol::ProtocolError("unexpected frame");
+            if (type != protocol::FrameType::run) throw protocol::ProtocolError("unexpected frame");
+            run_chunk(w, protocol::decode_run(payload));
         }
     } catch (const std::exception& e) {
         // The pool is gone (EPIPE) or the stream is corrupt: nothing to report to.

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "os/event_loop.hpp"
-#include "ppool/result.hpp"
 #include "ppool/result_run.hpp"
 #include "worker/chunk.hpp"
 
@@ -20,18 +19,22 @@ struct InputWatch {
     bool readable = false;
 };
 
-/// A run of successful results that came in a wait, before `results[before]`.
+/// Results of a job's items that came in a wait.
 struct RunEvent {
     std::uint64_t job = 0;
-    std::size_t before = 0;
     ResultRun run;
+};
+
+/// Items of a job handed out that no worker started.
+struct RequeueEvent {
+    std::uint64_t job = 0;
+    ItemBlock items;
 };
 
 /// What happened during one wait.
 struct WorkerEvents {
-    std::vector<std::pair<std::uint64_t, TaskResult>> results;  ///< (job id, result)
-    std::vector<RunEvent> runs;  ///< runs of results, interleaved with `results` by `before`
-    std::vector<Chunk> requeue;  ///< items handed out that no worker started
+    std::vector<RunEvent> runs;  ///< in the order they came
+    std::vector<RequeueEvent> requeue;
     std::string fatal;           ///< set when the pool must stop (initializer failed)
 };
 

@@ -1,12 +1,10 @@
 // Fuzzes the frame reader and the message decoders with arbitrary bytes.
 // Properties: ProtocolError is the only exception; read boundaries change
-// nothing; a decoded run, init_failed or output_part message re-encodes to the
-// same bytes, and a run or result decodes again to the same values (a
-// result's flags byte also to the same byte).
+// nothing; a decoded run, results, init_failed, output_part, configure or
+// hello message re-encodes to the same bytes (a run's bytes between items
+// aside), and decodes again to the same values.
 
-#include "ppool/result_run.hpp"
 #include "protocol/messages.hpp"
-#include "protocol/packed.hpp"
 #include "protocol/session.hpp"
 
 #include <algorithm>
@@ -58,43 +56,52 @@ Pass read_frames(std::string_view input, const std::vector<std::size_t>& pieces)
 }
 
 /// Re-encodes a decoded run message: the payload must come back byte for
-/// byte (the encoding is canonical) and decode to the same task and items.
+/// byte, but for the bytes between items (not part of any), and decode to
+/// the same task and items.
 void check_run_round_trip(std::string_view payload, const RunMessage& run) {
+    RunIndex index;
+    std::string items;
+    for (const auto& item : run.items) {
+        index.add(item.seq, item.data.size());
+        items.append(item.data);
+        items.push_back('\n');
+    }
+    Gather gather;
+    encode_run(gather, run.task, index, items);
     std::string wire;
-    encode_run(wire, run.task, run.items);
+    for (auto piece : gather.pieces) wire.append(piece);
     require(wire.size() == k_header_size + payload.size(), "run frame length");
-    require(std::string_view(wire).substr(k_header_size) == payload, "run payload re-encodes to the same bytes");
-
-    FrameReader reader;
-    reader.buffer() = wire;
-    auto frame = reader.next();
-    require(frame && frame->type == FrameType::run, "re-encoded run frame is read back");
-    auto again = decode_run(frame->payload);
+    auto again = decode_run(std::string_view(wire).substr(k_header_size));
     require(again.task == run.task, "run task round-trips");
     require(again.items.size() == run.items.size(), "run item count round-trips");
     for (std::size_t i = 0; i < run.items.size(); ++i) {
         require(again.items[i].seq == run.items[i].seq, "run item seq round-trips");
         require(again.items[i].data == run.items[i].data, "run item data round-trips");
     }
-    require(!reader.next() && reader.pending() == 0, "nothing after the re-encoded run frame");
+    // The head and index (everything before the items) are canonical.
+    auto head = wire.size() - k_header_size - items.size();
+    require(std::string_view(wire).substr(k_header_size, head) == payload.substr(0, head),
+            "run index re-encodes to the same bytes");
 }
 
-/// Absent codes still take room on the wire, so a result need not re-encode
-/// to the same bytes; its decoded values must survive, and its flags byte too
-/// (the decoder accepts no flag without a meaning).
-void check_result_round_trip(std::string_view payload, const ResultMessage& result) {
+/// A results message whose entries all read re-encodes to the same bytes.
+void check_results_round_trip(std::string_view payload, const ResultsMessage& msg) {
+    EntryReader reader(msg);
+    std::string meta;
+    std::uint64_t output = 0, extra = 0;
+    for (std::uint64_t i = 0; i < msg.count; ++i) {
+        EntryMeta e;
+        std::size_t output_at = 0, extra_at = 0;
+        reader.next(e, output_at, extra_at);
+        require(output_at == output && extra_at == extra, "entries lie back to back");
+        output += e.output_size;
+        extra += e.stderr_size + e.error_size;
+        append_entry(meta, e);
+    }
+    reader.finish();
     std::string wire;
-    encode_result(wire, result);
-    auto again = decode_result(std::string_view(wire).substr(k_header_size));
-    require(again.seq == result.seq && again.status == result.status, "result seq and status round-trip");
-    require(again.is_command == result.is_command, "result flags round-trip");
-    // After the seq and the status.
-    constexpr std::size_t k_flags_at = 9;
-    require(wire[k_header_size + k_flags_at] == payload[k_flags_at], "result flags re-encode to the same byte");
-    require(again.exit_code == result.exit_code && again.signal == result.signal, "result codes round-trip");
-    require(again.duration_ns == result.duration_ns, "result duration round-trips");
-    require(again.output == result.output && again.stderr_text == result.stderr_text && again.error == result.error,
-            "result texts round-trip");
+    encode_results(wire, ResultsMessage{msg.count, meta, msg.text, msg.extra});
+    require(std::string_view(wire).substr(k_header_size) == payload, "results re-encode to the same bytes");
 }
 
 void check_output_part_round_trip(std::string_view payload, const OutputPart& part) {
@@ -118,29 +125,16 @@ void check_session_round_trip(std::string_view payload, const Message& msg, Enco
     require(std::string_view(wire).substr(k_header_size) == payload, "a session message re-encodes to the same bytes");
 }
 
-/// A run result's parts, if they agree, unpack into exactly `count` results.
-void check_run_result(const RunResultMessage& msg) {
-    if (msg.count > 1'000'000) return;
-    std::string inputs(static_cast<std::size_t>(msg.count), '\n');
-    if (!ppool::ResultRun::consistent(msg.count, '\n', inputs, msg.meta, msg.text)) return;
-    ppool::ResultRun run(msg.first_seq, msg.count, 0, '\n', inputs, std::string(msg.meta), std::string(msg.text));
-    std::size_t printed = 0;
-    while (!run.empty()) printed += run.pop().output.size();
-    require(printed <= msg.text.size(), "a run's outputs lie within its text");
-}
-
 /// Decodes one frame by its type; a ProtocolError means a corrupt payload,
 /// which is fine, anything else escapes and is a crash.
 void decode_frame(FrameType type, std::string_view payload) {
     try {
         switch (type) {
         case FrameType::run: check_run_round_trip(payload, decode_run(payload)); break;
-        case FrameType::result: check_result_round_trip(payload, decode_result(payload)); break;
+        case FrameType::results: check_results_round_trip(payload, decode_results(payload)); break;
         case FrameType::init_failed: check_init_failed_round_trip(payload, decode_init_failed(payload)); break;
         case FrameType::output_part: check_output_part_round_trip(payload, decode_output_part(payload)); break;
         case FrameType::ready: break;
-        case FrameType::packed_run: decode_packed_run(payload); break;
-        case FrameType::run_result: check_run_result(decode_run_result(payload)); break;
         case FrameType::configure:
             check_session_round_trip(payload, decode_configure(payload),
                                      [](std::string& out, const ConfigureMessage& m) { encode_configure(out, m); });

@@ -1,10 +1,10 @@
 // Fuzzes the input splitter for both separators ('\n' and '\0').
 // Properties: feeding the input in pieces gives the items of feeding it at
 // once; no item holds a separator; the items joined by the separator, plus
-// one at the end if the input ended with one, are the input. The packed
+// one at the end if the input ended with one, are the input. The block
 // splitter, fed the same pieces, gives blocks holding the same items.
 
-#include "pool/packed_items.hpp"
+#include "pool/item_blocks.hpp"
 #include "pool/splitter.hpp"
 
 #include <algorithm>
@@ -58,32 +58,29 @@ std::vector<std::string> split_in_pieces(std::string_view input, char separator)
     return items;
 }
 
-/// The items of the packed splitter, fed pieces of 1..15 bytes as above.
-std::vector<std::string> split_packed(std::string_view input, char separator) {
-    ppool::detail::PackedSplitter splitter(separator);
+/// The items of the block splitter, fed pieces of 1..15 bytes as above.
+std::vector<std::string> split_blocks(std::string_view input, char separator) {
+    ppool::detail::BlockSplitter splitter(separator);
     std::vector<std::string> items;
-    auto take = [&](const ppool::detail::PackedItems& block) {
-        std::string_view rest = block.bytes;
-        std::uint64_t count = 0;
-        for (; !rest.empty(); ++count) {
-            auto item = rest.substr(0, rest.find(separator));
-            require(item.size() < rest.size(), "a block ends with a separator");
-            items.emplace_back(item);
-            rest.remove_prefix(item.size() + 1);
+    auto take = [&](const ppool::detail::ItemBlock& block) {
+        require(block.items.empty() ? block.bytes.empty() : block.bytes.size() == block.items.back().end + 1,
+                "a block is its items");
+        for (std::size_t i = 0; i < block.items.size(); ++i) {
+            require(block.bytes[block.items[i].end] == separator, "each item is followed by its separator");
+            items.emplace_back(block.item(i));
         }
-        require(count == block.count, "a block's count is its items");
     };
     std::size_t at = 0;
     for (std::size_t i = 0; at < input.size(); ++i) {
         auto n = std::max<std::size_t>(1, static_cast<unsigned char>(input[i % input.size()]) % 16);
-        ppool::detail::PackedItems block;
+        ppool::detail::ItemBlock block;
         splitter.begin(block);
         block.bytes.append(input.substr(at, n));
         splitter.cut(block);
         take(block);
         at += n;
     }
-    ppool::detail::PackedItems last;
+    ppool::detail::ItemBlock last;
     splitter.begin(last);
     splitter.finish(last);
     take(last);
@@ -93,7 +90,7 @@ std::vector<std::string> split_packed(std::string_view input, char separator) {
 void check_separator(std::string_view input, char separator) {
     auto whole = split_at_once(input, separator);
     require(split_in_pieces(input, separator) == whole, "read boundaries do not change the items");
-    require(split_packed(input, separator) == whole, "packed blocks hold the same items");
+    require(split_blocks(input, separator) == whole, "blocks hold the same items");
 
     std::string joined;
     for (std::size_t i = 0; i < whole.size(); ++i) {

@@ -19,23 +19,36 @@ void write_seed(const std::string& dir, const char* name, const std::string& byt
 }
 
 std::string run_frame() {
+    RunIndex index;
+    index.add(1, 5);
+    index.add(2, 0);
+    index.add(3, 8);
+    std::string items = std::string("alpha\n\nnul\0byte\n", 16);
+    Gather gather;
+    encode_run(gather, "upper", index, items);
     std::string out;
-    encode_run(out, "upper", {{1, "alpha"}, {2, ""}, {3, std::string_view("nul\0byte", 8)}});
+    for (auto piece : gather.pieces) out.append(piece);
     return out;
 }
 
-std::string result_frame() {
-    ResultMessage result;
-    result.seq = 7;
-    result.status = ppool::Status::failed;
-    result.is_command = true;
-    result.exit_code = 1;
-    result.duration_ns = 1500000;
-    result.output = "out\n";
-    result.stderr_text = "err\n";
-    result.error = "exit status 1";
+std::string results_frame() {
+    std::string meta;
+    EntryMeta ok;
+    ok.status = ppool::Status::ok;
+    ok.duration_ns = 900;
+    ok.output_size = 4;
+    ok.added_newline = true;
+    append_entry(meta, ok);
+    EntryMeta failed;
+    failed.status = ppool::Status::failed;
+    failed.exit_code = 1;
+    failed.duration_ns = 1500000;
+    failed.output_size = 4;
+    failed.stderr_size = 4;
+    failed.error_size = 13;
+    append_entry(meta, failed);
     std::string out;
-    encode_result(out, result);
+    encode_results(out, ResultsMessage{2, meta, "one\nout\n", "err\nexit status 1"});
     return out;
 }
 
@@ -61,11 +74,11 @@ int main(int argc, char** argv) {
     write_seed(dir, "configure", configure);
     write_seed(dir, "hello", hello);
     write_seed(dir, "run", run_frame());
-    write_seed(dir, "result", result_frame());
+    write_seed(dir, "results", results_frame());
     write_seed(dir, "ready", ready);
     write_seed(dir, "init_failed", init_failed);
     write_seed(dir, "output_part", output_part);
-    // Both directions of one item back to back: ready, a part, the result, a run.
-    write_seed(dir, "stream", ready + output_part + result_frame() + run_frame());
+    // Both directions of one item back to back: ready, a part, the results, a run.
+    write_seed(dir, "stream", ready + output_part + results_frame() + run_frame());
     return 0;
 }

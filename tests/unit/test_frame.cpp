@@ -7,10 +7,47 @@
 using namespace ppool;
 using namespace ppool::protocol;
 
-TEST_CASE("run frames survive any read boundaries") {
+namespace {
+
+/// A run frame of these items (seq, data), each followed by a newline, in one string.
+std::string run_frame(std::string_view task, const std::vector<std::pair<std::uint64_t, std::string>>& items,
+                      std::string* bytes_out = nullptr) {
+    RunIndex index;
+    std::string bytes;
+    for (const auto& [seq, data] : items) {
+        index.add(seq, data.size());
+        bytes += data + '\n';
+    }
+    Gather gather;
+    encode_run(gather, task, index, bytes);
     std::string wire;
+    for (auto piece : gather.pieces) wire.append(piece);
+    if (bytes_out) *bytes_out = bytes;
+    return wire;
+}
+
+struct Results {
+    std::string meta, text, extra;
+    std::uint64_t count = 0;
+    void add(const EntryMeta& e, std::string_view output, std::string_view err, std::string_view error) {
+        append_entry(meta, e);
+        text += output;
+        extra += err;
+        extra += error;
+        ++count;
+    }
+    std::string payload() const {
+        std::string wire;
+        encode_results(wire, ResultsMessage{count, meta, text, extra});
+        return wire.substr(k_header_size);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("run frames survive any read boundaries") {
     std::string big(100000, 'x');
-    encode_run(wire, "upper", {{1, "a"}, {2, ""}, {3, big}});
+    auto wire = run_frame("upper", {{1, "a"}, {2, ""}, {3, big}});
     encode_ready(wire);
     for (std::size_t step : {1u, 7u, 4096u, 1000000u}) {
         FrameReader reader;
@@ -34,9 +71,30 @@ TEST_CASE("run frames survive any read boundaries") {
     }
 }
 
+TEST_CASE("a run's items go by reference, and their numbers in any order") {
+    RunIndex index;
+    std::string bytes = std::string("a\nb\0\n\n", 6);
+    index.add(12, 1);
+    index.add(10, 2);
+    index.add(11, 0);
+    Gather gather;
+    encode_run(gather, "t", index, bytes);
+    CHECK(gather.pieces.back().data() == bytes.data());
+    std::string wire;
+    for (auto piece : gather.pieces) wire.append(piece);
+    auto run = decode_run(std::string_view(wire).substr(k_header_size));
+    REQUIRE(run.items.size() == 3);
+    CHECK(run.items[0].seq == 12);
+    CHECK(run.items[0].data == "a");
+    CHECK(run.items[1].seq == 10);
+    CHECK(run.items[1].data == std::string_view("b\0", 2));
+    CHECK(run.items[2].seq == 11);
+    CHECK(run.items[2].data.empty());
+}
+
 TEST_CASE("lengths are 64-bit on the wire") {
     std::string wire;
-    auto start = begin_frame(wire, FrameType::result);
+    auto start = begin_frame(wire, FrameType::results);
     wire.append(5, 'z');
     finish_frame(wire, start);
     // Forge a length over 4 GB: the reader must wait for it, not wrap around.
@@ -46,87 +104,115 @@ TEST_CASE("lengths are 64-bit on the wire") {
     CHECK_FALSE(reader.next().has_value());
 }
 
-TEST_CASE("result messages round-trip every field") {
-    ResultMessage in;
-    in.seq = 42;
-    in.status = Status::signal;
-    in.is_command = true;
-    in.signal = 9;
-    in.duration_ns = 123456789;
-    in.output = std::string_view("out\0put", 7);
-    in.stderr_text = "err";
-    in.error = "why";
-    std::string wire;
-    encode_result(wire, in);
-    FrameReader reader;
-    reader.buffer() = wire;
-    auto frame = reader.next();
-    REQUIRE(frame);
-    auto out = decode_result(frame->payload);
-    CHECK(out.seq == 42);
-    CHECK(out.status == Status::signal);
-    CHECK(out.is_command);
-    CHECK_FALSE(out.exit_code.has_value());
-    CHECK(out.signal == 9);
-    CHECK(out.duration_ns == 123456789);
-    CHECK(out.output == std::string_view("out\0put", 7));
-    CHECK(out.stderr_text == "err");
-    CHECK(out.error == "why");
+TEST_CASE("results messages round-trip every field of every entry") {
+    Results r;
+    EntryMeta ok;
+    ok.status = Status::ok;
+    ok.duration_ns = 1500;
+    ok.output_size = 3;
+    ok.added_newline = true;
+    r.add(ok, "ab\n", "", "");
+    EntryMeta killed;
+    killed.status = Status::signal;
+    killed.signal = 9;
+    killed.duration_ns = 123456789;
+    killed.output_size = 7;
+    killed.stderr_size = 3;
+    killed.error_size = 3;
+    r.add(killed, std::string_view("out\0put", 7), "err", "why");
+    EntryMeta failed;
+    failed.status = Status::failed;
+    failed.exit_code = -1;
+    r.add(failed, "", "", "");
+    auto payload = r.payload();
+    auto msg = decode_results(payload);
+    CHECK(msg.count == 3);
+    EntryReader reader(msg);
+    EntryMeta e;
+    std::size_t output_at = 0, extra_at = 0;
+    reader.next(e, output_at, extra_at);
+    CHECK(e.status == Status::ok);
+    CHECK(e.added_newline);
+    CHECK(e.duration_ns == 1500);
+    CHECK(msg.text.substr(output_at, e.output_size) == "ab\n");
+    reader.next(e, output_at, extra_at);
+    CHECK(e.status == Status::signal);
+    CHECK(e.signal == 9);
+    CHECK_FALSE(e.exit_code.has_value());
+    CHECK(e.duration_ns == 123456789);
+    CHECK(msg.text.substr(output_at, e.output_size) == std::string_view("out\0put", 7));
+    CHECK(msg.extra.substr(extra_at, e.stderr_size) == "err");
+    CHECK(msg.extra.substr(extra_at + e.stderr_size, e.error_size) == "why");
+    reader.next(e, output_at, extra_at);
+    CHECK(e.status == Status::failed);
+    CHECK(e.exit_code == -1);
+    CHECK_NOTHROW(reader.finish());
 }
 
-TEST_CASE("a timeout travels as the status alone") {
-    ResultMessage in;
-    in.seq = 3;
-    in.status = Status::timeout;
-    in.is_command = true;
-    std::string wire;
-    encode_result(wire, in);
-    auto payload = std::string_view(wire).substr(k_header_size);
-    // seq, status, then the flags: only the command's.
-    CHECK(static_cast<std::uint8_t>(payload[9]) == 1);
-    CHECK(decode_result(payload).status == Status::timeout);
-}
-
-TEST_CASE("a result with a flag the decoder does not know is rejected") {
-    ResultMessage in;
-    in.seq = 3;
-    in.status = Status::timeout;
-    std::string wire;
-    encode_result(wire, in);
-    auto payload = wire.substr(k_header_size);
-    for (std::uint8_t unknown : {2, 16, 128}) {
-        payload[9] = static_cast<char>(unknown);
-        CHECK_THROWS_AS(decode_result(payload), ProtocolError);
+TEST_CASE("results that disagree with themselves are corrupt") {
+    EntryMeta ok;
+    ok.status = Status::ok;
+    ok.output_size = 2;
+    auto read_all = [](const std::string& payload) {
+        auto msg = decode_results(payload);
+        EntryReader reader(msg);
+        EntryMeta e;
+        std::size_t a = 0, b = 0;
+        for (std::uint64_t i = 0; i < msg.count; ++i) reader.next(e, a, b);
+        reader.finish();
+    };
+    Results fine;
+    fine.add(ok, "ab", "", "");
+    CHECK_NOTHROW(read_all(fine.payload()));
+    // More text than the entries say.
+    Results extra_text = fine;
+    extra_text.text += "c";
+    CHECK_THROWS_AS(read_all(extra_text.payload()), ProtocolError);
+    // An output said to end with an added newline that does not.
+    Results no_newline;
+    auto added = ok;
+    added.added_newline = true;
+    no_newline.add(added, "ab", "", "");
+    CHECK_THROWS_AS(read_all(no_newline.payload()), ProtocolError);
+    // A count that claims more entries than the meta holds.
+    Results lying = fine;
+    lying.count = 2;
+    CHECK_THROWS_AS(read_all(lying.payload()), ProtocolError);
+    // A status or flag the decoder does not know.
+    for (std::uint8_t head : {6, 7, 0x80 | 0x7f}) {
+        Results bad;
+        bad.meta = std::string(1, static_cast<char>(head)) + std::string("\x01\x01\x01\x00", 4);
+        bad.count = 1;
+        CHECK_THROWS_AS(read_all(bad.payload()), ProtocolError);
     }
+    // Zero results is no message.
+    Results none;
+    CHECK_THROWS_AS(decode_results(none.payload()), ProtocolError);
 }
 
 TEST_CASE("corrupt frames are rejected, not trusted") {
     FrameReader reader;
-    reader.buffer() = std::string("\x0b\0\0\0\0\0\0\0\0", 9);
+    reader.buffer() = std::string("\x0d\0\0\0\0\0\0\0\0", 9);
     CHECK_THROWS_AS(reader.next(), ProtocolError);
-    std::string wire;
-    encode_run(wire, "t", {{1, "abc"}});
+    auto wire = run_frame("t", {{1, "abc"}});
     std::string payload = wire.substr(k_header_size, wire.size() - k_header_size - 1);
     CHECK_THROWS_AS(decode_run(payload), ProtocolError);
+    // An index that does not cover the items exactly.
+    for (std::string items : {"abc", "abc\nd", "ab\n"}) {
+        RunIndex index;
+        index.add(1, 3);
+        Gather gather;
+        encode_run(gather, "t", index, items);
+        std::string whole;
+        for (auto piece : gather.pieces) whole.append(piece);
+        CHECK_THROWS_AS(decode_run(std::string_view(whole).substr(k_header_size)), ProtocolError);
+    }
     // A count that claims more items than the payload could hold.
     std::string lying;
     Writer w(lying);
     w.bytes("t");
     w.u64(1ull << 40);
+    w.bytes("");
+    w.bytes("");
     CHECK_THROWS_AS(decode_run(lying), ProtocolError);
-}
-
-TEST_CASE("a run frame in pieces is the same bytes as one built whole") {
-    std::string big(200000, 'b');
-    std::vector<WireItem> items{{1, "small"}, {2, big}, {3, ""}, {4, big}, {5, "tail"}};
-    std::string whole;
-    encode_run(whole, "task", items);
-    Gather gather;
-    encode_run(gather, "task", items, 1000);
-    std::string joined;
-    for (auto piece : gather.pieces) joined.append(piece);
-    CHECK(joined == whole);
-    // The large items were referenced, not copied.
-    CHECK(std::any_of(gather.pieces.begin(), gather.pieces.end(),
-                      [&](std::string_view p) { return p.data() == big.data(); }));
 }

@@ -4,7 +4,7 @@
 
 #include "pool/core.hpp"
 #include "os/fd.hpp"
-#include "protocol/packed.hpp"
+#include "pool/run_data.hpp"
 
 #include <algorithm>
 #include <map>
@@ -33,10 +33,11 @@ public:
     void dispatch(std::size_t slot, Chunk chunk) override {
         // Resolved once, with the job: every chunk carries the same task.
         if (chunk.task != &k_task) ++chunks_without_task;
-        if (chunk.packed.count) ++packed_chunks;
-        chunk.items = unpack(std::move(chunk));
+        // One buffer: every item lies in it, each followed by its byte.
+        if (chunk.bytes->size() != chunk.items.back().end + 1) ++malformed_chunks;
         largest_chunk = std::max(largest_chunk, chunk.items.size());
         dispatched += chunk.items.size();
+        ++chunks;
         m_slots[slot] = std::move(chunk);
         most_running = std::max(most_running, running());
     }
@@ -59,32 +60,14 @@ public:
                 lose_seq = 0;
                 TaskResult r;
                 r.seq = chunk->items.front().seq;
+                r.input = std::string(chunk->item(0));
                 r.status = Status::worker_lost;
-                out.results.emplace_back(chunk->job, r);
-                chunk->items.erase(chunk->items.begin());
-                out.requeue.push_back(std::move(*chunk));
+                out.runs.push_back(RunEvent{chunk->job, ResultRun(r)});
+                out.requeue.push_back(RequeueEvent{chunk->job, chunk->rest(1)});
                 chunk.reset();
                 return os::Wake::ready;
             }
-            if (chunk->packed.count) {
-                finish_packed(*chunk, slot, out);
-                chunk.reset();
-                if (!complete_all) return os::Wake::ready;
-                continue;
-            }
-            for (auto& item : chunk->items) {
-                TaskResult r;
-                r.seq = item.seq;
-                r.input = item.data;
-                r.output = item.data + "!";
-                r.status = item.seq != fail_seq ? Status::ok : Status::failed;
-                if (auto it = fail_times.find(item.seq); it != fail_times.end() && it->second > 0) {
-                    --it->second;
-                    r.status = Status::failed;
-                }
-                r.worker = static_cast<int>(slot);
-                out.results.emplace_back(chunk->job, std::move(r));
-            }
+            out.runs.push_back(RunEvent{chunk->job, results_of(*chunk, slot)});
             chunk.reset();
             if (!complete_all) return os::Wake::ready;
         }
@@ -96,51 +79,34 @@ public:
     }
     void shutdown() override {}
 
-    /// As a worker answers a packed chunk: successes as runs, a failure on its own.
-    void finish_packed(const Chunk& chunk, std::size_t slot, WorkerEvents& out) {
-        std::string inputs, meta, text;
-        std::uint64_t first = 0, count = 0;
-        auto send_run = [&] {
-            if (count == 0) return;
-            out.runs.push_back(RunEvent{chunk.job, out.results.size(),
-                                        ResultRun(first, count, static_cast<int>(slot), chunk.packed.separator,
-                                                  inputs, meta, text)});
-            inputs.clear();
-            meta.clear();
-            text.clear();
-            count = 0;
-        };
-        for (const auto& item : chunk.items) {
-            if (item.seq == fail_seq) {
-                send_run();
-                TaskResult r;
-                r.seq = item.seq;
-                r.input = item.data;
-                r.status = Status::failed;
-                r.worker = static_cast<int>(slot);
-                out.results.emplace_back(chunk.job, std::move(r));
-                continue;
+    /// As a worker answers a chunk: one run, an entry per item, the output
+    /// of each the item and "!" (with the newline text output adds).
+    ResultRun results_of(const Chunk& chunk, std::size_t slot) {
+        auto data = std::make_shared<RunData>();
+        data->inputs = chunk.bytes;
+        data->worker = static_cast<int>(slot);
+        for (std::size_t i = 0; i < chunk.size(); ++i) {
+            RunEntry e;
+            e.seq = chunk.items[i].seq;
+            e.input_at = item_start(chunk.items, i);
+            e.input_size = chunk.items[i].end - e.input_at;
+            e.status = e.seq != fail_seq ? Status::ok : Status::failed;
+            if (auto it = fail_times.find(e.seq); it != fail_times.end() && it->second > 0) {
+                --it->second;
+                e.status = Status::failed;
             }
-            if (count++ == 0) first = item.seq;
-            inputs += item.data + chunk.packed.separator;
-            text += item.data + "!\n";
-            protocol::append_varint(meta, (item.data.size() + 2) << 1 | 1);
-            protocol::append_varint(meta, 1000);
+            e.duration_ns = 1000;
+            if (e.status == Status::ok) {
+                e.output_at = data->text.size();
+                data->text += std::string(chunk.item(i)) + "!\n";
+                e.output_size = data->text.size() - e.output_at;
+                e.added_newline = true;
+            } else {
+                e.output_at = data->text.size();
+            }
+            data->entries.push_back(e);
         }
-        send_run();
-    }
-
-    /// The items of a chunk, packed or not.
-    static std::vector<Item> unpack(Chunk chunk) {
-        if (!chunk.packed.count) return std::move(chunk.items);
-        std::vector<Item> items;
-        std::string_view rest = chunk.packed.bytes;
-        for (auto seq = chunk.packed.first_seq; !rest.empty(); ++seq) {
-            auto item = rest.substr(0, rest.find(chunk.packed.separator));
-            items.push_back(Item{seq, std::string(item)});
-            rest.remove_prefix(item.size() + 1);
-        }
-        return items;
+        return ResultRun(std::move(data), 0, chunk.size());
     }
 
     bool reverse = false;
@@ -151,9 +117,10 @@ public:
     std::map<std::uint64_t, int> fail_times;  ///< items that fail this many times, then succeed
     bool terminated = false;
     std::size_t dispatched = 0;
+    std::size_t chunks = 0;
     std::size_t largest_chunk = 0;
     std::size_t most_running = 0;
-    std::size_t packed_chunks = 0;
+    std::size_t malformed_chunks = 0;
     std::size_t chunks_without_task = 0;
 
 private:
@@ -184,17 +151,16 @@ std::vector<std::string> numbers(int n) {
     return out;
 }
 
-/// Items in memory handed out packed, `block` items per read.
-class PackedMemorySource final : public ItemSource, public PackedSource {
+/// Items in memory handed out as blocks, `block` items per read.
+class BlockMemorySource final : public ItemSource, public BlockSource {
 public:
-    PackedMemorySource(std::vector<std::string> items, std::size_t block) : m_items(std::move(items)), m_block(block) {}
+    BlockMemorySource(std::vector<std::string> items, std::size_t block) : m_items(std::move(items)), m_block(block) {}
     int fd() const override { return -1; }
     bool read_more(std::vector<std::string>&) override { throw std::logic_error("read item by item"); }
-    bool read_packed(PackedItems& out) override {
+    bool read_block(ItemBlock& out) override {
         if (m_next >= m_items.size()) return false;
-        out.bytes.clear();
-        out.count = 0;
-        for (; m_next < m_items.size() && out.count < m_block; ++m_next, ++out.count) out.bytes += m_items[m_next] + "\n";
+        out = ItemBlock{};
+        for (std::size_t n = 0; m_next < m_items.size() && n < m_block; ++m_next, ++n) out.add(0, m_items[m_next]);
         return true;
     }
 
@@ -204,10 +170,8 @@ private:
     std::size_t m_next = 0;
 };
 
-std::shared_ptr<Job> submit_packed(Core& core, int n, std::size_t chunksize, bool ordered, std::size_t block = 7) {
-    auto job = core.submit(k_task, std::make_unique<PackedMemorySource>(numbers(n), block), chunksize, ordered, 0);
-    job->use_packed_input();
-    return job;
+std::shared_ptr<Job> submit_blocks(Core& core, int n, std::size_t chunksize, bool ordered, std::size_t block = 7) {
+    return core.submit(k_task, std::make_unique<BlockMemorySource>(numbers(n), block), chunksize, ordered, 0);
 }
 
 std::vector<TaskResult> drain(Core& core, const std::shared_ptr<Job>& job) {
@@ -404,16 +368,17 @@ TEST_CASE("jobserver: fail-fast and the end of the pool give every token back") 
     CHECK(tokens_in(pipe) == 2);
 }
 
-TEST_CASE("packed chunks come back as runs, taken one by one in input order") {
+TEST_CASE("chunks of blocks come back as runs, taken one by one in input order") {
     auto fake = std::make_unique<FakeWorkers>(3);
     auto* f = fake.get();
     f->reverse = true;
     Core core(PoolOptions{}, std::move(fake));
-    auto job = submit_packed(core, 100, 4, true);
+    auto job = submit_blocks(core, 100, 4, true);
     auto results = drain(core, job);
-    CHECK(f->packed_chunks == 25);
+    CHECK(f->chunks == 25);
     CHECK(f->largest_chunk == 4);
     CHECK(f->chunks_without_task == 0);
+    CHECK(f->malformed_chunks == 0);
     REQUIRE(results.size() == 100);
     for (std::size_t i = 0; i < results.size(); ++i) {
         CHECK(results[i].seq == i + 1);
@@ -425,41 +390,62 @@ TEST_CASE("packed chunks come back as runs, taken one by one in input order") {
     }
 }
 
-TEST_CASE("runs and single results keep their order, taken whole") {
+TEST_CASE("runs keep their order taken whole, failures and all") {
     auto fake = std::make_unique<FakeWorkers>(2);
     fake->reverse = true;
     fake->fail_seq = 6;
     Core core(PoolOptions{}, std::move(fake));
-    auto job = submit_packed(core, 20, 10, true, 3);
+    auto job = submit_blocks(core, 20, 10, true, 3);
     std::string text;
     std::vector<std::uint64_t> failed;
     std::uint64_t next = 1;
     for (;;) {
         core.run_until([&] { return job->has_ready() || job->finished(); }, std::nullopt);
-        auto batch = job->take_batch();
-        if (!batch) break;
-        if (auto* run = std::get_if<ResultRun>(&*batch)) {
-            CHECK(run->first_seq() == next);
-            next += run->size();
-            text += run->text();
-        } else {
-            auto& r = std::get<TaskResult>(*batch);
-            CHECK(r.seq == next++);
-            failed.push_back(r.seq);
-        }
+        auto run = job->take_batch();
+        if (!run) break;
+        CHECK(run->first_seq() == next);
+        for (std::size_t i = 0; i < run->size(); ++i)
+            if (!(*run)[i].ok()) failed.push_back((*run)[i].seq);
+        next += run->size();
+        CHECK(run->plain() == !run->has_failure());
+        text += run->text();
     }
     CHECK(next == 21);
     CHECK(failed == std::vector<std::uint64_t>{6});
-    CHECK(text.find("5!\n7!\n") != std::string::npos);
+    // A run's text holds the outputs of its successes, back to back.
+    std::string expected;
+    for (int i = 1; i <= 20; ++i)
+        if (i != 6) expected += std::to_string(i) + "!\n";
+    CHECK(text == expected);
     CHECK(job->drained());
 }
 
-TEST_CASE("unordered packed jobs deliver every item once") {
+TEST_CASE("a retried item is cut out of its run and keeps its place") {
+    auto fake = std::make_unique<FakeWorkers>(1);
+    fake->fail_times = {{4, 1}};
+    Core core(PoolOptions{}, std::move(fake));
+    auto job = submit_blocks(core, 8, 8, true, 8);
+    job->set_retries(1);
+    std::vector<std::pair<std::uint64_t, std::size_t>> runs;  // (first seq, size)
+    std::vector<unsigned> attempts;
+    for (;;) {
+        core.run_until([&] { return job->has_ready() || job->finished(); }, std::nullopt);
+        auto run = job->take_batch();
+        if (!run) break;
+        runs.emplace_back(run->first_seq(), run->size());
+        while (!run->empty()) attempts.push_back(run->pop().attempts);
+    }
+    // 1-3 go at once; 5-8 wait behind the retry of 4, which comes on its own.
+    CHECK(runs == std::vector<std::pair<std::uint64_t, std::size_t>>{{1, 3}, {4, 1}, {5, 4}});
+    CHECK(attempts == std::vector<unsigned>{1, 1, 1, 2, 1, 1, 1, 1});
+}
+
+TEST_CASE("unordered block jobs deliver every item once") {
     auto fake = std::make_unique<FakeWorkers>(3);
     fake->reverse = true;
     fake->fail_seq = 13;
     Core core(PoolOptions{}, std::move(fake));
-    auto job = submit_packed(core, 50, 6, false, 11);
+    auto job = submit_blocks(core, 50, 6, false, 11);
     auto results = drain(core, job);
     std::vector<std::uint64_t> seqs;
     for (auto& r : results) {
@@ -471,29 +457,31 @@ TEST_CASE("unordered packed jobs deliver every item once") {
     for (std::size_t i = 0; i < seqs.size(); ++i) CHECK(seqs[i] == i + 1);
 }
 
-TEST_CASE("packed chunks respect a worker's remaining budget") {
+TEST_CASE("block chunks respect a worker's remaining budget") {
     auto fake = std::make_unique<FakeWorkers>(2, 3);
     auto* f = fake.get();
     Core core(PoolOptions{}, std::move(fake));
-    auto job = submit_packed(core, 50, 10, true);
+    auto job = submit_blocks(core, 50, 10, true);
     CHECK(drain(core, job).size() == 50);
     CHECK(f->largest_chunk == 3);
 }
 
-TEST_CASE("items put back go out before the packed ones") {
-    Job job(1, k_task, std::make_unique<PackedMemorySource>(numbers(10), 10), 4, true, 0);
-    job.use_packed_input();
+TEST_CASE("items put back go out first, in one buffer with their own numbers") {
+    Job job(1, k_task, std::make_unique<BlockMemorySource>(numbers(10), 10), 4, true, 0);
     job.read_input();
     auto first = job.take_chunk(0);
-    REQUIRE(first.packed.count == 4);
-    CHECK(first.packed.first_seq == 1);
-    CHECK(first.packed.bytes == "1\n2\n3\n4\n");
-    job.requeue({Item{2, "2"}, Item{3, "3"}});
+    REQUIRE(first.size() == 4);
+    CHECK(first.items[0].seq == 1);
+    CHECK(*first.bytes == "1\n2\n3\n4\n");
+    job.requeue(first.rest(1));
     auto again = job.take_chunk(0);
-    CHECK(again.packed.count == 0);
-    REQUIRE(again.items.size() == 2);
+    REQUIRE(again.size() == 4);
     CHECK(again.items[0].seq == 2);
+    CHECK(again.item(0) == "2");
+    CHECK(again.items[2].seq == 4);
+    CHECK(again.items[3].seq == 5);
+    CHECK(again.item(3) == "5");
     auto next = job.take_chunk(0);
-    CHECK(next.packed.first_seq == 5);
-    CHECK(next.packed.count == 4);
+    CHECK(next.items[0].seq == 6);
+    CHECK(next.size() == 4);
 }

@@ -1,5 +1,5 @@
-// JSON objects of a run's results, written without a TaskResult: the JSON
-// output of a million small results is mostly this.
+// JSON Lines of a run's results: the fast path of the one JSON writer, for
+// the small successful results that a million-item run is mostly made of.
 #include "cli/json.hpp"
 #include "cli/sink.hpp"
 
@@ -75,15 +75,8 @@ namespace {
 
 constexpr std::size_t k_small = 256;
 
-/// Whether the entry takes the fast path: plain text of a bounded size.
-bool is_fast(const ResultRun::Entry& e) {
-    return e.input.size() + e.output.size() <= k_small && e.duration_ns < k_exact_ns_limit && is_plain(e.input) &&
-           is_plain(e.output);
-}
-
-/// Writes the object append_json_result makes of a successful registered-task
-/// result, for a fast entry (at most k_small + 256 bytes).
-char* put_entry(char* p, const ResultRun::Entry& e, int worker) {
+/// Writes the object append_json_result makes of a fast entry (at most k_small + 256 bytes).
+char* put_entry(char* p, const ResultRun::Entry& e) {
     p = put(p, "{\"seq\":");
     p = fmt::format_to(p, FMT_COMPILE("{}"), e.seq);
     p = put(p, ",\"input\":\"");
@@ -93,32 +86,27 @@ char* put_entry(char* p, const ResultRun::Entry& e, int worker) {
     p = put(p, "\",\"stderr\":null,\"exit_code\":null,\"signal\":null,\"timed_out\":false,\"error\":null,\"duration_s\":");
     p = put_seconds(p, e.duration_ns);
     p = put(p, ",\"worker\":");
-    p = fmt::format_to(p, FMT_COMPILE("{}"), worker);
-    // A run holds only first attempts: results with retries never travel in runs.
-    p = put(p, ",\"attempts\":1}");
+    p = fmt::format_to(p, FMT_COMPILE("{}"), e.worker);
+    p = put(p, ",\"attempts\":");
+    p = fmt::format_to(p, FMT_COMPILE("{}"), e.attempts);
+    *p++ = '}';
     return p;
 }
 
 }  // namespace
 
-void append_json_run_entry(std::string& out, const ResultRun::Entry& e, int worker) {
-    if (is_fast(e)) {
-        char buffer[k_small + 256];
-        out.append(buffer, put_entry(buffer, e, worker));
-        return;
-    }
-    // Anything unusual: the per-item path's own code, so the bytes are the same.
-    TaskResult r;
-    r.seq = e.seq;
-    r.input = e.input;
-    r.status = Status::ok;
-    r.output = e.output;
-    r.duration_s = e.duration_s();
-    r.worker = worker;
-    append_json_result(out, r);
+bool is_fast_entry(const ResultRun::Entry& e) {
+    return e.ok() && !e.is_command && !e.large_output && !e.large_stderr &&
+           e.input.size() + e.output.size() <= k_small && e.duration_ns < k_exact_ns_limit && is_plain(e.input) &&
+           is_plain(e.output);
 }
 
-void write_json_run_lines(OutputBuffer& out, ResultRun& run) {
+void append_fast_entry(std::string& out, const ResultRun::Entry& e) {
+    char buffer[k_small + 256];
+    out.append(buffer, put_entry(buffer, e));
+}
+
+void write_json_lines(OutputBuffer& out, ResultRun& run, const std::function<void(const ResultRun::Entry&)>& other) {
     // Lines are built in place in a block that goes to stdout, behind what
     // `out` holds, once full: JSON is ~90 times the bytes of the text output,
     // and each copy of it counts. Only the last, partial block is buffered.
@@ -126,18 +114,15 @@ void write_json_run_lines(OutputBuffer& out, ResultRun& run) {
     static const auto block = std::make_unique_for_overwrite<char[]>(k_block + k_small + 512);
     char* begin = block.get();
     char* p = begin;
-    int worker = run.worker();
     while (!run.empty()) {
         auto e = run.pop();
-        if (!is_fast(e)) {
+        if (!is_fast_entry(e)) {
             out.data().append(begin, p);
             p = begin;
-            append_json_run_entry(out.data(), e, worker);
-            out.data() += '\n';
-            out.maybe_flush();
+            other(e);
             continue;
         }
-        p = put_entry(p, e, worker);
+        p = put_entry(p, e);
         *p++ = '\n';
         if (static_cast<std::size_t>(p - begin) >= k_block) {
             out.write_through(std::string_view(begin, static_cast<std::size_t>(p - begin)));
