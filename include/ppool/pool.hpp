@@ -59,6 +59,10 @@ struct PoolOptions {
     /// Called in the calling process for every task as it finishes (completion
     /// order, before any reordering), e.g. to log it at once.
     std::function<void(const TaskResult&)> on_complete{};
+    /// Called as on_complete is, once per run of tasks that finished together
+    /// (they arrived in one message from a worker): the cheap way to see every
+    /// result, e.g. to log a run's lines in one write.
+    std::function<void(const ResultRun&)> on_results{};
 };
 
 /// The result of apply_async / map_async, after Python's AsyncResult.

@@ -1,5 +1,7 @@
 #include "cli/joblog.hpp"
 
+#include <iterator>
+
 #include "os/file.hpp"
 #include "ppool/errors.hpp"
 
@@ -168,7 +170,7 @@ std::unique_ptr<ItemSource> skip_succeeded(std::unique_ptr<ItemSource> source,
 }
 
 Joblog::Joblog(const std::string& path, std::string task_identity,
-               std::function<std::string(const TaskResult&)> command)
+               std::function<std::string(const ResultRun::Entry&)> command)
     : m_path(path), m_task_identity(std::move(task_identity)), m_command(std::move(command)) {
     int error = 0;
     m_fd = os::open_append(path, error);
@@ -193,16 +195,20 @@ void Joblog::write(std::string_view text) {
     }
 }
 
-void Joblog::record(const TaskResult& r) {
+void Joblog::record(const ResultRun& results) {
     using namespace std::chrono;
     double now = duration<double>(system_clock::now().time_since_epoch()).count();
-    std::string line = fmt::format("{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n", r.seq, seconds(now - r.duration_s),
-                                   seconds(r.duration_s), r.exit_code ? std::to_string(*r.exit_code) : "-",
-                                   r.signal.value_or(0), to_string(r.status), r.attempts,
-                                   joblog_key(m_task_identity, r.input), joblog_escape(r.input),
-                                   joblog_escape(m_command(r)));
-    // One write: a reader (or a crash) never sees half of it.
-    write(line);
+    std::string lines;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        auto r = results[i];
+        fmt::format_to(std::back_inserter(lines), "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n", r.seq,
+                       seconds(now - r.duration_s()), seconds(r.duration_s()),
+                       r.exit_code ? std::to_string(*r.exit_code) : "-", r.signal.value_or(0), to_string(r.status),
+                       r.attempts, joblog_key(m_task_identity, r.input), joblog_escape(r.input),
+                       joblog_escape(m_command(r)));
+    }
+    // One write for the tasks that finished together: a reader (or a crash) never sees half a line.
+    write(lines);
 }
 
 }  // namespace ppool::cli

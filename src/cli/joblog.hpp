@@ -9,7 +9,7 @@
 
 #include "os/fd.hpp"
 #include "ppool/item_source.hpp"
-#include "ppool/result.hpp"
+#include "ppool/result_run.hpp"
 
 namespace ppool::cli {
 
@@ -41,10 +41,10 @@ public:
     /// file. `command` tells what a task ran. UsageError if it cannot be
     /// opened; ppool::Error naming the joblog if the header cannot be written.
     Joblog(const std::string& path, std::string task_identity,
-           std::function<std::string(const TaskResult&)> command);
+           std::function<std::string(const ResultRun::Entry&)> command);
     /// Appends the line of a finished task; ppool::Error naming the joblog if
     /// it cannot be written (a full disk).
-    void record(const TaskResult& result);
+    void record(const ResultRun& results);
 
 private:
     void write(std::string_view text);
@@ -52,7 +52,7 @@ private:
     std::string m_path;
     os::Fd m_fd;
     std::string m_task_identity;
-    std::function<std::string(const TaskResult&)> m_command;
+    std::function<std::string(const ResultRun::Entry&)> m_command;
 };
 
 }  // namespace ppool::cli

@@ -207,8 +207,8 @@ int run_items(const Options& o) {
     std::optional<Joblog> joblog;
     if (!o.joblog.empty()) {
         joblog.emplace(o.joblog, task.identity,
-                       [&task](const TaskResult& r) { return task.describe(r.input, r.seq, r.worker); });
-        options.on_complete = [&joblog](const TaskResult& r) { joblog->record(r); };
+                       [&task](const ResultRun::Entry& r) { return task.describe(r.input, r.seq, r.worker); });
+        options.on_results = [&joblog](const ResultRun& run) { joblog->record(run); };
     }
     // Signals are caught before the fork so that workers start with them blocked.
     os::SignalCatcher catcher{SIGINT, SIGTERM, SIGHUP};

@@ -85,7 +85,7 @@ void Job::deliver(ResultRun run) {
                 ++it->second;
                 --m_handed_out;
                 retry.add(e.seq, std::string_view(*data.inputs).substr(e.input_at, e.input_size));
-                file(ResultRun(run.data(), from, i));
+                file(finished(run, from, i));
                 from = i + 1;
                 continue;
             }
@@ -98,17 +98,23 @@ void Job::deliver(ResultRun run) {
         ++m_failures;
         if (m_fail_fast) {
             // Stop here: what finished goes out in order, the failure last, and nothing more.
-            file(ResultRun(run.data(), from, i));
+            file(finished(run, from, i));
             for (auto& [seq, waiting] : m_reorder) m_ready.push_back(std::move(waiting));
             m_reorder.clear();
-            m_ready.push_back(ResultRun(run.data(), i, i + 1));
+            m_ready.push_back(finished(run, i, i + 1));
             m_stopped_by_failure = true;
             cancel("stopped after the first failure");
             return;
         }
     }
-    file(ResultRun(run.data(), from, end));
+    file(finished(run, from, end));
     m_queue.push_front(std::move(retry));
+}
+
+ResultRun Job::finished(const ResultRun& run, std::size_t from, std::size_t to) {
+    ResultRun part(run.data(), from, to);
+    if (m_on_results && !part.empty()) m_on_results(part);
+    return part;
 }
 
 void Job::file(ResultRun run) {

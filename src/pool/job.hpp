@@ -33,6 +33,8 @@ public:
     /// finished task (its last attempt) as it arrives.
     void set_retries(unsigned retries) { m_retries = retries; }
     void set_on_complete(std::function<void(const TaskResult&)> hook) { m_on_complete = std::move(hook); }
+    /// `on_results` sees the same finished tasks a run at a time.
+    void set_on_results(std::function<void(const ResultRun&)> hook) { m_on_results = std::move(hook); }
 
     std::uint64_t id() const { return m_id; }
     const TaskInfo& task() const { return *m_task; }
@@ -80,8 +82,10 @@ public:
 private:
     /// Numbers the block's items and queues them.
     void queue_read(ItemBlock& block);
-    /// Files a run whose items follow one another: in order, or as they come.
+    /// Files finished results: in order, or as they come.
     void file(ResultRun run);
+    /// Entries `from` to `to` of `run`, finished, as a run that on_results has seen.
+    ResultRun finished(const ResultRun& run, std::size_t from, std::size_t to);
     /// Moves the runs that are next in order from the reorder buffer to the ready ones.
     void drain_reorder();
 
@@ -108,6 +112,7 @@ private:
     unsigned m_retries = 0;
     std::unordered_map<std::uint64_t, unsigned> m_attempts;  ///< failed items being retried
     std::function<void(const TaskResult&)> m_on_complete;
+    std::function<void(const ResultRun&)> m_on_results;
     bool m_stopped_by_failure = false;
     bool m_cancelled = false;
     std::string m_cancel_reason;

@@ -155,6 +155,7 @@ std::shared_ptr<detail::Job> Pool::submit(std::string_view task, std::unique_ptr
     auto job = m_core->submit(info, std::move(items), chunksize, ordered, window, options.fail_fast);
     job->set_retries(options.retries);
     job->set_on_complete(options.on_complete);
+    job->set_on_results(options.on_results);
     return job;
 }
 

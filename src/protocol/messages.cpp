@@ -103,6 +103,7 @@ void encode_results(std::string& out, const ResultsMessage& msg) {
     auto start = begin_frame(out, FrameType::results);
     Writer w(out);
     w.u64(msg.count);
+    w.u64(msg.running_ns);
     w.bytes(msg.meta);
     w.bytes(msg.text);
     w.bytes(msg.extra);
@@ -113,6 +114,7 @@ ResultsMessage decode_results(std::string_view payload) {
     Reader r(payload);
     ResultsMessage msg;
     msg.count = r.u64();
+    msg.running_ns = r.u64();
     msg.meta = r.bytes();
     msg.text = r.bytes();
     msg.extra = r.bytes();

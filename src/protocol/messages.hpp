@@ -97,6 +97,10 @@ struct EntryMeta {
 /// stderr and error texts. Large outputs come ahead in output_part frames.
 struct ResultsMessage {
     std::uint64_t count = 0;
+    /// How long the item after these has been running when they were sent
+    /// (0: it had not started), so that the parent's clock for it is right
+    /// even when results come in batches.
+    std::uint64_t running_ns = 0;
     std::string_view meta;
     std::string_view text;
     std::string_view extra;

@@ -260,7 +260,7 @@ void ProcessWorkerSet::on_results(WorkerHandle& w, std::string_view payload, det
     reader.finish();
     std::uint64_t job = chunk.job;
     if (!w.stdout_spool().empty() || !w.stderr_spool().empty()) store_apart(w, *data);
-    w.finish_items(count);
+    w.finish_items(count, msg.running_ns);
     out.runs.push_back(detail::RunEvent{job, ResultRun(std::move(data), 0, count)});
     if (!w.has_chunk() && m_options.maxtasksperchild && w.tasks_done() >= m_options.maxtasksperchild) w.retire();
 }

@@ -3,6 +3,7 @@
 #include "os/process.hpp"
 #include "protocol/messages.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <system_error>
@@ -60,12 +61,14 @@ void WorkerHandle::dispatch(detail::Chunk chunk, std::optional<double> timeout, 
     flush();
 }
 
-void WorkerHandle::arm_deadline() {
+void WorkerHandle::arm_deadline(std::uint64_t running_ns) {
     m_deadline.reset();
     if (!m_timeout || !m_chunk || m_next >= m_chunk->size()) return;
     double limit = *m_timeout;
     // A command's worker enforces the limit itself; the parent is the backstop.
     if (m_chunk->task->is_command()) limit += m_grace + k_backstop_s;
+    // What has run already counts (never more than the limit, however the worker's clock went).
+    limit -= std::min(limit, static_cast<double>(running_ns) / 1e9);
     m_deadline = os::Clock::now() + os::seconds(limit);
 }
 
@@ -120,7 +123,7 @@ bool WorkerHandle::discard_input() {
     }
 }
 
-void WorkerHandle::finish_items(std::size_t count) {
+void WorkerHandle::finish_items(std::size_t count, std::uint64_t running_ns) {
     m_next += count;
     m_tasks_done += count;
     m_stdout.reset();
@@ -129,7 +132,7 @@ void WorkerHandle::finish_items(std::size_t count) {
         m_chunk.reset();
         m_deadline.reset();
     } else {
-        arm_deadline();
+        arm_deadline(running_ns);
     }
 }
 

@@ -87,8 +87,9 @@ public:
     std::size_t unreported() const { return m_chunk ? m_chunk->size() - m_next : 0; }
     /// The index in the chunk of the running item (the first not reported).
     std::size_t next_index() const { return m_next; }
-    /// Takes `count` items off the chunk (their results came) and starts the next item's clock.
-    void finish_items(std::size_t count);
+    /// Takes `count` items off the chunk (their results came) and starts the
+    /// next item's clock, which has run `running_ns` already.
+    void finish_items(std::size_t count, std::uint64_t running_ns = 0);
     /// Items of the chunk after the running one, taken off it for requeueing.
     detail::ItemBlock take_rest();
     /// Closes the pipe to the worker so that it exits once idle.
@@ -99,7 +100,7 @@ public:
     os::ExitStatus reap();
 
 private:
-    void arm_deadline();
+    void arm_deadline(std::uint64_t running_ns = 0);
 
     pid_t m_pid = -1;
     int m_slot = 0;

@@ -9,11 +9,17 @@
 #include "worker/command.hpp"
 #include "worker/item_clock.hpp"
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <fmt/format.h>
+#include <mutex>
+#include <thread>
+#include <time.h>
 #include <unistd.h>
 
 extern char** environ;
@@ -31,8 +37,17 @@ struct PendingResults {
     std::string extra;
 };
 
+std::uint64_t now_ns() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count());
+}
+
 /// What a worker keeps between tasks.
 struct WorkerState {
+    WorkerState(const WorkerConfig& c, int from, int to, std::vector<std::string> env)
+        : config(c), from_parent(from), to_parent(to), base_env(std::move(env)) {}
+
     const WorkerConfig& config;
     int from_parent;
     int to_parent;
@@ -40,6 +55,15 @@ struct WorkerState {
     std::string out;                    // frame being written
     PendingResults pending;
     ItemClock clock;
+    // With a timeout, a watchdog thread sends the results a registered task
+    // has collected once they have waited a while, and says how long the
+    // running item has run: the parent's clock then needs no frame per item.
+    // It shares the fields above under `send_mutex`.
+    std::mutex send_mutex;
+    std::atomic<std::uint64_t> running_seq{0};  // 0: no item running
+    std::atomic<std::uint64_t> running_since_ns{0};
+    std::uint64_t last_send_ns = 0;
+    bool watchdog = false;
 };
 
 std::vector<std::string> make_base_env(int slot) {
@@ -63,8 +87,8 @@ void send(WorkerState& w) {
     w.out.clear();
 }
 
-/// Sends the results collected so far as one frame.
-void send_results(WorkerState& w) {
+/// Sends the results collected so far as one frame; the item after them has run `running_ns`.
+void send_results(WorkerState& w, std::uint64_t running_ns = 0) {
     auto& p = w.pending;
     if (p.entries.empty()) return;
     double ns_per_tick = w.clock.rescale();
@@ -72,8 +96,10 @@ void send_results(WorkerState& w) {
         p.entries[i].duration_ns = static_cast<std::uint64_t>(static_cast<double>(p.ticks[i]) * ns_per_tick);
         protocol::append_entry(p.meta, p.entries[i]);
     }
-    protocol::encode_results(w.out, protocol::ResultsMessage{p.entries.size(), p.meta, p.text, p.extra});
+    protocol::encode_results(w.out,
+                             protocol::ResultsMessage{p.entries.size(), running_ns, p.meta, p.text, p.extra});
     send(w);
+    if (w.watchdog) w.last_send_ns = now_ns();
     p.entries.clear();
     p.ticks.clear();
     p.meta.clear();
@@ -199,18 +225,50 @@ void add_result(WorkerState& w, std::uint64_t seq, Outcome& o, bool is_command, 
     p.ticks.push_back(ticks);
 }
 
+/// Results of a registered task wait at most this long before they go out (with a timeout).
+constexpr std::uint64_t k_watch_ns = 10'000'000;
+
+/// The watchdog's loop (see WorkerState): never returns.
+void watch(WorkerState& w) {
+    const timespec pause{0, static_cast<long>(k_watch_ns / 2)};
+    for (;;) {
+        ::nanosleep(&pause, nullptr);
+        std::lock_guard lock(w.send_mutex);
+        if (w.pending.entries.empty()) continue;
+        auto now = now_ns();
+        if (now - w.last_send_ns < k_watch_ns) continue;
+        std::uint64_t running = 0;
+        if (w.running_seq.load(std::memory_order_acquire) != 0)
+            running = now - std::min(now, w.running_since_ns.load(std::memory_order_relaxed));
+        send_results(w, running);
+    }
+}
+
 /// Runs every item of a chunk; results go back in order, batched unless
 /// each is wanted as it comes.
 void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
     const TaskInfo* task = TaskRegistry::global().find(run.task);
     bool is_command = task && task->is_command();
-    // A command's result is worth sending at once; with a timeout the parent's
-    // clock for the next item starts when it has the result of this one.
-    bool each = is_command || w.config.task_timeout.has_value();
+    // A command's result is worth sending at once, and its own clock enforces its timeout.
+    bool each = is_command;
+    bool watched = !is_command && w.config.task_timeout.has_value();
+    if (watched && !w.watchdog) {
+        w.watchdog = true;
+        w.last_send_ns = now_ns();
+        std::thread(watch, std::ref(w)).detach();
+    }
     std::string output, error;
     CommandOutcome outcome;
-    w.clock.lap();
+    {
+        std::unique_lock lock(w.send_mutex, std::defer_lock);
+        if (watched) lock.lock();
+        w.clock.lap();
+    }
     for (const auto& item : run.items) {
+        if (watched) {
+            w.running_since_ns.store(now_ns(), std::memory_order_relaxed);
+            w.running_seq.store(item.seq, std::memory_order_release);
+        }
         Outcome o;
         if (!task) {
             o.error = "unknown task";
@@ -219,9 +277,14 @@ void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
         } else {
             o = run_function(*task, item.data, output, error);
         }
+        std::unique_lock lock(w.send_mutex, std::defer_lock);
+        if (watched) lock.lock();
+        w.running_seq.store(0, std::memory_order_relaxed);
         add_result(w, item.seq, o, is_command, w.clock.lap());
         if (each || w.pending.text.size() + w.pending.extra.size() >= k_batch_bytes) send_results(w);
     }
+    std::unique_lock lock(w.send_mutex, std::defer_lock);
+    if (watched) lock.lock();
     send_results(w);
 }
 
@@ -275,7 +338,7 @@ bool read_frame(int fd, std::string& payload, protocol::FrameType& type) {
 void serve(const WorkerConfig& config, int from_parent, int to_parent) {
     int status = 0;
     try {
-        WorkerState w{config, from_parent, to_parent, make_base_env(config.slot), {}, {}, {}};
+        WorkerState w(config, from_parent, to_parent, make_base_env(config.slot));
         auto failure = run_initializer(w);
         if (!failure.empty()) {
             protocol::encode_init_failed(w.out, failure);

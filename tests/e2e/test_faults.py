@@ -63,6 +63,19 @@ class TimeoutTests(E2ETestCase):
         self.assertEqual(proc.stdout, b"0.1\n0\n")
         self.assertRegex(proc.stderr.decode(), r"(?m)^ppool: task 1 \(300\) failed: timed out after [0-9.]+s$")
 
+    def test_registered_task_timeout_names_the_item_inside_a_chunk(self):
+        # A worker sends a registered task's results in batches: the item that
+        # hangs behind quick ones in its chunk is the one timed out, and the
+        # quick ones before it are not lost with the worker.
+        items = b"0.01\n" * 5 + b"300\n" + b"0.01\n" * 3
+        proc = run(["imap", "-j", "1", "-c", "20", "--json", "--timeout", "1", "--task", "sleep"], input=items,
+                   timeout=60)
+        self.assertStatus(proc, 1)
+        records = json_lines(proc.stdout)
+        self.assertEqual([r["status"] for r in records], ["ok"] * 5 + ["timeout"] + ["ok"] * 3)
+        self.assertEqual(records[5]["input"], "300")
+        self.assertEqual(records[5]["error"], "timed out after 1s")
+
     def test_registered_task_timeout_kills_the_worker(self):
         record = self.path("workers")
         proc = testing(["imap", "-j", "1", "--timeout", "0.5", "--init-task", "record_init",

@@ -1,6 +1,8 @@
-"""The fast path of registered tasks (chunks travel packed, successes come back
-as runs of results) prints exactly what the per-item path prints. A --timeout
-turns the fast path off, so each case runs both ways and compares bytes."""
+"""Every job goes one path: a chunk travels as one buffer, its results come
+back as runs. With --timeout a worker sends a registered task's results on a
+watchdog's clock rather than only when a batch is full or the chunk done, so
+each case runs both ways and compares bytes; the workflow options must print
+what a plain run prints."""
 
 import json
 import unittest
@@ -40,6 +42,18 @@ class FastPathTests(E2ETestCase):
                 fast, slow = both_ways(run, ["imap", "-j", "2", "-c", chunk, "--task", "len"], self.ITEMS)
                 self.assertSame(fast, slow)
                 self.assertEqual(fast.stdout.count(b"\n"), 5003)
+
+    def test_workflow_options_print_the_same(self):
+        plain = run(["imap", "-j", "2", "-c", "100", "--task", "len"], input=self.ITEMS)
+        self.assertStatus(plain, 0)
+        for extra in (["--retries", "1"], ["--joblog", self.path("log")], ["--fail-fast"], ["--progress=always"],
+                      ["--timeout", "1000"]):
+            with self.subTest(extra=extra):
+                proc = run(["imap", "-j", "2", "-c", "100", "--task", "len"] + extra, input=self.ITEMS)
+                self.assertStatus(proc, 0)
+                self.assertEqual(proc.stdout, plain.stdout)
+        with open(self.path("log"), "rb") as log:
+            self.assertEqual(len(log.read().splitlines()), 5003 + 1)
 
     def test_json_is_identical_but_for_timing(self):
         fast, slow = both_ways(run, ["imap", "-j", "2", "-c", "100", "--task", "upper", "--json"], self.ITEMS)

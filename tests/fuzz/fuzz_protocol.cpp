@@ -100,7 +100,7 @@ void check_results_round_trip(std::string_view payload, const ResultsMessage& ms
     }
     reader.finish();
     std::string wire;
-    encode_results(wire, ResultsMessage{msg.count, meta, msg.text, msg.extra});
+    encode_results(wire, ResultsMessage{msg.count, msg.running_ns, meta, msg.text, msg.extra});
     require(std::string_view(wire).substr(k_header_size) == payload, "results re-encode to the same bytes");
 }
 

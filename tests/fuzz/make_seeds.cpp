@@ -48,7 +48,7 @@ std::string results_frame() {
     failed.error_size = 13;
     append_entry(meta, failed);
     std::string out;
-    encode_results(out, ResultsMessage{2, meta, "one\nout\n", "err\nexit status 1"});
+    encode_results(out, ResultsMessage{2, 0, meta, "one\nout\n", "err\nexit status 1"});
     return out;
 }
 

@@ -29,6 +29,7 @@ std::string run_frame(std::string_view task, const std::vector<std::pair<std::ui
 struct Results {
     std::string meta, text, extra;
     std::uint64_t count = 0;
+    std::uint64_t running_ns = 0;
     void add(const EntryMeta& e, std::string_view output, std::string_view err, std::string_view error) {
         append_entry(meta, e);
         text += output;
@@ -38,7 +39,7 @@ struct Results {
     }
     std::string payload() const {
         std::string wire;
-        encode_results(wire, ResultsMessage{count, meta, text, extra});
+        encode_results(wire, ResultsMessage{count, running_ns, meta, text, extra});
         return wire.substr(k_header_size);
     }
 };
@@ -106,6 +107,7 @@ TEST_CASE("lengths are 64-bit on the wire") {
 
 TEST_CASE("results messages round-trip every field of every entry") {
     Results r;
+    r.running_ns = 77;
     EntryMeta ok;
     ok.status = Status::ok;
     ok.duration_ns = 1500;
@@ -127,6 +129,7 @@ TEST_CASE("results messages round-trip every field of every entry") {
     auto payload = r.payload();
     auto msg = decode_results(payload);
     CHECK(msg.count == 3);
+    CHECK(msg.running_ns == 77);
     EntryReader reader(msg);
     EntryMeta e;
     std::size_t output_at = 0, extra_at = 0;

@@ -307,6 +307,10 @@ TEST_CASE("retries: a failed item runs again, keeps its place, and reports its a
     job->set_retries(2);
     std::vector<std::uint64_t> completed;
     job->set_on_complete([&](const TaskResult& r) { completed.push_back(r.seq); });
+    std::vector<std::uint64_t> in_runs;
+    job->set_on_results([&](const ResultRun& run) {
+        for (std::size_t i = 0; i < run.size(); ++i) in_runs.push_back(run[i].seq);
+    });
     auto results = drain(core, job);
     REQUIRE(results.size() == 6);
     for (std::size_t i = 0; i < results.size(); ++i) CHECK(results[i].seq == i + 1);
@@ -319,6 +323,9 @@ TEST_CASE("retries: a failed item runs again, keeps its place, and reports its a
     // Every item is seen once by on_complete, at its final attempt.
     std::sort(completed.begin(), completed.end());
     CHECK(completed == std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6});
+    // And once by on_results, in the runs they finished in.
+    std::sort(in_runs.begin(), in_runs.end());
+    CHECK(in_runs == completed);
 }
 
 TEST_CASE("jobserver: one task runs without a token, each further one holds one") {

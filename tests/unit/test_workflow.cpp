@@ -60,20 +60,20 @@ TEST_CASE("the resume key depends on both the task and the item") {
 TEST_CASE("a joblog: header once, a line per task, successes counted by key, torn line ignored") {
     TempPath file;
     {
-        Joblog log(file.path, "id", [](const TaskResult& r) { return "cmd " + r.input; });
+        Joblog log(file.path, "id", [](const ResultRun::Entry& r) { return "cmd " + std::string(r.input); });
         TaskResult ok;
         ok.seq = 1;
         ok.input = "a";
         ok.status = Status::ok;
         ok.exit_code = 0;
-        log.record(ok);
-        log.record(ok);
+        log.record(ResultRun(ok));
+        log.record(ResultRun(ok));
         TaskResult failed = ok;
         failed.input = "b";
         failed.status = Status::signal;
         failed.exit_code.reset();
         failed.signal = 9;
-        log.record(failed);
+        log.record(ResultRun(failed));
     }
     std::ifstream in(file.path);
     std::string header;
@@ -99,7 +99,7 @@ TEST_CASE("a joblog: header once, a line per task, successes counted by key, tor
     CHECK(drain(*left) == std::vector<std::string>{"b", "a", "c"});
 
     // Reopening ends the torn line first.
-    { Joblog again(file.path, "id", [](const TaskResult&) { return std::string(); }); }
+    { Joblog again(file.path, "id", [](const ResultRun::Entry&) { return std::string(); }); }
     std::ifstream reread(file.path);
     std::string text((std::istreambuf_iterator<char>(reread)), std::istreambuf_iterator<char>());
     CHECK(text.back() == '\n');
