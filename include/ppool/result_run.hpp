@@ -36,17 +36,19 @@ public:
         int worker = -1;
         unsigned attempts = 1;
         bool is_command = false;
-        /// Set, with `output` empty, when the output was too large for memory (TaskResult::large_output).
-        std::shared_ptr<const LargeOutput> large_output;
+        /// Set, with `output` empty, when the output was too large for memory
+        /// (TaskResult::large_output); it lives as long as the run.
+        const LargeOutput* large_output = nullptr;
         /// Set, with `stderr_text` empty, when the stderr was too large for memory.
-        std::shared_ptr<const LargeOutput> large_stderr;
+        const LargeOutput* large_stderr = nullptr;
 
         bool ok() const { return status == Status::ok; }
         bool timed_out() const { return status == Status::timeout; }
         double duration_s() const { return static_cast<double>(duration_ns) / 1e9; }
         /// As TaskResult::describe_failure.
         std::string describe_failure() const;
-        /// The same result as a TaskResult (copies the texts).
+        /// The same result as a TaskResult (copies the texts; an output
+        /// stored apart is left out: ResultRun::result keeps it).
         TaskResult to_result() const;
     };
 
@@ -66,8 +68,10 @@ public:
     Entry operator[](std::size_t i) const;
     /// Takes the next result; the run must not be empty.
     Entry pop();
+    /// The `i`th result not yet taken as a TaskResult, sharing any output stored apart.
+    TaskResult result(std::size_t i) const;
     /// Takes the next result as a TaskResult.
-    TaskResult pop_result() { return pop().to_result(); }
+    TaskResult pop_result();
     /// Takes the first `n` results (at most size()) as a run of their own.
     ResultRun take_front(std::size_t n);
     /// Takes every result left.

@@ -117,12 +117,12 @@ private:
         if (!r.stderr_text.empty() || r.large_stderr) {
             m_out.flush();
             m_out.before_write();
-            write_tagged_stream(2, tag, r.stderr_text, r.large_stderr.get());
+            write_tagged_stream(2, tag, r.stderr_text, r.large_stderr);
         }
         if (r.large_output) {
             m_out.flush();
             m_out.before_write();
-            write_tagged_stream(1, tag, r.output, r.large_output.get());
+            write_tagged_stream(1, tag, r.output, r.large_output);
         } else if (!r.output.empty()) {
             bool at_start = true;
             append_tagged(m_out.data(), tag, r.output, at_start);

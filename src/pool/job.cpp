@@ -84,15 +84,15 @@ void Job::deliver(ResultRun run) {
                 // Another attempt, first in line; its result keeps the item's place.
                 ++it->second;
                 --m_handed_out;
-                retry.add(e.seq, std::string_view(*data.inputs).substr(e.input_at, e.input_size));
+                retry.add(e.seq, data.input(i));
                 file(finished(run, from, i));
                 from = i + 1;
                 continue;
             }
-            e.attempts = it->second;
+            if (it->second != 1) data.more_of(i).attempts = it->second;
             m_attempts.erase(it);
         }
-        if (m_on_complete) m_on_complete(ResultRun(run.data(), i, i + 1)[0].to_result());
+        if (m_on_complete) m_on_complete(ResultRun(run.data(), i, i + 1).result(0));
         ++m_completed;
         if (ok) continue;
         ++m_failures;

@@ -24,8 +24,6 @@ TaskResult ResultRun::Entry::to_result() const {
     r.duration_s = duration_s();
     r.worker = worker;
     r.attempts = attempts;
-    r.large_output = large_output;
-    r.large_stderr = large_stderr;
     return r;
 }
 
@@ -33,61 +31,79 @@ ResultRun::ResultRun(const TaskResult& r) : m_data(std::make_shared<detail::RunD
     auto& d = *m_data;
     d.worker = r.worker;
     d.is_command = r.is_command;
-    d.inputs = std::make_shared<const std::string>(r.input);
+    d.inputs = std::make_shared<const std::string>(r.input + '\n');
     detail::RunEntry e;
     e.seq = r.seq;
-    e.input_size = r.input.size();
+    e.input_end = r.input.size();
     e.status = r.status;
-    e.has_exit = r.exit_code.has_value();
-    e.exit_code = r.exit_code.value_or(0);
-    e.has_signal = r.signal.has_value();
-    e.signal = r.signal.value_or(0);
     e.duration_ns = static_cast<std::uint64_t>(std::max(r.duration_s, 0.0) * 1e9 + 0.5);
-    e.attempts = r.attempts;
     d.text = r.output;
-    e.output_size = r.output.size();
     // Text output ends a registered task's result with a newline.
     if (!r.is_command && r.ok() && !r.large_output && (r.output.empty() || r.output.back() != '\n')) {
         d.text += '\n';
-        e.output_size += 1;
         e.added_newline = true;
     }
-    e.stderr_size = r.stderr_text.size();
-    d.extra = r.stderr_text;
-    e.error_at = d.extra.size();
-    e.error_size = r.error.size();
-    d.extra += r.error;
-    if (r.large_output || r.large_stderr) {
-        e.large = 0;
-        d.large.push_back(detail::LargeParts{r.large_output, r.large_stderr});
-    }
+    e.output_end = d.text.size();
     d.entries.push_back(e);
+    if (r.exit_code || r.signal || !r.stderr_text.empty() || !r.error.empty() || r.attempts != 1 || r.large_output ||
+        r.large_stderr) {
+        auto& m = d.more_of(0);
+        m.exit_code = r.exit_code;
+        m.signal = r.signal;
+        m.stderr_size = r.stderr_text.size();
+        d.extra = r.stderr_text;
+        m.error_at = d.extra.size();
+        m.error_size = r.error.size();
+        d.extra += r.error;
+        m.attempts = r.attempts;
+        m.large_output = r.large_output;
+        m.large_stderr = r.large_stderr;
+    }
 }
 
 std::uint64_t ResultRun::first_seq() const { return m_data->entries[m_begin].seq; }
 
 ResultRun::Entry ResultRun::operator[](std::size_t i) const {
     const auto& d = *m_data;
-    const auto& s = d.entries[m_begin + i];
+    auto at = m_begin + i;
+    const auto& s = d.entries[at];
     Entry e;
     e.seq = s.seq;
-    e.input = std::string_view(*d.inputs).substr(s.input_at, s.input_size);
+    e.input = d.input(at);
     e.status = s.status;
-    if (s.has_exit) e.exit_code = s.exit_code;
-    if (s.has_signal) e.signal = s.signal;
-    e.output = std::string_view(d.text).substr(s.output_at, s.output_size - (s.added_newline ? 1 : 0));
-    e.stderr_text = std::string_view(d.extra).substr(s.stderr_at, s.stderr_size);
-    e.error = std::string_view(d.extra).substr(s.error_at, s.error_size);
+    auto output_start = d.output_start(at);
+    e.output = std::string_view(d.text).substr(output_start,
+                                               s.output_end - output_start - (s.added_newline ? 1 : 0));
     e.duration_ns = s.duration_ns;
     e.worker = d.worker;
-    e.attempts = s.attempts;
     e.is_command = d.is_command;
-    if (s.large >= 0) {
-        const auto& large = d.large[static_cast<std::size_t>(s.large)];
-        e.large_output = large.output;
-        e.large_stderr = large.stderr_text;
+    if (s.more >= 0) {
+        const auto& m = d.more[static_cast<std::size_t>(s.more)];
+        e.exit_code = m.exit_code;
+        e.signal = m.signal;
+        e.stderr_text = std::string_view(d.extra).substr(m.stderr_at, m.stderr_size);
+        e.error = std::string_view(d.extra).substr(m.error_at, m.error_size);
+        e.attempts = m.attempts;
+        e.large_output = m.large_output.get();
+        e.large_stderr = m.large_stderr.get();
     }
     return e;
+}
+
+TaskResult ResultRun::result(std::size_t i) const {
+    auto r = (*this)[i].to_result();
+    if (const auto& s = m_data->entries[m_begin + i]; s.more >= 0) {
+        const auto& m = m_data->more[static_cast<std::size_t>(s.more)];
+        r.large_output = m.large_output;
+        r.large_stderr = m.large_stderr;
+    }
+    return r;
+}
+
+TaskResult ResultRun::pop_result() {
+    auto r = result(0);
+    ++m_begin;
+    return r;
 }
 
 ResultRun::Entry ResultRun::pop() {
@@ -104,9 +120,10 @@ ResultRun ResultRun::take_front(std::size_t n) {
 }
 
 bool ResultRun::plain() const {
-    const auto& entries = m_data->entries;
-    return std::all_of(entries.begin() + static_cast<std::ptrdiff_t>(m_begin),
-                       entries.begin() + static_cast<std::ptrdiff_t>(m_end), detail::is_plain);
+    const auto& d = *m_data;
+    for (std::size_t i = m_begin; i < m_end; ++i)
+        if (!detail::is_plain(d, d.entries[i])) return false;
+    return true;
 }
 
 bool ResultRun::has_failure() const {
@@ -118,9 +135,8 @@ bool ResultRun::has_failure() const {
 
 std::string_view ResultRun::text() const {
     if (empty()) return {};
-    const auto& first = m_data->entries[m_begin];
-    const auto& last = m_data->entries[m_end - 1];
-    return std::string_view(m_data->text).substr(first.output_at, last.output_at + last.output_size - first.output_at);
+    auto start = m_data->output_start(m_begin);
+    return std::string_view(m_data->text).substr(start, m_data->entries[m_end - 1].output_end - start);
 }
 
 }  // namespace ppool

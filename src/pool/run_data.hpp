@@ -13,48 +13,64 @@
 
 namespace ppool::detail {
 
-/// What a run keeps of one result: offsets into the run's buffers.
+/// What a run keeps of one result: a few words. Its input and output start
+/// where the previous entry's end (one byte later for inputs, which are each
+/// followed by one); anything a plain success lacks is in `RunData::more`.
 struct RunEntry {
     std::uint64_t seq = 0;
     std::uint64_t duration_ns = 0;
-    std::size_t input_at = 0;
-    std::size_t input_size = 0;
-    std::size_t output_at = 0;    ///< in `text`
-    std::size_t output_size = 0;  ///< printed size: with the added newline, if any
-    std::size_t stderr_at = 0;    ///< in `extra`
-    std::size_t stderr_size = 0;
-    std::size_t error_at = 0;     ///< in `extra`
-    std::size_t error_size = 0;
-    std::int32_t exit_code = 0;
-    std::int32_t signal = 0;
-    std::int32_t large = -1;      ///< index in `large`, or -1
-    std::uint32_t attempts = 1;
+    std::size_t input_end = 0;   ///< in `inputs`
+    std::size_t output_end = 0;  ///< in `text`: the printed output, with the added newline, if any
+    std::int32_t more = -1;      ///< index in `RunData::more`, or -1
     Status status = Status::error;
-    bool has_exit = false;
-    bool has_signal = false;
-    bool added_newline = false;   ///< text output adds a newline to this output
+    bool added_newline = false;  ///< text output adds a newline to this output
 };
 
-/// Outputs of one entry stored apart from the run's text.
-struct LargeParts {
-    std::shared_ptr<const LargeOutput> output;
-    std::shared_ptr<const LargeOutput> stderr_text;
+/// The rest of a result, for the entries that have any.
+struct EntryMore {
+    std::optional<int> exit_code;
+    std::optional<int> signal;
+    std::size_t stderr_at = 0;  ///< in `extra`
+    std::size_t stderr_size = 0;
+    std::size_t error_at = 0;  ///< in `extra`
+    std::size_t error_size = 0;
+    unsigned attempts = 1;
+    std::shared_ptr<const LargeOutput> large_output;
+    std::shared_ptr<const LargeOutput> large_stderr;
 };
 
 /// The buffers a run's entries point into, shared by the runs cut from it.
 struct RunData {
     std::shared_ptr<const std::string> inputs;  ///< the chunk's items (shared by every run of the chunk)
-    std::string text;                            ///< outputs as text output prints them, back to back
-    std::string extra;                           ///< stderr and error texts
+    std::size_t first_input = 0;                ///< where the first entry's input starts
+    std::size_t first_output = 0;               ///< where the first entry's output starts
+    std::string text;                           ///< outputs as text output prints them, back to back
+    std::string extra;                          ///< stderr and error texts
     std::vector<RunEntry> entries;
-    std::vector<LargeParts> large;
+    std::vector<EntryMore> more;
     int worker = -1;
     bool is_command = false;
 
+    std::size_t input_start(std::size_t i) const { return i == 0 ? first_input : entries[i - 1].input_end + 1; }
+    std::size_t output_start(std::size_t i) const { return i == 0 ? first_output : entries[i - 1].output_end; }
+    std::string_view input(std::size_t i) const {
+        auto start = input_start(i);
+        return std::string_view(*inputs).substr(start, entries[i].input_end - start);
+    }
+    /// Entry `i`'s EntryMore, made if it has none.
+    EntryMore& more_of(std::size_t i) {
+        auto& e = entries[i];
+        if (e.more < 0) {
+            e.more = static_cast<std::int32_t>(more.size());
+            more.emplace_back();
+        }
+        return more[static_cast<std::size_t>(e.more)];
+    }
     /// Sets entry `i`'s error to `why` (stored in `extra`).
     void set_error(std::size_t i, std::string_view why) {
-        entries[i].error_at = extra.size();
-        entries[i].error_size = why.size();
+        auto& m = more_of(i);
+        m.error_at = extra.size();
+        m.error_size = why.size();
         extra.append(why);
     }
 };
@@ -64,8 +80,11 @@ std::string describe_failure(Status status, std::optional<int> exit_code, std::o
                              std::string_view error);
 
 /// Whether entry `e` prints as its text alone.
-inline bool is_plain(const RunEntry& e) {
-    return e.status == Status::ok && e.stderr_size == 0 && e.large < 0;
+inline bool is_plain(const RunData& d, const RunEntry& e) {
+    if (e.status != Status::ok) return false;
+    if (e.more < 0) return true;
+    const auto& m = d.more[static_cast<std::size_t>(e.more)];
+    return m.stderr_size == 0 && !m.large_output && !m.large_stderr;
 }
 
 }  // namespace ppool::detail

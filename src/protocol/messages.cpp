@@ -24,7 +24,13 @@ std::uint64_t zigzag(std::int64_t v) {
 
 std::int64_t unzigzag(std::uint64_t v) { return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1); }
 
-std::uint64_t varint(std::string_view& in) {
+inline std::uint64_t varint(std::string_view& in) {
+    // Most numbers here (sizes of short items, steps of 1, flags) fit one byte.
+    if (!in.empty() && !(static_cast<std::uint8_t>(in.front()) & 0x80)) {
+        auto v = static_cast<std::uint8_t>(in.front());
+        in.remove_prefix(1);
+        return v;
+    }
     std::uint64_t v = 0;
     if (!read_varint(in, v)) throw ProtocolError("corrupt number in a message");
     return v;
@@ -39,8 +45,14 @@ int small_int(std::int64_t v) {
 }  // namespace
 
 void RunIndex::add(std::uint64_t seq, std::uint64_t size) {
-    append_varint(m_bytes, zigzag(static_cast<std::int64_t>(seq - m_previous - 1)));
-    append_varint(m_bytes, size);
+    if (seq == m_previous + 1 && size < 0x80) {
+        // The usual item: the next one, short.
+        char both[2] = {0, static_cast<char>(size)};
+        m_bytes.append(both, 2);
+    } else {
+        append_varint(m_bytes, zigzag(static_cast<std::int64_t>(seq - m_previous - 1)));
+        append_varint(m_bytes, size);
+    }
     m_previous = seq;
     ++m_count;
 }
@@ -93,7 +105,6 @@ void append_entry(std::string& meta, const EntryMeta& e) {
     append_varint(meta, head);
     if (e.exit_code) append_varint(meta, zigzag(*e.exit_code));
     if (e.signal) append_varint(meta, zigzag(*e.signal));
-    append_varint(meta, e.duration_ns);
     append_varint(meta, e.output_size);
     if (e.stderr_size) append_varint(meta, e.stderr_size);
     if (e.error_size) append_varint(meta, e.error_size);
@@ -105,6 +116,7 @@ void encode_results(std::string& out, const ResultsMessage& msg) {
     w.u64(msg.count);
     w.u64(msg.running_ns);
     w.bytes(msg.meta);
+    w.bytes(msg.durations);
     w.bytes(msg.text);
     w.bytes(msg.extra);
     finish_frame(out, start);
@@ -116,11 +128,13 @@ ResultsMessage decode_results(std::string_view payload) {
     msg.count = r.u64();
     msg.running_ns = r.u64();
     msg.meta = r.bytes();
+    msg.durations = r.bytes();
     msg.text = r.bytes();
     msg.extra = r.bytes();
     if (!r.at_end()) throw ProtocolError("trailing bytes after results message");
-    // Every entry takes at least three bytes of meta.
-    if (msg.count == 0 || msg.count > msg.meta.size() / 3) throw ProtocolError("results count does not match its entries");
+    // Every entry takes at least two bytes of meta and one of durations.
+    if (msg.count == 0 || msg.count > msg.meta.size() / 2 || msg.count > msg.durations.size())
+        throw ProtocolError("results count does not match its entries");
     return msg;
 }
 
@@ -134,7 +148,7 @@ void EntryReader::next(EntryMeta& e, std::size_t& output_at, std::size_t& extra_
     e.signal.reset();
     if (head & k_has_exit) e.exit_code = small_int(unzigzag(varint(m_meta)));
     if (head & k_has_signal) e.signal = small_int(unzigzag(varint(m_meta)));
-    e.duration_ns = varint(m_meta);
+    e.duration_ns = varint(m_durations);
     e.output_size = varint(m_meta);
     e.added_newline = head & k_added_newline;
     e.stderr_size = (head & k_has_stderr) ? varint(m_meta) : 0;
@@ -154,7 +168,7 @@ void EntryReader::next(EntryMeta& e, std::size_t& output_at, std::size_t& extra_
 }
 
 void EntryReader::finish() const {
-    if (m_read != m_msg.count || !m_meta.empty() || m_text_at != m_msg.text.size() || m_extra_at != m_msg.extra.size())
+    if (m_read != m_msg.count || !m_meta.empty() || !m_durations.empty() || m_text_at != m_msg.text.size() || m_extra_at != m_msg.extra.size())
         throw ProtocolError("results do not match their count");
 }
 

@@ -14,6 +14,10 @@ namespace ppool::protocol {
 
 /// Appends `v` in 7-bit groups, low first.
 inline void append_varint(std::string& out, std::uint64_t v) {
+    if (v < 0x80) {
+        out.push_back(static_cast<char>(v));
+        return;
+    }
     while (v >= 0x80) {
         out.push_back(static_cast<char>(v | 0x80));
         v >>= 7;
@@ -92,9 +96,10 @@ struct EntryMeta {
 };
 
 /// The results of the next `count` items of the worker's chunk, in order
-/// (worker to parent). `meta` holds an entry per item (see EntryMeta), `text`
-/// the outputs back to back as text output prints them, `extra` each item's
-/// stderr and error texts. Large outputs come ahead in output_part frames.
+/// (worker to parent). `meta` holds an entry per item (see EntryMeta; a plain
+/// success is two bytes), `durations` a varint per item, `text` the outputs
+/// back to back as text output prints them, `extra` each item's stderr and
+/// error texts. Large outputs come ahead in output_part frames.
 struct ResultsMessage {
     std::uint64_t count = 0;
     /// How long the item after these has been running when they were sent
@@ -102,11 +107,12 @@ struct ResultsMessage {
     /// even when results come in batches.
     std::uint64_t running_ns = 0;
     std::string_view meta;
+    std::string_view durations;
     std::string_view text;
     std::string_view extra;
 };
 
-/// Appends one entry to a results message's meta.
+/// Appends one entry to a results message's meta (all but its duration).
 void append_entry(std::string& meta, const EntryMeta& entry);
 void encode_results(std::string& out, const ResultsMessage& msg);
 /// Checks the framing; the entries are checked as EntryReader reads them.
@@ -115,7 +121,7 @@ ResultsMessage decode_results(std::string_view payload);
 /// Reads a results message's entries in order, checking each against the texts.
 class EntryReader {
 public:
-    explicit EntryReader(const ResultsMessage& msg) : m_msg(msg), m_meta(msg.meta) {}
+    explicit EntryReader(const ResultsMessage& msg) : m_msg(msg), m_meta(msg.meta), m_durations(msg.durations) {}
     /// The next entry and where its texts start; ProtocolError if it is corrupt.
     void next(EntryMeta& entry, std::size_t& output_at, std::size_t& extra_at);
     /// ProtocolError unless every entry, byte of text and byte of extra was read.
@@ -124,6 +130,7 @@ public:
 private:
     const ResultsMessage& m_msg;
     std::string_view m_meta;
+    std::string_view m_durations;
     std::uint64_t m_read = 0;
     std::size_t m_text_at = 0;
     std::size_t m_extra_at = 0;

@@ -231,31 +231,31 @@ void ProcessWorkerSet::on_results(WorkerHandle& w, std::string_view payload, det
     data->is_command = chunk.task->is_command();
     data->text.assign(msg.text);
     data->extra.assign(msg.extra);
-    data->entries.resize(count);
+    data->entries.reserve(count);
+    data->first_input = detail::item_start(chunk.items, w.next_index());
     // Only well-formed results take their items off the chunk: corrupt ones leave them to be reported lost.
     protocol::EntryReader reader(msg);
     protocol::EntryMeta meta;
     for (std::size_t i = 0; i < count; ++i) {
         std::size_t output_at = 0, extra_at = 0;
         reader.next(meta, output_at, extra_at);
-        auto& e = data->entries[i];
-        auto index = w.next_index() + i;
-        e.seq = chunk.items[index].seq;
-        e.input_at = detail::item_start(chunk.items, index);
-        e.input_size = chunk.items[index].end - e.input_at;
+        const auto& item = chunk.items[w.next_index() + i];
+        auto& e = data->entries.emplace_back();
+        e.seq = item.seq;
+        e.input_end = item.end;
         e.status = meta.status;
-        e.has_exit = meta.exit_code.has_value();
-        e.exit_code = meta.exit_code.value_or(0);
-        e.has_signal = meta.signal.has_value();
-        e.signal = meta.signal.value_or(0);
         e.duration_ns = meta.duration_ns;
-        e.output_at = output_at;
-        e.output_size = static_cast<std::size_t>(meta.output_size);
+        e.output_end = output_at + static_cast<std::size_t>(meta.output_size);
         e.added_newline = meta.added_newline;
-        e.stderr_at = extra_at;
-        e.stderr_size = static_cast<std::size_t>(meta.stderr_size);
-        e.error_at = extra_at + e.stderr_size;
-        e.error_size = static_cast<std::size_t>(meta.error_size);
+        if (meta.exit_code || meta.signal || meta.stderr_size || meta.error_size) {
+            auto& m = data->more_of(i);
+            m.exit_code = meta.exit_code;
+            m.signal = meta.signal;
+            m.stderr_at = extra_at;
+            m.stderr_size = static_cast<std::size_t>(meta.stderr_size);
+            m.error_at = extra_at + m.stderr_size;
+            m.error_size = static_cast<std::size_t>(meta.error_size);
+        }
     }
     reader.finish();
     std::uint64_t job = chunk.job;
@@ -268,31 +268,27 @@ void ProcessWorkerSet::on_results(WorkerHandle& w, std::string_view payload, det
 void ProcessWorkerSet::store_apart(WorkerHandle& w, detail::RunData& data) {
     // The parts that came ahead belong to the first item; its result carries the last of them.
     auto& e = data.entries[0];
-    detail::LargeParts large;
+    auto& m = data.more_of(0);
     std::string error;
     bool stored = true;
     if (!w.stdout_spool().empty()) {
-        auto tail = std::string_view(data.text).substr(e.output_at, e.output_size - (e.added_newline ? 1 : 0));
-        stored = w.stdout_spool().finish_apart(tail, large.output, error);
-        // Its bytes are in the stored output now: what is left in the text goes unprinted.
-        e.output_at += e.output_size;
-        e.output_size = 0;
+        auto tail = std::string_view(data.text).substr(0, e.output_end - (e.added_newline ? 1 : 0));
+        stored = w.stdout_spool().finish_apart(tail, m.large_output, error);
+        // Its bytes are in the stored output now: the text starts after them.
+        data.first_output = e.output_end;
         e.added_newline = false;
     }
     if (!w.stderr_spool().empty()) {
-        auto tail = std::string_view(data.extra).substr(e.stderr_at, e.stderr_size);
-        stored = w.stderr_spool().finish_apart(tail, large.stderr_text, error) && stored;
-        e.stderr_size = 0;
+        auto tail = std::string_view(data.extra).substr(m.stderr_at, m.stderr_size);
+        stored = w.stderr_spool().finish_apart(tail, m.large_stderr, error) && stored;
+        m.stderr_size = 0;
     }
     if (!stored) {
         // Part of the output is lost: fail the item rather than pass on a truncated result.
         e.status = Status::error;
         data.set_error(0, error);
-        large = {};
-    }
-    if (large.output || large.stderr_text) {
-        e.large = static_cast<std::int32_t>(data.large.size());
-        data.large.push_back(std::move(large));
+        m.large_output.reset();
+        m.large_stderr.reset();
     }
 }
 

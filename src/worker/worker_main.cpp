@@ -30,9 +30,9 @@ namespace {
 
 /// Results collected for one results frame.
 struct PendingResults {
-    std::vector<protocol::EntryMeta> entries;
-    std::vector<std::uint64_t> ticks;  // run time in clock ticks
+    std::vector<std::uint64_t> ticks;  // run time in clock ticks, an entry per result
     std::string meta;
+    std::string durations;
     std::string text;
     std::string extra;
 };
@@ -90,19 +90,17 @@ void send(WorkerState& w) {
 /// Sends the results collected so far as one frame; the item after them has run `running_ns`.
 void send_results(WorkerState& w, std::uint64_t running_ns = 0) {
     auto& p = w.pending;
-    if (p.entries.empty()) return;
+    if (p.ticks.empty()) return;
     double ns_per_tick = w.clock.rescale();
-    for (std::size_t i = 0; i < p.entries.size(); ++i) {
-        p.entries[i].duration_ns = static_cast<std::uint64_t>(static_cast<double>(p.ticks[i]) * ns_per_tick);
-        protocol::append_entry(p.meta, p.entries[i]);
-    }
-    protocol::encode_results(w.out,
-                             protocol::ResultsMessage{p.entries.size(), running_ns, p.meta, p.text, p.extra});
+    for (auto ticks : p.ticks)
+        protocol::append_varint(p.durations, static_cast<std::uint64_t>(static_cast<double>(ticks) * ns_per_tick));
+    protocol::encode_results(w.out, protocol::ResultsMessage{p.ticks.size(), running_ns, p.meta, p.durations, p.text,
+                                                             p.extra});
     send(w);
     if (w.watchdog) w.last_send_ns = now_ns();
-    p.entries.clear();
     p.ticks.clear();
     p.meta.clear();
+    p.durations.clear();
     p.text.clear();
     p.extra.clear();
 }
@@ -205,24 +203,31 @@ void add_result(WorkerState& w, std::uint64_t seq, Outcome& o, bool is_command, 
         o.output.remove_prefix(k_part_bytes);
     }
     auto& p = w.pending;
+    p.ticks.push_back(ticks);
+    p.text += o.output;
+    // Printed as text output prints a registered task's result: ending with a newline.
+    bool added = !is_command && o.status == Status::ok && (o.output.empty() || o.output.back() != '\n');
+    if (added) p.text += '\n';
+    if (o.status == Status::ok && !o.exit_code && o.stderr_text.empty() && o.error.empty()) {
+        // The usual entry: two bytes or so.
+        protocol::EntryMeta e;
+        e.status = Status::ok;
+        e.added_newline = added;
+        e.output_size = o.output.size() + added;
+        protocol::append_entry(p.meta, e);
+        return;
+    }
     protocol::EntryMeta e;
     e.status = o.status;
     e.exit_code = o.exit_code;
     e.signal = o.signal;
-    p.text += o.output;
-    e.output_size = o.output.size();
-    // Printed as text output prints a registered task's result: ending with a newline.
-    if (!is_command && o.status == Status::ok && (o.output.empty() || o.output.back() != '\n')) {
-        p.text += '\n';
-        ++e.output_size;
-        e.added_newline = true;
-    }
+    e.output_size = o.output.size() + added;
+    e.added_newline = added;
     p.extra += o.stderr_text;
     e.stderr_size = o.stderr_text.size();
     p.extra += o.error;
     e.error_size = o.error.size();
-    p.entries.push_back(e);
-    p.ticks.push_back(ticks);
+    protocol::append_entry(p.meta, e);
 }
 
 /// Results of a registered task wait at most this long before they go out (with a timeout).
@@ -234,7 +239,7 @@ void watch(WorkerState& w) {
     for (;;) {
         ::nanosleep(&pause, nullptr);
         std::lock_guard lock(w.send_mutex);
-        if (w.pending.entries.empty()) continue;
+        if (w.pending.ticks.empty()) continue;
         auto now = now_ns();
         if (now - w.last_send_ns < k_watch_ns) continue;
         std::uint64_t running = 0;

@@ -87,7 +87,7 @@ void check_run_round_trip(std::string_view payload, const RunMessage& run) {
 /// A results message whose entries all read re-encodes to the same bytes.
 void check_results_round_trip(std::string_view payload, const ResultsMessage& msg) {
     EntryReader reader(msg);
-    std::string meta;
+    std::string meta, durations;
     std::uint64_t output = 0, extra = 0;
     for (std::uint64_t i = 0; i < msg.count; ++i) {
         EntryMeta e;
@@ -97,10 +97,11 @@ void check_results_round_trip(std::string_view payload, const ResultsMessage& ms
         output += e.output_size;
         extra += e.stderr_size + e.error_size;
         append_entry(meta, e);
+        append_varint(durations, e.duration_ns);
     }
     reader.finish();
     std::string wire;
-    encode_results(wire, ResultsMessage{msg.count, msg.running_ns, meta, msg.text, msg.extra});
+    encode_results(wire, ResultsMessage{msg.count, msg.running_ns, meta, durations, msg.text, msg.extra});
     require(std::string_view(wire).substr(k_header_size) == payload, "results re-encode to the same bytes");
 }
 

@@ -48,7 +48,10 @@ std::string results_frame() {
     failed.error_size = 13;
     append_entry(meta, failed);
     std::string out;
-    encode_results(out, ResultsMessage{2, 0, meta, "one\nout\n", "err\nexit status 1"});
+    std::string durations;
+    append_varint(durations, ok.duration_ns);
+    append_varint(durations, failed.duration_ns);
+    encode_results(out, ResultsMessage{2, 0, meta, durations, "one\nout\n", "err\nexit status 1"});
     return out;
 }
 

@@ -34,21 +34,17 @@ ResultRun run_of(std::vector<std::pair<std::string, Status>> items, std::uint64_
     for (auto& [item, status] : items) {
         RunEntry e;
         e.seq = first_seq++;
-        e.input_at = inputs.size();
-        e.input_size = item.size();
-        inputs += item + '\n';
+        inputs += item;
+        e.input_end = inputs.size();
+        inputs += '\n';
         e.status = status;
-        e.output_at = data->text.size();
         if (status == Status::ok) {
             data->text += item + "!\n";
-            e.output_size = item.size() + 2;
             e.added_newline = true;
-        } else {
-            e.error_at = data->extra.size();
-            data->extra += "why";
-            e.error_size = 3;
         }
+        e.output_end = data->text.size();
         data->entries.push_back(e);
+        if (status != Status::ok) data->set_error(data->entries.size() - 1, "why");
     }
     data->inputs = std::make_shared<const std::string>(inputs);
     auto n = data->entries.size();

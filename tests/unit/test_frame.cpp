@@ -27,11 +27,12 @@ std::string run_frame(std::string_view task, const std::vector<std::pair<std::ui
 }
 
 struct Results {
-    std::string meta, text, extra;
+    std::string meta, durations, text, extra;
     std::uint64_t count = 0;
     std::uint64_t running_ns = 0;
     void add(const EntryMeta& e, std::string_view output, std::string_view err, std::string_view error) {
         append_entry(meta, e);
+        append_varint(durations, e.duration_ns);
         text += output;
         extra += err;
         extra += error;
@@ -39,7 +40,7 @@ struct Results {
     }
     std::string payload() const {
         std::string wire;
-        encode_results(wire, ResultsMessage{count, running_ns, meta, text, extra});
+        encode_results(wire, ResultsMessage{count, running_ns, meta, durations, text, extra});
         return wire.substr(k_header_size);
     }
 };
@@ -184,7 +185,8 @@ TEST_CASE("results that disagree with themselves are corrupt") {
     // A status or flag the decoder does not know.
     for (std::uint8_t head : {6, 7, 0x80 | 0x7f}) {
         Results bad;
-        bad.meta = std::string(1, static_cast<char>(head)) + std::string("\x01\x01\x01\x00", 4);
+        bad.meta = std::string(1, static_cast<char>(head)) + std::string("\x01\x01\x00", 3);
+        bad.durations = "\x01";
         bad.count = 1;
         CHECK_THROWS_AS(read_all(bad.payload()), ProtocolError);
     }

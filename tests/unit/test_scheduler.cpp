@@ -88,8 +88,7 @@ public:
         for (std::size_t i = 0; i < chunk.size(); ++i) {
             RunEntry e;
             e.seq = chunk.items[i].seq;
-            e.input_at = item_start(chunk.items, i);
-            e.input_size = chunk.items[i].end - e.input_at;
+            e.input_end = chunk.items[i].end;
             e.status = e.seq != fail_seq ? Status::ok : Status::failed;
             if (auto it = fail_times.find(e.seq); it != fail_times.end() && it->second > 0) {
                 --it->second;
@@ -97,13 +96,10 @@ public:
             }
             e.duration_ns = 1000;
             if (e.status == Status::ok) {
-                e.output_at = data->text.size();
                 data->text += std::string(chunk.item(i)) + "!\n";
-                e.output_size = data->text.size() - e.output_at;
                 e.added_newline = true;
-            } else {
-                e.output_at = data->text.size();
             }
+            e.output_end = data->text.size();
             data->entries.push_back(e);
         }
         return ResultRun(std::move(data), 0, chunk.size());
