@@ -282,6 +282,16 @@ std::vector<std::string> encode_each_tuple(Range&& range) {
 template <class Signature>
 class TypedTask;
 
+namespace detail {
+/// The TypedTask for a declared signature: parameters and result as value types.
+template <class Signature>
+struct typed_task_of;
+template <class R, class... P>
+struct typed_task_of<R(P...)> {
+    using type = TypedTask<value_t<R>(value_t<P>...)>;
+};
+}  // namespace detail
+
 /// A registered task with its C++ signature: what the typed calls take. R
 /// and A are value types (no references; std::string for std::string_view).
 /// Copying it copies its name only.
@@ -307,14 +317,6 @@ private:
     std::string m_name;
 };
 
-/// The TypedTask for a callable's signature (parameters and result as value types).
-template <class Signature>
-struct typed_task_of;
-template <class R, class... P>
-struct typed_task_of<R(P...)> {
-    using type = TypedTask<detail::value_t<R>(detail::value_t<P>...)>;
-};
-
 /// Registers `fn` in `registry` (TaskRegistry, or a plugin's PluginRegistry)
 /// as the task `name` taking and returning C++ values, and returns its
 /// handle. The signature is `fn`'s own (a function, a function pointer, a
@@ -333,7 +335,7 @@ auto typed_task(Registry& registry, std::string name, std::string description, F
         return typed_task<typename detail::signature_of<F>::type>(registry, std::move(name), std::move(description),
                                                                   std::move(fn));
     } else {
-        using Task = typename typed_task_of<Signature>::type;
+        using Task = typename detail::typed_task_of<Signature>::type;
         [&]<class R, class... P>(std::type_identity<R(P...)>) {
             static_assert(!std::is_void_v<R>, "ppool::typed_task: a typed task returns a value");
             static_assert(Encodable<detail::value_t<R>>,
@@ -349,8 +351,9 @@ auto typed_task(Registry& registry, std::string name, std::string description, F
 
 /// typed_task in the process's registry (TaskRegistry::global()). At
 /// namespace scope, which registers it before main and so in every worker,
-/// however started: `inline const auto square = ppool::typed_task(...);`.
-/// There, a name taken twice ends the program at start-up with the
+/// however started: `const auto square = ppool::typed_task(...);` in a .cpp
+/// file, `inline const auto` in a header (registered once, whatever includes
+/// it). There, a name taken twice ends the program at start-up with the
 /// UsageError's message (std::terminate).
 template <class Signature = void, class F>
 auto typed_task(std::string name, std::string description, F fn) {
@@ -485,6 +488,7 @@ TypedAsyncResult<std::vector<R>> map_async(Pool& pool, const TypedTask<R(A)>& ta
                                            std::size_t chunksize = 0) {
     return {task.name(), pool.map_async(task.name(), detail::encode_each<A>(std::forward<Items>(items)), chunksize)};
 }
+/// The same over a braced list of values: `{1, 2, 3}`.
 template <class R, class A>
 TypedAsyncResult<std::vector<R>> map_async(Pool& pool, const TypedTask<R(A)>& task,
                                            std::initializer_list<std::type_identity_t<A>> items,
@@ -492,11 +496,13 @@ TypedAsyncResult<std::vector<R>> map_async(Pool& pool, const TypedTask<R(A)>& ta
     return map_async(pool, task, std::vector<A>(items), chunksize);
 }
 
+/// map_async, waited for: every result, in input order; TaskError on the first failure.
 template <class R, class A, std::ranges::input_range Items>
     requires detail::argument_for<std::ranges::range_reference_t<Items>, A>
 std::vector<R> map(Pool& pool, const TypedTask<R(A)>& task, Items&& items, std::size_t chunksize = 0) {
     return map_async(pool, task, std::forward<Items>(items), chunksize).get();
 }
+/// The same over a braced list of values: `{1, 2, 3}`.
 template <class R, class A>
 std::vector<R> map(Pool& pool, const TypedTask<R(A)>& task, std::initializer_list<std::type_identity_t<A>> items,
                    std::size_t chunksize = 0) {
@@ -512,6 +518,7 @@ TypedAsyncResult<std::vector<R>> starmap_async(Pool& pool, const TypedTask<R(A..
     return {task.name(),
             pool.map_async(task.name(), detail::encode_each_tuple<A...>(std::forward<Items>(items)), chunksize)};
 }
+/// The same over a braced list of tuples: `{{1, 2}, {3, 4}}`.
 template <class R, class... A>
 TypedAsyncResult<std::vector<R>> starmap_async(Pool& pool, const TypedTask<R(A...)>& task,
                                                std::initializer_list<std::type_identity_t<std::tuple<A...>>> items,
@@ -519,11 +526,13 @@ TypedAsyncResult<std::vector<R>> starmap_async(Pool& pool, const TypedTask<R(A..
     return starmap_async(pool, task, std::vector<std::tuple<A...>>(items), chunksize);
 }
 
+/// starmap_async, waited for: every result, in input order; TaskError on the first failure.
 template <class R, class... A, std::ranges::input_range Items>
     requires detail::arguments_tuple_for<std::ranges::range_reference_t<Items>, A...>
 std::vector<R> starmap(Pool& pool, const TypedTask<R(A...)>& task, Items&& items, std::size_t chunksize = 0) {
     return starmap_async(pool, task, std::forward<Items>(items), chunksize).get();
 }
+/// The same over a braced list of tuples: `{{1, 2}, {3, 4}}`.
 template <class R, class... A>
 std::vector<R> starmap(Pool& pool, const TypedTask<R(A...)>& task,
                        std::initializer_list<std::type_identity_t<std::tuple<A...>>> items, std::size_t chunksize = 0) {
@@ -539,6 +548,7 @@ TypedResultIterator<R> imap(Pool& pool, const TypedTask<R(A)>& task, Items&& ite
     auto encode = [](auto&& value) { return detail::encode_arguments<A>(std::forward<decltype(value)>(value)); };
     return {task.name(), pool.imap(task.name(), detail::encoding_source(std::forward<Items>(items), encode), chunksize)};
 }
+/// The same over a braced list of values: `{1, 2, 3}`.
 template <class R, class A>
 TypedResultIterator<R> imap(Pool& pool, const TypedTask<R(A)>& task,
                             std::initializer_list<std::type_identity_t<A>> items, std::size_t chunksize = 1) {
@@ -554,6 +564,7 @@ TypedResultIterator<R> imap_unordered(Pool& pool, const TypedTask<R(A)>& task, I
     return {task.name(),
             pool.imap_unordered(task.name(), detail::encoding_source(std::forward<Items>(items), encode), chunksize)};
 }
+/// The same over a braced list of values: `{1, 2, 3}`.
 template <class R, class A>
 TypedResultIterator<R> imap_unordered(Pool& pool, const TypedTask<R(A)>& task,
                                       std::initializer_list<std::type_identity_t<A>> items,
