@@ -9,6 +9,8 @@ add_library(ppool_headers INTERFACE)
 target_include_directories(ppool_headers INTERFACE
   $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include> $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
 target_compile_features(ppool_headers INTERFACE cxx_std_20)
+# A plugin may register typed tasks, whose codec is nlohmann/json.
+target_link_libraries(ppool_headers INTERFACE nlohmann_json::nlohmann_json)
 target_compile_features(ppool INTERFACE cxx_std_20)
 
 # The names a consumer uses, the same inside this tree (examples/CMakeLists.txt).

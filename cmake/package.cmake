@@ -16,8 +16,9 @@ package config: find_package(ppool) and link ppool::ppool.")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION utils)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-# Programs built against the library need libcrypto's static archive.
-set(CPACK_DEBIAN_PACKAGE_SUGGESTS "libssl-dev, cmake")
+# Programs built against the library need libcrypto's static archive, and
+# nlohmann/json's headers (the typed tasks' codec).
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "libssl-dev, nlohmann-json3-dev, cmake")
 # Stripped as Debian's dh_strip does: the program of its symbols, the static
 # libraries of their debugging information only (they are 20 times smaller).
 set(CPACK_STRIP_FILES TRUE)

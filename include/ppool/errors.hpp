@@ -20,10 +20,18 @@ public:
     TimeoutError() : Error("timed out waiting for a result") {}
 };
 
-/// A task failed; carries its result, whose `error` or exit status is the message.
+/// A task failed. It keeps the failed item's whole TaskResult: its sequence
+/// number and input, its Status, and what goes with that status (a command's
+/// exit code or signal, its stdout and stderr; the worker, run time and
+/// attempts). what() is the one-line reason, TaskResult::describe_failure():
+/// for a registered task that threw (Status::error), the exception's what()
+/// in the worker, exactly. The exception's type is not kept: a worker sends
+/// the message only, so a std::out_of_range and a std::runtime_error with
+/// the same message reach the caller alike.
 class TaskError : public Error {
 public:
     explicit TaskError(TaskResult result) : Error(result.describe_failure()), m_result(std::move(result)) {}
+    /// The failed item's result, as the pool recorded it.
     const TaskResult& result() const { return m_result; }
 
 private:

@@ -9,8 +9,32 @@
 
 namespace ppool {
 
-/// How a task ended.
-enum class Status { ok, failed, timeout, signal, worker_lost, error };
+/// How a task ended. Every status but `ok` is a failure of that item only:
+/// the pool goes on with the others.
+enum class Status {
+    /// It succeeded: a command exited with status 0, a registered task returned.
+    ok,
+    /// A command exited with a non-zero status (TaskResult::exit_code). `error`
+    /// is empty, unless the command could not be started at all ("cannot run
+    /// 'NAME': ...", exit status 127 for a command not found, else 126).
+    failed,
+    /// It ran past the pool's task timeout and was stopped: a command's whole
+    /// process group is killed, a registered task's worker killed and replaced.
+    timeout,
+    /// A command was killed by a signal (TaskResult::signal), not for a timeout.
+    signal,
+    /// The worker running it died (killed, or crashed in a registered task)
+    /// or sent a corrupt message; `signal` or `exit_code` is the worker's.
+    /// The task may or may not have run. A new worker takes its place.
+    worker_lost,
+    /// A registered task threw: `error` is the exception's message ("unknown
+    /// exception" for one not derived from std::exception). Also an item that
+    /// could not be run at all: an unknown task, no command could be built
+    /// for it, a typed task's argument that does not decode or result that
+    /// cannot be encoded (or, on the caller's side, decoded), or an output
+    /// lost while it was being stored.
+    error,
+};
 
 /// The JSON name of a status: "ok", "failed", "timeout", "signal", "worker_lost", "error".
 std::string_view to_string(Status status);

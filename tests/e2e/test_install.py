@@ -35,6 +35,8 @@ INSTALLED_FILES = [
     "include/ppool/task.hpp",
     "include/ppool/cli.hpp",
     "include/ppool/plugin.hpp",
+    "include/ppool/typed.hpp",
+    "include/ppool/codec.hpp",
 ]
 INSTALLED_LIBRARY_FILES = [
     "libppool.a",
@@ -119,6 +121,14 @@ class InstallTests(E2ETestCase):
         self.assertIn("12^2 = 144", out)
         self.assertIn("len(hello) = 5", out)
         self.assertTrue(any(line.startswith("error: ") for line in out), out)
+
+        # Typed tasks: their codec's nlohmann/json found through the package.
+        typed = run(["10"], binary=os.path.join(build, "typed_example"))
+        self.assertOk(typed)
+        out = lines(typed.stdout)
+        self.assertIn("sum of squares 1..10 = 385", out)
+        self.assertIn("count 3, mean 5, max 9", out)
+        self.assertIn("error: no real square root of -1.000000", out)
 
         # The command line embedded with a task of its own, and the built-in ones.
         embed = os.path.join(build, "ppool-embed")

@@ -139,6 +139,19 @@ class EmbedTests(E2ETestCase):
         self.assertIn(b"double", listed.stdout)
         self.assertUsageError(run(["imap", "--task", "tripple"], input=b"1\n", binary=EMBED), "unknown task")
 
+    def test_a_typed_task_takes_and_gives_text(self):
+        proc = run(["imap", "-j", "2", "--task", "square"], input=b"1\n-3\n12\n", binary=EMBED)
+        self.assertOk(proc, "1\n9\n144\n")
+        proc = run(["map", "--json", "--task", "square"], input=b"4\n", binary=EMBED)
+        self.assertOk(proc)
+        self.assertEqual([r["output"] for r in json.loads(proc.stdout)], ["16"])
+        # An item that is not an integer fails alone, saying why.
+        proc = run(["imap", "--task", "square"], input=b"2\nx2\n3\n", binary=EMBED)
+        self.assertStatus(proc, 1)
+        self.assertEqual(proc.stdout, b"4\n9\n")
+        self.assertIn(b"cannot decode the argument of task 'square': expected an integer from "
+                      b"-9223372036854775808 to 9223372036854775807, found 'x2'", proc.stderr)
+
 
 if __name__ == "__main__":
     unittest.main()
