@@ -3,7 +3,11 @@
 multiprocessing.Pool, awk) and against bench/floor.c, the cheapest way we know
 to run one process per line with two slots.
 
-    python3 bench/run.py [--ppool PATH] [--rounds N] [--scale F] [--quick] [--json-out FILE]
+    python3 bench/run.py [--ppool PATH] [--baseline PATH] [--rounds N] [--scale F] [--quick] [--json-out FILE]
+
+With --baseline, every ppool workload also runs with that other ppool binary
+(an earlier build, say) in the same rounds, and the report ends with each
+workload's time against the baseline's.
 
 Every workload runs once per round, the rounds interleaved so machine noise
 hits all alike; the table shows medians over the rounds. Nothing here asserts
@@ -87,6 +91,8 @@ def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--ppool", type=Path,
                    help="ppool binary (default: build a Release one in build-release/)")
+    p.add_argument("--baseline", type=Path,
+                   help="another ppool binary whose ppool workloads run beside this one's")
     p.add_argument("--rounds", type=int, default=5, help="rounds (default 5)")
     p.add_argument("--scale", type=float, default=1.0,
                    help="multiplies every item and repeat count (default 1.0)")
@@ -203,6 +209,8 @@ def task_workloads(ppool, tools, inputs):
     candidates = [
         ("ppool len", ppool_len, True),
         ("ppool len --json", ppool_len + ["--json"], True),
+        # The options that must not cost a slower path.
+        ("ppool len workflow", ppool_len + ["--timeout", "600", "--retries", "1", "--fail-fast"], True),
         ("ppool plugin len", [ppool, "imap", f"-j{SLOTS}", "-c", str(CHUNK), "--plugin", tools["plugin"],
                               "--task", "plugin_len"] if tools["plugin"] else None, True),
         ("awk len", [tools["awk"], "{print length($0)}"] if tools["awk"] else None, False),
@@ -381,6 +389,25 @@ def per_item_text(row):
     return f"{row['ms_per_' + row['unit']]:8.3f} ms/{row['unit']}"
 
 
+BASELINE = "baseline "
+
+
+def baseline_workloads(workloads, baseline):
+    """The ppool workloads again, run by the baseline binary."""
+    copies = []
+    for w in workloads:
+        if w.is_ppool:
+            copies.append(Workload(BASELINE + w.name, [baseline] + w.argv[1:], w.input, w.items, w.expect_lines,
+                                   w.unit, is_ppool=False, pipe=w.pipe, repeat=w.repeat))
+    return copies
+
+
+def baseline_ratios(summary):
+    """Each ppool workload's median time over the baseline's."""
+    return {name: row["median_s"] / summary[BASELINE + name]["median_s"]
+            for name, row in summary.items() if BASELINE + name in summary}
+
+
 def print_report(header, summary, ratio_values, rss):
     print(header)
     print()
@@ -396,6 +423,12 @@ def print_report(header, summary, ratio_values, rss):
         print(f"  {label:<30} {shown}   ({note})")
     mb, method, n = rss
     print(f"  {'peak RSS ppool len':<30} {mb:8.1f} MB  (over {n} lines, largest process, {method})")
+    against = baseline_ratios(summary)
+    if against:
+        print()
+        print("against the baseline (time of this ppool / the baseline's; < 1 = faster now)")
+        for name, value in against.items():
+            print(f"  {name:<30} {value:8.2f}x")
 
 
 def header_line(ppool, args, inputs, load_at_start):
@@ -410,7 +443,7 @@ def header_line(ppool, args, inputs, load_at_start):
 def write_json(path, header, args, summary, ratio_values, rss):
     mb, method, n = rss
     doc = {"header": header, "rounds": args.rounds, "scale": args.scale, "slots": SLOTS,
-           "workloads": summary, "ratios": ratio_values,
+           "workloads": summary, "ratios": ratio_values, "against_baseline": baseline_ratios(summary),
            "peak_rss": {"mb": mb, "method": method, "lines": n}}
     path.write_text(json.dumps(doc, indent=2) + "\n")
 
@@ -418,6 +451,9 @@ def write_json(path, header, args, summary, ratio_values, rss):
 def main():
     args = parse_args()
     ppool = resolve_ppool(args.ppool)
+    baseline = args.baseline.resolve() if args.baseline else None
+    if baseline and not (baseline.is_file() and os.access(baseline, os.X_OK)):
+        die(f"{baseline} is not an executable file")
     with tempfile.TemporaryDirectory(prefix="ppool-bench-") as tmp_name:
         tmp = Path(tmp_name)
         load_at_start = os.getloadavg()[0]
@@ -427,6 +463,8 @@ def main():
                      + task_workloads(ppool, tools, inputs)
                      + startup_workloads(ppool, tools, inputs,
                                          scaled(STARTUP_REPEATS, args.scale)))
+        if baseline:
+            workloads += baseline_workloads(workloads, baseline)
         try:
             samples = run_rounds(workloads, args.rounds)
             rss = peak_rss_mb(ppool, tools, inputs)

@@ -157,4 +157,16 @@ Fd open_dev_null() {
     return Fd(fd);
 }
 
+IoStatus discard_available(int fd) {
+    char buffer[4096];
+    for (;;) {
+        ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n > 0) continue;
+        if (n == 0) return IoStatus::closed;
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN) return IoStatus::would_block;
+        throw std::system_error(errno, std::generic_category(), "read");
+    }
+}
+
 }  // namespace ppool::os

@@ -53,6 +53,10 @@ enum class IoStatus { done, would_block, closed };
 /// Reads what is available (at most `max` bytes) and appends it to `out`.
 /// Returns `closed` at end of file, `would_block` when nothing is there.
 IoStatus read_some(int fd, std::string& out, std::size_t max);
+/// Reads and drops what a non-blocking descriptor holds, without allocating:
+/// `closed` at end of file, else `would_block` once it is empty; throws
+/// std::system_error on other errors.
+IoStatus discard_available(int fd);
 
 /// Sends data in pieces (one sendmsg for many of them) from piece `index` at
 /// `offset` on, advancing both; never blocks and never raises SIGPIPE, so a

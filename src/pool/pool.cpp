@@ -129,7 +129,8 @@ Pool::Pool(PoolOptions options) {
     check_options(options);
     int n = options.processes > 0 ? options.processes : os::usable_cpus();
     // Workers beyond what the process's limits hold would fail to start: run as many as fit.
-    auto fit = worker::ProcessWorkerSet::capacity(static_cast<std::size_t>(n));
+    auto launcher = worker::make_launcher(options.launcher);
+    auto fit = worker::ProcessWorkerSet::capacity(static_cast<std::size_t>(n), *launcher);
     if (fit.workers < static_cast<std::size_t>(n)) {
         if (options.on_warning && !fit.limit.empty())
             options.on_warning(fmt::format("{} workers are more than {} leaves room for; running {}", n, fit.limit,
@@ -137,7 +138,7 @@ Pool::Pool(PoolOptions options) {
         n = static_cast<int>(fit.workers);
     }
     options.processes = n;
-    auto workers = std::make_unique<worker::ProcessWorkerSet>(options, n, worker::make_launcher(options.launcher));
+    auto workers = std::make_unique<worker::ProcessWorkerSet>(options, n, std::move(launcher));
     m_core = std::make_shared<detail::Core>(std::move(options), std::move(workers));
 }
 

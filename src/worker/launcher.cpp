@@ -102,6 +102,7 @@ public:
     }
     const std::string& name() const override { return m_name; }
     bool runs_a_command() const override { return m_users; }
+    std::size_t extra_descriptors() const override { return 1; }
 
 private:
     std::vector<std::string> m_argv;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -46,6 +47,9 @@ public:
     /// Whether the process it starts is a command of the user's that starts
     /// the worker, whose exit status and last words are worth quoting.
     virtual bool runs_a_command() const { return false; }
+    /// Descriptors the pool holds for each worker beyond its channel and pidfd
+    /// (the launcher's stderr).
+    virtual std::size_t extra_descriptors() const { return 0; }
 };
 
 /// The launcher a PoolOptions::launcher value names: "" or "fork" (forked

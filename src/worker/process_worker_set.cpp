@@ -27,8 +27,8 @@ std::size_t output_budget_bytes() {
 }
 
 
-/// Descriptors ppool holds for a worker: its two channels, its pidfd, and one
-/// for an output spilled to disk.
+/// Descriptors ppool holds for any worker: its two channels, its pidfd, and
+/// one for an output spilled to disk (the launcher may add more).
 constexpr std::uint64_t k_fds_per_worker = 4;
 /// Descriptors left for everything else: inputs, the joblog, spilled results.
 constexpr std::uint64_t k_spare_fds = 32;
@@ -40,13 +40,14 @@ void lower(ProcessWorkerSet::Capacity& c, std::uint64_t workers, std::string lim
 
 }  // namespace
 
-ProcessWorkerSet::Capacity ProcessWorkerSet::capacity(std::size_t wanted) {
+ProcessWorkerSet::Capacity ProcessWorkerSet::capacity(std::size_t wanted, const Launcher& launcher) {
     Capacity c{wanted, {}};
+    auto per_worker = k_fds_per_worker + launcher.extra_descriptors();
     // Counting what is in use reads /proc: only when the limit is anywhere near.
     auto files = os::open_file_limit();
-    if (wanted * k_fds_per_worker + 2 * k_spare_fds > files / 2) {
+    if (wanted * per_worker + 2 * k_spare_fds > files / 2) {
         auto used = os::open_file_count() + k_spare_fds;
-        lower(c, files > used ? (files - used) / k_fds_per_worker : 0,
+        lower(c, files > used ? (files - used) / per_worker : 0,
               fmt::format("the open file limit (ulimit -n {})", files));
     }
     // A worker running a command is two processes.

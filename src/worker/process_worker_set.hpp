@@ -26,7 +26,8 @@ public:
         std::size_t workers;
         std::string limit;
     };
-    static Capacity capacity(std::size_t wanted);
+    /// `launcher` says what else a worker holds besides its channels.
+    static Capacity capacity(std::size_t wanted, const Launcher& launcher);
 
     /// `processes` slots whose workers `launcher` starts.
     ProcessWorkerSet(const PoolOptions& options, int processes, std::unique_ptr<Launcher> launcher);

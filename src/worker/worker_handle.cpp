@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <csignal>
 #include <system_error>
-#include <unistd.h>
 
 namespace ppool::worker {
 
@@ -113,13 +112,10 @@ bool WorkerHandle::fill_all() {
 
 bool WorkerHandle::discard_input() {
     m_reader.discard();
-    char buffer[4096];
-    for (;;) {
-        ssize_t n = ::read(m_from.get(), buffer, sizeof buffer);
-        if (n > 0) continue;
-        if (n == 0) return false;
-        if (errno == EINTR) continue;
-        return errno == EAGAIN;
+    try {
+        return os::discard_available(m_from.get()) == os::IoStatus::would_block;
+    } catch (const std::system_error&) {
+        return false;
     }
 }
 

@@ -37,7 +37,9 @@ class BenchTest(unittest.TestCase):
         cls.tmp = tempfile.TemporaryDirectory(prefix="ppool-test-bench-")
         cls.json_out = Path(cls.tmp.name) / "bench.json"
         cls.proc = subprocess.run(
-            [sys.executable, RUN_PY, "--ppool", os.path.abspath(ppool), "--rounds", "1",
+            # The same binary as its own baseline: the rows exist, whatever the times.
+            [sys.executable, RUN_PY, "--ppool", os.path.abspath(ppool), "--baseline", os.path.abspath(ppool),
+             "--rounds", "1",
              "--scale", "0.002", "--quick", "--json-out", cls.json_out],
             stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
 
@@ -56,6 +58,13 @@ class BenchTest(unittest.TestCase):
     def test_prints_ppool_rows(self):
         for row in ("ppool true", "ppool echo", "ppool len", "ppool len --json", "startup ppool"):
             self.assertRegex(self.proc.stdout, rf"(?m)^{row}\s+\d")
+
+    def test_compares_every_ppool_row_with_the_baseline(self):
+        self.assertIn("against the baseline", self.proc.stdout)
+        doc = json.loads(self.json_out.read_text())
+        for row in ("ppool true", "ppool len", "ppool len workflow", "startup ppool"):
+            self.assertRegex(self.proc.stdout, rf"(?m)^baseline {row}\s+\d")
+            self.assertGreater(doc["against_baseline"][row], 0)
 
     def test_writes_json(self):
         doc = json.loads(self.json_out.read_text())

@@ -442,12 +442,12 @@ class LimitTests(E2ETestCase):
     """-j beyond what the process's limits hold: ppool says so once and runs
     with the workers that fit; where not even one fits, one line and status 2."""
 
-    def check_capped(self, proc, items, limit_words):
+    def check_capped(self, proc, items, limit_words, most=2):
         self.assertStatus(proc, 0)
         self.assertEqual(sorted(proc.stdout.split()), sorted(str(i).encode() for i in range(1, items + 1)))
         warnings = proc.stderr.decode().splitlines()
         self.assertTrue(warnings, "no warning")
-        self.assertLessEqual(len(warnings), 2, warnings)
+        self.assertLessEqual(len(warnings), most, warnings)
         for line in warnings:
             self.assertTrue(line.startswith("ppool: warning: "), warnings)
         self.assertIn(limit_words, warnings[0])
@@ -455,7 +455,21 @@ class LimitTests(E2ETestCase):
     def test_open_file_limit_caps_the_workers(self):
         proc = run(["imap-unordered", "-j", "500", "--", "echo"], input=b"".join(b"%d\n" % i for i in range(1, 201)),
                    preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64)))
-        self.check_capped(proc, 200, "open file limit (ulimit -n 64)")
+        # The cap counts what each worker holds with this launcher: no worker
+        # beyond it then fails to start for want of a descriptor.
+        self.check_capped(proc, 200, "open file limit (ulimit -n 64)", most=1)
+
+    def test_the_cap_counts_a_launchers_descriptors(self):
+        # A worker started by a command also holds the pipe of its stderr.
+        running = {}
+        for launcher in ("fork", "exec"):
+            proc = run(["imap-unordered", "-j", "500", "--launcher", launcher, "--", "echo"], input=b"1\n2\n",
+                       preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (96, 96)))
+            self.assertStatus(proc, 0)
+            match = re.search(r"running (\d+)$", proc.stderr.decode(), re.M)
+            self.assertTrue(match, proc.stderr)
+            running[launcher] = int(match.group(1))
+        self.assertLess(running["exec"], running["fork"])
 
     def as_nobody(self, nproc):
         """Arguments that run ppool as user nobody under `ulimit -u nproc`
