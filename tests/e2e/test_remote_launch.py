@@ -24,7 +24,7 @@ import time
 import unittest
 import uuid
 
-from harness import (PPOOL, E2ETestCase, assert_session_ends, assert_gone, cmdline_of, environment_of, in_sleep,
+from harness import (PPOOL, E2ETestCase, stop, assert_session_ends, assert_gone, cmdline_of, environment_of, in_sleep,
                      json_lines, kill_quietly, parent_of, processes_of, read_pid, run, scaleout,
                      scaleout_unavailable, wait_for)
 
@@ -186,6 +186,56 @@ class SameResultsTests(SshTestCase):
         proc = run(self.remote_args(["imap", "-j", "2", "--", "sh", "-c", 'echo "$(id -un) $1"', "sh"]),
                    input=b"1\n2\n", timeout=SETTLE * 2, env=local_environment())
         self.assertOk(proc, f"{self.user} 1\n{self.user} 2\n")
+
+
+class ControlMasterTests(SshTestCase):
+    """Every slot's worker over one ssh connection (a ControlMaster): the
+    channel of each worker is a session multiplexed on it."""
+
+    def start_master(self):
+        directory = tempfile.mkdtemp(prefix="ppool-e2e-mux-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        socket = os.path.join(directory, "master")
+        master = subprocess.Popen(["ssh", "-F", self.ssh_config, "-M", "-N", "-o", "ControlPersist=no", "-S", socket,
+                                   f"{self.user}@127.0.0.1"], stdin=subprocess.DEVNULL, start_new_session=True)
+        self.addCleanup(stop, master)
+        check = ["ssh", "-F", self.ssh_config, "-S", socket, "-O", "check", f"{self.user}@127.0.0.1"]
+        wait_for(lambda: master.poll() is not None or subprocess.run(check, stderr=subprocess.DEVNULL).returncode == 0,
+                 timeout=SETTLE)
+        self.assertIsNone(master.poll(), "the ssh master ended")
+        return socket
+
+    def mux_args(self, socket, args):
+        remote = f"exec env {self.mark} {shlex.quote(self.copy.path)} worker --stdio"
+        launcher = (f"ssh -F {shlex.quote(self.ssh_config)} -S {shlex.quote(socket)} -o ControlMaster=no -T -e none "
+                    f"{self.user}@127.0.0.1 {shlex.quote(remote)}")
+        return args[:1] + ["--launcher", launcher] + args[1:]
+
+    def sshd_sessions(self):
+        return [p for p in self.remote_processes() if cmdline_of(p)[:1] and cmdline_of(p)[0].startswith(b"sshd:")]
+
+    def test_results_over_one_connection_equal_a_local_run(self):
+        socket = self.start_master()
+        for args, items in SameResultsTests.CASES:
+            with self.subTest(args=args):
+                local = run(args, input=items, env=local_environment())
+                remote = run(self.mux_args(socket, args), input=items, timeout=SETTLE * 2, env=local_environment())
+                self.assertEqual(remote.returncode, local.returncode, remote.stderr)
+                self.assertEqual(comparable(args, remote.stdout), comparable(args, local.stdout), remote.stderr)
+
+    def test_one_connection_carries_every_slot_and_sigkill_leaves_no_worker(self):
+        socket = self.start_master()
+        proc = self.start(self.mux_args(socket, ["imap", "-j", "3", "--", "sleep"]), env=local_environment())
+        proc.stdin.write(b"300\n300\n300\n")
+        proc.stdin.flush()
+        wait_for(lambda: len(self.remote_sleeps(300)) == 3, timeout=SETTLE)
+        # One sshd session process serves the master's connection and all its sessions.
+        self.assertEqual(len(self.sshd_sessions()), 1, self.describe_processes(self.remote_processes()))
+        os.kill(proc.pid, signal.SIGKILL)
+        self.assertEqual(proc.wait(timeout=SETTLE), -signal.SIGKILL)
+        wait_for(lambda: not [p for p in self.remote_processes() if p not in self.sshd_sessions()], timeout=SETTLE,
+                 message="remote workers or tasks left behind")
+        assert_session_ends(proc.pid, timeout=SETTLE)
 
 
 class TimeoutTests(SshTestCase):
