@@ -296,6 +296,100 @@ def read_pid(path):
     return int(data.strip())
 
 
+# --- the real engines (tests/scaleout) --------------------------------------
+
+# Where tests/scaleout keeps the sshd and Slurm it started for this build
+# (ctest sets it; by hand, the scaleout directory beside the binary).
+SCALEOUT_DIR = os.path.abspath(os.environ.get("PPOOL_SCALEOUT_DIR")
+                               or os.path.join(os.path.dirname(PPOOL), "scaleout"))
+SCALEOUT_SCRIPTS = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scaleout"))
+# CI sets it: there a test that needs an engine fails instead of skipping.
+REQUIRE_SCALEOUT = os.environ.get("PPOOL_REQUIRE_SCALEOUT") == "1"
+
+_scaleout_checked = {}
+
+
+def scaleout(engine):
+    """The state directory of the engine ("sshd" or "slurm") that
+    tests/scaleout/ENGINE.sh started for this build, once it answers (a login
+    works, the node is idle). If it does not, raises unittest.SkipTest with the
+    reason, or fails when PPOOL_REQUIRE_SCALEOUT=1 (CI must run these tests)."""
+    if engine not in _scaleout_checked:
+        directory = os.path.join(SCALEOUT_DIR, engine)
+        script = os.path.join(SCALEOUT_SCRIPTS, f"{engine}.sh")
+        status = subprocess.run(["bash", script, "status", SCALEOUT_DIR], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+        reason = None
+        if status.returncode != 0:
+            try:
+                with open(os.path.join(directory, "unavailable")) as f:
+                    reason = f.read().strip()
+            except FileNotFoundError:
+                reason = (f"not running for {SCALEOUT_DIR} (as root: bash tests/scaleout/{engine}.sh start "
+                          f"{SCALEOUT_DIR}, or run the tests with ctest, which starts it)")
+            reason = f"{engine}: {reason}"
+        _scaleout_checked[engine] = (directory, reason)
+    directory, reason = _scaleout_checked[engine]
+    if reason is not None:
+        if REQUIRE_SCALEOUT:
+            raise AssertionError(f"PPOOL_REQUIRE_SCALEOUT=1 but {reason}")
+        raise unittest.SkipTest(reason)
+    return directory
+
+
+def scaleout_unavailable(*engines):
+    """Why none of `engines` can be used here, or None when one can (or when
+    PPOOL_REQUIRE_SCALEOUT=1, where their tests must run and fail)."""
+    reasons = []
+    for engine in engines:
+        try:
+            scaleout(engine)
+            return None
+        except unittest.SkipTest as skip:
+            reasons.append(str(skip))
+        except AssertionError:
+            return None
+    return "; ".join(reasons)
+
+
+def processes_of(uid):
+    """Live processes (not zombies) that belong to user `uid`."""
+    result = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            if os.stat(f"/proc/{name}").st_uid != uid:
+                continue
+        except OSError:
+            continue
+        if alive(int(name)):
+            result.append(int(name))
+    return result
+
+
+def environment_of(pid):
+    """The environment `pid` started with, as bytes "NAME=value" entries (empty if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return f.read().split(b"\0")
+    except OSError:
+        return []
+
+
+def cmdline_of(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().split(b"\0")[:-1]
+    except OSError:
+        return []
+
+
+def parent_of(pid):
+    state = _stat(pid)
+    return state[1] if state else None
+
+
 # --- output -----------------------------------------------------------------
 
 def lines(data):
