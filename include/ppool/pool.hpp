@@ -1,10 +1,13 @@
 #pragma once
 
+#include <concepts>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <ranges>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,11 +68,29 @@ struct PoolOptions {
     std::function<void(const ResultRun&)> on_results{};
 };
 
-/// The result of apply_async / map_async, after Python's AsyncResult.
+namespace detail {
+/// What an AsyncResult came to, settled once and shared by its copies and its callbacks.
+template <class T>
+struct Outcome {
+    bool settled = false;
+    std::optional<T> value;
+    std::exception_ptr error;
+};
+}  // namespace detail
+
+/// The result of apply_async / map_async, after Python's AsyncResult. Copies
+/// share one result: every get() returns the same value or throws the same error.
 template <class T>
 class AsyncResult {
 public:
-    /// Waits up to `timeout`; the value, or TaskError for a failed task, or TimeoutError.
+    /// Called with the value once the call has succeeded (see Pool::apply_async).
+    using Callback = std::function<void(const T&)>;
+    /// Called with the error once the call has failed: a TaskError for a failed
+    /// task, or what stopped the job (an error of its input, the pool's end).
+    using ErrorCallback = std::function<void(const std::exception&)>;
+
+    /// Waits up to `timeout`; the value, or TaskError for a failed task, or
+    /// TimeoutError. Every call returns the same value or throws the same error.
     T get(Timeout timeout = {});
     /// Waits up to `timeout` for the result; does not throw for a failed task.
     void wait(Timeout timeout = {});
@@ -80,10 +101,12 @@ public:
 
 private:
     friend class Pool;
-    AsyncResult(std::shared_ptr<detail::Core> core, std::shared_ptr<detail::Job> job)
-        : m_core(std::move(core)), m_job(std::move(job)) {}
+    AsyncResult(std::shared_ptr<detail::Core> core, std::shared_ptr<detail::Job> job,
+                std::shared_ptr<detail::Outcome<T>> outcome)
+        : m_core(std::move(core)), m_job(std::move(job)), m_outcome(std::move(outcome)) {}
     std::shared_ptr<detail::Core> m_core;
     std::shared_ptr<detail::Job> m_job;
+    std::shared_ptr<detail::Outcome<T>> m_outcome;
 };
 
 /// How far a streaming job has got, for progress displays.
@@ -159,14 +182,49 @@ public:
 
     /// Runs `task` on `item` in a worker and returns its result; TaskError on failure.
     std::string apply(std::string_view task, std::string item);
-    /// Starts `task` on `item`; the result comes later.
-    AsyncResult<std::string> apply_async(std::string_view task, std::string item);
+    /// Starts `task` on `item`; the result comes later. `callback` gets the
+    /// value, or `error_callback` the error, once it is ready.
+    ///
+    /// Callbacks run on the thread that drives the pool, inside whichever call
+    /// of this pool is waiting when the result arrives (get, wait, next, map,
+    /// join...), never on a thread of their own: so the program must be in a
+    /// call of the pool for them to run, and they must not wait on the pool
+    /// themselves (that throws Error). They may submit more work
+    /// (apply_async, map_async, imap...). An exception a callback throws comes
+    /// out of the call that ran it. A pool that is terminated first calls neither.
+    AsyncResult<std::string> apply_async(std::string_view task, std::string item,
+                                         AsyncResult<std::string>::Callback callback = {},
+                                         AsyncResult<std::string>::ErrorCallback error_callback = {});
 
     /// `task` over every item, results in input order; TaskError on the first failure.
     /// A chunksize of 0 is computed as Python does: ceil(n / (4 × processes)).
     std::vector<std::string> map(std::string_view task, std::vector<std::string> items, std::size_t chunksize = 0);
-    AsyncResult<std::vector<std::string>> map_async(std::string_view task, std::vector<std::string> items,
-                                                    std::size_t chunksize = 0);
+    /// The same over any range of strings (copied into the pool's input).
+    template <std::ranges::input_range R>
+        requires(!std::same_as<std::remove_cvref_t<R>, std::vector<std::string>> &&
+                 std::constructible_from<std::string, std::ranges::range_reference_t<R>>)
+    std::vector<std::string> map(std::string_view task, R&& items, std::size_t chunksize = 0) {
+        return map(task, to_strings(std::forward<R>(items)), chunksize);
+    }
+    /// The same over an ItemSource, read as the pool goes; a chunksize of 0 is 1
+    /// (the number of items is not known ahead). An error the source throws
+    /// ends the job: get() throws it once the results before it are in.
+    template <std::derived_from<ItemSource> S>
+    std::vector<std::string> map(std::string_view task, std::unique_ptr<S> items, std::size_t chunksize = 1) {
+        return map_source(task, std::move(items), chunksize).get();
+    }
+    /// map, started; the whole list goes to `callback` (see apply_async).
+    AsyncResult<std::vector<std::string>> map_async(
+        std::string_view task, std::vector<std::string> items, std::size_t chunksize = 0,
+        AsyncResult<std::vector<std::string>>::Callback callback = {},
+        AsyncResult<std::vector<std::string>>::ErrorCallback error_callback = {});
+    template <std::derived_from<ItemSource> S>
+    AsyncResult<std::vector<std::string>> map_async(
+        std::string_view task, std::unique_ptr<S> items, std::size_t chunksize = 1,
+        AsyncResult<std::vector<std::string>>::Callback callback = {},
+        AsyncResult<std::vector<std::string>>::ErrorCallback error_callback = {}) {
+        return map_source(task, std::move(items), chunksize, std::move(callback), std::move(error_callback));
+    }
 
     /// Streams results in input order.
     ResultIterator imap(std::string_view task, std::vector<std::string> items, std::size_t chunksize = 1);
@@ -190,8 +248,21 @@ public:
     static std::size_t default_chunksize(std::size_t n, int processes);
 
 private:
+    template <class R>
+    static std::vector<std::string> to_strings(R&& items) {
+        std::vector<std::string> out;
+        for (auto&& item : items) out.emplace_back(item);
+        return out;
+    }
     std::shared_ptr<detail::Job> submit(std::string_view task, std::unique_ptr<ItemSource> items,
                                         std::size_t chunksize, bool ordered, bool bounded);
+    AsyncResult<std::vector<std::string>> map_source(
+        std::string_view task, std::unique_ptr<ItemSource> items, std::size_t chunksize,
+        AsyncResult<std::vector<std::string>>::Callback callback = {},
+        AsyncResult<std::vector<std::string>>::ErrorCallback error_callback = {});
+    template <class T>
+    AsyncResult<T> async(std::shared_ptr<detail::Job> job, typename AsyncResult<T>::Callback callback,
+                         typename AsyncResult<T>::ErrorCallback error_callback);
     std::shared_ptr<detail::Core> m_core;
 };
 

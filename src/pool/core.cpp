@@ -48,6 +48,7 @@ std::shared_ptr<Job> Core::submit(const TaskInfo& task, std::unique_ptr<ItemSour
 bool Core::run_until(const std::function<bool()>& done, std::optional<os::TimePoint> deadline) {
     for (;;) {
         if (done()) return true;
+        if (m_in_callback) throw Error("a callback cannot wait on the pool; it may submit more work");
         if (!m_broken.empty()) throw InitializerError(m_broken);
         if (deadline && os::Clock::now() >= *deadline) return false;
         if (step(deadline)) continue;
@@ -63,8 +64,8 @@ bool Core::step(std::optional<os::TimePoint> deadline) {
     // Something runs whenever a token is missing, so this watch never keeps an idle pool waiting.
     if (m_token_wait) inputs.push_back(InputWatch{m_jobserver->poll_fd(), k_token_watch, false});
     if (inputs.empty() && !m_workers->busy()) {
-        // Reading may just have finished a job: forget it before the caller looks.
-        m_scheduler.prune();
+        // Reading may just have finished a job: settle it before the caller looks.
+        settle();
         return false;
     }
     // Reused, so that a turn with a thousand results does not regrow the vector.
@@ -80,8 +81,27 @@ bool Core::step(std::optional<os::TimePoint> deadline) {
             if (auto* job = m_scheduler.find(input.job)) job->read_input();
     if (wake == os::Wake::signal) throw Interrupted(os::take_caught_signal());
     if (!events.fatal.empty()) fail(events.fatal);
-    m_scheduler.prune();
+    settle();
     return true;
+}
+
+void Core::settle() {
+    std::vector<std::shared_ptr<Job>> done;
+    for (const auto& job : m_scheduler.jobs())
+        if (job->finished() && job->has_on_finished()) done.push_back(job);
+    m_scheduler.prune();
+    // After the pruning: a callback may submit jobs, or throw.
+    for (auto& job : done) {
+        auto hook = job->take_on_finished();
+        m_in_callback = true;
+        try {
+            hook(*job);
+        } catch (...) {
+            m_in_callback = false;
+            throw;
+        }
+        m_in_callback = false;
+    }
 }
 
 std::vector<InputWatch> Core::read_memory_inputs() {

@@ -49,6 +49,8 @@ private:
     std::vector<InputWatch> read_memory_inputs();
     void apply(WorkerEvents& events);
     void fail(const std::string& why);
+    /// Forgets finished jobs, first calling their on_finished hooks (callbacks).
+    void settle();
 
     PoolOptions m_options;
     std::unique_ptr<WorkerSet> m_workers;
@@ -59,6 +61,7 @@ private:
     std::uint64_t m_next_job = 1;
     bool m_closed = false;
     bool m_terminated = false;
+    bool m_in_callback = false;
     std::string m_broken;
 };
 

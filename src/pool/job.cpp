@@ -21,6 +21,17 @@ bool Job::wants_input() const {
 }
 
 void Job::read_input() {
+    try {
+        read_some_input();
+    } catch (...) {
+        // A failed input ends this job only: what was read before runs, and
+        // the error comes after its results.
+        m_input_error = std::current_exception();
+        m_source_done = true;
+    }
+}
+
+void Job::read_some_input() {
     if (m_block_source) {
         if (!m_block_source->read_block(m_block)) {
             m_source_done = true;

@@ -2,12 +2,14 @@
 
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <unordered_map>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "pool/item_blocks.hpp"
@@ -33,6 +35,13 @@ public:
     /// finished task (its last attempt) as it arrives.
     void set_retries(unsigned retries) { m_retries = retries; }
     void set_on_complete(std::function<void(const TaskResult&)> hook) { m_on_complete = std::move(hook); }
+    /// Called once, by the pool, when the job has finished (not when the pool's end cancelled it).
+    void set_on_finished(std::function<void(Job&)> hook) { m_on_finished = std::move(hook); }
+    /// Takes the hook set by set_on_finished (empty if none, or taken already).
+    std::function<void(Job&)> take_on_finished() { return std::exchange(m_on_finished, {}); }
+    bool has_on_finished() const { return static_cast<bool>(m_on_finished); }
+    /// What reading the input threw, if it failed: the job ends with the items read before.
+    const std::exception_ptr& input_error() const { return m_input_error; }
     /// `on_results` sees the same finished tasks a run at a time.
     void set_on_results(std::function<void(const ResultRun&)> hook) { m_on_results = std::move(hook); }
 
@@ -80,6 +89,7 @@ public:
     bool source_done() const { return m_source_done; }
 
 private:
+    void read_some_input();
     /// Numbers the block's items and queues them.
     void queue_read(ItemBlock& block);
     /// Files finished results: in order, or as they come.
@@ -113,6 +123,8 @@ private:
     std::unordered_map<std::uint64_t, unsigned> m_attempts;  ///< failed items being retried
     std::function<void(const TaskResult&)> m_on_complete;
     std::function<void(const ResultRun&)> m_on_results;
+    std::function<void(Job&)> m_on_finished;
+    std::exception_ptr m_input_error;
     bool m_stopped_by_failure = false;
     bool m_cancelled = false;
     std::string m_cancel_reason;

@@ -38,7 +38,10 @@ T value_of(detail::Job& job);
 template <>
 std::string value_of<std::string>(detail::Job& job) {
     auto r = job.take();
-    if (!r) throw Error(job.cancel_reason().empty() ? "no result" : job.cancel_reason());
+    if (!r) {
+        if (job.input_error()) std::rethrow_exception(job.input_error());
+        throw Error(job.cancel_reason().empty() ? "no result" : job.cancel_reason());
+    }
     if (!r->ok()) throw TaskError(std::move(*r));
     return r->large_output ? r->output_text() : std::move(r->output);
 }
@@ -52,7 +55,20 @@ std::vector<std::string> value_of<std::vector<std::string>>(detail::Job& job) {
         if (!r->ok()) throw TaskError(std::move(*r));
         out.push_back(r->large_output ? r->output_text() : std::move(r->output));
     }
+    if (job.input_error()) std::rethrow_exception(job.input_error());
     return out;
+}
+
+/// Settles `outcome` from the finished job, once: the value or the error it throws.
+template <class T>
+void settle(detail::Job& job, detail::Outcome<T>& outcome) {
+    if (outcome.settled) return;
+    outcome.settled = true;
+    try {
+        outcome.value = value_of<T>(job);
+    } catch (...) {
+        outcome.error = std::current_exception();
+    }
 }
 
 }  // namespace
@@ -61,7 +77,9 @@ template <class T>
 T AsyncResult<T>::get(Timeout timeout) {
     wait(timeout);
     if (!ready()) throw TimeoutError();
-    return value_of<T>(*m_job);
+    settle(*m_job, *m_outcome);
+    if (m_outcome->error) std::rethrow_exception(m_outcome->error);
+    return *m_outcome->value;
 }
 
 template <class T>
@@ -77,7 +95,7 @@ bool AsyncResult<T>::ready() const {
 template <class T>
 bool AsyncResult<T>::successful() const {
     if (!ready()) throw Error("the result is not ready");
-    return !m_job->cancelled() && m_job->failures() == 0;
+    return !m_job->cancelled() && m_job->failures() == 0 && !m_job->input_error();
 }
 
 template class AsyncResult<std::string>;
@@ -94,6 +112,8 @@ auto ResultIterator::wait_and_take(Timeout timeout, Take take) -> decltype(take(
     if (!got) throw TimeoutError();
     if (auto r = take()) return r;
     if (m_job->cancelled() && !m_job->stopped_by_failure()) throw Error(m_job->cancel_reason());
+    // The input failed: after every result of what was read before it.
+    if (m_job->input_error()) std::rethrow_exception(m_job->input_error());
     return std::nullopt;
 }
 
@@ -162,10 +182,38 @@ std::shared_ptr<detail::Job> Pool::submit(std::string_view task, std::unique_ptr
 
 std::string Pool::apply(std::string_view task, std::string item) { return apply_async(task, std::move(item)).get(); }
 
-AsyncResult<std::string> Pool::apply_async(std::string_view task, std::string item) {
+template <class T>
+AsyncResult<T> Pool::async(std::shared_ptr<detail::Job> job, typename AsyncResult<T>::Callback callback,
+                           typename AsyncResult<T>::ErrorCallback error_callback) {
+    auto outcome = std::make_shared<detail::Outcome<T>>();
+    if (callback || error_callback) {
+        job->set_on_finished([outcome, callback = std::move(callback),
+                              error_callback = std::move(error_callback)](detail::Job& finished) {
+            settle(finished, *outcome);
+            if (!outcome->error) {
+                if (callback) callback(*outcome->value);
+                return;
+            }
+            if (!error_callback) return;
+            try {
+                std::rethrow_exception(outcome->error);
+            } catch (const std::exception& e) {
+                error_callback(e);
+            } catch (...) {
+                error_callback(Error("unknown exception"));
+            }
+        });
+    }
+    return AsyncResult<T>(m_core, std::move(job), std::move(outcome));
+}
+
+AsyncResult<std::string> Pool::apply_async(std::string_view task, std::string item,
+                                           AsyncResult<std::string>::Callback callback,
+                                           AsyncResult<std::string>::ErrorCallback error_callback) {
     std::vector<std::string> items;
     items.push_back(std::move(item));
-    return AsyncResult<std::string>(m_core, submit(task, items_from(std::move(items)), 1, true, false));
+    return async<std::string>(submit(task, items_from(std::move(items)), 1, true, false), std::move(callback),
+                              std::move(error_callback));
 }
 
 std::vector<std::string> Pool::map(std::string_view task, std::vector<std::string> items, std::size_t chunksize) {
@@ -173,10 +221,20 @@ std::vector<std::string> Pool::map(std::string_view task, std::vector<std::strin
 }
 
 AsyncResult<std::vector<std::string>> Pool::map_async(std::string_view task, std::vector<std::string> items,
-                                                      std::size_t chunksize) {
+                                                      std::size_t chunksize,
+                                                      AsyncResult<std::vector<std::string>>::Callback callback,
+                                                      AsyncResult<std::vector<std::string>>::ErrorCallback error_callback) {
     if (chunksize == 0) chunksize = default_chunksize(items.size(), processes());
-    return AsyncResult<std::vector<std::string>>(m_core,
-                                                 submit(task, items_from(std::move(items)), chunksize, true, false));
+    return async<std::vector<std::string>>(submit(task, items_from(std::move(items)), chunksize, true, false),
+                                           std::move(callback), std::move(error_callback));
+}
+
+AsyncResult<std::vector<std::string>> Pool::map_source(std::string_view task, std::unique_ptr<ItemSource> items,
+                                                       std::size_t chunksize,
+                                                      AsyncResult<std::vector<std::string>>::Callback callback,
+                                                      AsyncResult<std::vector<std::string>>::ErrorCallback error_callback) {
+    return async<std::vector<std::string>>(submit(task, std::move(items), std::max<std::size_t>(chunksize, 1), true, false),
+                                           std::move(callback), std::move(error_callback));
 }
 
 ResultIterator Pool::imap(std::string_view task, std::vector<std::string> items, std::size_t chunksize) {

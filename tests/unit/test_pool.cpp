@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <ranges>
+#include <stdexcept>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -216,4 +219,129 @@ TEST_CASE("bad options are usage errors") {
     CHECK(Pool::default_chunksize(100, 2) == 13);
     CHECK(Pool::default_chunksize(8, 2) == 1);
     CHECK(Pool::default_chunksize(9, 2) == 2);
+}
+
+namespace {
+
+/// Items "1", "2", ... one per read, then an error: after `good` items, or at every read from then on.
+class ThrowingSource final : public ItemSource {
+public:
+    explicit ThrowingSource(int good) : m_good(good) {}
+    int fd() const override { return -1; }
+    bool read_more(std::vector<std::string>& out) override {
+        if (m_next >= m_good) {
+            ++throws;
+            throw std::runtime_error("the source broke");
+        }
+        out.push_back(std::to_string(++m_next));
+        return true;
+    }
+    inline static int throws = 0;
+
+private:
+    int m_good;
+    int m_next = 0;
+};
+
+}  // namespace
+
+TEST_CASE("every get() of an AsyncResult returns the same value or throws the same error") {
+    Pool pool(with_processes(2));
+    auto one = pool.apply_async("test_square", "7");
+    CHECK(one.get() == "49");
+    CHECK(one.get() == "49");
+    auto copy = one;
+    CHECK(copy.get() == "49");
+    auto all = pool.map_async("test_square", range(5));
+    CHECK(all.get() == squares(5));
+    CHECK(all.get() == squares(5));
+    auto failed = pool.apply_async("test_fail", "x");
+    for (int i = 0; i < 2; ++i) {
+        try {
+            failed.get();
+            FAIL("no error");
+        } catch (const TaskError& e) {
+            CHECK(std::string(e.what()) == "bad item x");
+        }
+    }
+}
+
+TEST_CASE("results before a failing input come first, then its error") {
+    Pool pool(with_processes(2));
+    auto results = pool.imap("test_square", std::make_unique<ThrowingSource>(3), 1);
+    std::vector<std::string> got;
+    try {
+        while (auto v = results.next()) got.push_back(*v);
+        FAIL("no error");
+    } catch (const std::runtime_error& e) {
+        CHECK(std::string(e.what()) == "the source broke");
+    }
+    CHECK(got == std::vector<std::string>{"1", "4", "9"});
+}
+
+TEST_CASE("a failed input ends its own job only") {
+    Pool pool(with_processes(2));
+    ThrowingSource::throws = 0;
+    auto broken = pool.imap("test_square", std::make_unique<ThrowingSource>(0), 1);
+    CHECK_THROWS_AS(broken.next(), std::runtime_error);
+    // Not read again once it failed, and the pool goes on.
+    CHECK(pool.apply("test_square", "3") == "9");
+    CHECK(pool.map("test_square", range(4)) == squares(4));
+    CHECK(ThrowingSource::throws == 1);
+    CHECK_THROWS_WITH_AS(pool.map("test_square", std::make_unique<ThrowingSource>(2)), "the source broke",
+                         std::runtime_error);
+}
+
+TEST_CASE("callbacks run once, as soon as the result is ready, while the program waits on other work") {
+    Pool pool(with_processes(2));
+    std::vector<std::string> seen;
+    std::vector<std::string> errors;
+    auto quick = pool.apply_async(
+        "test_square", "3", [&](const std::string& v) { seen.push_back("apply " + v); },
+        [&](const std::exception& e) { errors.push_back(e.what()); });
+    auto listed = pool.map_async(
+        "test_square", range(4), 0,
+        [&](const std::vector<std::string>& v) { seen.push_back("map " + std::to_string(v.size())); });
+    auto failing = pool.apply_async(
+        "test_fail", "z", [&](const std::string&) { seen.push_back("wrong"); },
+        [&](const std::exception& e) {
+            errors.push_back(e.what());
+            CHECK(dynamic_cast<const TaskError*>(&e) != nullptr);
+        });
+    // Waiting on something else runs them.
+    CHECK(pool.apply("test_sleep_ms", "200") == "200");
+    std::sort(seen.begin(), seen.end());
+    CHECK(seen == std::vector<std::string>{"apply 9", "map 4"});
+    CHECK(errors == std::vector<std::string>{"bad item z"});
+    // The results stay: get() still has them, and nothing runs twice.
+    CHECK(quick.get() == "9");
+    CHECK(listed.get() == squares(4));
+    CHECK_THROWS_AS(failing.get(), TaskError);
+    pool.map("test_square", range(3));
+    CHECK(seen.size() == 2);
+}
+
+TEST_CASE("a callback may submit work but not wait on the pool") {
+    Pool pool(with_processes(2));
+    std::optional<AsyncResult<std::string>> follow_up;
+    auto first = pool.apply_async("test_square", "2", [&](const std::string& v) {
+        follow_up = pool.apply_async("test_square", v);
+    });
+    CHECK(first.get() == "4");
+    REQUIRE(follow_up);
+    CHECK(follow_up->get() == "16");
+    auto slow = pool.apply_async("test_sleep_ms", "2000");
+    auto waits = pool.apply_async("test_square", "1", [&](const std::string&) { slow.get(); });
+    CHECK_THROWS_WITH_AS(waits.wait(), "a callback cannot wait on the pool; it may submit more work", Error);
+}
+
+TEST_CASE("map takes any range of strings, and an ItemSource") {
+    Pool pool(with_processes(2));
+    std::vector<std::string_view> views{"1", "2", "3"};
+    CHECK(pool.map("test_square", views) == std::vector<std::string>{"1", "4", "9"});
+    auto generated = std::views::iota(0, 6) | std::views::transform([](int i) { return std::to_string(i); });
+    CHECK(pool.map("test_square", generated, 2) == squares(6));
+    CHECK(pool.map("test_square", items_from(range(10))) == squares(10));
+    auto async = pool.map_async("test_square", items_from(range(3)), 2);
+    CHECK(async.get() == squares(3));
 }
