@@ -76,6 +76,8 @@ namespace ppool {
 /// and where in the value (`[2][0]`: element 0 of element 2).
 class CodecError : public Error {
 public:
+    /// `message` about the value at `path` (empty for the value itself);
+    /// what() says both.
     explicit CodecError(std::string message, std::string path = {})
         : Error(path.empty() ? message : "at " + path + ": " + message), m_message(std::move(message)),
           m_path(std::move(path)) {}

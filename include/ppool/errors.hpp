@@ -30,6 +30,7 @@ public:
 /// the same message reach the caller alike.
 class TaskError : public Error {
 public:
+    /// The error for `result`, a failed task's: what() is its describe_failure().
     explicit TaskError(TaskResult result) : Error(result.describe_failure()), m_result(std::move(result)) {}
     /// The failed item's result, as the pool recorded it.
     const TaskResult& result() const { return m_result; }
@@ -48,6 +49,7 @@ public:
 /// (see items_from_fds); reading stopped there, before it could fill memory.
 class ItemTooLargeError : public UsageError {
 public:
+    /// Item `seq` (1-based) is larger than `limit` bytes.
     ItemTooLargeError(std::uint64_t seq, std::uint64_t limit)
         : UsageError("item " + std::to_string(seq) + " is larger than the limit of " + std::to_string(limit) +
                      " bytes"),
@@ -71,7 +73,9 @@ public:
 /// A caught signal (SIGINT, SIGTERM, SIGHUP) interrupted the wait.
 class Interrupted : public Error {
 public:
+    /// Interrupted by signal `signo`.
     explicit Interrupted(int signo) : Error("interrupted by signal " + std::to_string(signo)), m_signo(signo) {}
+    /// The signal's number.
     int signo() const { return m_signo; }
 
 private:

@@ -26,7 +26,7 @@ std::unique_ptr<ItemSource> items_from(std::vector<std::string> items);
 /// No limit on the size of an item.
 inline constexpr std::uint64_t k_no_item_limit = std::numeric_limits<std::uint64_t>::max();
 
-/// Items separated by `separator` ('\n' or '\0') read from the descriptors in
+/// Items separated by `separator` (a newline or a NUL) read from the descriptors in
 /// turn (which the source closes). A final item without a separator counts; a
 /// trailing separator does not start an empty item. An item longer than
 /// `max_item_size` bytes throws ItemTooLargeError from `read_more` as soon as

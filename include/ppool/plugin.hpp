@@ -33,10 +33,12 @@ namespace ppool {
 /// What a plugin registers its tasks with: a table of host functions, so
 /// that the plugin needs no ppool symbols at link or load time.
 struct PluginRegistry {
+    /// The host's registry, handed back to `add_task`.
     void* host = nullptr;
+    /// The host's function behind add(); ppool sets it before the plugin's body runs.
     void (*add_task)(void* host, const char* name, const char* description, TaskFunction function) = nullptr;
 
-    /// Adds a task (also usable as an initializer with --init-task). A name
+    /// Adds a task (also usable as an initializer with `--init-task`). A name
     /// that is already taken makes the plugin fail to load.
     void add(const std::string& name, const std::string& description, TaskFunction function) {
         add_task(host, name.c_str(), description.c_str(), std::move(function));

@@ -32,7 +32,7 @@ using Timeout = std::optional<double>;
 struct PoolOptions {
     int processes = 0;                  ///< workers; 0 means the usable CPUs
     std::string initializer{};          ///< registered task each worker runs once with `initargs`
-    std::string initargs{};
+    std::string initargs{};             ///< the item the initializer runs on
     std::string initializer_command{};  ///< shell command each worker runs once (PPOOL_WORKER set)
     std::uint64_t maxtasksperchild = 0; ///< tasks before a worker is replaced; 0 = never
     Timeout task_timeout{};             ///< per-task limit; expiry fails the item as timed out
@@ -113,7 +113,7 @@ private:
 struct JobProgress {
     std::uint64_t read = 0;     ///< items read from the input so far
     std::uint64_t done = 0;     ///< items finished, failed ones included
-    std::uint64_t failed = 0;
+    std::uint64_t failed = 0;   ///< items that failed, counted in `done` too
     std::uint64_t running = 0;  ///< items with a worker, not finished yet
     bool input_ended = false;   ///< `read` is the total
 };
@@ -138,6 +138,8 @@ public:
     /// Range-for support over the values (a failed task throws TaskError).
     class iterator {
     public:
+        /// A standard input iterator: `++` takes the next value, and at the end it equals `iterator()`.
+        ///@{
         using iterator_category = std::input_iterator_tag;
         using value_type = std::string;
         using difference_type = std::ptrdiff_t;
@@ -150,12 +152,15 @@ public:
         iterator& operator++();
         void operator++(int) { ++*this; }
         bool operator==(const iterator& other) const { return m_owner == other.m_owner; }
+        ///@}
 
     private:
         ResultIterator* m_owner = nullptr;
         std::optional<std::string> m_value;
     };
+    /// Waits for the first value (as next()): the start of a range-for.
     iterator begin() { return iterator(this); }
+    /// The end of the values.
     iterator end() { return iterator(); }
 
 private:
@@ -213,11 +218,13 @@ public:
     std::vector<std::string> map(std::string_view task, std::unique_ptr<S> items, std::size_t chunksize = 1) {
         return map_source(task, std::move(items), chunksize).get();
     }
-    /// map, started; the whole list goes to `callback` (see apply_async).
+    /// Starts map; the results come later, all at once, in input order, and
+    /// the whole list goes to `callback` (see apply_async).
     AsyncResult<std::vector<std::string>> map_async(
         std::string_view task, std::vector<std::string> items, std::size_t chunksize = 0,
         AsyncResult<std::vector<std::string>>::Callback callback = {},
         AsyncResult<std::vector<std::string>>::ErrorCallback error_callback = {});
+    /// The same over an ItemSource (as map).
     template <std::derived_from<ItemSource> S>
     AsyncResult<std::vector<std::string>> map_async(
         std::string_view task, std::unique_ptr<S> items, std::size_t chunksize = 1,
@@ -228,9 +235,12 @@ public:
 
     /// Streams results in input order.
     ResultIterator imap(std::string_view task, std::vector<std::string> items, std::size_t chunksize = 1);
+    /// The same over items read from `items` as the pool takes them: results
+    /// not yet taken hold the reading back, so a long input runs in bounded memory.
     ResultIterator imap(std::string_view task, std::unique_ptr<ItemSource> items, std::size_t chunksize = 1);
     /// Streams results in completion order.
     ResultIterator imap_unordered(std::string_view task, std::vector<std::string> items, std::size_t chunksize = 1);
+    /// The same over items read from `items`, as imap reads them.
     ResultIterator imap_unordered(std::string_view task, std::unique_ptr<ItemSource> items,
                                   std::size_t chunksize = 1);
 

@@ -44,6 +44,7 @@ std::string_view to_string(Status status);
 class LargeOutput {
 public:
     virtual ~LargeOutput() = default;
+    /// Its size in bytes.
     virtual std::uint64_t size() const = 0;
     /// Calls `block` with the bytes in order, a bounded piece at a time.
     virtual void for_each_block(const std::function<void(std::string_view)>& block) const = 0;

@@ -24,26 +24,29 @@ public:
     /// One result of the run; the views point into the run's buffers, which
     /// live as long as any run sharing them.
     struct Entry {
-        std::uint64_t seq = 0;
-        std::string_view input;
-        Status status = Status::error;
-        std::optional<int> exit_code;
-        std::optional<int> signal;
+        std::uint64_t seq = 0;         ///< 1-based position of the item in its input
+        std::string_view input;        ///< the item
+        Status status = Status::error; ///< how it ended
+        std::optional<int> exit_code;  ///< a command's exit code, when it exited
+        std::optional<int> signal;     ///< the signal that killed the command or worker
         std::string_view output;       ///< the task's result, without a newline added for printing
         std::string_view stderr_text;  ///< a command's stderr
         std::string_view error;        ///< why it failed, as the worker or the pool said; empty on success
-        std::uint64_t duration_ns = 0;
-        int worker = -1;
-        unsigned attempts = 1;
-        bool is_command = false;
+        std::uint64_t duration_ns = 0; ///< wall-clock run time inside the worker, in nanoseconds
+        int worker = -1;               ///< 0-based worker slot that ran it
+        unsigned attempts = 1;         ///< runs it took (more than 1 with retries)
+        bool is_command = false;       ///< whether stderr_text and exit_code apply
         /// Set, with `output` empty, when the output was too large for memory
         /// (TaskResult::large_output); it lives as long as the run.
         const LargeOutput* large_output = nullptr;
         /// Set, with `stderr_text` empty, when the stderr was too large for memory.
         const LargeOutput* large_stderr = nullptr;
 
+        /// Whether the task succeeded.
         bool ok() const { return status == Status::ok; }
+        /// Whether the task was stopped for running past its time limit.
         bool timed_out() const { return status == Status::timeout; }
+        /// The run time in seconds.
         double duration_s() const { return static_cast<double>(duration_ns) / 1e9; }
         /// As TaskResult::describe_failure.
         std::string describe_failure() const;
@@ -61,6 +64,7 @@ public:
 
     /// Results not yet taken.
     std::size_t size() const { return m_end - m_begin; }
+    /// Whether every result has been taken.
     bool empty() const { return m_begin == m_end; }
     /// The sequence number of the next result; the run must not be empty.
     std::uint64_t first_seq() const;
@@ -88,9 +92,11 @@ public:
     std::string_view text() const;
 
     /// For the pool's own use: the shared entries and this run's range of them.
+    ///@{
     const std::shared_ptr<detail::RunData>& data() const { return m_data; }
     std::size_t begin_index() const { return m_begin; }
     std::size_t end_index() const { return m_end; }
+    ///@}
 
 private:
     std::shared_ptr<detail::RunData> m_data;

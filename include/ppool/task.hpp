@@ -16,7 +16,7 @@ using TaskFunction = std::function<std::string(std::string_view item)>;
 
 /// What a command task knows of the item it runs for.
 struct TaskContext {
-    std::string_view item;
+    std::string_view item;   ///< the item
     std::uint64_t seq = 0;   ///< 1-based sequence number
     int worker = 0;          ///< 0-based worker slot
 };
@@ -24,25 +24,26 @@ struct TaskContext {
 /// Builds the argv of a command task for one item (argv[0] is looked up in PATH).
 using CommandBuilder = std::function<std::vector<std::string>(const TaskContext&)>;
 
-/// A command task as data: words with replacement strings ({} {.} {/} {//}
-/// {/.} {#} {%}), run directly, or under /bin/sh -c when it is one word with
-/// shell syntax. Being data, it reaches any worker, wherever it runs.
+/// A command task as data, which reaches any worker, wherever it runs. Its
+/// words hold replacement strings ({} {.} {/} {//} {/.} {#} {%}) and run
+/// directly, or under /bin/sh -c when they are one word with shell syntax.
 struct CommandLine {
-    std::vector<std::string> words;
+    std::vector<std::string> words;  ///< the command and its arguments, replacement strings in them
     bool append_item = true;     ///< add the item as the last word when no replacement string uses it
-    bool item_on_stdin = false;  ///< write the item to the command's stdin instead (--pipe)
+    bool item_on_stdin = false;  ///< write the item to the command's stdin instead (`--pipe`)
 };
 
 /// A task known to the registry: either a function or a command builder.
 struct TaskInfo {
-    std::string name;
-    std::string description;
-    TaskFunction function;
-    CommandBuilder command;
-    bool item_on_stdin = false;  ///< a command that reads the item on stdin (--pipe)
+    std::string name;            ///< what the task is called by (`--task`, Pool's calls)
+    std::string description;     ///< one line for `ppool tasks`
+    TaskFunction function;       ///< a function task's function; empty for a command
+    CommandBuilder command;      ///< a command task's builder; empty for a function
+    bool item_on_stdin = false;  ///< a command that reads the item on stdin (`--pipe`)
     /// Set for a command task added as data: what a worker started apart
     /// from this process (not forked from it) rebuilds the command from.
     std::optional<CommandLine> command_line;
+    /// Whether it is a command task (it has a builder).
     bool is_command() const { return static_cast<bool>(command); }
 };
 

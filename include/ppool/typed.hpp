@@ -303,14 +303,15 @@ class TypedTask<R(A...)> {
                   "ppool: an argument type has no codec; give it to_json and from_json (nlohmann/json)");
 
 public:
-    using result_type = R;
-    using argument_types = std::tuple<A...>;
+    using result_type = R;                    ///< the task's result type
+    using argument_types = std::tuple<A...>;  ///< its parameter types, as a tuple
 
     /// The task registered as `name`, which must take and return these types
     /// through the codec: typed_task registers one and returns its handle;
     /// this names one registered elsewhere, for example a string task whose
     /// items and results are text (`TypedTask<std::size_t(std::string)> len{"len"}`).
     explicit TypedTask(std::string name) : m_name(std::move(name)) {}
+    /// The name the task is registered under.
     const std::string& name() const { return m_name; }
 
 private:
@@ -368,6 +369,7 @@ public:
     /// Made by the typed calls from the string layer's result.
     TypedAsyncResult(std::string task, AsyncResult<std::string> result)
         : m_task(std::move(task)), m_result(std::move(result)) {}
+    /// The same from a list of results (map_async, starmap_async).
     TypedAsyncResult(std::string task, AsyncResult<std::vector<std::string>> results)
         requires detail::is_instance_of<T, std::vector>
         : m_task(std::move(task)), m_result(std::move(results)) {}
@@ -436,6 +438,8 @@ public:
     /// Range-for support over the values (a failed task throws TaskError).
     class iterator {
     public:
+        /// A standard input iterator: `++` takes the next value, and at the end it equals `iterator()`.
+        ///@{
         using iterator_category = std::input_iterator_tag;
         using value_type = R;
         using difference_type = std::ptrdiff_t;
@@ -452,12 +456,15 @@ public:
         }
         void operator++(int) { ++*this; }
         bool operator==(const iterator& other) const { return m_owner == other.m_owner; }
+        ///@}
 
     private:
         TypedResultIterator* m_owner = nullptr;
         std::optional<R> m_value;
     };
+    /// Waits for the first value (as next()): the start of a range-for.
     iterator begin() { return iterator(this); }
+    /// The end of the values.
     iterator end() { return iterator(); }
 
 private:

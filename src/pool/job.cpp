@@ -85,6 +85,12 @@ void Job::deliver(ResultRun run) {
     auto& data = *run.data();
     std::size_t end = run.end_index();
     std::size_t from = run.begin_index();  // the first entry not yet filed
+    if (data.all_plain && m_attempts.empty() && !m_on_complete) {
+        // The usual run: every task succeeded at its first attempt.
+        m_completed += end - from;
+        file(finished(run, from, end));
+        return;
+    }
     ItemBlock retry;
     for (std::size_t i = run.begin_index(); i < end; ++i) {
         auto& e = data.entries[i];
@@ -137,6 +143,11 @@ void Job::file(ResultRun run) {
     // A chunk's items follow one another unless retries or requeued items
     // mixed them: the run is cut where they do not.
     const auto& entries = run.data()->entries;
+    if (run.data()->consecutive && run.first_seq() == m_next_emit && m_reorder.empty()) {
+        m_next_emit += run.size();
+        m_ready.push_back(std::move(run));
+        return;
+    }
     while (!run.empty()) {
         std::uint64_t first = run.first_seq();
         std::size_t n = 1;

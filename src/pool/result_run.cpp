@@ -121,12 +121,14 @@ ResultRun ResultRun::take_front(std::size_t n) {
 
 bool ResultRun::plain() const {
     const auto& d = *m_data;
+    if (d.all_plain) return true;
     for (std::size_t i = m_begin; i < m_end; ++i)
         if (!detail::is_plain(d, d.entries[i])) return false;
     return true;
 }
 
 bool ResultRun::has_failure() const {
+    if (m_data->all_plain) return false;
     const auto& entries = m_data->entries;
     return std::any_of(entries.begin() + static_cast<std::ptrdiff_t>(m_begin),
                        entries.begin() + static_cast<std::ptrdiff_t>(m_end),

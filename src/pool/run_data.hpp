@@ -50,6 +50,10 @@ struct RunData {
     std::vector<EntryMore> more;
     int worker = -1;
     bool is_command = false;
+    /// Known of every entry when the run was made: each is a plain success
+    /// (is_plain), and their sequence numbers follow one another.
+    bool all_plain = false;
+    bool consecutive = false;
 
     std::size_t input_start(std::size_t i) const { return i == 0 ? first_input : entries[i - 1].input_end + 1; }
     std::size_t output_start(std::size_t i) const { return i == 0 ? first_output : entries[i - 1].output_end; }

@@ -9,6 +9,7 @@ namespace {
 
 /// An entry's first varint: the status, then a bit per optional field.
 enum EntryBits : std::uint64_t {
+    // EntryReader::next_plain knows k_added_newline's value too.
     k_status_mask = 7,
     k_has_exit = 8,
     k_has_signal = 16,

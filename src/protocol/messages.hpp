@@ -124,10 +124,33 @@ public:
     explicit EntryReader(const ResultsMessage& msg) : m_msg(msg), m_meta(msg.meta), m_durations(msg.durations) {}
     /// The next entry and where its texts start; ProtocolError if it is corrupt.
     void next(EntryMeta& entry, std::size_t& output_at, std::size_t& extra_at);
+    /// The next entry, if it is a plain success in its shortest form (most
+    /// are): its printed output's size, whether a newline was added, its
+    /// duration and where its output starts. False, reading nothing, otherwise.
+    bool next_plain(std::uint64_t& output_size, bool& added_newline, std::uint64_t& duration_ns,
+                    std::size_t& output_at) {
+        if (m_meta.size() < 2 || m_durations.empty() || m_read == m_msg.count) return false;
+        auto head = static_cast<std::uint8_t>(m_meta[0]);
+        auto size = static_cast<std::uint8_t>(m_meta[1]);
+        auto duration = static_cast<std::uint8_t>(m_durations[0]);
+        if ((head != 0 && head != k_added_newline_bit) || (size & 0x80) || (duration & 0x80)) return false;
+        if (size > m_msg.text.size() - m_text_at) return false;
+        if (head && (size == 0 || m_msg.text[m_text_at + size - 1] != '\n')) return false;
+        m_meta.remove_prefix(2);
+        m_durations.remove_prefix(1);
+        ++m_read;
+        output_size = size;
+        added_newline = head != 0;
+        duration_ns = duration;
+        output_at = m_text_at;
+        m_text_at += size;
+        return true;
+    }
     /// ProtocolError unless every entry, byte of text and byte of extra was read.
     void finish() const;
 
 private:
+    static constexpr std::uint8_t k_added_newline_bit = 32;
     const ResultsMessage& m_msg;
     std::string_view m_meta;
     std::string_view m_durations;

@@ -237,17 +237,27 @@ void ProcessWorkerSet::on_results(WorkerHandle& w, std::string_view payload, det
     // Only well-formed results take their items off the chunk: corrupt ones leave them to be reported lost.
     protocol::EntryReader reader(msg);
     protocol::EntryMeta meta;
+    bool all_plain = true;
+    bool consecutive = true;
     for (std::size_t i = 0; i < count; ++i) {
-        std::size_t output_at = 0, extra_at = 0;
-        reader.next(meta, output_at, extra_at);
         const auto& item = chunk.items[w.next_index() + i];
         auto& e = data->entries.emplace_back();
         e.seq = item.seq;
         e.input_end = item.end;
+        consecutive = consecutive && (i == 0 || item.seq == data->entries[i - 1].seq + 1);
+        std::uint64_t output_size = 0;
+        std::size_t output_at = 0, extra_at = 0;
+        if (reader.next_plain(output_size, e.added_newline, e.duration_ns, output_at)) {
+            e.status = Status::ok;
+            e.output_end = output_at + static_cast<std::size_t>(output_size);
+            continue;
+        }
+        reader.next(meta, output_at, extra_at);
         e.status = meta.status;
         e.duration_ns = meta.duration_ns;
         e.output_end = output_at + static_cast<std::size_t>(meta.output_size);
         e.added_newline = meta.added_newline;
+        all_plain = all_plain && meta.status == Status::ok && meta.stderr_size == 0;
         if (meta.exit_code || meta.signal || meta.stderr_size || meta.error_size) {
             auto& m = data->more_of(i);
             m.exit_code = meta.exit_code;
@@ -260,7 +270,12 @@ void ProcessWorkerSet::on_results(WorkerHandle& w, std::string_view payload, det
     }
     reader.finish();
     std::uint64_t job = chunk.job;
-    if (!w.stdout_spool().empty() || !w.stderr_spool().empty()) store_apart(w, *data);
+    if (!w.stdout_spool().empty() || !w.stderr_spool().empty()) {
+        store_apart(w, *data);
+        all_plain = false;
+    }
+    data->all_plain = all_plain;
+    data->consecutive = consecutive;
     w.finish_items(count, msg.running_ns);
     out.runs.push_back(detail::RunEvent{job, ResultRun(std::move(data), 0, count)});
     if (!w.has_chunk() && m_options.maxtasksperchild && w.tasks_done() >= m_options.maxtasksperchild) w.retire();
