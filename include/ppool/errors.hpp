@@ -25,15 +25,17 @@ public:
 /// exit code or signal, its stdout and stderr; the worker, run time and
 /// attempts). what() is the one-line reason, TaskResult::describe_failure():
 /// for a registered task that threw (Status::error), the exception's what()
-/// in the worker, exactly. The exception's type is not kept: a worker sends
-/// the message only, so a std::out_of_range and a std::runtime_error with
-/// the same message reach the caller alike.
+/// in the worker, exactly, and type_name() the exception's type.
 class TaskError : public Error {
 public:
     /// The error for `result`, a failed task's: what() is its describe_failure().
     explicit TaskError(TaskResult result) : Error(result.describe_failure()), m_result(std::move(result)) {}
     /// The failed item's result, as the pool recorded it.
     const TaskResult& result() const { return m_result; }
+    /// The type of the exception the task threw in its worker, as C++ spells
+    /// it ("std::out_of_range"); empty when the task did not throw one
+    /// derived from std::exception, or did not throw at all (a command).
+    const std::string& type_name() const { return m_result.error_type; }
 
 private:
     TaskResult m_result;

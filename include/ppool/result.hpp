@@ -63,6 +63,9 @@ struct TaskResult {
     std::optional<int> exit_code;       ///< a command's exit code, when it exited
     std::optional<int> signal;          ///< the signal that killed the command or worker
     std::string error;                  ///< why it failed; empty on success
+    /// The type of the exception a registered task threw, as C++ spells it
+    /// ("std::out_of_range"); empty otherwise (and for one not derived from std::exception).
+    std::string error_type;
     double duration_s = 0;              ///< wall-clock run time inside the worker
     int worker = -1;                    ///< 0-based worker slot that ran it
     unsigned attempts = 1;              ///< runs it took (more than 1 with retries)

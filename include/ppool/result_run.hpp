@@ -32,6 +32,7 @@ public:
         std::string_view output;       ///< the task's result, without a newline added for printing
         std::string_view stderr_text;  ///< a command's stderr
         std::string_view error;        ///< why it failed, as the worker or the pool said; empty on success
+        std::string_view error_type;   ///< the type of the exception a registered task threw (TaskResult::error_type)
         std::uint64_t duration_ns = 0; ///< wall-clock run time inside the worker, in nanoseconds
         int worker = -1;               ///< 0-based worker slot that ran it
         unsigned attempts = 1;         ///< runs it took (more than 1 with retries)

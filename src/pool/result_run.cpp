@@ -21,6 +21,7 @@ TaskResult ResultRun::Entry::to_result() const {
     r.exit_code = exit_code;
     r.signal = signal;
     r.error.assign(error);
+    r.error_type.assign(error_type);
     r.duration_s = duration_s();
     r.worker = worker;
     r.attempts = attempts;
@@ -45,7 +46,8 @@ ResultRun::ResultRun(const TaskResult& r) : m_data(std::make_shared<detail::RunD
     }
     e.output_end = d.text.size();
     d.entries.push_back(e);
-    if (r.exit_code || r.signal || !r.stderr_text.empty() || !r.error.empty() || r.attempts != 1 || r.large_output ||
+    if (r.exit_code || r.signal || !r.stderr_text.empty() || !r.error.empty() || !r.error_type.empty() ||
+        r.attempts != 1 || r.large_output ||
         r.large_stderr) {
         auto& m = d.more_of(0);
         m.exit_code = r.exit_code;
@@ -55,6 +57,8 @@ ResultRun::ResultRun(const TaskResult& r) : m_data(std::make_shared<detail::RunD
         m.error_at = d.extra.size();
         m.error_size = r.error.size();
         d.extra += r.error;
+        m.error_type_size = r.error_type.size();
+        d.extra += r.error_type;
         m.attempts = r.attempts;
         m.large_output = r.large_output;
         m.large_stderr = r.large_stderr;
@@ -83,6 +87,7 @@ ResultRun::Entry ResultRun::operator[](std::size_t i) const {
         e.signal = m.signal;
         e.stderr_text = std::string_view(d.extra).substr(m.stderr_at, m.stderr_size);
         e.error = std::string_view(d.extra).substr(m.error_at, m.error_size);
+        e.error_type = std::string_view(d.extra).substr(m.error_at + m.error_size, m.error_type_size);
         e.attempts = m.attempts;
         e.large_output = m.large_output.get();
         e.large_stderr = m.large_stderr.get();

@@ -34,6 +34,7 @@ struct EntryMore {
     std::size_t stderr_size = 0;
     std::size_t error_at = 0;  ///< in `extra`
     std::size_t error_size = 0;
+    std::size_t error_type_size = 0;  ///< in `extra`, after the error
     unsigned attempts = 1;
     std::shared_ptr<const LargeOutput> large_output;
     std::shared_ptr<const LargeOutput> large_stderr;
@@ -75,6 +76,7 @@ struct RunData {
         auto& m = more_of(i);
         m.error_at = extra.size();
         m.error_size = why.size();
+        m.error_type_size = 0;
         extra.append(why);
     }
 };

@@ -16,8 +16,9 @@ enum EntryBits : std::uint64_t {
     k_added_newline = 32,
     k_has_stderr = 64,
     k_has_error = 128,
+    k_has_error_type = 256,
 };
-constexpr std::uint64_t k_known_bits = 255;
+constexpr std::uint64_t k_known_bits = 511;
 
 std::uint64_t zigzag(std::int64_t v) {
     return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
@@ -103,12 +104,14 @@ void append_entry(std::string& meta, const EntryMeta& e) {
     if (e.added_newline) head |= k_added_newline;
     if (e.stderr_size) head |= k_has_stderr;
     if (e.error_size) head |= k_has_error;
+    if (e.error_type_size) head |= k_has_error_type;
     append_varint(meta, head);
     if (e.exit_code) append_varint(meta, zigzag(*e.exit_code));
     if (e.signal) append_varint(meta, zigzag(*e.signal));
     append_varint(meta, e.output_size);
     if (e.stderr_size) append_varint(meta, e.stderr_size);
     if (e.error_size) append_varint(meta, e.error_size);
+    if (e.error_type_size) append_varint(meta, e.error_type_size);
 }
 
 void encode_results(std::string& out, const ResultsMessage& msg) {
@@ -154,18 +157,21 @@ void EntryReader::next(EntryMeta& e, std::size_t& output_at, std::size_t& extra_
     e.added_newline = head & k_added_newline;
     e.stderr_size = (head & k_has_stderr) ? varint(m_meta) : 0;
     e.error_size = (head & k_has_error) ? varint(m_meta) : 0;
-    if (((head & k_has_stderr) && e.stderr_size == 0) || ((head & k_has_error) && e.error_size == 0))
+    e.error_type_size = (head & k_has_error_type) ? varint(m_meta) : 0;
+    if (((head & k_has_stderr) && e.stderr_size == 0) || ((head & k_has_error) && e.error_size == 0) ||
+        ((head & k_has_error_type) && e.error_type_size == 0))
         throw ProtocolError("empty text flagged in a result");
     if (e.output_size > m_msg.text.size() - m_text_at) throw ProtocolError("result output beyond its text");
     if (e.added_newline && (e.output_size == 0 || m_msg.text[m_text_at + e.output_size - 1] != '\n'))
         throw ProtocolError("result output lacks the newline it says was added");
     if (e.stderr_size > m_msg.extra.size() - m_extra_at ||
-        e.error_size > m_msg.extra.size() - m_extra_at - e.stderr_size)
+        e.error_size > m_msg.extra.size() - m_extra_at - e.stderr_size ||
+        e.error_type_size > m_msg.extra.size() - m_extra_at - e.stderr_size - e.error_size)
         throw ProtocolError("result texts beyond their buffer");
     output_at = m_text_at;
     extra_at = m_extra_at;
     m_text_at += static_cast<std::size_t>(e.output_size);
-    m_extra_at += static_cast<std::size_t>(e.stderr_size + e.error_size);
+    m_extra_at += static_cast<std::size_t>(e.stderr_size + e.error_size + e.error_type_size);
 }
 
 void EntryReader::finish() const {

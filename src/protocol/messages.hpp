@@ -93,6 +93,7 @@ struct EntryMeta {
     bool added_newline = false;     ///< the output had no final newline; text output adds one
     std::uint64_t stderr_size = 0;  ///< in `extra`
     std::uint64_t error_size = 0;   ///< in `extra`, after the stderr
+    std::uint64_t error_type_size = 0;  ///< in `extra`, after the error: the type of the exception a task threw
 };
 
 /// The results of the next `count` items of the worker's chunk, in order

@@ -258,7 +258,7 @@ void ProcessWorkerSet::on_results(WorkerHandle& w, std::string_view payload, det
         e.output_end = output_at + static_cast<std::size_t>(meta.output_size);
         e.added_newline = meta.added_newline;
         all_plain = all_plain && meta.status == Status::ok && meta.stderr_size == 0;
-        if (meta.exit_code || meta.signal || meta.stderr_size || meta.error_size) {
+        if (meta.exit_code || meta.signal || meta.stderr_size || meta.error_size || meta.error_type_size) {
             auto& m = data->more_of(i);
             m.exit_code = meta.exit_code;
             m.signal = meta.signal;
@@ -266,6 +266,7 @@ void ProcessWorkerSet::on_results(WorkerHandle& w, std::string_view payload, det
             m.stderr_size = static_cast<std::size_t>(meta.stderr_size);
             m.error_at = extra_at + m.stderr_size;
             m.error_size = static_cast<std::size_t>(meta.error_size);
+            m.error_type_size = static_cast<std::size_t>(meta.error_type_size);
         }
     }
     reader.finish();

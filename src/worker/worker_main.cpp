@@ -15,7 +15,10 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <cxxabi.h>
 #include <exception>
+#include <memory>
+#include <typeinfo>
 #include <fmt/format.h>
 #include <mutex>
 #include <thread>
@@ -125,23 +128,36 @@ struct Outcome {
     std::string_view output;
     std::string_view stderr_text;
     std::string_view error;
+    std::string_view error_type;  ///< the type of the exception a registered task threw
 };
 
-/// Runs a registered function on one item; `output` and `error` hold the bytes.
-Outcome run_function(const TaskInfo& task, std::string_view item, std::string& output, std::string& error) {
+/// The name of the exception's type as C++ spells it ("std::out_of_range").
+std::string type_name(const std::exception& e) {
+    const char* mangled = typeid(e).name();
+    int status = 0;
+    std::unique_ptr<char, void (*)(void*)> name(abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free);
+    return status == 0 && name ? std::string(name.get()) : std::string(mangled);
+}
+
+/// Runs a registered function on one item; `output`, `error` and `type` hold the bytes.
+Outcome run_function(const TaskInfo& task, std::string_view item, std::string& output, std::string& error,
+                     std::string& type) {
     Outcome o;
     output.clear();
     error.clear();
+    type.clear();
     try {
         output = task.function(item);
         o.status = Status::ok;
     } catch (const std::exception& e) {
         error = e.what();
+        type = type_name(e);
     } catch (...) {
         error = "unknown exception";
     }
     o.output = output;
     o.error = error;
+    o.error_type = type;
     return o;
 }
 
@@ -227,6 +243,8 @@ void add_result(WorkerState& w, std::uint64_t seq, Outcome& o, bool is_command, 
     e.stderr_size = o.stderr_text.size();
     p.extra += o.error;
     e.error_size = o.error.size();
+    p.extra += o.error_type;
+    e.error_type_size = o.error_type.size();
     protocol::append_entry(p.meta, e);
 }
 
@@ -262,7 +280,7 @@ void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
         w.last_send_ns = now_ns();
         std::thread(watch, std::ref(w)).detach();
     }
-    std::string output, error;
+    std::string output, error, error_type;
     CommandOutcome outcome;
     {
         std::unique_lock lock(w.send_mutex, std::defer_lock);
@@ -280,7 +298,7 @@ void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
         } else if (is_command) {
             if (!run_command_task(w, *task, item, o, outcome, error)) os::exit_with_group(128 + SIGTERM);
         } else {
-            o = run_function(*task, item.data, output, error);
+            o = run_function(*task, item.data, output, error, error_type);
         }
         std::unique_lock lock(w.send_mutex, std::defer_lock);
         if (watched) lock.lock();

@@ -17,6 +17,9 @@ PPOOL_REGISTER_TASK("test_square", "squares an integer", [](std::string_view ite
 PPOOL_REGISTER_TASK("test_fail", "throws with the item in the message", [](std::string_view item) -> std::string {
     throw std::runtime_error("bad item " + std::string(item));
 });
+PPOOL_REGISTER_TASK("test_out_of_range", "throws std::out_of_range", [](std::string_view item) -> std::string {
+    throw std::out_of_range("no such index: " + std::string(item));
+});
 PPOOL_REGISTER_TASK("test_sleep_ms", "sleeps the item's milliseconds, returns it", [](std::string_view item) {
     std::this_thread::sleep_for(std::chrono::milliseconds(std::stoll(std::string(item))));
     return std::string(item);

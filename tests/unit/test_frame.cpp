@@ -30,12 +30,14 @@ struct Results {
     std::string meta, durations, text, extra;
     std::uint64_t count = 0;
     std::uint64_t running_ns = 0;
-    void add(const EntryMeta& e, std::string_view output, std::string_view err, std::string_view error) {
+    void add(const EntryMeta& e, std::string_view output, std::string_view err, std::string_view error,
+             std::string_view error_type = {}) {
         append_entry(meta, e);
         append_varint(durations, e.duration_ns);
         text += output;
         extra += err;
         extra += error;
+        extra += error_type;
         ++count;
     }
     std::string payload() const {
@@ -127,9 +129,14 @@ TEST_CASE("results messages round-trip every field of every entry") {
     failed.status = Status::failed;
     failed.exit_code = -1;
     r.add(failed, "", "", "");
+    EntryMeta threw;
+    threw.status = Status::error;
+    threw.error_size = 4;
+    threw.error_type_size = 17;
+    r.add(threw, "", "", "oops", "std::out_of_range");
     auto payload = r.payload();
     auto msg = decode_results(payload);
-    CHECK(msg.count == 3);
+    CHECK(msg.count == 4);
     CHECK(msg.running_ns == 77);
     EntryReader reader(msg);
     EntryMeta e;
@@ -150,6 +157,10 @@ TEST_CASE("results messages round-trip every field of every entry") {
     reader.next(e, output_at, extra_at);
     CHECK(e.status == Status::failed);
     CHECK(e.exit_code == -1);
+    reader.next(e, output_at, extra_at);
+    CHECK(e.status == Status::error);
+    CHECK(msg.extra.substr(extra_at, e.error_size) == "oops");
+    CHECK(msg.extra.substr(extra_at + e.error_size, e.error_type_size) == "std::out_of_range");
     CHECK_NOTHROW(reader.finish());
 }
 

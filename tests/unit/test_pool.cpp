@@ -345,3 +345,23 @@ TEST_CASE("map takes any range of strings, and an ItemSource") {
     auto async = pool.map_async("test_square", items_from(range(3)), 2);
     CHECK(async.get() == squares(3));
 }
+
+TEST_CASE("a TaskError keeps the message and the type of the task's exception") {
+    Pool pool(with_processes(1));
+    try {
+        pool.apply("test_out_of_range", "x");
+        FAIL("no error");
+    } catch (const TaskError& e) {
+        CHECK(std::string(e.what()) == "no such index: x");
+        CHECK(e.type_name() == "std::out_of_range");
+        CHECK(e.result().status == Status::error);
+    }
+    try {
+        pool.apply("test_fail", "y");
+        FAIL("no error");
+    } catch (const TaskError& e) {
+        CHECK(e.type_name() == "std::runtime_error");
+    }
+    auto ok = pool.apply_async("test_square", "2");
+    CHECK(ok.get() == "4");
+}
