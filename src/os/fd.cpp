@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <system_error>
@@ -155,6 +156,15 @@ Fd open_dev_null() {
     int fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     if (fd < 0) throw_errno("open(/dev/null)");
     return Fd(fd);
+}
+
+bool wait_for_hangup(int fd, int timeout_ms) {
+    // POLLRDHUP for a socket; a pipe reports POLLHUP unasked. Data waiting to
+    // be read wakes nothing: POLLIN is not asked for.
+    pollfd p{fd, POLLRDHUP, 0};
+    int n = ::poll(&p, 1, timeout_ms);
+    if (n < 0 && errno != EINTR) throw_errno("poll");
+    return n > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
 }
 
 IoStatus discard_available(int fd) {

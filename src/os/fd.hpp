@@ -57,6 +57,9 @@ IoStatus read_some(int fd, std::string& out, std::size_t max);
 /// `closed` at end of file, else `would_block` once it is empty; throws
 /// std::system_error on other errors.
 IoStatus discard_available(int fd);
+/// Waits up to `timeout_ms` (-1: no limit) for the other end of a pipe or
+/// socket to be closed, without reading: true once it has been.
+bool wait_for_hangup(int fd, int timeout_ms);
 
 /// Sends data in pieces (one sendmsg for many of them) from piece `index` at
 /// `offset` on, advancing both; never blocks and never raises SIGPIPE, so a

@@ -22,7 +22,6 @@
 #include <fmt/format.h>
 #include <mutex>
 #include <thread>
-#include <time.h>
 #include <unistd.h>
 
 extern char** environ;
@@ -58,15 +57,17 @@ struct WorkerState {
     std::string out;                    // frame being written
     PendingResults pending;
     ItemClock clock;
-    // With a timeout, a watchdog thread sends the results a registered task
-    // has collected once they have waited a while, and says how long the
-    // running item has run: the parent's clock then needs no frame per item.
-    // It shares the fields above under `send_mutex`.
+    // A registered task runs with a monitor thread beside it: it ends the
+    // worker when the channel closes (the pool stopped it, or is gone) while
+    // the task is busy and the loop cannot read, and with a timeout it sends
+    // the results collected once they have waited a while, saying how long
+    // the running item has run: the parent's clock then needs no frame per
+    // item. It shares the fields above under `send_mutex`.
     std::mutex send_mutex;
     std::atomic<std::uint64_t> running_seq{0};  // 0: no item running
     std::atomic<std::uint64_t> running_since_ns{0};
     std::uint64_t last_send_ns = 0;
-    bool watchdog = false;
+    bool monitored = false;
 };
 
 std::vector<std::string> make_base_env(int slot) {
@@ -100,7 +101,7 @@ void send_results(WorkerState& w, std::uint64_t running_ns = 0) {
     protocol::encode_results(w.out, protocol::ResultsMessage{p.ticks.size(), running_ns, p.meta, p.durations, p.text,
                                                              p.extra});
     send(w);
-    if (w.watchdog) w.last_send_ns = now_ns();
+    if (w.monitored) w.last_send_ns = now_ns();
     p.ticks.clear();
     p.meta.clear();
     p.durations.clear();
@@ -251,11 +252,14 @@ void add_result(WorkerState& w, std::uint64_t seq, Outcome& o, bool is_command, 
 /// Results of a registered task wait at most this long before they go out (with a timeout).
 constexpr std::uint64_t k_watch_ns = 10'000'000;
 
-/// The watchdog's loop (see WorkerState): never returns.
-void watch(WorkerState& w) {
-    const timespec pause{0, static_cast<long>(k_watch_ns / 2)};
+/// The monitor's loop (see WorkerState): never returns.
+void monitor(WorkerState& w) {
+    bool timed = w.config.task_timeout.has_value();
     for (;;) {
-        ::nanosleep(&pause, nullptr);
+        if (os::wait_for_hangup(w.from_parent, timed ? static_cast<int>(k_watch_ns / 2'000'000) : -1))
+            // Told to stop, or the pool is gone: whatever runs stops with the worker's group.
+            os::exit_with_group(128 + SIGTERM);
+        if (!timed) continue;
         std::lock_guard lock(w.send_mutex);
         if (w.pending.ticks.empty()) continue;
         auto now = now_ns();
@@ -274,21 +278,23 @@ void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
     bool is_command = task && task->is_command();
     // A command's result is worth sending at once, and its own clock enforces its timeout.
     bool each = is_command;
-    bool watched = !is_command && w.config.task_timeout.has_value();
-    if (watched && !w.watchdog) {
-        w.watchdog = true;
+    bool monitored = task && !is_command;
+    if (monitored && !w.monitored) {
+        w.monitored = true;
         w.last_send_ns = now_ns();
-        std::thread(watch, std::ref(w)).detach();
+        std::thread(monitor, std::ref(w)).detach();
     }
+    // With a timeout the monitor sends results too: the pending ones are shared.
+    bool shared = monitored && w.config.task_timeout.has_value();
     std::string output, error, error_type;
     CommandOutcome outcome;
     {
         std::unique_lock lock(w.send_mutex, std::defer_lock);
-        if (watched) lock.lock();
+        if (shared) lock.lock();
         w.clock.lap();
     }
     for (const auto& item : run.items) {
-        if (watched) {
+        if (shared) {
             w.running_since_ns.store(now_ns(), std::memory_order_relaxed);
             w.running_seq.store(item.seq, std::memory_order_release);
         }
@@ -301,13 +307,15 @@ void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
             o = run_function(*task, item.data, output, error, error_type);
         }
         std::unique_lock lock(w.send_mutex, std::defer_lock);
-        if (watched) lock.lock();
-        w.running_seq.store(0, std::memory_order_relaxed);
+        if (shared) {
+            lock.lock();
+            w.running_seq.store(0, std::memory_order_relaxed);
+        }
         add_result(w, item.seq, o, is_command, w.clock.lap());
         if (each || w.pending.text.size() + w.pending.extra.size() >= k_batch_bytes) send_results(w);
     }
     std::unique_lock lock(w.send_mutex, std::defer_lock);
-    if (watched) lock.lock();
+    if (shared) lock.lock();
     send_results(w);
 }
 

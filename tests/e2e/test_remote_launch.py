@@ -275,8 +275,7 @@ class TimeoutTests(SshTestCase):
     def test_a_timeout_stops_a_remote_registered_task_exec_worker(self):
         self.check_registered_task_timeout(exec_worker=True)
 
-    # Pool-side: the remote `sh -c` keeps the worker alive, and busy in its task it never reads its closed channel.
-    @unittest.expectedFailure
+    # The remote `sh -c` keeps the worker alive: the worker itself sees its channel close, busy in its task.
     def test_a_timeout_stops_a_remote_registered_task(self):
         self.check_registered_task_timeout(exec_worker=False, bound=15)
 
@@ -320,8 +319,7 @@ class StopTests(SshTestCase):
         # the end of their input and stop their tasks.
         self.check_signal(signal.SIGKILL, -signal.SIGKILL)
 
-    # Pool-side: a worker busy in a registered task never reads that its channel ended; ssh waits for it.
-    @unittest.expectedFailure
+    # A worker busy in a registered task sees its channel end, and ssh then has nothing to wait for.
     def test_sigkill_in_a_registered_task(self):
         self.check_sigkill_in_registered_task(exec_worker=True, bound=15)
 
