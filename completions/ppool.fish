@@ -5,6 +5,7 @@ set -l modes map imap imap-unordered unordered apply tasks
 set -l no_mode "not __fish_seen_subcommand_from $modes"
 set -l value_opts -j --processes -c --chunksize -a --input -t --task --timeout \
     --initializer --init-task --initargs --max-tasks-per-worker --launcher --format --plugin \
+    -S --sshlogin --sshloginfile --ssh --remote-ppool \
     --max-item-size --joblog --retries
 # Where options are completed: after a mode, before the command starts.
 set -l opts "not __ppool_command_started $value_opts"
@@ -52,6 +53,10 @@ complete -c ppool -n $pool -s j -l processes -x -d 'Number of worker processes'
 complete -c ppool -n $items -s c -l chunksize -x -d 'Items handed to a worker at a time'
 complete -c ppool -n $pool -l initializer -x -d 'Shell command each worker runs once at start'
 complete -c ppool -n $pool -l launcher -x -a 'fork exec' -d 'How workers start: fork, exec, or a command'
+complete -c ppool -n $pool -s S -l sshlogin -x -a '(__fish_print_hostnames)' -d 'Run workers on [N/][user@]host[:port] over ssh'
+complete -c ppool -n $pool -l sshloginfile -r -F -d 'Read logins from FILE, one a line'
+complete -c ppool -n $pool -l ssh -x -d 'The ssh command and its options'
+complete -c ppool -n $pool -l remote-ppool -r -d 'The ppool the hosts run'
 complete -c ppool -n $pool -l init-task -x -a '(__ppool_tasks)' -d 'Registered task each worker runs at start'
 complete -c ppool -n $pool -l initargs -x -d 'The item --init-task gets'
 complete -c ppool -n $pool -l max-tasks-per-worker -x -d 'Replace a worker after N tasks'

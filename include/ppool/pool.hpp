@@ -59,6 +59,19 @@ struct PoolOptions {
     /// -i box ppool worker --stdio`). Every worker is told its task,
     /// initializer, plugins and limits over its channel, never through fork memory.
     std::string launcher{};
+    /// Hosts to run workers on (SPEC 9), in GNU parallel's form:
+    /// "[N/][user@]host[:port]", several separated by commas, ":" for this
+    /// machine (with `launcher`). Each host gets N slots, else `processes`,
+    /// else as many as the CPUs its first worker reports. Every worker of a
+    /// host is a session over one ssh connection. Empty: this machine only.
+    std::vector<std::string> sshlogins{};
+    /// A file of logins, one a line, as GNU parallel's --sshloginfile.
+    std::string sshloginfile{};
+    /// The ssh command and its options ("ssh -F my.conf"); empty: ssh.
+    std::string ssh{};
+    /// The ppool that the hosts run: a path, or a name looked up in their
+    /// PATH; empty: "ppool".
+    std::string remote_ppool{};
     /// Called in the calling process for every task as it finishes (completion
     /// order, before any reordering), e.g. to log it at once.
     std::function<void(const TaskResult&)> on_complete{};

@@ -96,6 +96,10 @@ PoolOptions pool_options(const Options& o) {
     p.retries = o.retries;
     p.make_jobserver = true;
     p.launcher = o.launcher;
+    p.sshlogins = o.sshlogins;
+    p.sshloginfile = o.sshloginfile;
+    p.ssh = o.ssh;
+    p.remote_ppool = o.remote_ppool;
     p.on_warning = [](const std::string& message) { warn(message); };
     return p;
 }

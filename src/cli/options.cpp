@@ -91,6 +91,18 @@ void add_pool_options(CLI::App& sub, Options& o, RawOptions& raw, bool takes_ite
     last_wins(sub.add_option("--initargs", o.initargs, "the item --init-task gets"))->group("Pool")->type_name("STR");
     add_raw(sub, "--max-tasks-per-worker", raw.max_tasks, "replace a worker after N tasks", "Pool", "N");
     add_raw(sub, "--launcher", raw.launcher, "how workers start: fork, exec, or a command", "Pool", "CMD");
+    sub.add_option("-S,--sshlogin", o.sshlogins, "run workers over ssh: [N/][user@]host[:port]")
+        ->group("Pool")
+        ->type_name("LOGIN");
+    last_wins(sub.add_option("--sshloginfile", o.sshloginfile, "read -S logins from FILE, one a line"))
+        ->group("Pool")
+        ->type_name("FILE");
+    last_wins(sub.add_option("--ssh", o.ssh, "the ssh command and its options (default: ssh)"))
+        ->group("Pool")
+        ->type_name("CMD");
+    last_wins(sub.add_option("--remote-ppool", o.remote_ppool, "the ppool the hosts run (default: ppool)"))
+        ->group("Pool")
+        ->type_name("PATH");
 
     add_raw(sub, "-t,--task", raw.task, "run a registered task, not a command", "Task", "NAME");
     add_raw(sub, "--timeout", raw.timeout, "per-task time limit; fractions allowed", "Task", "SECONDS");

@@ -28,6 +28,10 @@ struct Options {
     std::optional<double> timeout;
     std::string initializer;
     std::string launcher;              ///< how workers start: fork, exec, or a shell command
+    std::vector<std::string> sshlogins;  ///< -S: hosts to run workers on
+    std::string sshloginfile;          ///< --sshloginfile
+    std::string ssh;                   ///< --ssh: the ssh command
+    std::string remote_ppool;          ///< --remote-ppool
     std::string init_task;
     std::string initargs;
     std::uint64_t max_tasks_per_worker = 0;

@@ -6,6 +6,14 @@
 
 namespace ppool::detail {
 
+namespace {
+
+/// Runs an item lost with its host may get elsewhere, beyond the job's retries:
+/// enough for a host or two going down, not a loop for an item that kills every worker.
+constexpr unsigned k_reruns = 2;
+
+}  // namespace
+
 Job::Job(std::uint64_t id, const TaskInfo& task, std::unique_ptr<ItemSource> source, std::size_t chunksize,
          bool ordered, std::size_t window, bool fail_fast)
     : m_id(id), m_task(&task), m_source(std::move(source)), m_chunksize(std::max<std::size_t>(chunksize, 1)),
@@ -95,9 +103,11 @@ void Job::deliver(ResultRun run) {
     for (std::size_t i = run.begin_index(); i < end; ++i) {
         auto& e = data.entries[i];
         bool ok = e.status == Status::ok;
-        if (m_retries > 0 && (!ok || (!m_attempts.empty() && m_attempts.contains(e.seq)))) {
+        bool rerun = !ok && e.more >= 0 && data.more[static_cast<std::size_t>(e.more)].rerun;
+        if ((m_retries > 0 || rerun || !m_attempts.empty()) &&
+            (!ok || (!m_attempts.empty() && m_attempts.contains(e.seq)))) {
             auto it = m_attempts.try_emplace(e.seq, 1u).first;
-            if (!ok && it->second <= m_retries) {
+            if (!ok && (it->second <= m_retries || (rerun && it->second <= m_retries + k_reruns))) {
                 // Another attempt, first in line; its result keeps the item's place.
                 ++it->second;
                 --m_handed_out;

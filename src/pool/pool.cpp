@@ -3,7 +3,12 @@
 #include "os/cpu.hpp"
 #include "pool/core.hpp"
 #include "worker/launcher.hpp"
+#include "remote/ssh_command.hpp"
+#include "remote/ssh_launcher.hpp"
+#include "remote/sshlogin.hpp"
 #include "worker/process_worker_set.hpp"
+
+#include <chrono>
 
 #include <fmt/format.h>
 
@@ -145,8 +150,59 @@ ResultIterator::iterator& ResultIterator::iterator::operator++() {
     return *this;
 }
 
+namespace {
+
+/// How long connecting to a host may take before it is given up.
+constexpr std::chrono::seconds k_connect_timeout{30};
+
+/// The hosts of -S and --sshloginfile, each with its launcher and slots. A
+/// host that cannot be reached is said once and left out; with none left,
+/// UsageError.
+std::vector<worker::ProcessWorkerSet::HostSlots> hosts_of(const PoolOptions& o) {
+    std::vector<remote::SshLogin> logins;
+    for (const auto& spec : o.sshlogins)
+        for (auto& login : remote::parse_sshlogins(spec)) logins.push_back(std::move(login));
+    if (!o.sshloginfile.empty())
+        for (auto& login : remote::read_sshloginfile(o.sshloginfile)) logins.push_back(std::move(login));
+    auto ssh = o.ssh.empty() ? std::vector<std::string>{"ssh"} : remote::split_command_line(o.ssh, "--ssh");
+    auto ppool = o.remote_ppool.empty() ? std::string("ppool") : o.remote_ppool;
+    std::vector<worker::ProcessWorkerSet::HostSlots> hosts;
+    std::string unreachable;
+    for (const auto& login : logins) {
+        std::optional<std::size_t> slots;
+        if (login.slots) slots = *login.slots;
+        else if (o.processes > 0) slots = static_cast<std::size_t>(o.processes);
+        if (login.is_local) {
+            hosts.push_back({worker::make_launcher(o.launcher), slots.value_or(static_cast<std::size_t>(os::usable_cpus())),
+                             false});
+            continue;
+        }
+        try {
+            auto master = std::make_shared<remote::ControlMaster>(login, ssh, k_connect_timeout);
+            hosts.push_back({std::make_unique<remote::SshLauncher>(std::move(master), login, ppool), slots.value_or(1),
+                             !slots.has_value()});
+        } catch (const remote::ConnectError& e) {
+            unreachable = e.what();
+            if (o.on_warning) o.on_warning(unreachable + "; going on without it");
+        }
+    }
+    if (hosts.empty())
+        throw UsageError(logins.empty() ? std::string("no host given to run workers on")
+                                        : "no host to run workers on: " + unreachable);
+    return hosts;
+}
+
+}  // namespace
+
 Pool::Pool(PoolOptions options) {
     check_options(options);
+    if (!options.sshlogins.empty() || !options.sshloginfile.empty()) {
+        auto hosts = hosts_of(options);
+        auto workers = std::make_unique<worker::ProcessWorkerSet>(options, std::move(hosts));
+        options.processes = static_cast<int>(workers->size());
+        m_core = std::make_shared<detail::Core>(std::move(options), std::move(workers));
+        return;
+    }
     int n = options.processes > 0 ? options.processes : os::usable_cpus();
     // Workers beyond what the process's limits hold would fail to start: run as many as fit.
     auto launcher = worker::make_launcher(options.launcher);

@@ -36,6 +36,9 @@ struct EntryMore {
     std::size_t error_size = 0;
     std::size_t error_type_size = 0;  ///< in `extra`, after the error
     unsigned attempts = 1;
+    /// The item was lost with its worker's host, among others that still run:
+    /// it may run again there, beyond the job's retries.
+    bool rerun = false;
     std::shared_ptr<const LargeOutput> large_output;
     std::shared_ptr<const LargeOutput> large_stderr;
 };

@@ -84,22 +84,7 @@ public:
     CommandLauncher(std::vector<std::string> argv, std::string name, bool users)
         : m_argv(std::move(argv)), m_name(std::move(name)), m_users(users) {}
 
-    LaunchedWorker launch() override {
-        auto c = make_channel();
-        os::Pipe err;
-        try {
-            err = os::make_pipe();
-        } catch (const std::system_error& e) {
-            throw StartError(e.code().value(), "pipe2");
-        }
-        std::vector<std::string> env;
-        for (char** e = environ; *e; ++e) env.emplace_back(*e);
-        auto spawned =
-            os::spawn(os::SpawnRequest{m_argv, env, c.down.read.get(), c.up.write.get(), err.write.get(), true, nullptr});
-        if (spawned.error != 0) throw StartError(spawned.error, "cannot run " + m_argv.front());
-        os::set_nonblocking(err.read.get(), true);
-        return LaunchedWorker{spawned.pid, std::move(c.down.write), std::move(c.up.read), std::move(err.read)};
-    }
+    LaunchedWorker launch() override { return launch_command(m_argv); }
     const std::string& name() const override { return m_name; }
     bool runs_a_command() const override { return m_users; }
     std::size_t extra_descriptors() const override { return 1; }
@@ -119,6 +104,23 @@ std::string this_program() {
 }
 
 }  // namespace
+
+LaunchedWorker launch_command(const std::vector<std::string>& argv) {
+    auto c = make_channel();
+    os::Pipe err;
+    try {
+        err = os::make_pipe();
+    } catch (const std::system_error& e) {
+        throw StartError(e.code().value(), "pipe2");
+    }
+    std::vector<std::string> env;
+    for (char** e = environ; *e; ++e) env.emplace_back(*e);
+    auto spawned =
+        os::spawn(os::SpawnRequest{argv, env, c.down.read.get(), c.up.write.get(), err.write.get(), true, nullptr});
+    if (spawned.error != 0) throw StartError(spawned.error, "cannot run " + argv.front());
+    os::set_nonblocking(err.read.get(), true);
+    return LaunchedWorker{spawned.pid, std::move(c.down.write), std::move(c.up.read), std::move(err.read)};
+}
 
 StartError::StartError(int error, const std::string& call)
     : std::runtime_error("cannot start a worker: " + call + ": " + std::strerror(error) +

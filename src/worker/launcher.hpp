@@ -52,6 +52,10 @@ public:
     virtual std::size_t extra_descriptors() const { return 0; }
 };
 
+/// Runs `argv` as a worker's launcher: the channel on its stdin and stdout,
+/// in a process group of its own, its stderr kept for the pool. Throws StartError.
+LaunchedWorker launch_command(const std::vector<std::string>& argv);
+
 /// The launcher a PoolOptions::launcher value names: "" or "fork" (forked
 /// copies of this process), "exec" (this program run again as `PROGRAM worker
 /// --stdio`), or a shell command that starts `ppool worker --stdio`.

@@ -63,23 +63,40 @@ ProcessWorkerSet::Capacity ProcessWorkerSet::capacity(std::size_t wanted, const 
     return c;
 }
 
+namespace {
+
+std::vector<ProcessWorkerSet::HostSlots> one_host(int processes, std::unique_ptr<Launcher> launcher) {
+    std::vector<ProcessWorkerSet::HostSlots> hosts;
+    hosts.push_back({std::move(launcher), static_cast<std::size_t>(processes), false});
+    return hosts;
+}
+
+}  // namespace
+
 ProcessWorkerSet::ProcessWorkerSet(const PoolOptions& options, int processes, std::unique_ptr<Launcher> launcher)
-    : m_options(options),
-      m_launcher(std::move(launcher)),
-      m_budget(std::make_shared<OutputBudget>(output_budget_bytes())),
-      m_usable(static_cast<std::size_t>(processes)) {
+    : ProcessWorkerSet(options, one_host(processes, std::move(launcher))) {}
+
+ProcessWorkerSet::ProcessWorkerSet(const PoolOptions& options, std::vector<HostSlots> hosts)
+    : m_options(options), m_budget(std::make_shared<OutputBudget>(output_budget_bytes())) {
     // Workers start when work first reaches their slot: one item forks one worker.
-    m_workers.reserve(static_cast<std::size_t>(processes));
+    for (auto& host : hosts) {
+        for (std::size_t i = 0; i < host.slots; ++i) {
+            m_host_of.push_back(m_hosts.size());
+            m_workers.push_back(WorkerHandle::unstarted(static_cast<int>(m_workers.size())));
+        }
+        m_hosts.push_back(Host{std::move(host.launcher), host.slots_from_hello});
+    }
+    m_usable = m_workers.size();
     // Room for every worker's descriptors, so that terminate() need not allocate.
-    m_poll.reserve(4 * static_cast<std::size_t>(processes) + 8);
-    for (int slot = 0; slot < processes; ++slot) m_workers.push_back(WorkerHandle::unstarted(slot));
+    m_poll.reserve(4 * m_workers.size() + 8);
 }
 
 ProcessWorkerSet::~ProcessWorkerSet() { terminate(); }
 
 bool ProcessWorkerSet::idle(std::size_t slot) const {
     const auto& w = m_workers[slot];
-    return !m_stopping && slot < m_usable && (!w.alive() || (!w.has_chunk() && !w.retiring()));
+    return !m_stopping && slot < m_usable && !m_hosts[m_host_of[slot]].dead &&
+           (!w.alive() || (!w.has_chunk() && !w.retiring()));
 }
 
 std::uint64_t ProcessWorkerSet::budget(std::size_t slot) const {
@@ -114,7 +131,8 @@ protocol::ConfigureMessage ProcessWorkerSet::configure(std::size_t slot) const {
 
 bool ProcessWorkerSet::start(std::size_t slot) {
     try {
-        m_workers[slot] = WorkerHandle::start(static_cast<int>(slot), *m_launcher, configure(slot), m_budget);
+        m_workers[slot] = WorkerHandle::start(static_cast<int>(slot), *m_hosts[m_host_of[slot]].launcher,
+                                              configure(slot), m_budget);
         return true;
     } catch (const StartError& e) {
         auto running = static_cast<std::size_t>(
@@ -195,6 +213,7 @@ os::Wake ProcessWorkerSet::wait(std::vector<detail::InputWatch>& inputs, std::op
     auto now = os::Clock::now();
     for (auto& w : m_workers)
         if (w.alive() && w.deadline() && now >= *w.deadline()) on_deadline(w, out);
+    grow();
     return wake;
 }
 
@@ -310,14 +329,52 @@ void ProcessWorkerSet::store_apart(WorkerHandle& w, detail::RunData& data) {
 }
 
 void ProcessWorkerSet::on_hello(WorkerHandle& w, protocol::HelloMessage hello, detail::WorkerEvents& out) {
+    const auto& name = launcher_of(w).name();
+    std::string wrong;
     if (hello.version != protocol::k_protocol_version)
-        out.fatal = fmt::format("the worker started by {} speaks protocol version {}, this ppool version {}",
-                                m_launcher->name(), hello.version, protocol::k_protocol_version);
+        wrong = fmt::format("the worker started by {} speaks protocol version {}, this ppool version {}", name,
+                            hello.version, protocol::k_protocol_version);
     else if (!hello.error.empty())
-        out.fatal = fmt::format("the worker started by {} cannot run: {}", m_launcher->name(), hello.error);
+        wrong = fmt::format("the worker started by {} cannot run: {}", name, hello.error);
     else if (w.has_chunk() && !std::count(hello.tasks.begin(), hello.tasks.end(), w.chunk()->task->name))
-        out.fatal = fmt::format("the worker started by {} has no task '{}'", m_launcher->name(), w.chunk()->task->name);
+        wrong = fmt::format("the worker started by {} has no task '{}'", name, w.chunk()->task->name);
+    if (!wrong.empty()) {
+        if (!drop_host(w, wrong, out) && out.fatal.empty()) out.fatal = wrong;
+        return;
+    }
+    auto& host = m_hosts[m_host_of[w.slot()]];
+    if (host.grow) {
+        // As many slots as the host has CPUs: the first worker is one of them.
+        host.grow = false;
+        if (hello.cpus > 1) m_growth.emplace_back(m_host_of[w.slot()], hello.cpus - 1);
+    }
     w.set_hello(std::move(hello));
+}
+
+bool ProcessWorkerSet::drop_host(WorkerHandle& w, const std::string& why, detail::WorkerEvents& out) {
+    auto& host = m_hosts[m_host_of[w.slot()]];
+    bool others = std::any_of(m_hosts.begin(), m_hosts.end(), [&](const Host& h) { return &h != &host && !h.dead; });
+    if (!others) return false;
+    if (!host.dead && m_options.on_warning) m_options.on_warning(why + "; going on without it");
+    host.dead = true;
+    // The items never ran there: they go back whole, for the other hosts.
+    if (w.has_chunk()) out.requeue.push_back(detail::RequeueEvent{w.chunk()->job, w.chunk()->rest(w.next_index())});
+    if (w.alive()) w.kill_and_reap();
+    replace(w);
+    return true;
+}
+
+void ProcessWorkerSet::grow() {
+    for (auto [host, count] : m_growth) {
+        bool all_usable = m_usable == m_workers.size();
+        for (std::size_t i = 0; i < count; ++i) {
+            m_host_of.push_back(host);
+            m_workers.push_back(WorkerHandle::unstarted(static_cast<int>(m_workers.size())));
+        }
+        if (all_usable) m_usable = m_workers.size();
+        m_poll.reserve(4 * m_workers.size() + 8);
+    }
+    m_growth.clear();
 }
 
 void ProcessWorkerSet::on_exit(WorkerHandle& w, detail::WorkerEvents& out) {
@@ -336,15 +393,18 @@ void ProcessWorkerSet::on_exit(WorkerHandle& w, detail::WorkerEvents& out) {
     if (status.signal) r.signal = status.signal;
     else r.exit_code = status.code;
     r.error = r.describe_failure();
-    if (m_launcher->runs_a_command())
-        r.error += fmt::format(" ({}{}{})", m_launcher->name(), last_words.empty() ? "" : ": ", last_words);
+    const auto& launcher = launcher_of(w);
+    if (launcher.runs_a_command())
+        r.error += fmt::format(" ({}{}{})", launcher.name(), last_words.empty() ? "" : ": ", last_words);
     if (out.fatal.empty() && !said_hello) {
         // A worker that never said hello cannot be started this way: never respawn.
-        out.fatal = fmt::format("cannot start a worker with {}: it ended ({}) before a worker answered{}{}",
-                                m_launcher->name(),
-                                status.signal ? "killed by " + os::signal_name(status.signal)
-                                              : fmt::format("exit status {}", status.code),
-                                last_words.empty() ? "" : ": ", last_words);
+        auto why = fmt::format("cannot start a worker with {}: it ended ({}) before a worker answered{}{}",
+                               launcher.name(),
+                               status.signal ? "killed by " + os::signal_name(status.signal)
+                                             : fmt::format("exit status {}", status.code),
+                               last_words.empty() ? "" : ": ", last_words);
+        if (drop_host(w, why, out)) return;
+        out.fatal = why;
     } else if (out.fatal.empty() && !was_ready) {
         // Dying before it was ready means the initializer killed it: never respawn.
         out.fatal = fmt::format("initializer failed in worker {}: {}", w.slot(), r.error);
@@ -355,10 +415,13 @@ void ProcessWorkerSet::on_exit(WorkerHandle& w, detail::WorkerEvents& out) {
 void ProcessWorkerSet::on_corrupt(WorkerHandle& w, const std::string& why, detail::WorkerEvents& out) {
     bool said_hello = w.hello().has_value();
     w.kill_and_reap();
-    if (!said_hello && out.fatal.empty())
+    if (!said_hello && out.fatal.empty()) {
         // What answers a launcher is no worker of ours: never respawn.
-        out.fatal = fmt::format("cannot start a worker with {}: what it started does not speak ppool's protocol ({})",
-                                m_launcher->name(), why);
+        auto message = fmt::format("cannot start a worker with {}: what it started does not speak ppool's protocol ({})",
+                                   launcher_of(w).name(), why);
+        if (drop_host(w, message, out)) return;
+        out.fatal = message;
+    }
     TaskResult r;
     r.status = Status::worker_lost;
     r.error = "worker sent a corrupt message (" + why + ")";
@@ -385,8 +448,12 @@ void ProcessWorkerSet::lose(WorkerHandle& w, TaskResult result, detail::WorkerEv
         result.is_command = chunk.task->is_command();
         result.worker = w.slot();
         std::uint64_t job = chunk.job;
+        // Lost with a host while others run: the item may run again on one of them.
+        bool rerun = result.status == Status::worker_lost && live_hosts() > 1;
         w.finish_items(1);
-        out.runs.push_back(detail::RunEvent{job, ResultRun(result)});
+        ResultRun run(result);
+        if (rerun) run.data()->more_of(0).rerun = true;
+        out.runs.push_back(detail::RunEvent{job, std::move(run)});
     }
     if (out.fatal.empty()) replace(w);
 }
@@ -414,11 +481,10 @@ void ProcessWorkerSet::stop_gracefully() {
     // runs. A worker that is this process's own child also gets SIGTERM, which
     // reaches a registered task busy in it; a launcher's command may be a
     // wrapper that must not die before the worker behind it has stopped.
-    bool own_child = !m_launcher->runs_a_command();
     for (auto& w : m_workers) {
         if (!w.alive()) continue;
         w.retire();
-        if (own_child) os::signal_process(w.pid(), SIGTERM);
+        if (!launcher_of(w).runs_a_command()) os::signal_process(w.pid(), SIGTERM);
     }
     // Nothing here allocates once the poll set has its room.
     auto deadline = os::Clock::now() + os::seconds(m_options.kill_grace_s + 0.5);
@@ -428,14 +494,15 @@ void ProcessWorkerSet::stop_gracefully() {
         for (auto& w : m_workers) {
             if (!w.alive()) continue;
             set.add(w.read_fd(), POLLIN);
-            if (own_child && w.exit_fd() >= 0) set.add(w.exit_fd(), POLLIN);
+            if (!launcher_of(w).runs_a_command() && w.exit_fd() >= 0) set.add(w.exit_fd(), POLLIN);
         }
         if (set.size() == 0) break;
         auto wake = os::wait(set, deadline);
         if (wake == os::Wake::signal) os::take_caught_signal();
         if (wake != os::Wake::ready) break;
         for (auto& w : m_workers)
-            if (w.alive() && (!w.discard_input() || (own_child && os::has_ended(w.pid())))) w.kill_and_reap();
+            if (w.alive() && (!w.discard_input() || (!launcher_of(w).runs_a_command() && os::has_ended(w.pid()))))
+                w.kill_and_reap();
     }
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -29,8 +30,18 @@ public:
     /// `launcher` says what else a worker holds besides its channels.
     static Capacity capacity(std::size_t wanted, const Launcher& launcher);
 
+    /// Slots whose workers one launcher starts: a host's.
+    struct HostSlots {
+        std::unique_ptr<Launcher> launcher;
+        std::size_t slots = 1;
+        /// Grow to the CPU count that the host's first worker says in its hello.
+        bool slots_from_hello = false;
+    };
+
     /// `processes` slots whose workers `launcher` starts.
     ProcessWorkerSet(const PoolOptions& options, int processes, std::unique_ptr<Launcher> launcher);
+    /// The slots of every host, in order.
+    ProcessWorkerSet(const PoolOptions& options, std::vector<HostSlots> hosts);
     ~ProcessWorkerSet() override;
 
     std::size_t size() const override { return m_workers.size(); }
@@ -58,6 +69,17 @@ private:
     void on_corrupt(WorkerHandle& w, const std::string& why, detail::WorkerEvents& out);
     void lose(WorkerHandle& w, TaskResult result, detail::WorkerEvents& out);
     void replace(WorkerHandle& w);
+    /// The launcher of the worker's host.
+    Launcher& launcher_of(const WorkerHandle& w) const { return *m_hosts[m_host_of[w.slot()]].launcher; }
+    /// Gives up the worker's host, which cannot run workers (`why`), when
+    /// another can: its items go back, it is said once. False when it is the last.
+    bool drop_host(WorkerHandle& w, const std::string& why, detail::WorkerEvents& out);
+    /// Adds the slots hellos asked for (not while the workers are being walked).
+    void grow();
+    /// Hosts not given up.
+    std::size_t live_hosts() const {
+        return static_cast<std::size_t>(std::count_if(m_hosts.begin(), m_hosts.end(), [](const Host& h) { return !h.dead; }));
+    }
     /// Starts the slot's worker; false (and fewer slots from now on) when a
     /// limit stops it while other workers run.
     bool start(std::size_t slot);
@@ -66,7 +88,14 @@ private:
 
     static constexpr std::size_t k_none = SIZE_MAX;
     PoolOptions m_options;
-    std::unique_ptr<Launcher> m_launcher;
+    struct Host {
+        std::unique_ptr<Launcher> launcher;
+        bool grow = false;  // to the CPU count of its first hello
+        bool dead = false;
+    };
+    std::vector<Host> m_hosts;
+    std::vector<std::size_t> m_host_of;  // per slot
+    std::vector<std::pair<std::size_t, std::size_t>> m_growth;  // (host, slots to add)
     std::shared_ptr<OutputBudget> m_budget;
     std::vector<WorkerHandle> m_workers;
     os::PollSet m_poll;
