@@ -110,31 +110,25 @@ bool Spool::finish(std::string_view tail, std::string& text, std::shared_ptr<con
         return true;
     }
     append(tail);
-    bool ok = m_error.empty();
-    if (!ok) {
-        error = m_error;
-    } else if (m_file) {
-        large = std::move(m_file);
-    } else if (m_charged < k_small) {
-        text.clear();
-        for (const auto& part : m_memory) text += part;
-    } else {
-        // The charge goes with the bytes until the result is gone.
-        large = std::make_shared<Memory>(std::move(m_memory), m_budget, m_charged);
-        m_charged = 0;
-    }
-    reset();
-    return ok;
+    return hand_over(&text, large, error);
 }
 
 bool Spool::finish_apart(std::string_view tail, std::shared_ptr<const LargeOutput>& large, std::string& error) {
     append(tail);
+    return hand_over(nullptr, large, error);
+}
+
+bool Spool::hand_over(std::string* text, std::shared_ptr<const LargeOutput>& large, std::string& error) {
     bool ok = m_error.empty();
     if (!ok) {
         error = m_error;
     } else if (m_file) {
         large = std::move(m_file);
+    } else if (text && m_charged < k_small) {
+        text->clear();
+        for (const auto& part : m_memory) *text += part;
     } else {
+        // The charge goes with the bytes until the result is gone.
         large = std::make_shared<Memory>(std::move(m_memory), m_budget, m_charged);
         m_charged = 0;
     }

@@ -63,6 +63,9 @@ public:
 private:
     class File;
     class Memory;
+    /// Hands over what was appended: into `text` when it is small (and
+    /// `text` is given), else as `large`; resets the spool.
+    bool hand_over(std::string* text, std::shared_ptr<const LargeOutput>& large, std::string& error);
     /// Moves what is in memory to a new temporary file.
     void spill();
     void release_memory();

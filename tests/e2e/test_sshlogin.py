@@ -13,7 +13,7 @@ import sys
 import tempfile
 import unittest
 
-from harness import json_lines, run, scaleout_unavailable, wait_for
+from harness import cmdline_of, json_lines, run, scaleout_unavailable, wait_for
 from test_remote_launch import SETTLE, SshTestCase, comparable, local_environment
 
 ITEMS = b"".join(b"%d\n" % i for i in range(1, 101))
@@ -108,7 +108,7 @@ class SshloginTests(SshTestCase):
         proc = self.start(["imap"] + self.ssh_args(self.login(2)) + ["--task", "sleep"], env=local_environment())
         proc.stdin.write(b"300\n300\n")
         proc.stdin.flush()
-        wait_for(lambda: sum(1 for p in self.remote_processes() if b"worker" in b" ".join(self.cmdline(p))) >= 2,
+        wait_for(lambda: sum(1 for p in self.remote_processes() if b"worker" in b" ".join(cmdline_of(p))) >= 2,
                  timeout=SETTLE)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
@@ -135,14 +135,6 @@ class SshloginTests(SshTestCase):
         [record] = json_lines(out)
         self.assertEqual((record["status"], record["output"], record["attempts"]), ("ok", "again\n", 2))
         self.assert_no_remote_process()
-
-    @staticmethod
-    def cmdline(pid):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                return f.read().split(b"\0")
-        except OSError:
-            return []
 
 
 if __name__ == "__main__":
