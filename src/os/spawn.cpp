@@ -9,15 +9,15 @@
 
 namespace ppool::os {
 
-namespace {
-
-std::vector<char*> pointers(const std::vector<std::string>& strings) {
+std::vector<char*> c_strings(const std::vector<std::string>& strings) {
     std::vector<char*> out;
     out.reserve(strings.size() + 1);
     for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));
     out.push_back(nullptr);
     return out;
 }
+
+namespace {
 
 /// posix_spawn attributes and file actions with RAII clean-up.
 struct SpawnSetup {
@@ -57,8 +57,8 @@ SpawnResult spawn(const SpawnRequest& request) {
     for (int target = 0; target < 3; ++target)
         if (targets[target] >= 0) posix_spawn_file_actions_adddup2(&setup.actions, targets[target], target);
 
-    auto argv = pointers(request.argv);
-    auto envp = pointers(request.env);
+    auto argv = c_strings(request.argv);
+    auto envp = c_strings(request.env);
     pid_t pid = -1;
     int rc = posix_spawnp(&pid, argv[0], &setup.actions, &setup.attr, argv.data(), envp.data());
     if (rc != 0) return SpawnResult{-1, rc};

@@ -32,6 +32,9 @@ struct SpawnResult {
 /// own close-on-exec pipe), never as a running child.
 SpawnResult spawn(const SpawnRequest& request);
 
+/// argv or envp for exec: pointers to the strings' bytes, then a null pointer.
+std::vector<char*> c_strings(const std::vector<std::string>& strings);
+
 /// The exit status a shell gives for an exec failure: 127 not found, else 126.
 int exec_failure_status(int error);
 

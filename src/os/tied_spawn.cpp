@@ -15,14 +15,6 @@ namespace ppool::os {
 
 namespace {
 
-std::vector<char*> pointers(const std::vector<std::string>& strings) {
-    std::vector<char*> out;
-    out.reserve(strings.size() + 1);
-    for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));
-    out.push_back(nullptr);
-    return out;
-}
-
 /// The file `name` names, searched in PATH as execvp would; empty if none.
 std::string find_program(const std::string& name) {
     if (name.find('/') != std::string::npos) return name;
@@ -67,8 +59,8 @@ SpawnResult spawn_tied(const SpawnRequest& request, int death_signal) {
     // Everything the child needs is made before the fork.
     std::string program = find_program(request.argv.at(0));
     if (program.empty()) return SpawnResult{-1, ENOENT};
-    auto argv = pointers(request.argv);
-    auto envp = pointers(request.env);
+    auto argv = c_strings(request.argv);
+    auto envp = c_strings(request.env);
     sigset_t mask = request.mask ? *request.mask : child_mask();
     Pipe report = make_pipe();
     pid_t parent = ::getpid();
