@@ -66,6 +66,7 @@ struct WorkerState {
     std::mutex send_mutex;
     std::atomic<std::uint64_t> running_seq{0};  // 0: no item running
     std::atomic<std::uint64_t> running_since_ns{0};
+    std::atomic<bool> in_function{false};  // a registered function runs now
     std::uint64_t last_send_ns = 0;
     bool monitored = false;
 };
@@ -255,10 +256,19 @@ constexpr std::uint64_t k_watch_ns = 10'000'000;
 /// The monitor's loop (see WorkerState): never returns.
 void monitor(WorkerState& w) {
     bool timed = w.config.task_timeout.has_value();
+    bool closed = false;
     for (;;) {
-        if (os::wait_for_hangup(w.from_parent, timed ? static_cast<int>(k_watch_ns / 2'000'000) : -1))
-            // Told to stop, or the pool is gone: whatever runs stops with the worker's group.
-            os::exit_with_group(128 + SIGTERM);
+        if (closed) {
+            // A hangup stays: look again by the clock, not by poll.
+            std::this_thread::sleep_for(std::chrono::nanoseconds(k_watch_ns));
+        } else {
+            closed = os::wait_for_hangup(w.from_parent, timed ? static_cast<int>(k_watch_ns / 2'000'000) : -1);
+        }
+        // Told to stop, or the pool is gone, while a registered function is
+        // busy: nothing else will notice, so the worker's group stops here.
+        // Between items the loop reads the end of the channel, and a command's
+        // runner stops its command group itself.
+        if (closed && w.in_function.load(std::memory_order_acquire)) os::exit_with_group(128 + SIGTERM);
         if (!timed) continue;
         std::lock_guard lock(w.send_mutex);
         if (w.pending.ticks.empty()) continue;
@@ -304,7 +314,9 @@ void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
         } else if (is_command) {
             if (!run_command_task(w, *task, item, o, outcome, error)) os::exit_with_group(128 + SIGTERM);
         } else {
+            w.in_function.store(true, std::memory_order_release);
             o = run_function(*task, item.data, output, error, error_type);
+            w.in_function.store(false, std::memory_order_release);
         }
         std::unique_lock lock(w.send_mutex, std::defer_lock);
         if (shared) {

@@ -12,6 +12,8 @@
 #include <cstdio>
 #include <fstream>
 #include <set>
+#include <csignal>
+#include <thread>
 #include <unistd.h>
 
 using namespace ppool;
@@ -364,4 +366,31 @@ TEST_CASE("a TaskError keeps the message and the type of the task's exception") 
     }
     auto ok = pool.apply_async("test_square", "2");
     CHECK(ok.get() == "4");
+}
+
+TEST_CASE("terminate stops a command run by a worker that ran a registered task before") {
+    // Such a worker has a monitor thread for its registered tasks: the
+    // command must still be stopped with its group, not left behind.
+    if (!TaskRegistry::global().find("test_cmd_pidfile"))
+        TaskRegistry::global().add_command("test_cmd_pidfile", "writes its pid to the item's file, sleeps",
+                                           CommandLine{{"sh", "-c", "echo $$ > \"$1.tmp\"; mv \"$1.tmp\" \"$1\"; exec sleep 300", "sh"}});
+    TempFile pidfile;
+    std::remove(pidfile.path.c_str());
+    Pool pool(with_processes(1));
+    CHECK(pool.apply("test_square", "5") == "25");
+    auto running = pool.apply_async("test_cmd_pidfile", pidfile.path);
+    pid_t pid = 0;
+    for (int i = 0; i < 3000 && pid == 0; ++i) {
+        CHECK_THROWS_AS(running.get(0.01), TimeoutError);
+        std::ifstream(pidfile.path) >> pid;
+    }
+    REQUIRE(pid > 0);
+    pool.terminate();
+    bool gone = false;
+    for (int i = 0; i < 3000 && !gone; ++i) {
+        gone = ::kill(pid, 0) != 0;
+        if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!gone) ::kill(pid, SIGKILL);
+    CHECK(gone);
 }
