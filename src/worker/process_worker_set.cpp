@@ -309,14 +309,14 @@ void ProcessWorkerSet::store_apart(WorkerHandle& w, detail::RunData& data) {
     bool stored = true;
     if (!w.stdout_spool().empty()) {
         auto tail = std::string_view(data.text).substr(0, e.output_end - (e.added_newline ? 1 : 0));
-        stored = w.stdout_spool().finish_apart(tail, m.large_output, error);
+        stored = w.stdout_spool().finish(tail, m.large_output, error);
         // Its bytes are in the stored output now: the text starts after them.
         data.first_output = e.output_end;
         e.added_newline = false;
     }
     if (!w.stderr_spool().empty()) {
         auto tail = std::string_view(data.extra).substr(m.stderr_at, m.stderr_size);
-        stored = w.stderr_spool().finish_apart(tail, m.large_stderr, error) && stored;
+        stored = w.stderr_spool().finish(tail, m.large_stderr, error) && stored;
         m.stderr_size = 0;
     }
     if (!stored) {

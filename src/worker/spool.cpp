@@ -102,31 +102,13 @@ void Spool::release_memory() {
     m_charged = 0;
 }
 
-bool Spool::finish(std::string_view tail, std::string& text, std::shared_ptr<const LargeOutput>& large,
-                   std::string& error) {
-    if (!m_file && m_memory.empty() && m_error.empty() && tail.size() < k_small) {
-        // The usual case: a small output in one piece.
-        text.assign(tail);
-        return true;
-    }
+bool Spool::finish(std::string_view tail, std::shared_ptr<const LargeOutput>& large, std::string& error) {
     append(tail);
-    return hand_over(&text, large, error);
-}
-
-bool Spool::finish_apart(std::string_view tail, std::shared_ptr<const LargeOutput>& large, std::string& error) {
-    append(tail);
-    return hand_over(nullptr, large, error);
-}
-
-bool Spool::hand_over(std::string* text, std::shared_ptr<const LargeOutput>& large, std::string& error) {
     bool ok = m_error.empty();
     if (!ok) {
         error = m_error;
     } else if (m_file) {
         large = std::move(m_file);
-    } else if (text && m_charged < k_small) {
-        text->clear();
-        for (const auto& part : m_memory) *text += part;
     } else {
         // The charge goes with the bytes until the result is gone.
         large = std::make_shared<Memory>(std::move(m_memory), m_budget, m_charged);

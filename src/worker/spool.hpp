@@ -37,9 +37,6 @@ class Spool {
 public:
     /// Bytes one output may keep in memory before it moves to a temporary file.
     static constexpr std::size_t k_memory_limit = 4 << 20;
-    /// Outputs smaller than this are handed over as text without counting
-    /// against the budget: the results waiting for their turn are bounded in number.
-    static constexpr std::size_t k_small = 64 << 10;
 
     explicit Spool(std::shared_ptr<OutputBudget> budget = std::make_shared<OutputBudget>())
         : m_budget(std::move(budget)) {}
@@ -49,13 +46,10 @@ public:
     ~Spool() { reset(); }
 
     void append(std::string_view data);
-    /// Adds the final piece and hands the whole over: into `text` when it is
-    /// small, else as `large` (in memory within the budget, or on disk). Resets
-    /// the spool. False if storing failed (the reason is in `error`).
-    bool finish(std::string_view tail, std::string& text, std::shared_ptr<const LargeOutput>& large,
-                std::string& error);
-    /// Like finish, but the whole is always handed over as `large`, however small.
-    bool finish_apart(std::string_view tail, std::shared_ptr<const LargeOutput>& large, std::string& error);
+    /// Adds the final piece and hands the whole over as `large` (in memory
+    /// within the budget, or on disk). Resets the spool. False if storing
+    /// failed (the reason is in `error`).
+    bool finish(std::string_view tail, std::shared_ptr<const LargeOutput>& large, std::string& error);
     /// Whether nothing has been appended since the last finish or reset.
     bool empty() const { return !m_file && m_memory.empty() && m_error.empty(); }
     void reset();
@@ -63,9 +57,6 @@ public:
 private:
     class File;
     class Memory;
-    /// Hands over what was appended: into `text` when it is small (and
-    /// `text` is given), else as `large`; resets the spool.
-    bool hand_over(std::string* text, std::shared_ptr<const LargeOutput>& large, std::string& error);
     /// Moves what is in memory to a new temporary file.
     void spill();
     void release_memory();

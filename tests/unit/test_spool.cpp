@@ -13,7 +13,6 @@ using namespace ppool::worker;
 namespace {
 
 struct Handed {
-    std::string text;
     std::shared_ptr<const LargeOutput> large;
     std::string error;
     bool ok = false;
@@ -21,7 +20,7 @@ struct Handed {
 
 Handed finish(Spool& spool, std::string_view tail = {}) {
     Handed h;
-    h.ok = spool.finish(tail, h.text, h.large, h.error);
+    h.ok = spool.finish(tail, h.large, h.error);
     return h;
 }
 
@@ -44,14 +43,18 @@ const std::string k_part(64 << 10, 'x');
 
 }  // namespace
 
-TEST_CASE("a small output is handed over as text and costs the budget nothing") {
+TEST_CASE("an output is handed over whole, its last piece too, charged until the result is gone") {
     auto budget = std::make_shared<OutputBudget>(1 << 20);
     Spool spool(budget);
+    spool.append(k_part);
     auto h = finish(spool, "hello\n");
-    CHECK(h.ok);
-    CHECK(h.text == "hello\n");
-    CHECK_FALSE(h.large);
+    REQUIRE(h.ok);
+    REQUIRE(h.large);
+    CHECK(h.large->read_all() == k_part + "hello\n");
+    CHECK(free_bytes(*budget) == (1 << 20) - k_part.size() - 6);
+    h.large.reset();
     CHECK(free_bytes(*budget) == 1 << 20);
+    CHECK(spool.empty());
 }
 
 TEST_CASE("an output within the budget stays in memory, charged until the result is gone") {
