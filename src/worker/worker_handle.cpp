@@ -87,16 +87,28 @@ bool WorkerHandle::fill() {
     return true;
 }
 
-void WorkerHandle::relay_stderr() {
+void WorkerHandle::relay_stderr(bool to_the_end) {
     std::string data;
     while (m_err && os::read_some(m_err.get(), data, 1 << 16) == os::IoStatus::done) {
     }
-    if (data.empty()) return;
-    os::write_all(2, data);
     m_err_partial += data;
-    for (auto newline = m_err_partial.find('\n'); newline != std::string::npos; newline = m_err_partial.find('\n')) {
+    // Whole lines only, so that ppool's own lines never land inside one;
+    // a line that never ends goes out once it is long, and at the end.
+    auto end = m_err_partial.rfind('\n');
+    std::size_t whole = end == std::string::npos ? 0 : end + 1;
+    if (to_the_end || m_err_partial.size() - whole > (1 << 16)) whole = m_err_partial.size();
+    if (whole == 0) return;
+    os::write_all(2, std::string_view(m_err_partial).substr(0, whole));
+    if (whole == m_err_partial.size() && m_err_partial.back() != '\n') os::write_all(2, "\n");
+    for (auto newline = m_err_partial.find('\n'); newline != std::string::npos && newline < whole;
+         newline = m_err_partial.find('\n')) {
         if (newline > 0) m_last_line = m_err_partial.substr(0, newline);
         m_err_partial.erase(0, newline + 1);
+        whole -= newline + 1;
+    }
+    if (whole > 0) {
+        m_last_line = m_err_partial.substr(0, whole);
+        m_err_partial.erase(0, whole);
     }
 }
 
@@ -157,7 +169,7 @@ os::ExitStatus WorkerHandle::reap() {
     // What a registered task left running in the worker's group goes with it.
     auto status = os::reap_with_group(m_pid);
     // The last words of a launcher's process are in its pipe now: pass them on.
-    relay_stderr();
+    relay_stderr(true);
     m_pid = -1;
     m_pidfd.reset();
     m_to.reset();

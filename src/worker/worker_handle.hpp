@@ -52,8 +52,9 @@ public:
     int exit_fd() const { return m_pidfd.get(); }
     /// The launcher's stderr (-1 for a forked worker).
     int stderr_fd() const { return m_err.get(); }
-    /// Passes on what the launcher wrote to its stderr, keeping its last line.
-    void relay_stderr();
+    /// Passes on the whole lines the launcher wrote to its stderr (all of it
+    /// `to_the_end`), keeping its last line.
+    void relay_stderr(bool to_the_end = false);
     /// The last line the launcher wrote to its stderr, or empty.
     std::string last_stderr_line() const;
     /// The worker's hello, once it came.

@@ -104,6 +104,20 @@ class SshloginTests(SshTestCase):
         self.assertIn("ssh to 2/ppooltest@127.0.0.1", warnings[0])
         self.assert_no_remote_process()
 
+    def test_what_hosts_write_on_stderr_comes_in_whole_lines(self):
+        # A "ppool" that writes half a line, waits, ends it and fails: the
+        # warning about its host never lands inside another worker's line.
+        fake = os.path.join(self.copy.directory, "half-line")
+        with open(fake, "w") as f:
+            f.write("#!/bin/sh\nprintf 'half of ' >&2; sleep 1; echo 'a line' >&2; exit 3\n")
+        os.chmod(fake, 0o755)
+        proc = self.run_on(["imap", "--task", "len"], ["1/:", self.login(3)], remote_ppool=fake)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        lines = proc.stderr.decode().splitlines()
+        for line in lines:
+            self.assertTrue(line == "half of a line" or line.startswith("ppool: warning: "), lines)
+        self.assertEqual(sum(1 for l in lines if l.startswith("ppool: warning: ")), 1, lines)
+
     def test_sigkill_of_ppool_leaves_nothing_on_the_host(self):
         proc = self.start(["imap"] + self.ssh_args(self.login(2)) + ["--task", "sleep"], env=local_environment())
         proc.stdin.write(b"300\n300\n")
