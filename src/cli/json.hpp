@@ -16,7 +16,6 @@ void append_json_string(std::string& out, std::string_view text);
 /// a field whose bytes are not UTF-8 is null with a base64 `<key>_base64` twin.
 /// An output stored apart is read back into memory: sinks stream those instead.
 void append_json_result(std::string& out, const ResultRun::Entry& result);
-void append_json_result(std::string& out, const TaskResult& result);
 
 /// Whether append_json_result may write the entry by its fast path
 /// (json_lines.cpp): a successful registered task's small, plain result.

@@ -212,8 +212,6 @@ void append_json_result(std::string& out, const ResultRun::Entry& r) {
     append_json_tail(out, r);
 }
 
-void append_json_result(std::string& out, const TaskResult& r) { append_json_result(out, ResultRun(r)[0]); }
-
 std::unique_ptr<Sink> make_json_sink(bool array, SinkOptions options) {
     return std::make_unique<JsonSink>(array, std::move(options));
 }

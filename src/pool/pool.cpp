@@ -192,20 +192,11 @@ std::vector<worker::ProcessWorkerSet::HostSlots> hosts_of(const PoolOptions& o) 
     return hosts;
 }
 
-}  // namespace
-
-Pool::Pool(PoolOptions options) {
-    check_options(options);
-    if (!options.sshlogins.empty() || !options.sshloginfile.empty()) {
-        auto hosts = hosts_of(options);
-        auto workers = std::make_unique<worker::ProcessWorkerSet>(options, std::move(hosts));
-        options.processes = static_cast<int>(workers->size());
-        m_core = std::make_shared<detail::Core>(std::move(options), std::move(workers));
-        return;
-    }
+/// This machine's one host: `processes` workers, or as many as the process's limits hold.
+std::vector<worker::ProcessWorkerSet::HostSlots> this_machine(const PoolOptions& options) {
     int n = options.processes > 0 ? options.processes : os::usable_cpus();
-    // Workers beyond what the process's limits hold would fail to start: run as many as fit.
     auto launcher = worker::make_launcher(options.launcher);
+    // Workers beyond what the process's limits hold would fail to start: run as many as fit.
     auto fit = worker::ProcessWorkerSet::capacity(static_cast<std::size_t>(n), *launcher);
     if (fit.workers < static_cast<std::size_t>(n)) {
         if (options.on_warning && !fit.limit.empty())
@@ -213,8 +204,18 @@ Pool::Pool(PoolOptions options) {
                                            fit.workers));
         n = static_cast<int>(fit.workers);
     }
-    options.processes = n;
-    auto workers = std::make_unique<worker::ProcessWorkerSet>(options, n, std::move(launcher));
+    std::vector<worker::ProcessWorkerSet::HostSlots> hosts;
+    hosts.push_back({std::move(launcher), static_cast<std::size_t>(n), false});
+    return hosts;
+}
+
+}  // namespace
+
+Pool::Pool(PoolOptions options) {
+    check_options(options);
+    bool remote = !options.sshlogins.empty() || !options.sshloginfile.empty();
+    auto workers = std::make_unique<worker::ProcessWorkerSet>(options, remote ? hosts_of(options) : this_machine(options));
+    options.processes = static_cast<int>(workers->size());
     m_core = std::make_shared<detail::Core>(std::move(options), std::move(workers));
 }
 

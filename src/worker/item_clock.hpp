@@ -35,12 +35,14 @@ public:
         return ratio;
     }
 
-private:
+    /// The steady clock in nanoseconds.
     static std::uint64_t now_ns() {
         return static_cast<std::uint64_t>(
             std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
                 .count());
     }
+
+private:
     static std::uint64_t ticks() {
 #if defined(__x86_64__) || defined(__i386__)
         return __rdtsc();

@@ -63,19 +63,6 @@ ProcessWorkerSet::Capacity ProcessWorkerSet::capacity(std::size_t wanted, const 
     return c;
 }
 
-namespace {
-
-std::vector<ProcessWorkerSet::HostSlots> one_host(int processes, std::unique_ptr<Launcher> launcher) {
-    std::vector<ProcessWorkerSet::HostSlots> hosts;
-    hosts.push_back({std::move(launcher), static_cast<std::size_t>(processes), false});
-    return hosts;
-}
-
-}  // namespace
-
-ProcessWorkerSet::ProcessWorkerSet(const PoolOptions& options, int processes, std::unique_ptr<Launcher> launcher)
-    : ProcessWorkerSet(options, one_host(processes, std::move(launcher))) {}
-
 ProcessWorkerSet::ProcessWorkerSet(const PoolOptions& options, std::vector<HostSlots> hosts)
     : m_options(options), m_budget(std::make_shared<OutputBudget>(output_budget_bytes())) {
     // Workers start when work first reaches their slot: one item forks one worker.

@@ -38,8 +38,6 @@ public:
         bool slots_from_hello = false;
     };
 
-    /// `processes` slots whose workers `launcher` starts.
-    ProcessWorkerSet(const PoolOptions& options, int processes, std::unique_ptr<Launcher> launcher);
     /// The slots of every host, in order.
     ProcessWorkerSet(const PoolOptions& options, std::vector<HostSlots> hosts);
     ~ProcessWorkerSet() override;

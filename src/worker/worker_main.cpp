@@ -39,12 +39,6 @@ struct PendingResults {
     std::string extra;
 };
 
-std::uint64_t now_ns() {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-            .count());
-}
-
 /// What a worker keeps between tasks.
 struct WorkerState {
     WorkerState(const WorkerConfig& c, int from, int to, std::vector<std::string> env)
@@ -102,7 +96,7 @@ void send_results(WorkerState& w, std::uint64_t running_ns = 0) {
     protocol::encode_results(w.out, protocol::ResultsMessage{p.ticks.size(), running_ns, p.meta, p.durations, p.text,
                                                              p.extra});
     send(w);
-    if (w.monitored) w.last_send_ns = now_ns();
+    if (w.monitored) w.last_send_ns = ItemClock::now_ns();
     p.ticks.clear();
     p.meta.clear();
     p.durations.clear();
@@ -272,7 +266,7 @@ void monitor(WorkerState& w) {
         if (!timed) continue;
         std::lock_guard lock(w.send_mutex);
         if (w.pending.ticks.empty()) continue;
-        auto now = now_ns();
+        auto now = ItemClock::now_ns();
         if (now - w.last_send_ns < k_watch_ns) continue;
         std::uint64_t running = 0;
         if (w.running_seq.load(std::memory_order_acquire) != 0)
@@ -291,7 +285,7 @@ void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
     bool monitored = task && !is_command;
     if (monitored && !w.monitored) {
         w.monitored = true;
-        w.last_send_ns = now_ns();
+        w.last_send_ns = ItemClock::now_ns();
         std::thread(monitor, std::ref(w)).detach();
     }
     // With a timeout the monitor sends results too: the pending ones are shared.
@@ -305,7 +299,7 @@ void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
     }
     for (const auto& item : run.items) {
         if (shared) {
-            w.running_since_ns.store(now_ns(), std::memory_order_relaxed);
+            w.running_since_ns.store(ItemClock::now_ns(), std::memory_order_relaxed);
             w.running_seq.store(item.seq, std::memory_order_release);
         }
         Outcome o;

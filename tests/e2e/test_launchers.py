@@ -134,6 +134,28 @@ class LauncherFailureTests(E2ETestCase):
         self.assertUsageError(run(["worker", "--sdtio"], input=None), "--stdio")
 
 
+class BadLoginTests(E2ETestCase):
+    """A host list that cannot be used is one line and status 2, before anything runs."""
+
+    def check(self, args, pattern):
+        proc = run(["imap"] + args + ["--", "echo"], input=b"1\n", env=without_launcher_environment())
+        self.assertStatus(proc, 2)
+        self.assertEqual(proc.stdout, b"")
+        self.assertEqual(len(proc.stderr.splitlines()), 1, proc.stderr)
+        self.assertRegex(proc.stderr.decode(), pattern)
+
+    def test_malformed_logins(self):
+        self.check(["-S", "a@b@c"], r"^ppool: bad sshlogin 'a@b@c': ")
+        self.check(["-S", "@group/host"], r"^ppool: bad sshlogin '@group/host': host groups")
+        self.check(["-S", "user:secret@host"], r"^ppool: bad sshlogin ")
+
+    def test_an_sshloginfile_that_cannot_be_read(self):
+        self.check(["--sshloginfile", self.path("missing")], r"^ppool: cannot read sshloginfile ")
+
+    def test_an_ssh_command_that_needs_a_shell(self):
+        self.check(["-S", "host", "--ssh", "ssh | tee"], r"^ppool: --ssh needs a shell for '\|'")
+
+
 class CleanUpTests(E2ETestCase):
     def test_nothing_a_launcher_started_outlives_ppool(self):
         # A wrapper that stays (no exec) between ppool and the worker.

@@ -13,7 +13,8 @@ using namespace ppool::cli;
 namespace {
 nlohmann::json parse(const TaskResult& r) {
     std::string out;
-    append_json_result(out, r);
+    ResultRun run(r);
+    append_json_result(out, run[0]);
     return nlohmann::json::parse(out);
 }
 }  // namespace
