@@ -156,17 +156,26 @@ class SlurmRunTests(SlurmTestCase):
 
     def test_a_hub_killed_mid_run_is_reported_and_the_run_ends(self):
         job = self.allocate(2)
-        proc = self.start(["imap", "--slurm", "--", "sleep"], env=self.in_job(job, 2))
-        proc.stdin.write(b"300\n300\n")
+        proc = self.start(["imap", "--slurm", "--", "sh", "-c", 'sleep "$0"; echo "$0"', "{}"], env=self.in_job(job, 2))
+        # Each worker's first item is a quick one: its result proves the pool has heard from it.
+        proc.stdin.write(b"0\n0\n300\n300\n")
         proc.stdin.close()
+        out = b""
+        while len(out) < 4:
+            chunk = proc.stdout.read(4 - len(out))
+            self.assertTrue(chunk, self.stderr_of(proc))
+            out += chunk
+        self.assertEqual(out, b"0\n0\n")
         wait_for(lambda: len(self.sleeping(300)) == 2, timeout=SETTLE)
         # The hub's workers are forked copies of it: the hub is the one whose parent is none of them.
         copies = [p for p in self.marked() if cmdline_of(p)[1:] == [b"worker", b"--hub"]]
         hubs = [p for p in copies if parent_of(p) not in copies]
         self.assertEqual(len(hubs), 1)
         os.kill(hubs[0], signal.SIGKILL)
-        self.assertEqual(proc.wait(timeout=SETTLE), 1)
+        status = proc.wait(timeout=SETTLE)
         err = self.stderr_of(proc)
+        self.assertEqual(status, 1, err)
+        self.assertEqual(proc.stdout.read(), b"")
         self.assertEqual(err.count(b"worker died"), 2, err)
         self.assertIn(b"srun on localhost", err)
         self.assert_nothing_left(job)
