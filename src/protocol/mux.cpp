@@ -36,6 +36,21 @@ std::uint32_t decode_hello(std::string_view payload) {
     return get_u32(payload.data());
 }
 
+void append_connect(std::string& out, std::uint16_t port, std::string_view token) {
+    std::string payload;
+    put_u32(payload, port);
+    payload.append(token);
+    append(out, Kind::connect, 0, payload);
+}
+
+std::pair<std::uint16_t, std::string> decode_connect(std::string_view payload) {
+    if (payload.size() != 4 + k_token_size)
+        throw ProtocolError("a connect frame of " + std::to_string(payload.size()) + " bytes");
+    auto port = get_u32(payload.data());
+    if (port == 0 || port > 65535) throw ProtocolError("a connect frame for port " + std::to_string(port));
+    return {static_cast<std::uint16_t>(port), std::string(payload.substr(4))};
+}
+
 void append_ended(std::string& out, std::uint32_t id, int exit_code, int signal) {
     std::string payload;
     put_u32(payload, static_cast<std::uint32_t>(exit_code));
@@ -59,7 +74,7 @@ std::optional<Frame> Reader::next() {
     }
     const char* head = m_buffer.data() + m_offset;
     auto kind = static_cast<std::uint8_t>(head[0]);
-    if (kind < static_cast<std::uint8_t>(Kind::hello) || kind > static_cast<std::uint8_t>(Kind::ended))
+    if (kind < static_cast<std::uint8_t>(Kind::hello) || kind > static_cast<std::uint8_t>(Kind::unconnected))
         throw ProtocolError("unknown hub frame kind " + std::to_string(kind));
     std::uint32_t id = get_u32(head + 1);
     std::size_t size = get_u32(head + 5);

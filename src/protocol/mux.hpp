@@ -21,7 +21,17 @@ enum class Kind : std::uint8_t {
     shut = 4,   ///< pool to hub: no more bytes for worker `id` (it exits once idle)
     kill = 5,   ///< pool to hub: kill worker `id` (and what its group holds) now
     ended = 6,  ///< hub to pool: worker `id` ended, all its bytes sent; payload: exit code (i32), signal (i32)
+    /// Pool to hub, the answer to its hello: connect to the pool's host (the
+    /// address srun names, SLURM_LAUNCH_NODE_IPADDR) at this port (u32) and
+    /// show this token (k_token_size bytes); the channel then moves there.
+    connect = 7,
+    /// Hub to pool: it could not connect (payload: why); the channel stays.
+    unconnected = 8,
 };
+
+/// Bytes of the token a hub shows on the connection it makes; the pool
+/// answers it with one byte, after which that connection is the channel.
+inline constexpr std::size_t k_token_size = 16;
 
 inline constexpr std::uint32_t k_version = 1;
 inline constexpr std::size_t k_header_size = 9;
@@ -34,6 +44,10 @@ void append(std::string& out, Kind kind, std::uint32_t id, std::string_view payl
 void append_hello(std::string& out);
 /// The version a `hello` payload names; throws ProtocolError.
 std::uint32_t decode_hello(std::string_view payload);
+/// Appends a `connect` frame.
+void append_connect(std::string& out, std::uint16_t port, std::string_view token);
+/// The port and token of a `connect` payload; throws ProtocolError.
+std::pair<std::uint16_t, std::string> decode_connect(std::string_view payload);
 /// Appends an `ended` frame.
 void append_ended(std::string& out, std::uint32_t id, int exit_code, int signal);
 

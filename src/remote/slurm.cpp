@@ -4,6 +4,7 @@
 #include "os/fd.hpp"
 #include "os/process.hpp"
 #include "os/spawn.hpp"
+#include "os/tcp.hpp"
 #include "os/tied_spawn.hpp"
 #include "ppool/errors.hpp"
 #include "protocol/mux.hpp"
@@ -21,6 +22,8 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/socket.h>
 #include <system_error>
 #include <thread>
 #include <unistd.h>
@@ -133,6 +136,17 @@ std::vector<SlurmNode> slurm_allocation() {
 
 /// One node's hub step (the `srun` that runs `ppool worker --hub`) and the
 /// thread that passes each worker's bytes between its channel and the step's.
+///
+/// The step's channel starts as srun's stdin and stdout. srun carries those in
+/// messages of at most 1 KiB, and holds each next message of a burst about
+/// 40 ms (Nagle's algorithm on its connection to the step), so that a frame
+/// of over 1 KiB takes ~90 ms there and back. So the hub is asked at once to
+/// connect to this host (at the address srun gives the step) with a token
+/// only it was told; once this end has taken the token and answered, that
+/// connection, with Nagle's algorithm off, is the channel. srun's stdin then
+/// stays open only to end the hub when it closes (and with it this process),
+/// and its stdout only to say when the step has ended. Where the hub cannot
+/// connect, the channel stays with srun.
 class HubLink : public std::enable_shared_from_this<HubLink> {
 public:
     HubLink(const std::vector<std::string>& argv, std::string name);
@@ -166,21 +180,36 @@ private:
         mux::Kind kind;
         std::uint32_t id;
     };
+    /// Where the channel is: waiting for the hub's hello, waiting for its
+    /// connection, on that connection, or on srun's stdin and stdout.
+    enum class Mode { greeting, connecting, direct, srun };
 
     void run();
     /// One wait and what it brings; false once the step is gone.
     bool step(std::unique_lock<std::mutex>& lock);
     void on_frame(const mux::Frame& frame);
+    /// The hub said hello: asks it to connect, where this end listens.
+    void on_hello();
+    /// Takes the hub's connection when it shows the token.
+    void accept();
     /// The step has ended (or speaks no hub protocol): every worker on it ends with it.
     void finish(std::unique_lock<std::mutex>& lock);
     void wake();
+    int channel_in() const { return m_tcp ? m_tcp.get() : m_from_step.get(); }
+    int channel_out() const { return m_tcp ? m_tcp.get() : m_to_step.get(); }
 
     std::string m_name;
     pid_t m_pid = -1;
-    os::Fd m_to_step;
-    os::Fd m_from_step;
+    os::Fd m_to_step;    // srun's stdin
+    os::Fd m_from_step;  // srun's stdout
     os::Fd m_err;
     os::Fd m_wake;
+    os::Fd m_listener;
+    os::Fd m_tcp;
+    std::string m_token;
+    std::string m_token_frame;  // the connect frame that carries it
+    Mode m_mode = Mode::greeting;
+    std::optional<os::TimePoint> m_connect_by;
     mutable std::mutex m_mutex;
     std::condition_variable m_ended;
     std::map<std::uint32_t, Slot> m_slots;
@@ -189,10 +218,10 @@ private:
     std::uint32_t m_next_id = 0;
     std::string m_to_hub;
     mux::Reader m_reader;
-    bool m_hello = false;
     bool m_dead = false;      // no worker starts on it any more
     bool m_finished = false;  // the step is reaped: m_step_status says how it ended
     bool m_closing = false;
+    bool m_closed = false;    // the hub was told the pool is done
     std::optional<os::TimePoint> m_close_by;
     os::ExitStatus m_step_status;
     worker::LineRelay m_stderr;
@@ -206,6 +235,11 @@ namespace {
 constexpr std::size_t k_read_size = 1 << 16;
 /// Above this much waiting for the step, workers are not read.
 constexpr std::size_t k_out_limit = 4 << 20;
+/// How long the hub has to connect: longer than it waits itself, so that
+/// this end never gives up on a connection the hub already counts on.
+constexpr auto k_connect_wait = 30s;
+/// How long a connection has to show its token.
+constexpr int k_token_wait_ms = 5'000;
 
 class HubProcess final : public worker::WorkerProcess {
 public:
@@ -218,6 +252,14 @@ private:
     std::shared_ptr<HubLink> m_link;
     std::uint32_t m_id;
 };
+
+/// Compares without a timing that depends on where the bytes differ.
+bool same_token(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    unsigned char diff = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+    return diff == 0;
+}
 
 }  // namespace
 
@@ -237,6 +279,17 @@ HubLink::HubLink(const std::vector<std::string>& argv, std::string name) : m_nam
         os::signal_group(m_pid, SIGKILL);
         os::wait_for(m_pid);
         throw worker::StartError(error, "eventfd");
+    }
+    try {
+        auto listener = os::listen_tcp();
+        m_token.resize(mux::k_token_size);
+        if (::getrandom(m_token.data(), m_token.size(), 0) != static_cast<ssize_t>(m_token.size()))
+            throw std::system_error(errno, std::generic_category(), "getrandom");
+        m_listener = std::move(listener.fd);
+        mux::append_connect(m_token_frame, listener.port, m_token);
+    } catch (const std::system_error&) {
+        // No listening here: the channel stays with srun.
+        m_listener.reset();
     }
     m_thread = std::thread([this] { run(); });
 }
@@ -264,9 +317,10 @@ worker::LaunchedWorker HubLink::open() {
         std::lock_guard lock(m_mutex);
         id = ++m_next_id;
         // A step that just ended: the worker's channel closes at once, and it ends as the step did.
-        if (!m_dead)
+        if (!m_dead) {
             m_slots.emplace(id, Slot{std::move(channel.down.read), std::move(channel.up.write), {}, false, false});
-        if (!m_dead) m_commands.push_back({mux::Kind::open, id});
+            m_commands.push_back({mux::Kind::open, id});
+        }
     }
     wake();
     return worker::LaunchedWorker{-1, std::move(channel.down.write), std::move(channel.up.read), {},
@@ -313,10 +367,15 @@ void HubLink::run() {
 }
 
 bool HubLink::step(std::unique_lock<std::mutex>& lock) {
+    bool writing = m_mode == Mode::direct || m_mode == Mode::srun;
     os::PollSet set;
     std::size_t wake_index = set.add(m_wake.get(), POLLIN);
-    std::size_t in_index = set.add(m_from_step.get(), POLLIN);
-    std::size_t out_index = m_to_step && !m_to_hub.empty() ? set.add(m_to_step.get(), POLLOUT) : SIZE_MAX;
+    std::size_t in_index = set.add(channel_in(), POLLIN);
+    // On the hub's own connection, srun's stdout only says when the step ends.
+    std::size_t step_index = m_tcp ? set.add(m_from_step.get(), POLLIN) : SIZE_MAX;
+    std::size_t out_index =
+        writing && channel_out() >= 0 && !m_to_hub.empty() ? set.add(channel_out(), POLLOUT) : SIZE_MAX;
+    std::size_t listen_index = m_mode == Mode::connecting ? set.add(m_listener.get(), POLLIN) : SIZE_MAX;
     std::size_t err_index = m_err ? set.add(m_err.get(), POLLIN) : SIZE_MAX;
     std::vector<std::pair<std::uint32_t, std::size_t>> reads, writes;
     for (auto& [id, s] : m_slots) {
@@ -324,10 +383,12 @@ bool HubLink::step(std::unique_lock<std::mutex>& lock) {
             reads.emplace_back(id, set.add(s.from_pool.get(), POLLIN));
         if (s.to_pool && !s.out.empty()) writes.emplace_back(id, set.add(s.to_pool.get(), POLLOUT));
     }
+    std::optional<os::TimePoint> until = m_close_by;
+    if (m_mode == Mode::connecting && (!until || *m_connect_by < *until)) until = m_connect_by;
     int timeout = -1;
-    if (m_close_by)
+    if (until)
         timeout = static_cast<int>(
-            std::max<long>(0, std::chrono::duration_cast<std::chrono::milliseconds>(*m_close_by - os::Clock::now()).count()));
+            std::max<long>(0, std::chrono::duration_cast<std::chrono::milliseconds>(*until - os::Clock::now()).count()));
     lock.unlock();
     int n = ::poll(set.data(), set.size(), timeout);
     int error = errno;
@@ -336,9 +397,14 @@ bool HubLink::step(std::unique_lock<std::mutex>& lock) {
         if (error == EINTR) return true;
         throw std::system_error(error, std::generic_category(), "poll");
     }
-    if (n == 0 && m_close_by) {
+    if (m_close_by && os::Clock::now() >= *m_close_by) {
         m_words = fmt::format("{} did not end", m_name);
         return false;
+    }
+    if (m_mode == Mode::connecting && os::Clock::now() >= *m_connect_by) {
+        // The hub never came: it stays on srun's channel (it gave up before this end did).
+        m_mode = Mode::srun;
+        m_listener.reset();
     }
     if (set.revents(wake_index) != 0) {
         std::uint64_t count;
@@ -349,22 +415,21 @@ bool HubLink::step(std::unique_lock<std::mutex>& lock) {
             if (kind == mux::Kind::kill) m_slots.erase(id);
         }
         m_commands.clear();
-        if (m_closing && !m_close_by) {
-            // The pool is done: once the hub has the last frames, its channel
-            // closes, and it stops its workers and ends.
-            m_close_by = os::Clock::now() + 60s;
-        }
+        if (m_closing && !m_close_by) m_close_by = os::Clock::now() + 60s;
     }
+    if (listen_index != SIZE_MAX && set.revents(listen_index) != 0) accept();
     if (out_index != SIZE_MAX && set.revents(out_index) != 0) {
         std::string_view pending = m_to_hub;
-        if (os::write_some(m_to_step.get(), pending) == os::IoStatus::closed) {
-            m_to_hub.clear();
-            m_to_step.reset();
-        } else {
-            m_to_hub.erase(0, m_to_hub.size() - pending.size());
-        }
+        if (os::write_some(channel_out(), pending) == os::IoStatus::closed) return false;
+        m_to_hub.erase(0, m_to_hub.size() - pending.size());
     }
-    if (m_closing && m_to_hub.empty()) m_to_step.reset();
+    if (m_closing && !m_closed && (m_to_hub.empty() || !writing)) {
+        // The pool is done: once the hub has the last frames, its channel
+        // closes, and it stops its workers and ends.
+        m_closed = true;
+        m_to_step.reset();
+        if (m_tcp) ::shutdown(m_tcp.get(), SHUT_WR);
+    }
     for (auto [id, index] : reads) {
         auto it = m_slots.find(id);
         if (it == m_slots.end() || it->second.killed || set.revents(index) == 0) continue;
@@ -392,24 +457,63 @@ bool HubLink::step(std::unique_lock<std::mutex>& lock) {
         if (os::read_some(m_err.get(), data, k_read_size) == os::IoStatus::closed) m_err.reset();
         m_stderr.feed(data);
     }
+    if (step_index != SIZE_MAX && set.revents(step_index) != 0) {
+        std::string ignored;
+        if (os::read_some(m_from_step.get(), ignored, k_read_size) == os::IoStatus::closed) return false;
+    }
     if (set.revents(in_index) != 0) {
-        if (os::read_some(m_from_step.get(), m_reader.buffer(), k_read_size) == os::IoStatus::closed) return false;
+        if (os::read_some(channel_in(), m_reader.buffer(), k_read_size) == os::IoStatus::closed) return false;
         while (auto frame = m_reader.next()) on_frame(*frame);
     }
     return true;
 }
 
+void HubLink::on_hello() {
+    if (!m_listener) {
+        m_mode = Mode::srun;
+        return;
+    }
+    // The first bytes down the pipe: srun's stdin is empty, the write whole.
+    std::string_view frame = m_token_frame;
+    if (os::write_some(m_to_step.get(), frame) != os::IoStatus::done || !frame.empty()) {
+        throw protocol::ProtocolError("the hub's channel took no connect frame");
+    }
+    m_mode = Mode::connecting;
+    m_connect_by = os::Clock::now() + k_connect_wait;
+}
+
+void HubLink::accept() {
+    os::Fd fd(::accept4(m_listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (!fd) return;
+    std::string shown(mux::k_token_size, '\0');
+    // Anyone may knock: only the hub knows the token.
+    if (!os::read_within(fd.get(), shown.data(), shown.size(), k_token_wait_ms) || !same_token(shown, m_token)) return;
+    char ack = 1;
+    if (::send(fd.get(), &ack, 1, MSG_NOSIGNAL) != 1) return;
+    os::set_nodelay(fd.get());
+    os::set_nonblocking(fd.get(), true);
+    m_tcp = std::move(fd);
+    m_listener.reset();
+    m_mode = Mode::direct;
+}
+
 void HubLink::on_frame(const mux::Frame& f) {
-    if (!m_hello) {
+    if (m_mode == Mode::greeting) {
         if (f.kind != mux::Kind::hello) throw protocol::ProtocolError("what runs on the node is no ppool hub");
         if (auto version = mux::decode_hello(f.payload); version != mux::k_version)
             throw protocol::ProtocolError(fmt::format("the node's ppool speaks hub version {}, this one {}", version,
                                                       mux::k_version));
-        m_hello = true;
+        on_hello();
         return;
     }
     auto it = m_slots.find(f.id);
     switch (f.kind) {
+    case mux::Kind::unconnected:
+        if (m_mode == Mode::connecting) {
+            m_mode = Mode::srun;
+            m_listener.reset();
+        }
+        break;
     case mux::Kind::data:
         if (it != m_slots.end()) it->second.out.append(f.payload);
         break;
@@ -431,6 +535,8 @@ void HubLink::finish(std::unique_lock<std::mutex>& lock) {
     // Every worker of the step ends with it; the pool sees their channels close.
     m_to_step.reset();
     m_from_step.reset();
+    m_tcp.reset();
+    m_listener.reset();
     m_slots.clear();
     m_dead = true;
     lock.unlock();

@@ -3,12 +3,16 @@
 #include "os/event_loop.hpp"
 #include "os/fd.hpp"
 #include "os/process.hpp"
+#include "os/tcp.hpp"
 #include "protocol/mux.hpp"
 #include "worker/launcher.hpp"
 
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <system_error>
 #include <fcntl.h>
 #include <map>
 #include <memory>
@@ -25,6 +29,8 @@ namespace mux = protocol::mux;
 constexpr std::size_t k_read_size = 1 << 16;
 /// Above this much waiting for the pool, the hub stops reading its workers.
 constexpr std::size_t k_out_limit = 4 << 20;
+/// How long connecting to the pool's host and its answer may take.
+constexpr int k_connect_timeout_ms = 10'000;
 /// How long workers get to stop their tasks once the channel is gone.
 constexpr double k_stop_wait_s = 60;
 
@@ -39,7 +45,7 @@ struct Slot {
 
 class Hub {
 public:
-    Hub(int in, int out) : m_in(in), m_out(out) {
+    Hub(int in, int out) : m_stdin(in), m_in(in), m_out(out) {
         os::set_nonblocking(m_in, true);
         os::set_nonblocking(m_out, true);
         mux::append_hello(m_to_pool);
@@ -61,6 +67,8 @@ private:
     bool step() {
         os::PollSet set;
         std::size_t in_index = set.add(m_in, POLLIN);
+        // Once the channel is a connection of its own, stdin only says when the pool is gone.
+        std::size_t stdin_index = m_in != m_stdin ? set.add(m_stdin, POLLIN) : SIZE_MAX;
         std::size_t out_index = m_to_pool.empty() ? SIZE_MAX : set.add(m_out, POLLOUT);
         std::vector<std::pair<std::uint32_t, std::size_t>> reads, writes, exits;
         for (auto& [id, s] : m_slots) {
@@ -83,6 +91,10 @@ private:
             if (set.revents(index) != 0) read_from(id);
         for (auto [id, index] : exits)
             if (set.revents(index) != 0) ended(id);
+        if (stdin_index != SIZE_MAX && set.revents(stdin_index) != 0) {
+            std::string ignored;
+            if (os::read_some(m_stdin, ignored, k_read_size) == os::IoStatus::closed) return false;
+        }
         if (set.revents(in_index) != 0) {
             if (os::read_some(m_in, m_reader.buffer(), k_read_size) == os::IoStatus::closed) return false;
             while (auto frame = m_reader.next()) on_frame(*frame);
@@ -107,6 +119,7 @@ private:
             if (it->second.in.empty()) it->second.to.reset();
             break;
         }
+        case mux::Kind::connect: connect(f.payload); break;
         case mux::Kind::kill: {
             auto it = m_slots.find(f.id);
             if (it == m_slots.end()) return;
@@ -116,6 +129,45 @@ private:
         }
         default: throw protocol::ProtocolError("a hub frame the pool never sends");
         }
+    }
+
+    /// Moves the channel to a connection of its own to the pool's host, as
+    /// the pool asks: srun's own forwarding holds messages of over 1 KiB
+    /// about 40 ms. Where that cannot be, says why, and the channel stays.
+    void connect(std::string_view payload) {
+        auto [port, token] = mux::decode_connect(payload);
+        // What is pending (the hello) goes first, the old way.
+        while (!m_to_pool.empty()) {
+            pollfd p{m_out, POLLOUT, 0};
+            ::poll(&p, 1, -1);
+            std::string_view pending = m_to_pool;
+            if (os::write_some(m_out, pending) == os::IoStatus::closed) throw std::runtime_error("the pool is gone");
+            m_to_pool.erase(0, m_to_pool.size() - pending.size());
+        }
+        const char* address = std::getenv("SLURM_LAUNCH_NODE_IPADDR");
+        std::string error = "SLURM_LAUNCH_NODE_IPADDR is not set";
+        os::Fd tcp;
+        if (address && *address) tcp = os::connect_tcp(address, port, k_connect_timeout_ms, error);
+        char ack = 0;
+        if (tcp) {
+            try {
+                os::write_all(tcp.get(), token);
+            } catch (const std::system_error& e) {
+                error = e.what();
+                tcp.reset();
+            }
+        }
+        if (tcp && !os::read_within(tcp.get(), &ack, 1, k_connect_timeout_ms)) {
+            error = "the pool did not take the connection";
+            tcp.reset();
+        }
+        if (!tcp) {
+            mux::append(m_to_pool, mux::Kind::unconnected, 0, error);
+            return;
+        }
+        os::set_nonblocking(tcp.get(), true);
+        m_tcp = std::move(tcp);
+        m_in = m_out = m_tcp.get();
     }
 
     void open(std::uint32_t id) {
@@ -199,8 +251,10 @@ private:
         }
     }
 
-    int m_in;
-    int m_out;
+    int m_stdin;  // the pool's channel as srun carries it
+    int m_in;     // where frames come from: stdin, or the connection
+    int m_out;    // where they go: stdout, or the connection
+    os::Fd m_tcp;
     mux::Reader m_reader;
     std::string m_to_pool;
     std::string m_buffer;

@@ -33,6 +33,30 @@ def local_environment():
     return env
 
 
+def socket_inodes(pid):
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(int(target[8:-1]))
+    return inodes
+
+
+def established_tcp():
+    """Every established TCP socket of this host: (local, remote) -> inode."""
+    found = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if fields[3] == "01":
+                    found[(fields[1], fields[2])] = int(fields[9])
+    return found
+
+
 class SlurmTestCase(E2ETestCase):
     @classmethod
     def setUpClass(cls):
@@ -80,6 +104,13 @@ class SlurmTestCase(E2ETestCase):
         """The marked `sleep SECONDS` processes (tasks running on the node)."""
         return [p for p in self.marked() if cmdline_of(p) == [b"sleep", str(seconds).encode()]]
 
+    def hub(self):
+        """The pid of the running hub: its workers are forked copies of it, whose parent is the hub."""
+        copies = [p for p in self.marked() if cmdline_of(p)[1:] == [b"worker", b"--hub"]]
+        hubs = [p for p in copies if parent_of(p) not in copies]
+        self.assertEqual(len(hubs), 1, copies)
+        return hubs[0]
+
     def assert_nothing_left(self, job):
         wait_for(lambda: not self.steps_of(job), timeout=SETTLE,
                  message=f"steps of job {job} left behind: {self.steps_of(job)}")
@@ -121,6 +152,13 @@ class SlurmRunTests(SlurmTestCase):
         wait_for(lambda: len(self.sleeping(300)) == 3, timeout=SETTLE)
         self.assertEqual(self.steps_of(job), ["ppool-hub"])
         self.assertEqual(len(self.sleeping(300)), 3)
+        # srun holds messages of over 1 KiB about 40 ms: the hub's channel is a
+        # TCP connection of its own to ppool, which took its token.
+        hub_sockets = socket_inodes(self.hub())
+        ppool_sockets = socket_inodes(proc.pid)
+        connections = established_tcp()
+        self.assertEqual(len([c for c in connections if connections[c] in hub_sockets]), 1)
+        self.assertEqual(len([c for c in connections if connections[c] in ppool_sockets]), 1)
         os.kill(proc.pid, signal.SIGINT)
         self.assertEqual(proc.wait(timeout=SETTLE), 130, self.stderr_of(proc))
         self.assert_nothing_left(job)
@@ -167,11 +205,7 @@ class SlurmRunTests(SlurmTestCase):
             out += chunk
         self.assertEqual(out, b"0\n0\n")
         wait_for(lambda: len(self.sleeping(300)) == 2, timeout=SETTLE)
-        # The hub's workers are forked copies of it: the hub is the one whose parent is none of them.
-        copies = [p for p in self.marked() if cmdline_of(p)[1:] == [b"worker", b"--hub"]]
-        hubs = [p for p in copies if parent_of(p) not in copies]
-        self.assertEqual(len(hubs), 1)
-        os.kill(hubs[0], signal.SIGKILL)
+        os.kill(self.hub(), signal.SIGKILL)
         status = proc.wait(timeout=SETTLE)
         err = self.stderr_of(proc)
         self.assertEqual(status, 1, err)
@@ -198,6 +232,33 @@ class SlurmRunTests(SlurmTestCase):
         with open(output, "rb") as f:
             self.assertEqual(f.read(), expected)
         wait_for(lambda: not self.marked(), timeout=SETTLE, message="processes left behind")
+
+
+class HubChannelTests(E2ETestCase):
+    """The hub behind a stand-in for srun that runs the command as it is, without
+    Slurm: where the hub cannot connect to ppool (srun names no address), the
+    channel stays on srun's stdin and stdout."""
+
+    def setUp(self):
+        super().setUp()
+        self.bin = self.path("bin")
+        os.mkdir(self.bin)
+        with open(os.path.join(self.bin, "srun"), "w") as f:
+            f.write('#!/bin/sh\nwhile [ $# -gt 0 ]; do case "$1" in --*) shift;; *) break;; esac; done\nexec "$@"\n')
+        with open(os.path.join(self.bin, "scontrol"), "w") as f:
+            f.write("#!/bin/sh\necho localhost\n")
+        for name in ("srun", "scontrol"):
+            os.chmod(os.path.join(self.bin, name), 0o755)
+        self.env = dict(local_environment(), PATH=self.bin + ":" + os.environ["PATH"], SLURM_JOB_ID="1",
+                        SLURM_JOB_NODELIST="localhost", SLURM_JOB_CPUS_PER_NODE="2")
+
+    def test_a_hub_that_cannot_connect_keeps_srun_s_channel(self):
+        items = b"".join(b"%d\n" % i for i in range(20000))
+        local = run(["imap", "-j", "2", "-c", "1000", "--task", "len"], input=items, env=local_environment())
+        # Well within the time this end waits for a connection (30 s): the hub says it cannot.
+        hub = run(["imap", "--slurm", "-c", "1000", "--task", "len"], input=items, env=self.env, timeout=20)
+        self.assertOk(hub, local.stdout)
+        self.assertEqual(hub.stderr, b"")
 
 
 class SlurmUsageTests(E2ETestCase):

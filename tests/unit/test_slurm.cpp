@@ -2,7 +2,11 @@
 
 #include "ppool/errors.hpp"
 #include "protocol/mux.hpp"
+#include "os/tcp.hpp"
 #include "remote/slurm.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
 
 using namespace ppool;
 namespace mux = ppool::protocol::mux;
@@ -53,4 +57,50 @@ TEST_CASE("a hub's channel refuses an unknown kind or an oversized frame at its 
     }
     CHECK_THROWS_AS(mux::decode_ended("abc"), protocol::ProtocolError);
     CHECK_THROWS_AS(mux::decode_hello(""), protocol::ProtocolError);
+}
+
+TEST_CASE("a connect frame carries a port and a token") {
+    std::string wire;
+    std::string token(mux::k_token_size, '\x7f');
+    mux::append_connect(wire, 40000, token);
+    mux::Reader reader;
+    reader.buffer() = wire;
+    auto f = reader.next();
+    REQUIRE(f);
+    CHECK(f->kind == mux::Kind::connect);
+    CHECK(mux::decode_connect(f->payload) == std::make_pair(std::uint16_t{40000}, token));
+    CHECK_THROWS_AS(mux::decode_connect("short"), protocol::ProtocolError);
+    CHECK_THROWS_AS(mux::decode_connect(std::string(4 + mux::k_token_size, '\0')), protocol::ProtocolError);
+}
+
+TEST_CASE("a TCP listener on every address takes a connection to 127.0.0.1") {
+    auto listener = os::listen_tcp();
+    REQUIRE(listener.port != 0);
+    std::string error;
+    auto client = os::connect_tcp("127.0.0.1", listener.port, 5000, error);
+    REQUIRE_MESSAGE(client, error);
+    os::write_all(client.get(), "token");
+    pollfd p{listener.fd.get(), POLLIN, 0};
+    REQUIRE(::poll(&p, 1, 5000) == 1);
+    os::Fd server(::accept4(listener.fd.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    REQUIRE(server);
+    char got[5];
+    CHECK(os::read_within(server.get(), got, sizeof got, 5000));
+    CHECK(std::string_view(got, sizeof got) == "token");
+    // Nothing more comes: the wait ends with false, not a hang.
+    CHECK_FALSE(os::read_within(server.get(), got, 1, 50));
+    client.reset();
+    CHECK_FALSE(os::read_within(server.get(), got, 1, 5000));
+}
+
+TEST_CASE("connect_tcp says why it could not connect") {
+    std::string error;
+    CHECK_FALSE(os::connect_tcp("not an address", 1, 1000, error));
+    CHECK(error.find("not an address") != std::string::npos);
+    auto listener = os::listen_tcp();
+    auto port = listener.port;
+    listener.fd.reset();
+    error.clear();
+    CHECK_FALSE(os::connect_tcp("127.0.0.1", port, 5000, error));
+    CHECK(error == "Connection refused");
 }
