@@ -49,7 +49,7 @@ TEST_CASE("a hub's frames come back as they were sent, however the reads cut the
 
 TEST_CASE("a hub's channel refuses an unknown kind or an oversized frame at its header") {
     for (std::string head : {std::string("\x00\x01\x00\x00\x00\x00\x00\x00\x00", 9),
-                             std::string("\x07\x01\x00\x00\x00\x00\x00\x00\x00", 9),
+                             std::string("\x09\x01\x00\x00\x00\x00\x00\x00\x00", 9),
                              std::string("\x03\x01\x00\x00\x00\xff\xff\xff\x7f", 9)}) {
         mux::Reader reader;
         reader.buffer() = head;
