@@ -214,6 +214,26 @@ class SlurmRunTests(SlurmTestCase):
         self.assertIn(b"srun on localhost", err)
         self.assert_nothing_left(job)
 
+    def test_a_plugin_task_on_the_nodes(self):
+        job = self.allocate(2)
+        args = ["imap", "--plugin", os.environ["PPOOL_EXAMPLE_PLUGIN"], "--task", "csv_sum"]
+        proc = run(args[:1] + ["--slurm"] + args[1:], input=b"1,2,x,3.5\n10\n,\n", timeout=SETTLE * 2,
+                   env=self.in_job(job, 2))
+        self.assertOk(proc, b"6.5\n10\n0\n")
+        self.assert_nothing_left(job)
+
+    def test_fail_fast_stops_the_tasks_on_the_nodes(self):
+        job = self.allocate(2)
+        proc = self.start(["imap", "--slurm", "--fail-fast", "--", "sh", "-c", 'sleep "$0"; exit 1', "{}"],
+                          env=self.in_job(job, 2))
+        proc.stdin.write(b"300\n")
+        proc.stdin.flush()
+        wait_for(lambda: len(self.sleeping(300)) == 1, timeout=SETTLE)
+        proc.stdin.write(b"0\n300\n")
+        proc.stdin.close()
+        self.assertEqual(proc.wait(timeout=SETTLE), 1, self.stderr_of(proc))
+        self.assert_nothing_left(job)
+
     def test_sbatch_wait_of_a_script_that_uses_slurm(self):
         directory = tempfile.mkdtemp(prefix="ppool-sbatch-")
         os.chmod(directory, 0o755)
