@@ -6,7 +6,7 @@ _ppool_modes='map imap imap-unordered unordered apply tasks'
 # take a value, then flags.
 _ppool_pool_value_opts='-j --processes --initializer --init-task --initargs --max-tasks-per-worker --launcher
     -S --sshlogin --sshloginfile --ssh --remote-ppool -t --task --timeout --plugin --format'
-_ppool_pool_flag_opts='--json -h --help'
+_ppool_pool_flag_opts='--slurm --json -h --help'
 # Options only of the modes that take items (map, imap, imap-unordered).
 _ppool_item_value_opts='-c --chunksize -a --input --max-item-size --joblog --retries'
 _ppool_item_flag_opts='-0 --null --pipe --tag --fail-fast --resume --dry-run --progress'

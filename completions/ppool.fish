@@ -57,6 +57,7 @@ complete -c ppool -n $pool -s S -l sshlogin -x -a '(__fish_print_hostnames)' -d 
 complete -c ppool -n $pool -l sshloginfile -r -F -d 'Read logins from FILE, one a line'
 complete -c ppool -n $pool -l ssh -x -d 'The ssh command and its options'
 complete -c ppool -n $pool -l remote-ppool -r -d 'The ppool the hosts run'
+complete -c ppool -n $pool -l slurm -d 'Run workers on the nodes of this Slurm allocation'
 complete -c ppool -n $pool -l init-task -x -a '(__ppool_tasks)' -d 'Registered task each worker runs at start'
 complete -c ppool -n $pool -l initargs -x -d 'The item --init-task gets'
 complete -c ppool -n $pool -l max-tasks-per-worker -x -d 'Replace a worker after N tasks'

@@ -70,8 +70,12 @@ struct PoolOptions {
     /// The ssh command and its options ("ssh -F my.conf"); empty: ssh.
     std::string ssh{};
     /// The ppool that the hosts run: a path, or a name looked up in their
-    /// PATH; empty: "ppool".
+    /// PATH; empty: "ppool" over ssh, this program's own path on Slurm nodes.
     std::string remote_ppool{};
+    /// Run the workers on the nodes of the Slurm allocation this process runs
+    /// in (SPEC 9): one `srun` step per node carries all its slots, as many as
+    /// the job's CPUs there, else `processes`. Not with `sshlogins`.
+    bool slurm = false;
     /// Called in the calling process for every task as it finishes (completion
     /// order, before any reordering), e.g. to log it at once.
     std::function<void(const TaskResult&)> on_complete{};

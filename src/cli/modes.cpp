@@ -100,6 +100,7 @@ PoolOptions pool_options(const Options& o) {
     p.sshloginfile = o.sshloginfile;
     p.ssh = o.ssh;
     p.remote_ppool = o.remote_ppool;
+    p.slurm = o.slurm;
     p.on_warning = [](const std::string& message) { warn(message); };
     return p;
 }

@@ -103,6 +103,8 @@ void add_pool_options(CLI::App& sub, Options& o, RawOptions& raw, bool takes_ite
     last_wins(sub.add_option("--remote-ppool", o.remote_ppool, "the ppool the hosts run (default: ppool)"))
         ->group("Pool")
         ->type_name("PATH");
+    sub.add_flag("--slurm", o.slurm, "run workers on this Slurm allocation's nodes")
+        ->group("Pool");
 
     add_raw(sub, "-t,--task", raw.task, "run a registered task, not a command", "Task", "NAME");
     add_raw(sub, "--timeout", raw.timeout, "per-task time limit; fractions allowed", "Task", "SECONDS");

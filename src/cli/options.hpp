@@ -32,6 +32,7 @@ struct Options {
     std::string sshloginfile;          ///< --sshloginfile
     std::string ssh;                   ///< --ssh: the ssh command
     std::string remote_ppool;          ///< --remote-ppool
+    bool slurm = false;                ///< --slurm
     std::string init_task;
     std::string initargs;
     std::uint64_t max_tasks_per_worker = 0;

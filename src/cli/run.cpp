@@ -6,6 +6,7 @@
 #include "cli/values.hpp"
 #include "ppool/errors.hpp"
 #include "ppool/task.hpp"
+#include "worker/hub.hpp"
 #include "worker/worker_main.hpp"
 
 #include <cerrno>
@@ -32,11 +33,14 @@ int run_worker(int argc, char** argv) {
     std::string_view option = argc == 3 ? argv[2] : "";
     if (option == "--help" || option == "-h") {
         write_output(1, "usage: ppool worker --stdio\n"
-                        "Serves ppool's worker protocol on stdin and stdout, its stderr for diagnostics.\n"
+                        "       ppool worker --hub\n"
+                        "Serves ppool's worker protocol on stdin and stdout, its stderr for diagnostics;\n"
+                        "--hub serves many workers over them (what --slurm runs on each node).\n"
                         "A launcher starts it (ppool MODE --launcher CMD); it is not for typing.\n");
         return 0;
     }
-    if (option != "--stdio") throw UsageError("worker takes one option, --stdio: ppool worker --stdio");
+    if (option == "--hub") worker::run_hub();
+    if (option != "--stdio") throw UsageError("worker takes one option, --stdio (or --hub): ppool worker --stdio");
     worker::run_stdio_worker();
 }
 

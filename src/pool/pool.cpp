@@ -5,6 +5,7 @@
 #include "worker/launcher.hpp"
 #include "remote/ssh_command.hpp"
 #include "remote/ssh_launcher.hpp"
+#include "remote/slurm.hpp"
 #include "remote/sshlogin.hpp"
 #include "worker/process_worker_set.hpp"
 
@@ -24,6 +25,8 @@ constexpr std::size_t k_min_window = 64;
 void check_options(const PoolOptions& o) {
     if (o.processes < 0) throw UsageError(fmt::format("the number of processes must be at least 1, not {}", o.processes));
     if (o.task_timeout && !(*o.task_timeout > 0)) throw UsageError("the task timeout must be a positive number of seconds");
+    if (o.slurm && (!o.sshlogins.empty() || !o.sshloginfile.empty()))
+        throw UsageError("--slurm runs workers on the allocation's nodes: it does not take -S or --sshloginfile");
     if (!o.initializer.empty()) {
         const TaskInfo* init = TaskRegistry::global().find(o.initializer);
         if (!init || init->is_command()) throw UsageError(fmt::format("unknown initializer task '{}'", o.initializer));
@@ -193,6 +196,18 @@ std::vector<worker::ProcessWorkerSet::HostSlots> hosts_of(const PoolOptions& o) 
 }
 
 /// This machine's one host: `processes` workers, or as many as the process's limits hold.
+/// The nodes of the Slurm allocation, each with its launcher (one step on
+/// it) and its slots: the job's CPUs there, else `processes`.
+std::vector<worker::ProcessWorkerSet::HostSlots> slurm_nodes(const PoolOptions& o) {
+    auto ppool = o.remote_ppool.empty() ? worker::this_program() : o.remote_ppool;
+    std::vector<worker::ProcessWorkerSet::HostSlots> hosts;
+    for (auto& node : remote::slurm_allocation()) {
+        auto slots = o.processes > 0 ? static_cast<std::size_t>(o.processes) : node.cpus;
+        hosts.push_back({std::make_unique<remote::SlurmLauncher>(std::move(node), ppool), slots, false});
+    }
+    return hosts;
+}
+
 std::vector<worker::ProcessWorkerSet::HostSlots> this_machine(const PoolOptions& options) {
     int n = options.processes > 0 ? options.processes : os::usable_cpus();
     auto launcher = worker::make_launcher(options.launcher);
@@ -214,7 +229,8 @@ std::vector<worker::ProcessWorkerSet::HostSlots> this_machine(const PoolOptions&
 Pool::Pool(PoolOptions options) {
     check_options(options);
     bool remote = !options.sshlogins.empty() || !options.sshloginfile.empty();
-    auto workers = std::make_unique<worker::ProcessWorkerSet>(options, remote ? hosts_of(options) : this_machine(options));
+    auto workers = std::make_unique<worker::ProcessWorkerSet>(
+        options, options.slurm ? slurm_nodes(options) : remote ? hosts_of(options) : this_machine(options));
     options.processes = static_cast<int>(workers->size());
     m_core = std::make_shared<detail::Core>(std::move(options), std::move(workers));
 }

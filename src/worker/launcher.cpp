@@ -34,11 +34,7 @@ std::string start_hint(int error) {
 /// Larger pipes mean fewer wake-ups for big chunks and outputs.
 void widen_pipe(int fd) { ::fcntl(fd, F_SETPIPE_SZ, 1 << 20); }
 
-/// The channel's two directions, for either kind of worker.
-struct Channel {
-    os::Pipe down;  // parent -> worker (a socket pair)
-    os::Pipe up;    // worker -> parent
-};
+}  // namespace
 
 Channel make_channel() {
     Channel c;
@@ -51,6 +47,8 @@ Channel make_channel() {
     widen_pipe(c.up.write.get());
     return c;
 }
+
+namespace {
 
 class ForkLauncher final : public Launcher {
 public:
@@ -69,7 +67,7 @@ public:
         // The worker makes its group too; doing it here as well means no
         // signal to the group can miss it.
         os::give_own_group(pid);
-        return LaunchedWorker{pid, std::move(c.down.write), std::move(c.up.read), {}};
+        return LaunchedWorker{pid, std::move(c.down.write), std::move(c.up.read), {}, nullptr};
     }
     const std::string& name() const override { return m_name; }
 
@@ -95,7 +93,8 @@ private:
     bool m_users;
 };
 
-/// The running program, to run again as a worker.
+}  // namespace
+
 std::string this_program() {
     char path[PATH_MAX];
     ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
@@ -103,10 +102,20 @@ std::string this_program() {
     return std::string(path, static_cast<std::size_t>(n));
 }
 
+namespace {
+
 }  // namespace
 
-LaunchedWorker launch_command(const std::vector<std::string>& argv) {
+LaunchedWorker launch_command(const std::vector<std::string>& argv, bool pipe_input) {
     auto c = make_channel();
+    if (pipe_input) {
+        try {
+            c.down = os::make_pipe();
+        } catch (const std::system_error& e) {
+            throw StartError(e.code().value(), "pipe2");
+        }
+        widen_pipe(c.down.write.get());
+    }
     os::Pipe err;
     try {
         err = os::make_pipe();
@@ -119,7 +128,7 @@ LaunchedWorker launch_command(const std::vector<std::string>& argv) {
         os::spawn(os::SpawnRequest{argv, env, c.down.read.get(), c.up.write.get(), err.write.get(), true, nullptr});
     if (spawned.error != 0) throw StartError(spawned.error, "cannot run " + argv.front());
     os::set_nonblocking(err.read.get(), true);
-    return LaunchedWorker{spawned.pid, std::move(c.down.write), std::move(c.up.read), std::move(err.read)};
+    return LaunchedWorker{spawned.pid, std::move(c.down.write), std::move(c.up.read), std::move(err.read), nullptr};
 }
 
 StartError::StartError(int error, const std::string& call)

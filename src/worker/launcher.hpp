@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "os/fd.hpp"
+#include "os/process.hpp"
 
 namespace ppool::worker {
 
@@ -27,14 +28,36 @@ private:
     bool m_limit_reached;
 };
 
+/// A worker that no local process stands for (one of a hub's, many over one
+/// channel): how the pool stops it and learns how it ended.
+class WorkerProcess {
+public:
+    virtual ~WorkerProcess() = default;
+    /// Kills it now, with what its group holds; it counts as killed by SIGKILL.
+    virtual void kill() = 0;
+    /// Blocks until it has ended, and says how.
+    virtual os::ExitStatus wait() = 0;
+    /// The last line its launcher wrote on stderr, or empty.
+    virtual std::string last_words() const { return {}; }
+};
+
 /// A started worker as the pool sees it: the local process that stands for it
-/// (the worker itself, or the launcher's command) and its channel.
+/// (the worker itself, or the launcher's command), or else its `process`, and its channel.
 struct LaunchedWorker {
     pid_t pid = -1;
     os::Fd to;    ///< the worker's input: a socket, written without SIGPIPE
     os::Fd from;  ///< the worker's output
     os::Fd err;   ///< the launcher's stderr, to pass on and to quote when it fails; none for fork
+    std::shared_ptr<WorkerProcess> process;  ///< when pid is -1
 };
+
+/// A worker's channel, both directions: `down` a socket pair (the pool's
+/// writes never raise SIGPIPE), `up` a pipe. Throws StartError.
+struct Channel {
+    os::Pipe down;  ///< pool -> worker
+    os::Pipe up;    ///< worker -> pool
+};
+Channel make_channel();
 
 /// Starts workers (SPEC 9). The pool is handed one and knows no other way.
 class Launcher {
@@ -53,12 +76,17 @@ public:
 };
 
 /// Runs `argv` as a worker's launcher: the channel on its stdin and stdout,
-/// in a process group of its own, its stderr kept for the pool. Throws StartError.
-LaunchedWorker launch_command(const std::vector<std::string>& argv);
+/// in a process group of its own, its stderr kept for the pool. Its stdin is
+/// a socket, or with `pipe_input` a pipe (whose writer must not take SIGPIPE).
+/// Throws StartError.
+LaunchedWorker launch_command(const std::vector<std::string>& argv, bool pipe_input = false);
 
 /// The launcher a PoolOptions::launcher value names: "" or "fork" (forked
 /// copies of this process), "exec" (this program run again as `PROGRAM worker
 /// --stdio`), or a shell command that starts `ppool worker --stdio`.
 std::unique_ptr<Launcher> make_launcher(const std::string& spec);
+
+/// The running program's path, to run again as a worker.
+std::string this_program();
 
 }  // namespace ppool::worker

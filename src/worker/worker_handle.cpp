@@ -23,7 +23,8 @@ WorkerHandle WorkerHandle::start(int slot, Launcher& launcher, const protocol::C
     auto launched = launcher.launch();
     WorkerHandle handle;
     handle.m_pid = launched.pid;
-    handle.m_pidfd = os::Fd(os::open_pidfd(launched.pid));
+    handle.m_process = std::move(launched.process);
+    if (launched.pid > 0) handle.m_pidfd = os::Fd(os::open_pidfd(launched.pid));
     handle.m_stdout = Spool(budget);
     handle.m_stderr = Spool(budget);
     handle.m_slot = slot;
@@ -91,28 +92,14 @@ void WorkerHandle::relay_stderr(bool to_the_end) {
     std::string data;
     while (m_err && os::read_some(m_err.get(), data, 1 << 16) == os::IoStatus::done) {
     }
-    m_err_partial += data;
-    // Whole lines only, so that ppool's own lines never land inside one;
-    // a line that never ends goes out once it is long, and at the end.
-    auto end = m_err_partial.rfind('\n');
-    std::size_t whole = end == std::string::npos ? 0 : end + 1;
-    if (to_the_end || m_err_partial.size() - whole > (1 << 16)) whole = m_err_partial.size();
-    if (whole == 0) return;
-    os::write_all(2, std::string_view(m_err_partial).substr(0, whole));
-    if (whole == m_err_partial.size() && m_err_partial.back() != '\n') os::write_all(2, "\n");
-    for (auto newline = m_err_partial.find('\n'); newline != std::string::npos && newline < whole;
-         newline = m_err_partial.find('\n')) {
-        if (newline > 0) m_last_line = m_err_partial.substr(0, newline);
-        m_err_partial.erase(0, newline + 1);
-        whole -= newline + 1;
-    }
-    if (whole > 0) {
-        m_last_line = m_err_partial.substr(0, whole);
-        m_err_partial.erase(0, whole);
-    }
+    m_err_relay.feed(data, to_the_end);
 }
 
-std::string WorkerHandle::last_stderr_line() const { return m_err_partial.empty() ? m_last_line : m_err_partial; }
+std::string WorkerHandle::last_stderr_line() const {
+    auto line = m_err_relay.last_line();
+    if (line.empty() && m_process) return m_process->last_words();
+    return line;
+}
 
 bool WorkerHandle::fill_all() {
     for (;;) {
@@ -161,13 +148,16 @@ void WorkerHandle::retire() {
 }
 
 os::ExitStatus WorkerHandle::kill_and_reap() {
-    os::signal_process(m_pid, SIGKILL);
+    if (m_process) m_process->kill();
+    else os::signal_process(m_pid, SIGKILL);
     return reap();
 }
 
 os::ExitStatus WorkerHandle::reap() {
-    // What a registered task left running in the worker's group goes with it.
-    auto status = os::reap_with_group(m_pid);
+    // What a registered task left running in the worker's group goes with it
+    // (a hub does the same for its workers).
+    auto status = m_process ? m_process->wait() : os::reap_with_group(m_pid);
+    m_process.reset();
     // The last words of a launcher's process are in its pipe now: pass them on.
     relay_stderr(true);
     m_pid = -1;

@@ -13,6 +13,7 @@
 #include "protocol/messages.hpp"
 #include "protocol/session.hpp"
 #include "worker/launcher.hpp"
+#include "worker/line_relay.hpp"
 #include "worker/spool.hpp"
 
 namespace ppool::worker {
@@ -38,9 +39,10 @@ public:
     WorkerHandle(WorkerHandle&&) = default;
     WorkerHandle& operator=(WorkerHandle&&) = default;
 
+    /// The local process that stands for the worker, or -1 for a hub's worker.
     pid_t pid() const { return m_pid; }
     int slot() const { return m_slot; }
-    bool alive() const { return m_pid > 0; }
+    bool alive() const { return m_pid > 0 || m_process; }
     bool has_chunk() const { return m_chunk.has_value(); }
     bool retiring() const { return m_retiring; }
     bool ready() const { return m_ready; }
@@ -104,13 +106,13 @@ private:
     void arm_deadline(std::uint64_t running_ns = 0);
 
     pid_t m_pid = -1;
+    std::shared_ptr<WorkerProcess> m_process;  // a hub's worker, when no local process stands for it
     int m_slot = 0;
     os::Fd m_to;
     os::Fd m_from;
     os::Fd m_pidfd;
     os::Fd m_err;
-    std::string m_err_partial;  // the launcher's stderr since its last newline
-    std::string m_last_line;
+    LineRelay m_err_relay;
     std::optional<protocol::HelloMessage> m_hello;
     protocol::FrameReader m_reader{protocol::FrameReader::k_from_worker};
     protocol::Gather m_out;

@@ -150,6 +150,28 @@ class SshloginTests(SshTestCase):
         self.assertEqual((record["status"], record["output"], record["attempts"]), ("ok", "again\n", 2))
         self.assert_no_remote_process()
 
+    def test_a_plugin_task_on_a_host(self):
+        # The plugin must be on the host at the path given: it is copied beside the remote ppool.
+        plugin = os.path.join(self.copy.directory, "plugin.so")
+        shutil.copy2(os.environ["PPOOL_EXAMPLE_PLUGIN"], plugin)
+        os.chmod(plugin, 0o755)
+        args = ["imap", "--plugin", plugin, "--task", "csv_sum"]
+        items = b"1,2,x,3.5\n10\n,\n"
+        local = run(args, input=items, env=local_environment())
+        remote = self.run_on(args, [self.login(2)], input=items)
+        self.assertEqual(remote.returncode, 0, remote.stderr)
+        self.assertEqual(remote.stdout, local.stdout)
+        self.assertEqual(remote.stdout, b"6.5\n10\n0\n")
+        self.assert_no_remote_process()
+
+    def test_a_plugin_missing_on_the_host_is_said(self):
+        proc = self.run_on(["imap", "--plugin", os.environ["PPOOL_EXAMPLE_PLUGIN"] + ".missing", "--task", "len"],
+                           [self.login(1)], input=b"x\n")
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertIn(b".missing", proc.stderr)
+        self.assertEqual(proc.stderr.count(b"\n"), 1, proc.stderr)
+        self.assert_no_remote_process()
+
 
 if __name__ == "__main__":
     reason = scaleout_unavailable("sshd")

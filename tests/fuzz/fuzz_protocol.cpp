@@ -5,6 +5,7 @@
 // aside), and decodes again to the same values.
 
 #include "protocol/messages.hpp"
+#include "protocol/mux.hpp"
 #include "protocol/session.hpp"
 
 #include <algorithm>
@@ -164,6 +165,38 @@ std::vector<std::size_t> piece_sizes(std::string_view input) {
 
 }  // namespace
 
+/// The same bytes as a hub's channel (protocol/mux.hpp): ProtocolError is
+/// the only exception, read boundaries change nothing, and every frame
+/// re-encodes to the bytes it came from.
+void read_mux_frames(std::string_view input) {
+    auto pass = [&](std::size_t piece) {
+        mux::Reader reader;
+        std::string frames;
+        bool threw = false;
+        try {
+            for (std::size_t at = 0; at < input.size(); at += piece) {
+                reader.buffer().append(input.substr(at, piece));
+                while (auto f = reader.next()) {
+                    mux::append(frames, f->kind, f->id, f->payload);
+                    if (f->kind == mux::Kind::ended) {
+                        try {
+                            mux::decode_ended(f->payload);
+                        } catch (const ProtocolError&) {
+                        }
+                    }
+                }
+            }
+        } catch (const ProtocolError&) {
+            threw = true;
+        }
+        return std::make_pair(frames, threw);
+    };
+    auto whole = pass(input.size() + 1);
+    auto bytewise = pass(1);
+    require(whole == bytewise, "read boundaries do not change the hub's frames");
+    require(input.substr(0, whole.first.size()) == whole.first, "hub frames re-encode to their bytes");
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string_view input(reinterpret_cast<const char*>(data), size);
 
@@ -174,5 +207,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(whole.threw || whole.pending == pieces.pending, "read boundaries do not change what is pending");
 
     for (const auto& [type, payload] : whole.frames) decode_frame(type, payload);
+    read_mux_frames(input);
     return 0;
 }
