@@ -105,6 +105,11 @@ std::string this_program() {
 
 }  // namespace
 
+const std::string& Launcher::host() const {
+    static const std::string k_this_machine = ":";
+    return k_this_machine;
+}
+
 LaunchedWorker launch_command(const std::vector<std::string>& argv) {
     auto c = make_channel();
     os::Pipe err;

@@ -71,7 +71,9 @@ ProcessWorkerSet::ProcessWorkerSet(const PoolOptions& options, std::vector<HostS
             m_host_of.push_back(m_hosts.size());
             m_workers.push_back(WorkerHandle::unstarted(static_cast<int>(m_workers.size())));
         }
-        m_hosts.push_back(Host{std::move(host.launcher), host.slots_from_hello});
+        std::shared_ptr<const std::string> name;
+        if (host.launcher->host() != ":") name = std::make_shared<const std::string>(host.launcher->host());
+        m_hosts.push_back(Host{std::move(host.launcher), std::move(name), host.slots_from_hello});
     }
     m_usable = m_workers.size();
     // Room for every worker's descriptors, so that terminate() need not allocate.
@@ -235,6 +237,7 @@ void ProcessWorkerSet::on_results(WorkerHandle& w, std::string_view payload, det
     auto data = std::make_shared<detail::RunData>();
     data->inputs = chunk.bytes;
     data->worker = w.slot();
+    data->host = m_hosts[m_host_of[w.slot()]].name;
     data->is_command = chunk.task->is_command();
     data->text.assign(msg.text);
     data->extra.assign(msg.extra);
@@ -434,6 +437,7 @@ void ProcessWorkerSet::lose(WorkerHandle& w, TaskResult result, detail::WorkerEv
         result.input.assign(chunk.item(index));
         result.is_command = chunk.task->is_command();
         result.worker = w.slot();
+        if (const auto& host = m_hosts[m_host_of[w.slot()]].name) result.host = *host;
         std::uint64_t job = chunk.job;
         // Lost with a host while others run: the item may run again on one of them.
         bool rerun = result.status == Status::worker_lost && live_hosts() > 1;

@@ -88,6 +88,7 @@ private:
     PoolOptions m_options;
     struct Host {
         std::unique_ptr<Launcher> launcher;
+        std::shared_ptr<const std::string> name;  // launcher->host(), shared by its results; none for ":"
         bool grow = false;  // to the CPU count of its first hello
         bool dead = false;
     };
