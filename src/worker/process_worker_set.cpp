@@ -32,6 +32,8 @@ std::size_t output_budget_bytes() {
 constexpr std::uint64_t k_fds_per_worker = 4;
 /// Descriptors left for everything else: inputs, the joblog, spilled results.
 constexpr std::uint64_t k_spare_fds = 32;
+/// Processes a worker running a command is: its keeper, itself, the command.
+constexpr std::uint64_t k_processes_per_worker = 3;
 
 /// Lowers `c` to `workers` for `limit` if that is lower.
 void lower(ProcessWorkerSet::Capacity& c, std::uint64_t workers, std::string limit) {
@@ -50,12 +52,13 @@ ProcessWorkerSet::Capacity ProcessWorkerSet::capacity(std::size_t wanted, const 
         lower(c, files > used ? (files - used) / per_worker : 0,
               fmt::format("the open file limit (ulimit -n {})", files));
     }
-    // A worker running a command is two processes.
-    if (auto limit = os::process_limit(); limit && wanted * 2 > *limit / 4) {
+    if (auto limit = os::process_limit(); limit && wanted * k_processes_per_worker > *limit / 4) {
         auto used = os::user_process_count();
-        lower(c, *limit > used ? (*limit - used) / 2 : 0, fmt::format("the process limit (ulimit -u {})", *limit));
+        lower(c, *limit > used ? (*limit - used) / k_processes_per_worker : 0,
+              fmt::format("the process limit (ulimit -u {})", *limit));
     }
-    if (auto left = os::cgroup_processes_left()) lower(c, *left / 2, "the cgroup's process limit (pids.max)");
+    if (auto left = os::cgroup_processes_left())
+        lower(c, *left / k_processes_per_worker, "the cgroup's process limit (pids.max)");
     if (c.workers == 0) {
         // Not even one fits: starting it will fail and say why.
         c = {1, {}};
