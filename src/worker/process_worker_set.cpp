@@ -87,13 +87,20 @@ ProcessWorkerSet::~ProcessWorkerSet() { terminate(); }
 
 bool ProcessWorkerSet::idle(std::size_t slot) const {
     const auto& w = m_workers[slot];
-    return !m_stopping && slot < m_usable && !m_hosts[m_host_of[slot]].dead &&
-           (!w.alive() || (!w.has_chunk() && !w.retiring()));
+    if (m_stopping || slot >= m_usable || m_hosts[m_host_of[slot]].dead) return false;
+    if (!w.alive() || (!w.has_chunk() && !w.retiring())) return true;
+    // A worker behind a launcher's command (ssh, srun) is a round trip away:
+    // a second chunk waits there, so that it never idles between chunks.
+    return launcher_of(w).runs_a_command() && w.ready() && !w.has_queued() && !w.retiring() &&
+           (m_options.maxtasksperchild == 0 || budget(slot) > 0);
 }
 
 std::uint64_t ProcessWorkerSet::budget(std::size_t slot) const {
     if (m_options.maxtasksperchild == 0) return 0;
-    return m_options.maxtasksperchild - m_workers[slot].tasks_done();
+    // What it holds already counts.
+    const auto& w = m_workers[slot];
+    std::uint64_t left = m_options.maxtasksperchild - w.tasks_done();
+    return left - std::min<std::uint64_t>(left, w.in_flight());
 }
 
 void ProcessWorkerSet::dispatch(std::size_t slot, detail::Chunk chunk) {
@@ -352,6 +359,7 @@ bool ProcessWorkerSet::drop_host(WorkerHandle& w, const std::string& why, detail
     host.dead = true;
     // The items never ran there: they go back whole, for the other hosts.
     if (w.has_chunk()) out.requeue.push_back(detail::RequeueEvent{w.chunk()->job, w.chunk()->rest(w.next_index())});
+    requeue_queued(w, out);
     if (w.alive()) w.kill_and_reap();
     replace(w);
     return true;
@@ -435,6 +443,7 @@ void ProcessWorkerSet::lose(WorkerHandle& w, TaskResult result, detail::WorkerEv
         const auto& chunk = *w.chunk();
         auto rest = w.take_rest();
         if (!rest.items.empty()) out.requeue.push_back(detail::RequeueEvent{chunk.job, std::move(rest)});
+        requeue_queued(w, out);
         auto index = w.next_index();
         result.seq = chunk.items[index].seq;
         result.input.assign(chunk.item(index));
@@ -450,6 +459,11 @@ void ProcessWorkerSet::lose(WorkerHandle& w, TaskResult result, detail::WorkerEv
         out.runs.push_back(detail::RunEvent{job, std::move(run)});
     }
     if (out.fatal.empty()) replace(w);
+}
+
+void ProcessWorkerSet::requeue_queued(WorkerHandle& w, detail::WorkerEvents& out) {
+    // It never started: every item goes back.
+    if (auto queued = w.take_queued()) out.requeue.push_back(detail::RequeueEvent{queued->job, queued->rest(0)});
 }
 
 void ProcessWorkerSet::replace(WorkerHandle& w) {

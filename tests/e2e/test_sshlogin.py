@@ -175,6 +175,33 @@ class SshloginTests(SshTestCase):
             self.assertGreater(doc["ratios"][ratio], 0)
         self.assert_no_remote_process()
 
+    def test_a_worker_a_round_trip_away_keeps_the_limit_of_tasks(self):
+        # A chunk waits at a remote worker behind the running one: it counts
+        # against --max-tasks-per-worker like the running one.
+        proc = self.run_on(["imap", "--max-tasks-per-worker", "2", "--", "sh", "-c", "echo $PPID", "sh"],
+                           [self.login(1)], input=b"1\n2\n3\n4\n5\n")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        workers = proc.stdout.split()
+        self.assertEqual(len(workers), 5)
+        self.assertEqual(sorted(workers.count(w) for w in set(workers)), [1, 2, 2])
+
+    def test_the_chunk_waiting_at_a_lost_worker_runs_on_its_replacement(self):
+        # One slot: while x runs, y waits at the same worker; the worker's
+        # session is killed: x is lost with it, y runs on the next worker.
+        proc = self.start(["imap", "--json"] + self.ssh_args(self.login(1)) +
+                          ["--", "sh", "-c", 'if [ "$1" = x ]; then sleep 300; fi; echo "$1"', "sh"],
+                          env=local_environment())
+        proc.stdin.write(b"x\ny\n")
+        proc.stdin.close()
+        sleeper = wait_for(lambda: self.remote_sleeps(300), timeout=SETTLE)[0]
+        os.kill(self.session_of(sleeper), signal.SIGKILL)
+        proc.wait(timeout=SETTLE)
+        records = json_lines(proc.stdout.read())
+        self.assertEqual(proc.returncode, 1, self.stderr_of(proc))
+        self.assertEqual([(r["input"], r["status"]) for r in records], [("x", "worker_lost"), ("y", "ok")])
+        self.assertEqual(records[1]["output"], "y\n")
+        self.assert_no_remote_process()
+
     def test_an_sshloginfile(self):
         path = self.write("logins", f"# the test host\n\n{self.login(2)}\n".encode())
         proc = run(["imap", "--sshloginfile", path, "--ssh", f"ssh -F {self.ssh_config}", "--remote-ppool",
