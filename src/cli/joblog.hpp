@@ -41,9 +41,10 @@ std::unique_ptr<ItemSource> skip_succeeded(std::unique_ptr<ItemSource> source,
 class Joblog {
 public:
     /// Opens (creates) `path` for appending; writes the header into an empty
-    /// file, and writes lines without the host into a joblog whose header has
-    /// none, so that no file mixes the two. `command` tells what a task ran. UsageError if it cannot be
-    /// opened; ppool::Error naming the joblog if the header cannot be written.
+    /// file, and lines without the host into a joblog whose header has none,
+    /// so that no file mixes the two. `command` tells what a task ran.
+    /// UsageError if it cannot be opened; ppool::Error naming the joblog if
+    /// the header cannot be written.
     Joblog(const std::string& path, std::string task_identity,
            std::function<std::string(const ResultRun::Entry&)> command);
     /// Appends the line of a finished task; ppool::Error naming the joblog if

@@ -4,7 +4,8 @@
 
 #include <cerrno>
 #include <csignal>
-#include <cstdio>
+#include <cstdlib>
+#include <dirent.h>
 #include <fcntl.h>
 #include <string>
 #include <sys/prctl.h>
@@ -50,20 +51,40 @@ std::string read_proc(const std::string& path) {
     return text;
 }
 
-/// This single-threaded process's children, as the kernel lists them.
+/// This single-threaded process's children, as the kernel lists them; where
+/// it does not (no CONFIG_PROC_CHILDREN), found by their parent in /proc.
 std::vector<pid_t> children() {
     std::vector<pid_t> pids;
-    parse_pids(read_proc("/proc/self/task/" + std::to_string(::getpid()) + "/children"), pids);
+    pid_t self = ::getpid();
+    std::string list = "/proc/self/task/" + std::to_string(self) + "/children";
+    if (::access(list.c_str(), R_OK) == 0) {
+        parse_pids(read_proc(list), pids);
+        return pids;
+    }
+    DIR* proc = ::opendir("/proc");
+    if (!proc) return pids;
+    while (auto* entry = ::readdir(proc)) {
+        if (entry->d_name[0] < '1' || entry->d_name[0] > '9') continue;
+        // "pid (comm) state ppid ...": the command may hold anything, but not after its last ')'.
+        auto stat = read_proc(std::string("/proc/") + entry->d_name + "/stat");
+        auto close = stat.rfind(')');
+        if (close == std::string::npos || close + 4 >= stat.size()) continue;
+        if (std::atoi(stat.c_str() + close + 4) == self) pids.push_back(std::atoi(entry->d_name));
+    }
+    ::closedir(proc);
     return pids;
 }
 
 /// Kills (SIGKILL) every child, and the group of each one that leads one:
-/// their own children come to this subreaper when they die, for the next round.
-void kill_children() {
-    for (pid_t child : children()) {
+/// their own children come to this subreaper when they die, for the next
+/// round. False when it found none.
+bool kill_children() {
+    auto pids = children();
+    for (pid_t child : pids) {
         if (::getpgid(child) == child) ::kill(-child, SIGKILL);
         ::kill(child, SIGKILL);
     }
+    return !pids.empty();
 }
 
 /// Ends this process as a waitpid `status` says its child ended.
@@ -98,9 +119,11 @@ void kill_children() {
             }
     }
     for (;;) {
-        kill_children();
+        bool seen = kill_children();
+        // Children it cannot see (no /proc) are not waited for: nothing would end them.
         int status = 0;
-        if (::waitpid(-1, &status, 0) < 0 && errno == ECHILD) break;
+        pid_t pid = ::waitpid(-1, &status, seen ? 0 : WNOHANG);
+        if ((pid < 0 && errno == ECHILD) || pid == 0) break;
     }
     end_as(child_status);
 }
