@@ -4,10 +4,21 @@ multiprocessing.Pool, awk) and against bench/floor.c, the cheapest way we know
 to run one process per line with two slots.
 
     python3 bench/run.py [--ppool PATH] [--baseline PATH] [--rounds N] [--scale F] [--quick] [--json-out FILE]
+                         [--sshlogin LOGIN [--ssh CMD] [--remote-ppool PATH]]
 
 With --baseline, every ppool workload also runs with that other ppool binary
 (an earlier build, say) in the same rounds, and the report ends with each
 workload's time against the baseline's.
+
+With --sshlogin (or PPOOL_BENCH_SSHLOGIN), the remote rows run too: `true`
+tasks over `-S 2/LOGIN` against a local `-j 2`, and `--task len` over ssh
+against the local run (goals: at most 1.3x the local time; at least half the
+local throughput). Without a login they are skipped, and the script says so.
+The test sshd of this repository serves a login on this machine:
+
+    bash tests/scaleout/sshd.sh start build/scaleout
+    python3 bench/run.py --sshlogin ppooltest@127.0.0.1 --ssh "ssh -F build/scaleout/sshd/ssh_config"
+    bash tests/scaleout/sshd.sh stop build/scaleout
 
 Every workload runs once per round, the rounds interleaved so machine noise
 hits all alike; the table shows medians over the rounds. Nothing here asserts
@@ -20,6 +31,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -39,6 +51,7 @@ TASK_ITEMS = 1_000_000 # lines for the in-process workloads
 RSS_ITEMS = 3_000_000  # lines for the peak-RSS run
 STARTUP_REPEATS = 20   # one-item runs per round for start-up; their median counts
 RUN_TIMEOUT = 600      # seconds; a run taking longer is a failure, not a hang
+REMOTE_COMMAND_ITEMS = 2000  # `true` tasks over ssh, and locally beside them
 
 # label, numerator, denominator, how: "time" divides the median times,
 # "rate" divides items/s (so the denominator's time over the numerator's).
@@ -61,6 +74,10 @@ RATIOS = [
      "time; 1.00 = a plugin task is as fast as a built-in"),
     ("startup ppool / xargs", "startup ppool", "startup xargs", "time",
      "time of one item; < 1 = ppool faster"),
+    ("ssh-true / local-true", "ssh true", "local true", "time",
+     "time; -S 2/LOGIN against -j 2; goal <= 1.3"),
+    ("ssh-len / local-len", "ssh len", "ppool len", "rate",
+     "items/s over ssh over local; goal >= 0.5"),
 ]
 
 
@@ -99,6 +116,14 @@ def parse_args():
     p.add_argument("--quick", action="store_true",
                    help="skip peers that are not installed instead of failing")
     p.add_argument("--json-out", type=Path, help="also write medians and ratios as JSON")
+    p.add_argument("--sshlogin", default=os.environ.get("PPOOL_BENCH_SSHLOGIN"),
+                   help="a host for the remote rows, as -S takes it without N/ (default $PPOOL_BENCH_SSHLOGIN; "
+                        "none: the remote rows are skipped)")
+    p.add_argument("--ssh", default=os.environ.get("PPOOL_BENCH_SSH", "ssh"),
+                   help="the ssh command for it, e.g. 'ssh -F FILE' (default $PPOOL_BENCH_SSH, else ssh)")
+    p.add_argument("--remote-ppool",
+                   help="the ppool the host runs (default: a copy of --ppool, and of --baseline, in a "
+                        "temporary directory any user may read: for a login to this machine)")
     args = p.parse_args()
     if args.rounds < 1 or args.scale <= 0:
         p.error("--rounds must be >= 1 and --scale > 0")
@@ -137,6 +162,41 @@ def resolve_ppool(path):
     if not (ppool.is_file() and os.access(ppool, os.X_OK)):
         die(f"{ppool} is not an executable file")
     return ppool
+
+
+def remote_copy(binary, directory):
+    """`binary` copied into `directory`, where another user may run it: the
+    build tree's parents may be closed to the login's user."""
+    copy = directory / f"{binary.parent.name}-{binary.name}"
+    shutil.copy2(binary, copy)
+    copy.chmod(0o755)
+    return str(copy)
+
+
+def setup_remote(args, ppool, baseline, directory):
+    """The remote rows' (login, ssh, remote ppool) and the baseline's remote
+    ppool, or (None, None) after saying why they are skipped. A login that
+    does not work is a setup error."""
+    if not args.sshlogin:
+        print("bench: skipping the ssh rows: no --sshlogin LOGIN given (nor PPOOL_BENCH_SSHLOGIN); "
+              "bash tests/scaleout/sshd.sh start DIR serves one on this machine (see --help)", file=sys.stderr)
+        return None, None
+    if re.match(r"\s*\d+/", args.sshlogin):
+        die(f"--sshlogin takes a login without N/ (the rows use {SLOTS} slots): '{args.sshlogin}'")
+    directory.chmod(0o755)
+    remote_ppool = args.remote_ppool or remote_copy(ppool, directory)
+    remote_baseline = None
+    if baseline:
+        remote_baseline = args.remote_ppool or remote_copy(baseline, directory)
+    # One item over ssh: the login, the ssh command and the remote ppool work.
+    check = subprocess.run([ppool, "imap", "-S", f"1/{args.sshlogin}", "--ssh", args.ssh, "--remote-ppool",
+                            remote_ppool, "--task", "len"], input=b"abc\n", capture_output=True,
+                           timeout=RUN_TIMEOUT)
+    if check.returncode != 0 or check.stdout != b"3\n":
+        sys.stderr.write(check.stderr.decode(errors="replace"))
+        die(f"ppool cannot run a task over --sshlogin {args.sshlogin} --ssh '{args.ssh}' "
+            f"(exit status {check.returncode})")
+    return (args.sshlogin, args.ssh, remote_ppool), remote_baseline
 
 
 def is_gnu_parallel(path):
@@ -179,7 +239,7 @@ def write_lines(path, n):
 
 def make_inputs(tmp, scale):
     counts = {"command": scaled(COMMAND_ITEMS, scale), "task": scaled(TASK_ITEMS, scale),
-              "rss": scaled(RSS_ITEMS, scale), "startup": 1}
+              "rss": scaled(RSS_ITEMS, scale), "startup": 1, "remote": scaled(REMOTE_COMMAND_ITEMS, scale)}
     return {kind: (write_lines(tmp / f"{kind}.txt", n), n) for kind, n in counts.items()}
 
 
@@ -218,6 +278,22 @@ def task_workloads(ppool, tools, inputs):
     ]
     return [Workload(name, argv, path, n, n, "item", is_ppool=is_ppool)
             for name, argv, is_ppool in candidates if argv]
+
+
+def remote_workloads(ppool, remote, inputs):
+    """The same work over `-S 2/LOGIN` and here: `true` per item, and `len` in
+    chunks (against the local "ppool len" row). `remote`: None (skipped) or
+    (login, ssh command, the remote ppool)."""
+    if not remote:
+        return []
+    login, ssh, remote_ppool = remote
+    over_ssh = [ppool, "imap", "-S", f"{SLOTS}/{login}", "--ssh", ssh, "--remote-ppool", remote_ppool]
+    path, n = inputs["remote"]
+    task_path, task_n = inputs["task"]
+    return [Workload("local true", [ppool, "imap", f"-j{SLOTS}", "--", "true"], path, n, 0, "task", is_ppool=True),
+            Workload("ssh true", over_ssh + ["--", "true"], path, n, 0, "task", is_ppool=True),
+            Workload("ssh len", over_ssh + ["-c", str(CHUNK), "--task", "len"], task_path, task_n, task_n, "item",
+                     is_ppool=True)]
 
 
 def startup_workloads(ppool, tools, inputs, repeats):
@@ -392,12 +468,14 @@ def per_item_text(row):
 BASELINE = "baseline "
 
 
-def baseline_workloads(workloads, baseline):
-    """The ppool workloads again, run by the baseline binary."""
+def baseline_workloads(workloads, baseline, remote_ppool=None, remote_baseline=None):
+    """The ppool workloads again, run by the baseline binary (and over ssh,
+    by the baseline's remote copy: a worker speaks its own ppool's protocol)."""
     copies = []
     for w in workloads:
         if w.is_ppool:
-            copies.append(Workload(BASELINE + w.name, [baseline] + w.argv[1:], w.input, w.items, w.expect_lines,
+            argv = [remote_baseline if remote_ppool and arg == remote_ppool else arg for arg in w.argv[1:]]
+            copies.append(Workload(BASELINE + w.name, [baseline] + argv, w.input, w.items, w.expect_lines,
                                    w.unit, is_ppool=False, pipe=w.pipe, repeat=w.repeat))
     return copies
 
@@ -437,7 +515,9 @@ def header_line(ppool, args, inputs, load_at_start):
             f"{platform.release()}, Python {platform.python_version()}\n"
             f"{SLOTS} slots | {inputs['command'][1]} command items, {inputs['task'][1]} task "
             f"items (chunks of {CHUNK}) | {args.rounds} rounds, scale {args.scale:g} | "
-            f"1-min load {load_at_start:.2f} at start, {os.getloadavg()[0]:.2f} at end")
+            f"1-min load {load_at_start:.2f} at start, {os.getloadavg()[0]:.2f} at end\n"
+            + (f"ssh rows: -S {SLOTS}/{args.sshlogin} --ssh '{args.ssh}', {inputs['remote'][1]} true items"
+               if args.sshlogin else "ssh rows: skipped (no --sshlogin)"))
 
 
 def write_json(path, header, args, summary, ratio_values, rss):
@@ -454,17 +534,20 @@ def main():
     baseline = args.baseline.resolve() if args.baseline else None
     if baseline and not (baseline.is_file() and os.access(baseline, os.X_OK)):
         die(f"{baseline} is not an executable file")
-    with tempfile.TemporaryDirectory(prefix="ppool-bench-") as tmp_name:
+    with tempfile.TemporaryDirectory(prefix="ppool-bench-") as tmp_name, \
+            tempfile.TemporaryDirectory(prefix="ppool-bench-remote-") as remote_dir:
         tmp = Path(tmp_name)
         load_at_start = os.getloadavg()[0]
         tools = find_tools(args.quick, tmp)
         inputs = make_inputs(tmp, args.scale)
+        remote, remote_baseline = setup_remote(args, ppool, baseline, Path(remote_dir))
         workloads = (command_workloads(ppool, tools, inputs)
                      + task_workloads(ppool, tools, inputs)
+                     + remote_workloads(ppool, remote, inputs)
                      + startup_workloads(ppool, tools, inputs,
                                          scaled(STARTUP_REPEATS, args.scale)))
         if baseline:
-            workloads += baseline_workloads(workloads, baseline)
+            workloads += baseline_workloads(workloads, baseline, remote and remote[2], remote_baseline)
         try:
             samples = run_rounds(workloads, args.rounds)
             rss = peak_rss_mb(ppool, tools, inputs)

@@ -68,6 +68,9 @@ struct TaskResult {
     std::string error_type;
     double duration_s = 0;              ///< wall-clock run time inside the worker
     int worker = -1;                    ///< 0-based worker slot that ran it
+    /// The host that ran it: ":" for this machine (GNU parallel's spelling),
+    /// else as -S names it, without "N/" ("user@host:2222").
+    std::string host = ":";
     unsigned attempts = 1;              ///< runs it took (more than 1 with retries)
     /// Set, with `output` empty, when the output was too large for memory.
     std::shared_ptr<const LargeOutput> large_output;

@@ -35,6 +35,7 @@ public:
         std::string_view error_type;   ///< the type of the exception a registered task threw (TaskResult::error_type)
         std::uint64_t duration_ns = 0; ///< wall-clock run time inside the worker, in nanoseconds
         int worker = -1;               ///< 0-based worker slot that ran it
+        std::string_view host = ":";   ///< the host that ran it (TaskResult::host)
         unsigned attempts = 1;         ///< runs it took (more than 1 with retries)
         bool is_command = false;       ///< whether stderr_text and exit_code apply
         /// Set, with `output` empty, when the output was too large for memory

@@ -11,19 +11,32 @@
 #include <cstring>
 #include <fmt/format.h>
 #include <openssl/evp.h>
+#include <optional>
 #include <system_error>
 #include <vector>
 
 namespace ppool::cli {
 
 const std::string_view k_joblog_header =
+    "seq\thost\tstart\truntime\texit_code\tsignal\tstatus\tattempts\tkey\titem\tcommand";
+const std::string_view k_joblog_header_without_host =
     "seq\tstart\truntime\texit_code\tsignal\tstatus\tattempts\tkey\titem\tcommand";
 
 namespace {
 
-constexpr std::size_t k_columns = 10;
-constexpr std::size_t k_status_column = 5;
-constexpr std::size_t k_key_column = 7;
+/// Where --resume finds what it reads in the lines under a header.
+struct Columns {
+    std::size_t count;
+    std::size_t status;
+    std::size_t key;
+};
+
+/// The columns under `header`, if it is a ppool joblog's.
+std::optional<Columns> columns_of(std::string_view header) {
+    if (header == k_joblog_header) return Columns{11, 6, 8};
+    if (header == k_joblog_header_without_host) return Columns{10, 5, 7};
+    return std::nullopt;
+}
 
 std::vector<std::string_view> split_tabs(std::string_view line) {
     std::vector<std::string_view> fields;
@@ -147,18 +160,21 @@ std::unordered_map<std::string, std::uint64_t> succeeded_keys(const std::string&
     std::unordered_map<std::string, std::uint64_t> done;
     std::string text = read_joblog(path);
     std::string_view rest = text;
-    bool first = true;
+    std::optional<Columns> columns;
     // Only whole lines: a crash may have cut the last one short.
     for (auto nl = rest.find('\n'); nl != std::string_view::npos; nl = rest.find('\n')) {
         auto line = rest.substr(0, nl);
         rest.remove_prefix(nl + 1);
-        if (first && line != k_joblog_header)
-            throw UsageError(fmt::format("'{}' is not a ppool joblog (its first line is not the header)", path));
-        first = false;
-        if (line == k_joblog_header || line.empty()) continue;
+        if (!columns) {
+            columns = columns_of(line);
+            if (!columns)
+                throw UsageError(fmt::format("'{}' is not a ppool joblog (its first line is not the header)", path));
+            continue;
+        }
+        if (line.empty() || columns_of(line)) continue;
         auto fields = split_tabs(line);
-        if (fields.size() != k_columns) continue;
-        if (fields[k_status_column] == "ok") ++done[std::string(fields[k_key_column])];
+        if (fields.size() != columns->count) continue;
+        if (fields[columns->status] == "ok") ++done[std::string(fields[columns->key])];
     }
     return done;
 }
@@ -179,9 +195,15 @@ Joblog::Joblog(const std::string& path, std::string task_identity,
     if (auto type = os::file_type(m_fd.get()); type == os::FileType::block_device)
         throw UsageError(fmt::format("the joblog '{}' is {}", path, a_file_of_type(type)));
     auto end = os::file_end(m_fd.get(), path);
-    if (end.size == 0)
+    if (end.size == 0) {
         write(std::string(k_joblog_header) + "\n");
-    else if (end.last && *end.last != '\n')
+        return;
+    }
+    // A joblog begun without the host column goes on without it: --resume
+    // reads it as it is, and no file mixes the two.
+    auto old_header = std::string(k_joblog_header_without_host) + "\n";
+    m_with_host = os::file_start(path, old_header.size()) != old_header;
+    if (end.last && *end.last != '\n')
         // A line cut short by a crash is ended, so that the next one stands alone.
         write("\n");
 }
@@ -201,7 +223,12 @@ void Joblog::record(const ResultRun& results) {
     std::string lines;
     for (std::size_t i = 0; i < results.size(); ++i) {
         auto r = results[i];
-        fmt::format_to(std::back_inserter(lines), "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n", r.seq,
+        fmt::format_to(std::back_inserter(lines), "{}\t", r.seq);
+        if (m_with_host) {
+            lines += joblog_escape(r.host);
+            lines += '\t';
+        }
+        fmt::format_to(std::back_inserter(lines), "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
                        seconds(now - r.duration_s()), seconds(r.duration_s()),
                        r.exit_code ? std::to_string(*r.exit_code) : "-", r.signal.value_or(0), to_string(r.status),
                        r.attempts, joblog_key(m_task_identity, r.input), joblog_escape(r.input),

@@ -87,7 +87,9 @@ char* put_entry(char* p, const ResultRun::Entry& e) {
     p = put_seconds(p, e.duration_ns);
     p = put(p, ",\"worker\":");
     p = fmt::format_to(p, FMT_COMPILE("{}"), e.worker);
-    p = put(p, ",\"attempts\":");
+    p = put(p, ",\"host\":\"");
+    p = put(p, e.host);
+    p = put(p, "\",\"attempts\":");
     p = fmt::format_to(p, FMT_COMPILE("{}"), e.attempts);
     *p++ = '}';
     return p;
@@ -97,8 +99,8 @@ char* put_entry(char* p, const ResultRun::Entry& e) {
 
 bool is_fast_entry(const ResultRun::Entry& e) {
     return e.ok() && !e.is_command && !e.large_output && !e.large_stderr &&
-           e.input.size() + e.output.size() <= k_small && e.duration_ns < k_exact_ns_limit && is_plain(e.input) &&
-           is_plain(e.output);
+           e.input.size() + e.output.size() + e.host.size() <= k_small && e.duration_ns < k_exact_ns_limit &&
+           is_plain(e.input) && is_plain(e.output) && is_plain(e.host);
 }
 
 void append_fast_entry(std::string& out, const ResultRun::Entry& e) {

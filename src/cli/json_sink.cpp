@@ -97,7 +97,7 @@ void put_stderr(std::string& out, const ResultRun::Entry& r) {
         out += ",\"stderr\":null";
 }
 
-/// `,"exit_code":..,...,"worker":..}`
+/// `,"exit_code":..,...,"worker":..,"host":..,"attempts":..}`
 void append_json_tail(std::string& out, const ResultRun::Entry& r) {
     put_optional(out, "exit_code", r.exit_code);
     put_optional(out, "signal", r.signal);
@@ -110,6 +110,7 @@ void append_json_tail(std::string& out, const ResultRun::Entry& r) {
     append_number(out, r.duration_s());
     out += ",\"worker\":";
     append_number(out, r.worker);
+    put_text(out, "host", r.host);
     out += ",\"attempts\":";
     append_number(out, r.attempts);
     out += '}';

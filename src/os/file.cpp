@@ -73,4 +73,20 @@ FileEnd file_end(int fd, const std::string& path) {
     return end;
 }
 
+std::string file_start(const std::string& path, std::size_t max) {
+    // O_NONBLOCK: opening a FIFO would otherwise wait for a writer.
+    Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    if (!fd || file_type(fd.get()) != FileType::regular) return {};
+    std::string text(max, '\0');
+    std::size_t got = 0;
+    while (got < max) {
+        auto n = ::pread(fd.get(), text.data() + got, max - got, static_cast<off_t>(got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += static_cast<std::size_t>(n);
+    }
+    text.resize(got);
+    return text;
+}
+
 }  // namespace ppool::os

@@ -42,4 +42,8 @@ struct FileEnd {
 };
 FileEnd file_end(int fd, const std::string& path);
 
+/// Up to `max` bytes from the start of the regular file at `path`; empty for
+/// a file that is not regular, or cannot be opened or read.
+std::string file_start(const std::string& path, std::size_t max);
+
 }  // namespace ppool::os

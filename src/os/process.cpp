@@ -56,6 +56,8 @@ void lead_own_group() {
     if (::setpgid(0, 0) == 0 && home > 0 && home != ::getpid()) g_home_group = home;
 }
 
+void forget_own_group() { g_home_group = 0; }
+
 void give_own_group(pid_t pid) { ::setpgid(pid, pid); }
 
 void exit_with_group(int status) {

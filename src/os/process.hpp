@@ -38,6 +38,10 @@ void die_with_parent(int sig);
 /// to the group it came from does not reach it. Remembers that group.
 void lead_own_group();
 
+/// For a child that stays in the group its parent leads: exit_with_group
+/// then ends this process alone.
+void forget_own_group();
+
 /// Makes `pid`, a child of this process, the leader of a group of its own
 /// (the child may have done so already).
 void give_own_group(pid_t pid);

@@ -24,6 +24,7 @@ TaskResult ResultRun::Entry::to_result() const {
     r.error_type.assign(error_type);
     r.duration_s = duration_s();
     r.worker = worker;
+    r.host.assign(host);
     r.attempts = attempts;
     return r;
 }
@@ -31,6 +32,7 @@ TaskResult ResultRun::Entry::to_result() const {
 ResultRun::ResultRun(const TaskResult& r) : m_data(std::make_shared<detail::RunData>()), m_begin(0), m_end(1) {
     auto& d = *m_data;
     d.worker = r.worker;
+    if (r.host != ":") d.host = std::make_shared<const std::string>(r.host);
     d.is_command = r.is_command;
     d.inputs = std::make_shared<const std::string>(r.input + '\n');
     detail::RunEntry e;
@@ -80,6 +82,7 @@ ResultRun::Entry ResultRun::operator[](std::size_t i) const {
                                                s.output_end - output_start - (s.added_newline ? 1 : 0));
     e.duration_ns = s.duration_ns;
     e.worker = d.worker;
+    if (d.host) e.host = *d.host;
     e.is_command = d.is_command;
     if (s.more >= 0) {
         const auto& m = d.more[static_cast<std::size_t>(s.more)];

@@ -53,6 +53,9 @@ struct RunData {
     std::vector<RunEntry> entries;
     std::vector<EntryMore> more;
     int worker = -1;
+    /// The host of the worker, as its launcher names it (Launcher::host);
+    /// none: this machine, ":".
+    std::shared_ptr<const std::string> host;
     bool is_command = false;
     /// Known of every entry when the run was made: each is a plain success
     /// (is_plain), and their sequence numbers follow one another.

@@ -42,6 +42,8 @@ public:
 
     worker::LaunchedWorker launch() override;
     const std::string& name() const override { return m_name; }
+    /// The node's name, as Slurm gives it.
+    const std::string& host() const override { return m_node.name; }
     bool runs_a_command() const override { return true; }
     /// The step's end of each worker's channel, held by this process too.
     std::size_t extra_descriptors() const override { return 2; }

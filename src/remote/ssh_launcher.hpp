@@ -18,10 +18,13 @@ public:
     SshLauncher(std::shared_ptr<ControlMaster> master, const SshLogin& login, const std::string& remote_ppool)
         : m_master(std::move(master)),
           m_argv(m_master->command({remote_ppool, "worker", "--stdio"})),
-          m_name("ssh to " + login.text()) {}
+          m_name("ssh to " + login.text()),
+          m_host(login.host_text()) {}
 
     worker::LaunchedWorker launch() override { return worker::launch_command(m_argv); }
     const std::string& name() const override { return m_name; }
+    /// The login as written, without "N/": "user@host:2222".
+    const std::string& host() const override { return m_host; }
     bool runs_a_command() const override { return true; }
     std::size_t extra_descriptors() const override { return 1; }
 
@@ -29,6 +32,7 @@ private:
     std::shared_ptr<ControlMaster> m_master;
     std::vector<std::string> m_argv;
     std::string m_name;
+    std::string m_host;
 };
 
 }  // namespace ppool::remote

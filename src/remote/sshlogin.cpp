@@ -95,10 +95,11 @@ void take_host_and_port(std::string_view rest, SshLogin& login, std::string_view
 
 }  // namespace
 
-std::string SshLogin::text() const {
+std::string SshLogin::text() const { return (slots ? fmt::format("{}/", *slots) : std::string()) + host_text(); }
+
+std::string SshLogin::host_text() const {
+    if (is_local) return ":";
     std::string out;
-    if (slots) out += fmt::format("{}/", *slots);
-    if (is_local) return out + ":";
     for (const auto& word : ssh) out += word + " ";
     if (!user.empty()) out += user + "@";
     bool ipv6 = host.find(':') != std::string::npos;

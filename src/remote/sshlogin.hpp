@@ -26,6 +26,9 @@ struct SshLogin {
 
     /// How messages name it: "user@host:port", "[::1]:22", ":", with "N/" when given.
     std::string text() const;
+    /// How results name its host: text() without "N/" ("user@host:port",
+    /// "ssh -p 2222 host", ":"), as GNU parallel's joblog does.
+    std::string host_text() const;
 
     bool operator==(const SshLogin&) const = default;
 };

@@ -102,9 +102,10 @@ std::string this_program() {
     return std::string(path, static_cast<std::size_t>(n));
 }
 
-namespace {
-
-}  // namespace
+const std::string& Launcher::host() const {
+    static const std::string k_this_machine = ":";
+    return k_this_machine;
+}
 
 LaunchedWorker launch_command(const std::vector<std::string>& argv, bool pipe_input) {
     auto c = make_channel();

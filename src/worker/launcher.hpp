@@ -67,6 +67,9 @@ public:
     virtual LaunchedWorker launch() = 0;
     /// How messages name it: "fork", "exec", "the launcher 'CMD'".
     virtual const std::string& name() const = 0;
+    /// The host its workers run on, as results name it: ":" for this
+    /// machine (GNU parallel's spelling), else the host's login or name.
+    virtual const std::string& host() const;
     /// Whether the process it starts is a command of the user's that starts
     /// the worker, whose exit status and last words are worth quoting.
     virtual bool runs_a_command() const { return false; }

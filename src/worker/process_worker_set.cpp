@@ -32,6 +32,8 @@ std::size_t output_budget_bytes() {
 constexpr std::uint64_t k_fds_per_worker = 4;
 /// Descriptors left for everything else: inputs, the joblog, spilled results.
 constexpr std::uint64_t k_spare_fds = 32;
+/// Processes a worker running a command is: its keeper, itself, the command.
+constexpr std::uint64_t k_processes_per_worker = 3;
 
 /// Lowers `c` to `workers` for `limit` if that is lower.
 void lower(ProcessWorkerSet::Capacity& c, std::uint64_t workers, std::string limit) {
@@ -50,12 +52,13 @@ ProcessWorkerSet::Capacity ProcessWorkerSet::capacity(std::size_t wanted, const 
         lower(c, files > used ? (files - used) / per_worker : 0,
               fmt::format("the open file limit (ulimit -n {})", files));
     }
-    // A worker running a command is two processes.
-    if (auto limit = os::process_limit(); limit && wanted * 2 > *limit / 4) {
+    if (auto limit = os::process_limit(); limit && wanted * k_processes_per_worker > *limit / 4) {
         auto used = os::user_process_count();
-        lower(c, *limit > used ? (*limit - used) / 2 : 0, fmt::format("the process limit (ulimit -u {})", *limit));
+        lower(c, *limit > used ? (*limit - used) / k_processes_per_worker : 0,
+              fmt::format("the process limit (ulimit -u {})", *limit));
     }
-    if (auto left = os::cgroup_processes_left()) lower(c, *left / 2, "the cgroup's process limit (pids.max)");
+    if (auto left = os::cgroup_processes_left())
+        lower(c, *left / k_processes_per_worker, "the cgroup's process limit (pids.max)");
     if (c.workers == 0) {
         // Not even one fits: starting it will fail and say why.
         c = {1, {}};
@@ -71,7 +74,9 @@ ProcessWorkerSet::ProcessWorkerSet(const PoolOptions& options, std::vector<HostS
             m_host_of.push_back(m_hosts.size());
             m_workers.push_back(WorkerHandle::unstarted(static_cast<int>(m_workers.size())));
         }
-        m_hosts.push_back(Host{std::move(host.launcher), host.slots_from_hello});
+        std::shared_ptr<const std::string> name;
+        if (host.launcher->host() != ":") name = std::make_shared<const std::string>(host.launcher->host());
+        m_hosts.push_back(Host{std::move(host.launcher), std::move(name), host.slots_from_hello});
     }
     m_usable = m_workers.size();
     // Room for every worker's descriptors, so that terminate() need not allocate.
@@ -82,13 +87,20 @@ ProcessWorkerSet::~ProcessWorkerSet() { terminate(); }
 
 bool ProcessWorkerSet::idle(std::size_t slot) const {
     const auto& w = m_workers[slot];
-    return !m_stopping && slot < m_usable && !m_hosts[m_host_of[slot]].dead &&
-           (!w.alive() || (!w.has_chunk() && !w.retiring()));
+    if (m_stopping || slot >= m_usable || m_hosts[m_host_of[slot]].dead) return false;
+    if (!w.alive() || (!w.has_chunk() && !w.retiring())) return true;
+    // A worker behind a launcher's command (ssh, srun) is a round trip away:
+    // a second chunk waits there, so that it never idles between chunks.
+    return launcher_of(w).runs_a_command() && w.ready() && !w.has_queued() && !w.retiring() &&
+           (m_options.maxtasksperchild == 0 || budget(slot) > 0);
 }
 
 std::uint64_t ProcessWorkerSet::budget(std::size_t slot) const {
     if (m_options.maxtasksperchild == 0) return 0;
-    return m_options.maxtasksperchild - m_workers[slot].tasks_done();
+    // What it holds already counts.
+    const auto& w = m_workers[slot];
+    std::uint64_t left = m_options.maxtasksperchild - w.tasks_done();
+    return left - std::min<std::uint64_t>(left, w.in_flight());
 }
 
 void ProcessWorkerSet::dispatch(std::size_t slot, detail::Chunk chunk) {
@@ -235,6 +247,7 @@ void ProcessWorkerSet::on_results(WorkerHandle& w, std::string_view payload, det
     auto data = std::make_shared<detail::RunData>();
     data->inputs = chunk.bytes;
     data->worker = w.slot();
+    data->host = m_hosts[m_host_of[w.slot()]].name;
     data->is_command = chunk.task->is_command();
     data->text.assign(msg.text);
     data->extra.assign(msg.extra);
@@ -346,6 +359,7 @@ bool ProcessWorkerSet::drop_host(WorkerHandle& w, const std::string& why, detail
     host.dead = true;
     // The items never ran there: they go back whole, for the other hosts.
     if (w.has_chunk()) out.requeue.push_back(detail::RequeueEvent{w.chunk()->job, w.chunk()->rest(w.next_index())});
+    requeue_queued(w, out);
     if (w.alive()) w.kill_and_reap();
     replace(w);
     return true;
@@ -429,11 +443,13 @@ void ProcessWorkerSet::lose(WorkerHandle& w, TaskResult result, detail::WorkerEv
         const auto& chunk = *w.chunk();
         auto rest = w.take_rest();
         if (!rest.items.empty()) out.requeue.push_back(detail::RequeueEvent{chunk.job, std::move(rest)});
+        requeue_queued(w, out);
         auto index = w.next_index();
         result.seq = chunk.items[index].seq;
         result.input.assign(chunk.item(index));
         result.is_command = chunk.task->is_command();
         result.worker = w.slot();
+        if (const auto& host = m_hosts[m_host_of[w.slot()]].name) result.host = *host;
         std::uint64_t job = chunk.job;
         // Lost with a host while others run: the item may run again on one of them.
         bool rerun = result.status == Status::worker_lost && live_hosts() > 1;
@@ -443,6 +459,11 @@ void ProcessWorkerSet::lose(WorkerHandle& w, TaskResult result, detail::WorkerEv
         out.runs.push_back(detail::RunEvent{job, std::move(run)});
     }
     if (out.fatal.empty()) replace(w);
+}
+
+void ProcessWorkerSet::requeue_queued(WorkerHandle& w, detail::WorkerEvents& out) {
+    // It never started: every item goes back.
+    if (auto queued = w.take_queued()) out.requeue.push_back(detail::RequeueEvent{queued->job, queued->rest(0)});
 }
 
 void ProcessWorkerSet::replace(WorkerHandle& w) {

@@ -66,6 +66,8 @@ private:
     void on_deadline(WorkerHandle& w, detail::WorkerEvents& out);
     void on_corrupt(WorkerHandle& w, const std::string& why, detail::WorkerEvents& out);
     void lose(WorkerHandle& w, TaskResult result, detail::WorkerEvents& out);
+    /// The chunk waiting behind the worker's running one goes back to its job.
+    void requeue_queued(WorkerHandle& w, detail::WorkerEvents& out);
     void replace(WorkerHandle& w);
     /// The launcher of the worker's host.
     Launcher& launcher_of(const WorkerHandle& w) const { return *m_hosts[m_host_of[w.slot()]].launcher; }
@@ -88,6 +90,7 @@ private:
     PoolOptions m_options;
     struct Host {
         std::unique_ptr<Launcher> launcher;
+        std::shared_ptr<const std::string> name;  // launcher->host(), shared by its results; none for ":"
         bool grow = false;  // to the CPU count of its first hello
         bool dead = false;
     };

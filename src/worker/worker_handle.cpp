@@ -42,22 +42,25 @@ WorkerHandle WorkerHandle::start(int slot, Launcher& launcher, const protocol::C
 void WorkerHandle::dispatch(detail::Chunk chunk, std::optional<double> timeout, double grace) {
     // The item bytes are sent from the chunk itself, which the handle holds
     // until the last result: nothing is copied.
-    m_chunk = std::move(chunk);
+    bool queued = m_chunk.has_value();
+    auto& held = queued ? m_queued.emplace(std::move(chunk)) : m_chunk.emplace(std::move(chunk));
     if (!wants_write()) {
         m_out = protocol::Gather{};
         m_piece = m_offset = 0;
     }
-    m_next = 0;
     protocol::RunIndex index;
     std::size_t start = 0;
-    for (const auto& item : m_chunk->items) {
+    for (const auto& item : held.items) {
         index.add(item.seq, item.end - start);
         start = item.end + 1;
     }
-    protocol::encode_run(m_out, m_chunk->task->name, index, *m_chunk->bytes);
+    protocol::encode_run(m_out, held.task->name, index, *held.bytes);
     m_timeout = timeout;
     m_grace = grace;
-    arm_deadline();
+    if (!queued) {
+        m_next = 0;
+        arm_deadline();
+    }
     flush();
 }
 
@@ -124,8 +127,11 @@ void WorkerHandle::finish_items(std::size_t count, std::uint64_t running_ns) {
     m_stdout.reset();
     m_stderr.reset();
     if (m_next >= m_chunk->size()) {
-        m_chunk.reset();
-        m_deadline.reset();
+        // The queued chunk runs now: the worker started it when it sent these results.
+        m_chunk = std::move(m_queued);
+        m_queued.reset();
+        m_next = 0;
+        arm_deadline();
     } else {
         arm_deadline(running_ns);
     }
@@ -140,6 +146,12 @@ detail::ItemBlock WorkerHandle::take_rest() {
     auto rest = m_chunk->rest(m_next + 1);
     m_chunk->items.resize(std::min(m_chunk->items.size(), m_next + 1));
     return rest;
+}
+
+std::optional<detail::Chunk> WorkerHandle::take_queued() {
+    auto queued = std::move(m_queued);
+    m_queued.reset();
+    return queued;
 }
 
 void WorkerHandle::retire() {

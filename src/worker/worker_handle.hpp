@@ -44,6 +44,10 @@ public:
     int slot() const { return m_slot; }
     bool alive() const { return m_pid > 0 || m_process; }
     bool has_chunk() const { return m_chunk.has_value(); }
+    /// Whether a chunk waits behind the running one (see dispatch).
+    bool has_queued() const { return m_queued.has_value(); }
+    /// Items handed out whose results have not come: the running chunk's and the queued one's.
+    std::size_t in_flight() const { return unreported() + (m_queued ? m_queued->size() : 0); }
     bool retiring() const { return m_retiring; }
     bool ready() const { return m_ready; }
     std::uint64_t tasks_done() const { return m_tasks_done; }
@@ -66,7 +70,10 @@ public:
     std::optional<os::TimePoint> deadline() const { return m_deadline; }
     const detail::Chunk* chunk() const { return m_chunk ? &*m_chunk : nullptr; }
 
-    /// Queues the chunk's frame and starts the clock of its first item.
+    /// Queues the chunk's frame and starts the clock of its first item. To a
+    /// worker that has a chunk, the chunk is sent at once and waits there
+    /// behind it (one at most): its clock starts when the one before ends, and
+    /// the round trip to a remote worker is not waited for between chunks.
     void dispatch(detail::Chunk chunk, std::optional<double> timeout, double grace);
     /// Writes what the pipe takes; false if the worker is gone.
     bool flush();
@@ -95,6 +102,8 @@ public:
     void finish_items(std::size_t count, std::uint64_t running_ns = 0);
     /// Items of the chunk after the running one, taken off it for requeueing.
     detail::ItemBlock take_rest();
+    /// The queued chunk, taken for requeueing, if there is one.
+    std::optional<detail::Chunk> take_queued();
     /// Closes the pipe to the worker so that it exits once idle.
     void retire();
     /// Kills the worker (and its command group) now and reaps it.
@@ -119,6 +128,7 @@ private:
     std::size_t m_piece = 0;
     std::size_t m_offset = 0;
     std::optional<detail::Chunk> m_chunk;
+    std::optional<detail::Chunk> m_queued;  // sent behind m_chunk, not started
     std::size_t m_next = 0;  // the first item with no result yet
     std::optional<double> m_timeout;
     double m_grace = 0;

@@ -3,6 +3,7 @@
 #include "worker/worker_main.hpp"
 
 #include "os/cpu.hpp"
+#include "os/keeper.hpp"
 #include "os/process.hpp"
 #include "os/signals.hpp"
 #include "ppool/plugins.hpp"
@@ -113,9 +114,16 @@ WorkerConfig config_of(const protocol::ConfigureMessage& msg) {
 
 }  // namespace
 
+/// Leaves this process, which the pool knows, as the keeper of the worker
+/// that goes on in its child: a third party's SIGKILL of the worker cannot
+/// leave its commands running, and the pool learns that the worker has ended
+/// once nothing of it is left.
+void keep_worker(int to_parent) { os::split_off_keeper(SIGTERM, {to_parent}); }
+
 void run_forked_worker(os::Fd from_parent, os::Fd to_parent, pid_t pool_pid) {
     set_up_process(from_parent.get(), to_parent.get());
     if (::getppid() != pool_pid) os::exit_with_group(0);
+    keep_worker(to_parent.get());
     start(from_parent.release(), to_parent.release());
 }
 
@@ -128,6 +136,7 @@ void run_stdio_worker() {
         ::_exit(2);
     }
     set_up_process(from_parent, to_parent);
+    keep_worker(to_parent);
     start(from_parent, to_parent);
 }
 

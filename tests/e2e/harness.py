@@ -44,7 +44,7 @@ SANITIZED = _sanitized(PPOOL)
 
 BUILTIN_TASKS = {"identity", "len", "upper", "lower", "sleep", "wc", "sha256sum"}
 JSON_KEYS = {"seq", "input", "ok", "status", "output", "stderr", "exit_code", "signal",
-             "timed_out", "error", "duration_s", "worker", "attempts"}
+             "timed_out", "error", "duration_s", "worker", "host", "attempts"}
 JSON_STATUSES = {"ok", "failed", "timeout", "signal", "worker_lost", "error"}
 
 
@@ -500,3 +500,4 @@ class E2ETestCase(unittest.TestCase):
         self.assertIsInstance(record["worker"], int)
         self.assertNotIsInstance(record["worker"], bool)
         self.assertGreaterEqual(record["worker"], 0)
+        self.assertTrue(isinstance(record["host"], str) or "host_base64" in record, record)

@@ -24,6 +24,8 @@ RATIO_LABELS = [
     "ppool-len json / text",
     "plugin-len / builtin-len",
     "startup ppool / xargs",
+    "ssh-true / local-true",
+    "ssh-len / local-len",
 ]
 
 
@@ -41,7 +43,8 @@ class BenchTest(unittest.TestCase):
             [sys.executable, RUN_PY, "--ppool", os.path.abspath(ppool), "--baseline", os.path.abspath(ppool),
              "--rounds", "1",
              "--scale", "0.002", "--quick", "--json-out", cls.json_out],
-            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+            env={k: v for k, v in os.environ.items() if not k.startswith("PPOOL_BENCH_")})
 
     @classmethod
     def tearDownClass(cls):
@@ -65,6 +68,12 @@ class BenchTest(unittest.TestCase):
         for row in ("ppool true", "ppool len", "ppool len workflow", "startup ppool"):
             self.assertRegex(self.proc.stdout, rf"(?m)^baseline {row}\s+\d")
             self.assertGreater(doc["against_baseline"][row], 0)
+
+    def test_skips_the_ssh_rows_without_a_login_and_says_why(self):
+        self.assertIn("skipping the ssh rows: no --sshlogin", self.proc.stderr)
+        doc = json.loads(self.json_out.read_text())
+        self.assertIsNone(doc["ratios"]["ssh-true / local-true"])
+        self.assertNotIn("ssh true", doc["workloads"])
 
     def test_writes_json(self):
         doc = json.loads(self.json_out.read_text())

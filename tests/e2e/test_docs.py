@@ -192,7 +192,7 @@ class ManPage(unittest.TestCase):
         words = (MODES + BUILTIN_TASKS
                  + ("{}", "{.}", "{/}", "{//}", "{/.}", "{#}", "{%}", ":::")
                  + ("seq", "input", "ok", "status", "output", "stderr", "exit_code", "signal",
-                    "timed_out", "error", "duration_s", "worker", "attempts", "_base64")
+                    "timed_out", "error", "duration_s", "worker", "host", "attempts", "_base64")
                  + ("failed", "timeout", "worker_lost")
                  + ("PPOOL_WORKER", "PPOOL_SEQ", "PPOOL_PLUGIN_PATH", "MAKEFLAGS", "TMPDIR")
                  + ("xargs", "parallel", "make", "jq"))
@@ -202,7 +202,7 @@ class ManPage(unittest.TestCase):
 
     def test_joblog_columns(self):
         joblog = man_section("JOBLOG")
-        for column in ("seq", "start", "runtime", "exit_code", "signal", "status", "attempts", "key",
+        for column in ("seq", "host", "start", "runtime", "exit_code", "signal", "status", "attempts", "key",
                        "item", "command"):
             with self.subTest(column=column):
                 self.assertTrue(re.search(r"(?m)^\.B " + column + r"$", joblog), f"no column {column}")

@@ -116,6 +116,23 @@ class WorkerDeathTests(E2ETestCase):
                     if sig is not None:
                         self.assertEqual(r["signal"], sig)
 
+    def test_a_command_does_not_outlive_its_worker_killed_by_a_third_party(self):
+        # The command records its worker (its parent) and waits on a child of
+        # its own, in its process group; then the worker gets SIGKILL.
+        record = self.path("worker")
+        script = f'echo $PPID > {record}.new; mv {record}.new {record}; sleep 300; echo done'
+        proc = self.start(["imap", "-j", "1", "--", "sh", "-c", script])
+        self.addCleanup(assert_session_ends, proc.pid)
+        proc.stdin.write(b"x\n")
+        proc.stdin.flush()
+        worker = wait_for(lambda: read_pid(record))
+        commands = wait_for(lambda: [p for p in descendants_of(worker) if in_sleep(p)])
+        os.kill(worker, signal.SIGKILL)
+        assert_gone(commands + descendants_of(worker), timeout=15)
+        proc.stdin.close()
+        self.assertEqual(proc.wait(timeout=30), 1, self.stderr_of(proc))
+        self.assertIn(b"task 1 (x) failed: worker died: signal 9 (SIGKILL)", self.stderr_of(proc))
+
     def test_killed_worker_fails_its_item_and_is_replaced(self):
         proc = self.start(["imap", "-j", "1", "--json", "--task", "sleep"])
         proc.stdin.write(b"300\n0\n")

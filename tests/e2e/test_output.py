@@ -168,6 +168,7 @@ class JsonOutputTests(E2ETestCase):
             self.assertIs(record["timed_out"], False)
             self.assertIsNone(record["error"])
             self.assertIn(record["worker"], (0, 1))
+            self.assertEqual(record["host"], ":")
         # Captured, not passed on.
         self.assertNotIn(b"ea", proc.stderr)
 
@@ -183,6 +184,7 @@ class JsonOutputTests(E2ETestCase):
             self.assertJsonRecord(r)
             self.assertEqual(r["output"].rstrip("\n"), "X")
             self.assertIsNone(r["stderr"])  # registered task
+            self.assertEqual(r["host"], ":")
         self.assertEqual(set(ra), set(rb))
 
     def test_failed_status(self):

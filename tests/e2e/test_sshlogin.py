@@ -5,6 +5,8 @@ without N/ gets as many slots as the CPUs its first worker reports; a host
 that cannot be reached, or cannot run ppool, is said once and the run goes
 on with the others; with none left the run is a one-line error, status 2."""
 
+import hashlib
+import json
 import os
 import shutil
 import signal
@@ -17,6 +19,15 @@ from harness import cmdline_of, json_lines, run, scaleout_unavailable, wait_for
 from test_remote_launch import SETTLE, SshTestCase, comparable, local_environment
 
 ITEMS = b"".join(b"%d\n" % i for i in range(1, 101))
+
+# The joblog header, and that of joblogs written before the host column.
+JOBLOG_HEADER = "seq\thost\tstart\truntime\texit_code\tsignal\tstatus\tattempts\tkey\titem\tcommand"
+OLD_JOBLOG_HEADER = "seq\tstart\truntime\texit_code\tsignal\tstatus\tattempts\tkey\titem\tcommand"
+
+
+def joblog_rows(path):
+    with open(path) as f:
+        return [line.split("\t") for line in f.read().splitlines()]
 
 
 class SshloginTests(SshTestCase):
@@ -69,6 +80,127 @@ class SshloginTests(SshTestCase):
         proc = self.run_on(["imap", "--task", "len"], ["1/:", self.login(1)])
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertEqual(proc.stdout, run(["imap", "--task", "len"], input=ITEMS).stdout)
+
+    def shared_directory(self):
+        """A directory both this user and the test user write to."""
+        shared = tempfile.mkdtemp(prefix="ppool-hosts-")
+        os.chmod(shared, 0o777)
+        self.addCleanup(shutil.rmtree, shared, True)
+        return shared
+
+    def barrier(self, shared):
+        """A shell command for the items a and b, each held until both have
+        started: with one slot per host, each host runs one of them."""
+        return (f"touch {shared}/{{}}; i=0; until [ -e {shared}/a ] && [ -e {shared}/b ]; do "
+                f"i=$((i+1)); [ $i -lt 3000 ] || exit 9; sleep 0.02; done; echo {{}}")
+
+    def test_json_and_the_joblog_name_the_host_of_each_result(self):
+        log = self.path("log")
+        proc = self.run_on(["imap", "--json", "--joblog", log, self.barrier(self.shared_directory())],
+                           ["1/:", self.login(1)], input=b"a\nb\n")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        records = json_lines(proc.stdout)
+        for r in records:
+            self.assertJsonRecord(r)
+        # Slot 0 is this machine's, slot 1 the host's: named as -S wrote it, without "1/".
+        self.assertEqual(sorted((r["worker"], r["host"]) for r in records),
+                         [(0, ":"), (1, f"{self.user}@127.0.0.1")])
+        rows = joblog_rows(log)
+        self.assertEqual(rows[0], JOBLOG_HEADER.split("\t"))
+        self.assertEqual(sorted((r[9], r[1]) for r in rows[1:]), sorted((r["input"], r["host"]) for r in records))
+        # GNU parallel's joblog names the same hosts the same way (its Host column).
+        gnu_log = self.path("gnu-log")
+        gnu = subprocess.run(["parallel", "--will-cite", "--joblog", gnu_log, "--ssh", f"ssh -F {self.ssh_config}",
+                              "-S", f"1/:,{self.login(1)}", self.barrier(self.shared_directory())],
+                             input=b"a\nb\n", capture_output=True, timeout=SETTLE * 2)
+        self.assertEqual(gnu.returncode, 0, gnu.stderr)
+        gnu_rows = joblog_rows(gnu_log)
+        self.assertEqual(gnu_rows[0][1], "Host")
+        self.assertEqual(sorted(r[1] for r in gnu_rows[1:]), sorted(r[1] for r in rows[1:]))
+        self.assert_no_remote_process()
+
+    def test_the_host_keeps_its_port_and_the_login_of_an_sshloginfile(self):
+        with open(os.path.join(os.path.dirname(self.ssh_config), "port")) as f:
+            port = int(f.read())
+        path = self.write("logins", f"{self.login(2, port=port)}\n".encode())
+        proc = run(["imap", "--json", "--sshloginfile", path, "--ssh", f"ssh -F {self.ssh_config}",
+                    "--remote-ppool", self.copy.path, "--task", "len"], input=ITEMS, env=local_environment(),
+                   timeout=SETTLE * 2)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual({r["host"] for r in json_lines(proc.stdout)}, {f"{self.user}@127.0.0.1:{port}"})
+
+    def test_text_and_tag_output_do_not_name_the_host(self):
+        for args in (["imap", "--task", "upper"], ["imap", "--tag", "--", "echo", "x"]):
+            with self.subTest(args=args):
+                remote = self.run_on(args, [self.login(2)], input=b"a\nb\n")
+                self.assertEqual(remote.returncode, 0, remote.stderr)
+                self.assertEqual(remote.stdout, run(args, input=b"a\nb\n").stdout)
+
+    def test_resume_from_a_joblog_without_the_host_column(self):
+        # As an earlier ppool wrote it, by hand: "bb" succeeded, "ccc" failed.
+        def key(item):
+            return hashlib.sha256(b"task\0len\0" + item).hexdigest()
+        lines = [OLD_JOBLOG_HEADER,
+                 f"1\t1700000000.000\t0.001\t-\t0\tok\t1\t{key(b'bb')}\tbb\t--task len bb",
+                 f"2\t1700000000.000\t0.001\t-\t0\terror\t1\t{key(b'ccc')}\tccc\t--task len ccc"]
+        log = self.write("log", "\n".join(lines) + "\n")
+        proc = self.run_on(["imap", "--joblog", log, "--resume", "--task", "len"], [self.login(1)],
+                           input=b"a\nbb\nccc\n")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout, b"1\n3\n")
+        rows = joblog_rows(log)
+        self.assertEqual(rows[0], OLD_JOBLOG_HEADER.split("\t"))
+        # Appended in the joblog's own columns: no host, as the lines before.
+        self.assertEqual([len(r) for r in rows], [10] * 5)
+        self.assertEqual(sorted((r[5], r[8]) for r in rows[3:]), [("ok", "a"), ("ok", "ccc")])
+        # A second resume skips them all.
+        again = self.run_on(["imap", "--joblog", log, "--resume", "--task", "len"], [self.login(1)],
+                            input=b"a\nbb\nccc\n")
+        self.assertEqual((again.returncode, again.stdout), (0, b""), again.stderr)
+
+    def test_the_benchmark_runs_its_ssh_rows(self):
+        bench = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "run.py")
+        json_out = self.path("bench.json")
+        proc = subprocess.run([sys.executable, bench, "--ppool", self.copy.path, "--baseline", self.copy.path,
+                               "--rounds", "1", "--scale", "0.002", "--quick", "--json-out", json_out,
+                               "--sshlogin", f"{self.user}@127.0.0.1", "--ssh", f"ssh -F {self.ssh_config}"],
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=SETTLE * 4,
+                              env=local_environment())
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(json_out) as f:
+            doc = json.load(f)
+        for row in ("local true", "ssh true", "ssh len", "baseline ssh len"):
+            self.assertIn(row, doc["workloads"])
+        for ratio in ("ssh-true / local-true", "ssh-len / local-len"):
+            self.assertGreater(doc["ratios"][ratio], 0)
+        self.assert_no_remote_process()
+
+    def test_a_worker_a_round_trip_away_keeps_the_limit_of_tasks(self):
+        # A chunk waits at a remote worker behind the running one: it counts
+        # against --max-tasks-per-worker like the running one.
+        proc = self.run_on(["imap", "--max-tasks-per-worker", "2", "--", "sh", "-c", "echo $PPID", "sh"],
+                           [self.login(1)], input=b"1\n2\n3\n4\n5\n")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        workers = proc.stdout.split()
+        self.assertEqual(len(workers), 5)
+        self.assertEqual(sorted(workers.count(w) for w in set(workers)), [1, 2, 2])
+
+    def test_the_chunk_waiting_at_a_lost_worker_runs_on_its_replacement(self):
+        # One slot: while x runs, y waits at the same worker; the worker's
+        # session is killed: x is lost with it, y runs on the next worker.
+        proc = self.start(["imap", "--json"] + self.ssh_args(self.login(1)) +
+                          ["--", "sh", "-c", 'if [ "$1" = x ]; then sleep 300; fi; echo "$1"', "sh"],
+                          env=local_environment())
+        proc.stdin.write(b"x\ny\n")
+        proc.stdin.close()
+        sleeper = wait_for(lambda: self.remote_sleeps(300), timeout=SETTLE)[0]
+        os.kill(self.session_of(sleeper), signal.SIGKILL)
+        proc.wait(timeout=SETTLE)
+        records = json_lines(proc.stdout.read())
+        self.assertEqual(proc.returncode, 1, self.stderr_of(proc))
+        self.assertEqual([(r["input"], r["status"]) for r in records], [("x", "worker_lost"), ("y", "ok")])
+        self.assertEqual(records[1]["output"], "y\n")
+        self.assert_no_remote_process()
 
     def test_an_sshloginfile(self):
         path = self.write("logins", f"# the test host\n\n{self.login(2)}\n".encode())

@@ -11,7 +11,9 @@ import unittest
 
 from harness import (E2ETestCase, PipeReader, assert_gone, json_lines, read_pid, run, testing, wait_for)
 
-HEADER = "seq\tstart\truntime\texit_code\tsignal\tstatus\tattempts\tkey\titem\tcommand"
+HEADER = "seq\thost\tstart\truntime\texit_code\tsignal\tstatus\tattempts\tkey\titem\tcommand"
+# The header of joblogs written before the host column.
+OLD_HEADER = "seq\tstart\truntime\texit_code\tsignal\tstatus\tattempts\tkey\titem\tcommand"
 
 
 def joblog_rows(path):
@@ -210,12 +212,12 @@ class JoblogTests(E2ETestCase):
         rows = sorted(rows[1:])
         self.assertEqual(len(rows), 2)
         for row in rows:
-            self.assertEqual(len(row), 10, row)
-            float(row[1]), float(row[2])
-            self.assertRegex(row[7], "^[0-9a-f]{64}$")
-        self.assertEqual([(r[0], r[3], r[4], r[5], r[6], r[8], r[9]) for r in rows],
-                         [("1", "0", "0", "ok", "1", "a", "sh -c 'test \"$1\" != b' sh a"),
-                          ("2", "1", "0", "failed", "1", "b", "sh -c 'test \"$1\" != b' sh b")])
+            self.assertEqual(len(row), 11, row)
+            float(row[2]), float(row[3])
+            self.assertRegex(row[8], "^[0-9a-f]{64}$")
+        self.assertEqual([(r[0], r[1], r[4], r[5], r[6], r[7], r[9], r[10]) for r in rows],
+                         [("1", ":", "0", "0", "ok", "1", "a", "sh -c 'test \"$1\" != b' sh a"),
+                          ("2", ":", "1", "0", "failed", "1", "b", "sh -c 'test \"$1\" != b' sh b")])
 
     def test_signals_timeouts_and_tasks(self):
         log = self.path("log")
@@ -223,14 +225,14 @@ class JoblogTests(E2ETestCase):
         run(["imap", "--joblog", log, "-t", "upper"], input=b"y\n")
         _, rows = joblog_rows(log)
         self.assertEqual([r[0] for r in rows].count("seq"), 1, "one header")
-        self.assertEqual((rows[1][3], rows[1][4], rows[1][5]), ("-", "9", "signal"))
-        self.assertEqual((rows[2][5], rows[2][8], rows[2][9]), ("ok", "y", "--task upper y"))
+        self.assertEqual((rows[1][4], rows[1][5], rows[1][6]), ("-", "9", "signal"))
+        self.assertEqual((rows[2][6], rows[2][9], rows[2][10]), ("ok", "y", "--task upper y"))
 
     def test_items_with_tabs_and_newlines_are_escaped(self):
         log = self.path("log")
         self.assertStatus(run(["imap", "-0", "--joblog", log, "-t", "len"], input=b"a\tb\0c\nd\\\0"), 0)
         _, rows = joblog_rows(log)
-        self.assertEqual(sorted(r[8] for r in rows[1:]), ["a\\tb", "c\\nd\\\\"])
+        self.assertEqual(sorted(r[9] for r in rows[1:]), ["a\\tb", "c\\nd\\\\"])
 
     def test_a_line_is_written_when_its_task_finishes(self):
         # The second item blocks until its file appears; the first one's line must be there before.
@@ -242,22 +244,22 @@ class JoblogTests(E2ETestCase):
         proc.stdin.close()
         reader = PipeReader(proc.stdout)
         self.assertEqual(reader.readline(), b"fast\n")
-        wait_for(lambda: any(r[8] == "fast" for r in joblog_rows(log)[1][1:]))
+        wait_for(lambda: any(r[9] == "fast" for r in joblog_rows(log)[1][1:]))
         # Killed outright: the finished task's line is in the joblog, whole.
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
         text, rows = joblog_rows(log)
         self.assertTrue(text.endswith("\n"))
-        self.assertEqual([r[8] for r in rows[1:]], ["fast"])
+        self.assertEqual([r[9] for r in rows[1:]], ["fast"])
 
     def test_a_torn_last_line_is_ended_and_ignored(self):
         log = self.path("log")
         self.assertStatus(run(["imap", "--joblog", log, "-t", "len"], input=b"a\n"), 0)
         with open(log, "a") as f:
-            f.write("2\t17")
+            f.write("2\t:\t17")
         self.assertOk(run(["imap", "--joblog", log, "--resume", "-t", "len"], input=b"a\nbb\n"), "2\n")
         text, rows = joblog_rows(log)
-        self.assertEqual([len(r) for r in rows], [10, 10, 2, 10])
+        self.assertEqual([len(r) for r in rows], [11, 11, 3, 11])
 
     def test_an_unwritable_joblog_is_a_usage_error(self):
         self.assertUsageError(run(["imap", "--joblog", self.path("no/such/dir"), "-t", "len"]), "joblog")
@@ -277,7 +279,7 @@ class JoblogTests(E2ETestCase):
         self.addCleanup(os.close, reader)
         self.assertOk(run(["imap", "--joblog", fifo, "-t", "len"], input=b"ab\n", timeout=10), "2\n")
         lines = os.read(reader, 65536).decode().splitlines()
-        self.assertEqual((lines[0], lines[1].split("\t")[8]), (HEADER, "ab"))
+        self.assertEqual((lines[0], lines[1].split("\t")[9]), (HEADER, "ab"))
 
     def test_a_character_device_takes_the_lines(self):
         self.assertOk(run(["imap", "--joblog", "/dev/null", "-t", "len"], input=b"ab\n"), "2\n")
@@ -334,6 +336,24 @@ class ResumeTests(E2ETestCase):
         self.assertOk(run(["imap", "--joblog", log, "-t", "upper"], input=b"a\n"), "A\n")
         self.assertOk(run(["imap", "--joblog", log, "--resume", "-t", "lower"], input=b"a\n"), "a\n")
         self.assertOk(run(["imap", "--joblog", log, "--resume", "-t", "upper"], input=b"a\n"), "")
+
+    def test_a_joblog_without_the_host_column_resumes_and_keeps_its_columns(self):
+        # As an earlier ppool wrote it: a succeeded, bad failed; the keys are
+        # those of this task, taken from a joblog written now.
+        log, runs, fresh = self.path("log"), self.path("runs"), self.path("fresh")
+        self.assertStatus(run(["imap", "--joblog", fresh, "--"] + self.RECORD + [runs], input=b"a\nbad\n"), 1)
+        os.remove(runs)
+        _, rows = joblog_rows(fresh)
+        old_rows = ["\t".join(r[:1] + r[2:]) for r in sorted(rows[1:])]
+        self.write("log", OLD_HEADER + "\n" + "\n".join(old_rows) + "\n")
+        second = run(["imap", "--joblog", log, "--resume", "--"] + self.RECORD + [runs], input=b"a\nbad\nc\n")
+        self.assertStatus(second, 1)
+        self.assertEqual(self.runs(), ["bad", "c"])
+        text, rows = joblog_rows(log)
+        self.assertEqual(rows[0], OLD_HEADER.split("\t"))
+        self.assertEqual([len(r) for r in rows], [10] * 5, text)
+        self.assertEqual(sorted((r[5], r[8]) for r in rows[1:]), [("failed", "bad"), ("failed", "bad"),
+                                                                 ("ok", "a"), ("ok", "c")])
 
     def test_resume_with_a_missing_joblog_runs_everything(self):
         self.assertOk(run(["imap", "--joblog", self.path("new"), "--resume", "-t", "len"], input=b"ab\n"), "2\n")

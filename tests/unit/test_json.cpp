@@ -44,9 +44,12 @@ TEST_CASE("a result has every key of the contract, in order") {
     r.worker = 1;
     r.attempts = 2;
     auto j = parse(r);
+    std::string out;
+    append_json_result(out, ResultRun(r)[0]);
+    auto ordered = nlohmann::ordered_json::parse(out);
     std::vector<std::string> keys;
-    for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
-    CHECK(j.size() == 13);
+    for (auto it = ordered.begin(); it != ordered.end(); ++it) keys.push_back(it.key());
+    CHECK(j.size() == 14);
     CHECK(j["seq"] == 3);
     CHECK(j["input"] == "a\tb");
     CHECK(j["ok"] == false);
@@ -59,7 +62,37 @@ TEST_CASE("a result has every key of the contract, in order") {
     CHECK(j["error"] == "exit status 2");
     CHECK(j["duration_s"] == 0.25);
     CHECK(j["worker"] == 1);
+    CHECK(j["host"] == ":");
     CHECK(j["attempts"] == 2);
+    CHECK(keys == std::vector<std::string>{"seq", "input", "ok", "status", "output", "stderr", "exit_code", "signal",
+                                           "timed_out", "error", "duration_s", "worker", "host", "attempts"});
+}
+
+TEST_CASE("the host of a result: \":\" for this machine, else as -S names it, by either path of the writer") {
+    TaskResult r;
+    r.seq = 1;
+    r.input = "a";
+    r.status = Status::ok;
+    r.output = "1";
+    r.worker = 0;
+    CHECK(parse(r)["host"] == ":");
+    // The first two by the fast path, the others (escaped, long) by the general one.
+    std::vector<std::string> hosts{"bob@node1:2222", "ssh -p 2222 [::1]", "caf\xc3\xa9", "q\"b\tc",
+                                   std::string(300, 'h')};
+    for (std::size_t i = 0; i < hosts.size(); ++i) {
+        r.host = hosts[i];
+        ResultRun run(r);
+        CHECK(run[0].host == hosts[i]);
+        CHECK(run.result(0).host == hosts[i]);
+        CHECK(is_fast_entry(run[0]) == (i < 2));
+        auto j = parse(r);
+        CHECK(j["host"] == hosts[i]);
+        CHECK(j.size() == 14);
+    }
+    r.host = "\xff";
+    auto j = parse(r);
+    CHECK(j["host"].is_null());
+    CHECK(j["host_base64"] == "/w==");
 }
 
 TEST_CASE("ok and timed_out are what the status says") {

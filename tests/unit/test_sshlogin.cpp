@@ -95,6 +95,15 @@ TEST_CASE("text() names a login as it was written") {
     CHECK(parse_sshlogin("host").text() == "host");
 }
 
+TEST_CASE("host_text() names the host as GNU parallel's joblog does: the login without N/") {
+    CHECK(parse_sshlogin("2/bob@host:2222").host_text() == "bob@host:2222");
+    CHECK(parse_sshlogin("host").host_text() == "host");
+    CHECK(parse_sshlogin("4/:").host_text() == ":");
+    CHECK(parse_sshlogin("3/[::1]:2222").host_text() == "[::1]:2222");
+    CHECK(parse_sshlogin("6//usr/local/bin/myssh -p 2222 hexacpu").host_text() ==
+          "/usr/local/bin/myssh -p 2222 hexacpu");
+}
+
 TEST_CASE("malformed logins are usage errors of one line") {
     CHECK(error_of("") == "empty sshlogin (expected [N/][user@]host[:port])");
     CHECK(error_of("0/host") == "bad sshlogin '0/host': the number of slots must be at least 1 "

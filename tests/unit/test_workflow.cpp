@@ -7,6 +7,7 @@
 #include "ppool/errors.hpp"
 #include "ppool/item_source.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <unistd.h>
@@ -81,6 +82,7 @@ TEST_CASE("a joblog: header once, a line per task, successes counted by key, tor
     CHECK(header == k_joblog_header);
     std::string line;
     std::getline(in, line);
+    CHECK(line.starts_with("1\t:\t"));
     CHECK(line.find("\tok\t1\t" + joblog_key("id", "a") + "\ta\tcmd a") != std::string::npos);
     std::getline(in, line);
     std::getline(in, line);
@@ -88,7 +90,7 @@ TEST_CASE("a joblog: header once, a line per task, successes counted by key, tor
 
     {
         std::ofstream torn(file.path, std::ios::app);
-        torn << "4\t1.0\t0.1\t0\t0\tok\t1\t" << joblog_key("id", "c");
+        torn << "4\t:\t1.0\t0.1\t0\t0\tok\t1\t" << joblog_key("id", "c");
     }
     auto done = succeeded_keys(file.path);
     CHECK(done.size() == 1);
@@ -103,6 +105,53 @@ TEST_CASE("a joblog: header once, a line per task, successes counted by key, tor
     std::ifstream reread(file.path);
     std::string text((std::istreambuf_iterator<char>(reread)), std::istreambuf_iterator<char>());
     CHECK(text.back() == '\n');
+}
+
+TEST_CASE("a joblog written without the host column is read by --resume and appended to in its own columns") {
+    TempPath file;
+    auto key = joblog_key("id", "a");
+    std::ofstream(file.path) << k_joblog_header_without_host << "\n"
+                             << "1\t1.0\t0.1\t0\t0\tok\t1\t" << key << "\ta\tcmd a\n"
+                             << "2\t1.0\t0.1\t1\t0\tfailed\t1\t" << joblog_key("id", "b") << "\tb\tcmd b\n";
+    CHECK(succeeded_keys(file.path) == std::unordered_map<std::string, std::uint64_t>{{key, 1}});
+    {
+        Joblog log(file.path, "id", [](const ResultRun::Entry& r) { return "cmd " + std::string(r.input); });
+        TaskResult ok;
+        ok.seq = 1;
+        ok.input = "b";
+        ok.status = Status::ok;
+        ok.host = "bob@node1";
+        log.record(ResultRun(ok));
+    }
+    std::ifstream in(file.path);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    REQUIRE(lines.size() == 4);
+    CHECK(lines[0] == k_joblog_header_without_host);
+    CHECK(std::count(lines[3].begin(), lines[3].end(), '\t') == 9);
+    CHECK(lines[3].find("bob@node1") == std::string::npos);
+    CHECK(succeeded_keys(file.path).size() == 2);
+}
+
+TEST_CASE("a joblog line names the host, escaped as the other fields") {
+    TempPath file;
+    {
+        Joblog log(file.path, "id", [](const ResultRun::Entry&) { return std::string("cmd"); });
+        TaskResult ok;
+        ok.seq = 7;
+        ok.input = "a";
+        ok.status = Status::ok;
+        ok.host = "ssh -o A=b\tc bob@node1:2222";
+        log.record(ResultRun(ok));
+    }
+    std::ifstream in(file.path);
+    std::string header, line;
+    std::getline(in, header);
+    std::getline(in, line);
+    CHECK(header == k_joblog_header);
+    CHECK(line.starts_with("7\tssh -o A=b\\tc bob@node1:2222\t"));
+    CHECK(std::count(line.begin(), line.end(), '\t') == 10);
+    CHECK(succeeded_keys(file.path).size() == 1);
 }
 
 TEST_CASE("a file that is not a joblog is refused; a missing one has no successes") {
