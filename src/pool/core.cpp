@@ -122,12 +122,14 @@ std::vector<InputWatch> Core::read_memory_inputs() {
 void Core::hand_out() {
     m_token_wait = false;
     for (std::size_t slot = 0; slot < m_workers->size(); ++slot) {
-        if (!m_workers->idle(slot)) continue;
-        // Without a jobserver this costs nothing: no token is asked for.
-        if (m_jobserver && (!m_scheduler.has_work() || !take_token())) return;
-        auto chunk = m_scheduler.next_chunk(m_workers->budget(slot));
-        if (!chunk) return;
-        m_workers->dispatch(slot, std::move(*chunk));
+        // A slot may take a second chunk behind its first (a worker a round trip away).
+        while (m_workers->idle(slot)) {
+            // Without a jobserver this costs nothing: no token is asked for.
+            if (m_jobserver && (!m_scheduler.has_work() || !take_token())) return;
+            auto chunk = m_scheduler.next_chunk(m_workers->budget(slot));
+            if (!chunk) return;
+            m_workers->dispatch(slot, std::move(*chunk));
+        }
     }
 }
 

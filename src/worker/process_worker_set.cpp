@@ -88,11 +88,22 @@ ProcessWorkerSet::~ProcessWorkerSet() { terminate(); }
 bool ProcessWorkerSet::idle(std::size_t slot) const {
     const auto& w = m_workers[slot];
     if (m_stopping || slot >= m_usable || m_hosts[m_host_of[slot]].dead) return false;
-    if (!w.alive() || (!w.has_chunk() && !w.retiring())) return true;
+    if (free(w)) return true;
     // A worker behind a launcher's command (ssh, srun) is a round trip away:
-    // a second chunk waits there, so that it never idles between chunks.
+    // a second chunk waits there, so that it never idles between quick
+    // chunks. Never while a slot is free, nor behind chunks that take long
+    // (the round trip is nothing to them): there it would wait behind a long
+    // task while another worker could run it.
+    auto quick = w.last_chunk_time();
     return launcher_of(w).runs_a_command() && w.ready() && !w.has_queued() && !w.retiring() &&
-           (m_options.maxtasksperchild == 0 || budget(slot) > 0);
+           (m_options.maxtasksperchild == 0 || budget(slot) > 0) && quick && *quick < k_quick_chunk &&
+           !any_free_slot();
+}
+
+bool ProcessWorkerSet::any_free_slot() const {
+    for (std::size_t slot = 0; slot < m_usable; ++slot)
+        if (!m_hosts[m_host_of[slot]].dead && free(m_workers[slot])) return true;
+    return false;
 }
 
 std::uint64_t ProcessWorkerSet::budget(std::size_t slot) const {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -54,6 +55,13 @@ public:
     void shutdown() override;
 
 private:
+    /// Whether a worker holds no chunk (or has none started yet).
+    static bool free(const WorkerHandle& w) { return !w.alive() || (!w.has_chunk() && !w.retiring()); }
+    /// Whether a usable slot of a host not given up is free.
+    bool any_free_slot() const;
+    /// Chunks quicker than this get a second one queued behind them at a
+    /// worker a round trip away.
+    static constexpr auto k_quick_chunk = std::chrono::milliseconds(50);
     void on_frames(WorkerHandle& w, detail::WorkerEvents& out);
     /// Results of the next items of the worker's chunk.
     void on_results(WorkerHandle& w, std::string_view payload, detail::WorkerEvents& out);

@@ -59,6 +59,7 @@ void WorkerHandle::dispatch(detail::Chunk chunk, std::optional<double> timeout, 
     m_grace = grace;
     if (!queued) {
         m_next = 0;
+        m_chunk_start = os::Clock::now();
         arm_deadline();
     }
     flush();
@@ -127,10 +128,13 @@ void WorkerHandle::finish_items(std::size_t count, std::uint64_t running_ns) {
     m_stdout.reset();
     m_stderr.reset();
     if (m_next >= m_chunk->size()) {
+        auto now = os::Clock::now();
+        m_last_chunk_time = now - m_chunk_start;
         // The queued chunk runs now: the worker started it when it sent these results.
         m_chunk = std::move(m_queued);
         m_queued.reset();
         m_next = 0;
+        m_chunk_start = now;
         arm_deadline();
     } else {
         arm_deadline(running_ns);

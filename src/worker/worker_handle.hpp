@@ -46,6 +46,8 @@ public:
     bool has_chunk() const { return m_chunk.has_value(); }
     /// Whether a chunk waits behind the running one (see dispatch).
     bool has_queued() const { return m_queued.has_value(); }
+    /// How long its last whole chunk took, from its start to its last result; none before one.
+    std::optional<os::Clock::duration> last_chunk_time() const { return m_last_chunk_time; }
     /// Items handed out whose results have not come: the running chunk's and the queued one's.
     std::size_t in_flight() const { return unreported() + (m_queued ? m_queued->size() : 0); }
     bool retiring() const { return m_retiring; }
@@ -129,6 +131,8 @@ private:
     std::size_t m_offset = 0;
     std::optional<detail::Chunk> m_chunk;
     std::optional<detail::Chunk> m_queued;  // sent behind m_chunk, not started
+    os::TimePoint m_chunk_start{};          // when m_chunk started
+    std::optional<os::Clock::duration> m_last_chunk_time;
     std::size_t m_next = 0;  // the first item with no result yet
     std::optional<double> m_timeout;
     double m_grace = 0;

@@ -133,9 +133,12 @@ class SlurmRunTests(SlurmTestCase):
                              env=self.in_job(job, 2))
                 self.assertEqual(remote.returncode, local.returncode, remote.stderr)
                 if "--json" in args:
-                    strip = lambda out: [{k: v for k, v in r.items() if k not in ("duration_s", "worker")}
+                    strip = lambda out: [{k: v for k, v in r.items() if k not in ("duration_s", "worker", "host")}
                                          for r in json_lines(out)]
                     self.assertEqual(strip(remote.stdout), strip(local.stdout))
+                    # Every result names the node it ran on.
+                    self.assertEqual({r["host"] for r in json_lines(remote.stdout)}, {"localhost"})
+                    self.assertEqual({r["host"] for r in json_lines(local.stdout)}, {":"})
                 elif args[0] == "imap-unordered":
                     self.assertEqual(sorted(remote.stdout.split(b"\n")), sorted(local.stdout.split(b"\n")))
                 else:

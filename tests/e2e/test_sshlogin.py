@@ -186,20 +186,22 @@ class SshloginTests(SshTestCase):
         self.assertEqual(sorted(workers.count(w) for w in set(workers)), [1, 2, 2])
 
     def test_the_chunk_waiting_at_a_lost_worker_runs_on_its_replacement(self):
-        # One slot: while x runs, y waits at the same worker; the worker's
-        # session is killed: x is lost with it, y runs on the next worker.
+        # One slot: q shows the worker's chunks are quick, so while x runs, y
+        # waits at the same worker; the worker's session is killed: x is lost
+        # with it, y runs on the next worker.
         proc = self.start(["imap", "--json"] + self.ssh_args(self.login(1)) +
                           ["--", "sh", "-c", 'if [ "$1" = x ]; then sleep 300; fi; echo "$1"', "sh"],
                           env=local_environment())
-        proc.stdin.write(b"x\ny\n")
+        proc.stdin.write(b"q\nx\ny\n")
         proc.stdin.close()
         sleeper = wait_for(lambda: self.remote_sleeps(300), timeout=SETTLE)[0]
         os.kill(self.session_of(sleeper), signal.SIGKILL)
         proc.wait(timeout=SETTLE)
         records = json_lines(proc.stdout.read())
         self.assertEqual(proc.returncode, 1, self.stderr_of(proc))
-        self.assertEqual([(r["input"], r["status"]) for r in records], [("x", "worker_lost"), ("y", "ok")])
-        self.assertEqual(records[1]["output"], "y\n")
+        self.assertEqual([(r["input"], r["status"]) for r in records],
+                         [("q", "ok"), ("x", "worker_lost"), ("y", "ok")])
+        self.assertEqual(records[2]["output"], "y\n")
         self.assert_no_remote_process()
 
     def test_an_sshloginfile(self):
