@@ -5,6 +5,7 @@
 #include "cli/suggest.hpp"
 #include "cli/values.hpp"
 
+#include "os/cpu.hpp"
 #include "ppool/errors.hpp"
 
 #include <CLI/CLI.hpp>
@@ -82,7 +83,7 @@ void add_format_options(CLI::App& sub, RawOptions& raw) {
 
 /// The options of a pool mode, group by group in the order --help shows them.
 void add_pool_options(CLI::App& sub, Options& o, RawOptions& raw, bool takes_items) {
-    add_raw(sub, "-j,--processes", raw.processes, "number of worker processes (default: CPUs)", "Pool", "N");
+    add_raw(sub, "-j,--processes", raw.processes, "worker processes: N, +N, -N, N% of CPUs (default: CPUs)", "Pool", "N");
     if (takes_items) add_raw(sub, "-c,--chunksize", raw.chunksize, "items handed to a worker at a time", "Pool", "N");
     last_wins(sub.add_option("--initializer", o.initializer, "shell command each worker runs once at start"))
         ->group("Pool")
@@ -198,8 +199,17 @@ void check(Options& o, const RawOptions& raw) {
     const char* from_environment = std::getenv("PPOOL_LAUNCHER");
     if (raw.launcher && raw.launcher->empty()) throw UsageError("--launcher needs fork, exec or a command, not ''");
     o.launcher = raw.launcher ? *raw.launcher : from_environment && *from_environment ? from_environment : "fork";
-    if (raw.processes)
-        o.processes = static_cast<int>(whole_number("-j/--processes", *raw.processes, 1, k_max_processes));
+    if (raw.processes) {
+        auto n = parse_processes(*raw.processes, static_cast<std::uint64_t>(os::usable_cpus()), k_max_processes);
+        if (!n)
+            throw UsageError(fmt::format("-j/--processes must be a whole number from 1 to {}, or +N, -N or N% of the "
+                                         "CPUs, not '{}'",
+                                         k_max_processes, *raw.processes));
+        if (*n == 0)
+            throw UsageError(fmt::format("-j {} leaves no worker process on {} CPUs", *raw.processes,
+                                         os::usable_cpus()));
+        o.processes = static_cast<int>(*n);
+    }
     if (raw.chunksize) o.chunksize = whole_number("-c/--chunksize", *raw.chunksize, 1, k_max_chunksize);
     if (raw.max_tasks)
         o.max_tasks_per_worker = whole_number("--max-tasks-per-worker", *raw.max_tasks, 1, k_max_tasks_per_worker);
