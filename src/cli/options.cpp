@@ -51,6 +51,7 @@ struct RawOptions {
     std::string format = "text";
     std::string progress;
     bool progress_set = false;
+    bool eta = false;
 };
 
 /// A repeated option takes its last value, as in most Unix tools: a default
@@ -83,7 +84,7 @@ void add_format_options(CLI::App& sub, RawOptions& raw) {
 
 /// The options of a pool mode, group by group in the order --help shows them.
 void add_pool_options(CLI::App& sub, Options& o, RawOptions& raw, bool takes_items) {
-    add_raw(sub, "-j,--processes", raw.processes, "worker processes: N, +N, -N, N% of CPUs (default: CPUs)", "Pool", "N");
+    add_raw(sub, "-j,--processes", raw.processes, "workers: N, +N, -N, N% of CPUs (default: CPUs)", "Pool", "N");
     if (takes_items) add_raw(sub, "-c,--chunksize", raw.chunksize, "items handed to a worker at a time", "Pool", "N");
     last_wins(sub.add_option("--initializer", o.initializer, "shell command each worker runs once at start"))
         ->group("Pool")
@@ -134,6 +135,8 @@ void add_pool_options(CLI::App& sub, Options& o, RawOptions& raw, bool takes_ite
             ->default_str("auto")
             ->option_text("[=WHEN]")
             ->each([&](const std::string&) { raw.progress_set = true; });
+        sub.add_flag("--bar", o.bar, "progress as a bar: percent, counts, rate, ETA")->group("Workflow");
+        sub.add_flag("--eta", raw.eta, "progress line with the ETA, on stderr")->group("Workflow");
     }
 }
 
@@ -175,6 +178,8 @@ void check_workflow(Options& o, const RawOptions& raw) {
         if (known) o.progress = *known;
         else throw UsageError(fmt::format("--progress must be auto, always or never, not '{}'", when));
     }
+    // GNU parallel's --bar and --eta write to stderr wherever it goes.
+    if ((o.bar || raw.eta) && !raw.progress_set) o.progress = ProgressWhen::always;
     o.joblog = name_value("--joblog", raw.joblog, "a file name");
     if (o.resume && o.joblog.empty()) throw UsageError("--resume needs --joblog FILE");
     if (o.pipe && !o.task.empty()) throw UsageError("--pipe works with commands, not --task");

@@ -3,12 +3,14 @@ progress line (SPEC 3c), each run side by side with Debian's `parallel` on
 the same input where it has the form."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 import unittest
 
-from harness import E2ETestCase, run
+from harness import E2ETestCase, run, wait_for
+from test_progress import run_with_terminal_stderr
 
 PARALLEL = shutil.which("parallel")
 
@@ -52,6 +54,66 @@ class JobsTests(E2ETestCase):
         proc = run(["imap", "-j", f"-{cpus()}", "echo", ":::", "1"])
         self.assertUsageError(proc)
         self.assertEqual(proc.stderr, f"ppool: -j -{cpus()} leaves no worker process on {cpus()} CPUs\n".encode())
+
+
+class ProgressTotalTests(E2ETestCase):
+    """The total is on the progress line from the start where it is known."""
+
+    def test_total_of_three_colons_from_the_start(self):
+        go = self.path("go")
+        proc = self.start(["imap", "-j", "2", "--progress=always", "--", "sh", "-c",
+                           f'while [ ! -e {go} ]; do sleep 0.01; done; echo "$0"', "{}", ":::", "a", "b", "c"],
+                          stderr=subprocess.PIPE)
+        proc.stdin.close()
+        line = proc.stderr.readline().decode()
+        open(go, "w").close()
+        self.assertEqual(proc.wait(timeout=60), 0)
+        self.assertRegex(line, r"^ppool: 0/3 done, 0 failed, [0-2] running")
+
+    def test_total_of_a_regular_input_file_from_the_start(self):
+        items = self.path("items")
+        with open(items, "wb") as f:
+            f.write(b"a\nb\n\nd\ne")  # five records: an empty one, and the last without its newline
+        go = self.path("go")
+        proc = self.start(["imap", "-j", "2", "--progress=always", "-a", items, "--", "sh", "-c",
+                           f'while [ ! -e {go} ]; do sleep 0.01; done; echo "$0"', "{}"], stderr=subprocess.PIPE)
+        line = proc.stderr.readline().decode()
+        open(go, "w").close()
+        self.assertEqual(proc.wait(timeout=60), 0)
+        self.assertRegex(line, r"^ppool: 0/5 done")
+        self.assertIn("ppool: 5/5 done", proc.stderr.read().decode())
+
+    def test_running_never_exceeds_the_workers(self):
+        items = b"".join(b"%d\n" % i for i in range(40))
+        proc = run(["imap", "-j", "1", "-c", "20", "--progress=always", "--", "sh", "-c", 'sleep 0.01; echo "$0"',
+                    "{}"], input=items, timeout=60)
+        self.assertOk(proc)
+        running = [int(r) for r in re.findall(rb"(\d+) running", proc.stderr)]
+        self.assertTrue(running)
+        self.assertLessEqual(max(running), 1, proc.stderr)
+
+
+class BarTests(E2ETestCase):
+    def test_bar_on_a_terminal(self):
+        status, out, terminal = run_with_terminal_stderr(["imap", "-j", "2", "--bar", "--", "echo", "{}",
+                                                          ":::", "a", "b", "c", "d"], b"")
+        self.assertEqual(status, 0, terminal)
+        self.assertEqual(sorted(out.split()), [b"a", b"b", b"c", b"d"])
+        text = terminal.decode()
+        self.assertRegex(text, r"\[#{20}\] 100% 4/4 done, 0 failed, 0 running, [0-9.]+/s\x1b\[K\r?\n$")
+        self.assertRegex(text, r"^\r\[\.{20}\]   0% 0/4 done")
+
+    def test_bar_and_eta_elsewhere_are_progress_lines(self):
+        for option in ("--bar", "--eta"):
+            with self.subTest(option=option):
+                proc = run(["imap", option, "--", "echo", "{}", ":::", "a", "b"], timeout=60)
+                self.assertOk(proc, b"a\nb\n")
+                self.assertRegex(proc.stderr.decode(), r"ppool: 2/2 done, 0 failed, 0 running, [0-9.]+/s\n$")
+
+    def test_never_wins_over_bar(self):
+        proc = run(["imap", "--bar", "--progress=never", "--", "echo", "{}", ":::", "a"], timeout=60)
+        self.assertOk(proc, b"a\n")
+        self.assertEqual(proc.stderr, b"")
 
 
 if __name__ == "__main__":
