@@ -9,7 +9,7 @@ _ppool_pool_value_opts='-j --processes --initializer --init-task --initargs --ma
 _ppool_pool_flag_opts='--slurm --json -h --help'
 # Options only of the modes that take items (map, imap, imap-unordered).
 _ppool_item_value_opts='-c --chunksize -a --input --max-item-size --joblog --retries'
-_ppool_item_flag_opts='-0 --null --pipe --tag --fail-fast --resume --dry-run --progress'
+_ppool_item_flag_opts='-0 --null --pipe --tag --fail-fast --resume --dry-run --progress --bar --eta'
 
 _ppool()
 {

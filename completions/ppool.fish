@@ -81,6 +81,8 @@ complete -c ppool -n $items -l resume -d 'Skip items the joblog lists as done'
 complete -c ppool -n $items -l retries -x -d 'Run a failed task up to N more times'
 complete -c ppool -n $items -l dry-run -d 'Print what would run, run nothing'
 complete -c ppool -n $items -l progress -d 'Progress line on stderr (--progress=WHEN)'
+complete -c ppool -n $items -l bar -d 'Progress as a bar: percent, counts, rate, ETA'
+complete -c ppool -n $items -l eta -d 'Progress line with the ETA, on stderr'
 # The value of --progress, given only as --progress=WHEN.
 complete -c ppool -n "$items; and string match -q -- '--progress=*' (commandline -ct)" \
     -a '--progress=auto --progress=always --progress=never' -d 'When to draw the progress line'

@@ -1,12 +1,13 @@
 #include "cli/input.hpp"
 
 #include "os/event_loop.hpp"
+#include "os/fd.hpp"
 #include "os/signals.hpp"
 #include "ppool/errors.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <algorithm>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -102,6 +103,24 @@ void for_each_item(ItemSource& source, const std::function<void(std::string&)>& 
         for (auto& item : batch) each(item);
         if (!more) return;
     }
+}
+
+std::optional<std::uint64_t> count_records(const std::string& path, char separator) {
+    os::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat st {};
+    if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+    std::vector<char> buffer(1 << 20);
+    std::uint64_t records = 0;
+    char last = separator;
+    for (;;) {
+        ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return std::nullopt;
+        if (n == 0) break;
+        records += static_cast<std::uint64_t>(std::count(buffer.data(), buffer.data() + n, separator));
+        last = buffer[static_cast<std::size_t>(n) - 1];
+    }
+    return records + (last != separator ? 1 : 0);
 }
 
 }  // namespace ppool::cli

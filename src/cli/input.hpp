@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,10 @@ std::unique_ptr<ItemSource> open_inputs(const Options& options);
 
 /// Reads every item of a source, waiting as needed (for map).
 std::vector<std::string> read_all(ItemSource& source);
+
+/// The records of the regular file `path` ended by `separator` (the last one
+/// may lack it); nothing when it is not a regular file or cannot be read.
+std::optional<std::uint64_t> count_records(const std::string& path, char separator);
 
 /// Calls `each` with every item of a source in order, waiting as needed.
 void for_each_item(ItemSource& source, const std::function<void(std::string&)>& each);

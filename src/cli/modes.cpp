@@ -123,6 +123,17 @@ std::unique_ptr<ItemSource> prepare_items(const Options& o, const PreparedTask& 
     return source;
 }
 
+/// The number of tasks from the start, where it is known without running
+/// them: the items after :::, or the records of one regular input file
+/// (read once ahead for it, as GNU parallel reads its input for --eta).
+/// Nothing with --pipe or --resume, whose tasks are known only as they go.
+std::optional<std::uint64_t> known_total(const Options& o) {
+    if (o.pipe || o.resume) return std::nullopt;
+    if (o.arg_items) return o.arg_items->size();
+    if (o.inputs.size() != 1 || o.inputs.front() == "-") return std::nullopt;
+    return count_records(o.inputs.front(), o.null ? '\0' : '\n');
+}
+
 /// --dry-run: what would run for each item, in input order; nothing runs.
 int dry_run(const PreparedTask& task, ItemSource& source) {
     std::string out;
@@ -139,16 +150,21 @@ int dry_run(const PreparedTask& task, ItemSource& source) {
     return 0;
 }
 
-ProgressCounts counts(const ResultIterator& results) {
+/// What the progress line shows of a job: its total from the start where it
+/// is known (`total`), else once its input has ended; running tasks never
+/// more than there are workers (items handed out in chunks wait their turn).
+ProgressCounts counts(const ResultIterator& results, std::optional<std::uint64_t> total, std::size_t workers) {
     auto p = results.progress();
-    return ProgressCounts{p.done, p.failed, p.running, p.input_ended ? std::optional(p.read) : std::nullopt};
+    if (p.input_ended) total = p.read;
+    return ProgressCounts{p.done, p.failed, std::min<std::uint64_t>(p.running, workers), total};
 }
 
 /// The next results, keeping the progress line fresh while waiting.
-std::optional<ResultRun> next(ResultIterator& results, Progress& progress) {
+std::optional<ResultRun> next(ResultIterator& results, Progress& progress, std::optional<std::uint64_t> total,
+                              std::size_t workers) {
     if (!progress.enabled()) return results.next_batch();
     for (;;) {
-        progress.update(counts(results));
+        progress.update(counts(results, total, workers));
         try {
             return results.next_batch(progress.interval_s());
         } catch (const TimeoutError&) {
@@ -158,17 +174,18 @@ std::optional<ResultRun> next(ResultIterator& results, Progress& progress) {
 
 /// Streams results as they come, whole runs at a time; flushes whenever it
 /// would otherwise wait.
-int stream(ResultIterator& results, Sink& sink, Progress& progress) {
+int stream(ResultIterator& results, Sink& sink, Progress& progress, std::optional<std::uint64_t> total,
+           std::size_t workers) {
     bool failed = false;
     for (;;) {
         if (!results.has_ready()) sink.flush();
-        auto run = next(results, progress);
+        auto run = next(results, progress, total, workers);
         if (!run) break;
         failed = failed || run->has_failure();
         sink.write(*run);
     }
     sink.finish();
-    progress.finish(counts(results));
+    progress.finish(counts(results, total, workers));
     return failed ? 1 : 0;
 }
 
@@ -177,10 +194,11 @@ int run_map(Pool& pool, const std::string& task, ItemSource& source, const Optio
             Progress& progress) {
     auto items = read_all(source);
     std::size_t chunksize = o.pipe ? 1 : o.chunksize ? o.chunksize : Pool::default_chunksize(items.size(), pool.processes());
+    std::uint64_t total = items.size();
     auto results = pool.imap(task, std::move(items), chunksize);
     std::vector<ResultRun> done;
     bool failed = false;
-    while (auto run = next(results, progress)) {
+    while (auto run = next(results, progress, total, pool.processes())) {
         if (run->has_failure()) {
             failed = true;
             for (std::size_t i = 0; i < run->size(); ++i)
@@ -188,7 +206,7 @@ int run_map(Pool& pool, const std::string& task, ItemSource& source, const Optio
         }
         done.push_back(std::move(*run));
     }
-    progress.finish(counts(results));
+    progress.finish(counts(results, total, pool.processes()));
     if (failed) return 1;
     for (auto& run : done) sink.write(run);
     sink.finish();
@@ -219,13 +237,14 @@ int run_items(const Options& o) {
     os::SignalCatcher catcher{SIGINT, SIGTERM, SIGHUP};
     os::ignore_write_signals();
     Pool pool(options);
-    Progress progress(o.progress);
+    Progress progress(o.progress, o.bar);
     auto sink = make_sink(o, progress);
     if (o.mode == Mode::map) return run_map(pool, task.name, *source, o, *sink, progress);
     std::size_t chunksize = o.pipe ? 1 : std::max<std::size_t>(o.chunksize, 1);
+    auto total = progress.enabled() ? known_total(o) : std::nullopt;
     auto results = o.mode == Mode::imap ? pool.imap(task.name, std::move(source), chunksize)
                                         : pool.imap_unordered(task.name, std::move(source), chunksize);
-    return stream(results, *sink, progress);
+    return stream(results, *sink, progress, total, pool.processes());
 }
 
 int run_apply(const Options& o) {

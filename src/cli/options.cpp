@@ -5,6 +5,7 @@
 #include "cli/suggest.hpp"
 #include "cli/values.hpp"
 
+#include "os/cpu.hpp"
 #include "ppool/errors.hpp"
 
 #include <CLI/CLI.hpp>
@@ -50,6 +51,7 @@ struct RawOptions {
     std::string format = "text";
     std::string progress;
     bool progress_set = false;
+    bool eta = false;
 };
 
 /// A repeated option takes its last value, as in most Unix tools: a default
@@ -82,7 +84,7 @@ void add_format_options(CLI::App& sub, RawOptions& raw) {
 
 /// The options of a pool mode, group by group in the order --help shows them.
 void add_pool_options(CLI::App& sub, Options& o, RawOptions& raw, bool takes_items) {
-    add_raw(sub, "-j,--processes", raw.processes, "number of worker processes (default: CPUs)", "Pool", "N");
+    add_raw(sub, "-j,--processes", raw.processes, "workers: N, +N, -N, N% of CPUs (default: CPUs)", "Pool", "N");
     if (takes_items) add_raw(sub, "-c,--chunksize", raw.chunksize, "items handed to a worker at a time", "Pool", "N");
     last_wins(sub.add_option("--initializer", o.initializer, "shell command each worker runs once at start"))
         ->group("Pool")
@@ -135,6 +137,8 @@ void add_pool_options(CLI::App& sub, Options& o, RawOptions& raw, bool takes_ite
             ->default_str("auto")
             ->option_text("[=WHEN]")
             ->each([&](const std::string&) { raw.progress_set = true; });
+        sub.add_flag("--bar", o.bar, "progress as a bar: percent, counts, rate, ETA")->group("Workflow");
+        sub.add_flag("--eta", raw.eta, "progress line with the ETA, on stderr")->group("Workflow");
     }
 }
 
@@ -176,6 +180,8 @@ void check_workflow(Options& o, const RawOptions& raw) {
         if (known) o.progress = *known;
         else throw UsageError(fmt::format("--progress must be auto, always or never, not '{}'", when));
     }
+    // GNU parallel's --bar and --eta write to stderr wherever it goes.
+    if ((o.bar || raw.eta) && !raw.progress_set) o.progress = ProgressWhen::always;
     o.joblog = name_value("--joblog", raw.joblog, "a file name");
     if (o.resume && o.joblog.empty()) throw UsageError("--resume needs --joblog FILE");
     if (o.pipe && !o.task.empty()) throw UsageError("--pipe works with commands, not --task");
@@ -200,8 +206,17 @@ void check(Options& o, const RawOptions& raw) {
     const char* from_environment = std::getenv("PPOOL_LAUNCHER");
     if (raw.launcher && raw.launcher->empty()) throw UsageError("--launcher needs fork, exec or a command, not ''");
     o.launcher = raw.launcher ? *raw.launcher : from_environment && *from_environment ? from_environment : "fork";
-    if (raw.processes)
-        o.processes = static_cast<int>(whole_number("-j/--processes", *raw.processes, 1, k_max_processes));
+    if (raw.processes) {
+        auto n = parse_processes(*raw.processes, static_cast<std::uint64_t>(os::usable_cpus()), k_max_processes);
+        if (!n)
+            throw UsageError(fmt::format("-j/--processes must be a whole number from 1 to {}, or +N, -N or N% of the "
+                                         "CPUs, not '{}'",
+                                         k_max_processes, *raw.processes));
+        if (*n == 0)
+            throw UsageError(fmt::format("-j {} leaves no worker process on {} CPUs", *raw.processes,
+                                         os::usable_cpus()));
+        o.processes = static_cast<int>(*n);
+    }
     if (raw.chunksize) o.chunksize = whole_number("-c/--chunksize", *raw.chunksize, 1, k_max_chunksize);
     if (raw.max_tasks)
         o.max_tasks_per_worker = whole_number("--max-tasks-per-worker", *raw.max_tasks, 1, k_max_tasks_per_worker);

@@ -49,6 +49,7 @@ struct Options {
     unsigned retries = 0;              ///< extra attempts for a failed task
     bool dry_run = false;              ///< print what would run
     ProgressWhen progress = ProgressWhen::never;
+    bool bar = false;                  ///< --bar: the progress line as a bar on a terminal
 };
 
 /// The outcome of parsing: options to run, or an exit status after --help/--version.

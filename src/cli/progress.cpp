@@ -28,7 +28,16 @@ std::string progress_text(const ProgressCounts& c, double elapsed_s) {
     return line;
 }
 
-Progress::Progress(ProgressWhen when) {
+std::string progress_bar(const ProgressCounts& c, double elapsed_s, std::size_t width) {
+    if (!c.total) return progress_text(c, elapsed_s);
+    std::size_t percent = *c.total == 0 ? 100 : static_cast<std::size_t>(c.done * 100 / *c.total);
+    std::size_t filled = *c.total == 0 ? width : static_cast<std::size_t>(c.done * width / *c.total);
+    auto text = progress_text(c, elapsed_s);
+    return fmt::format("[{}{}] {:3}% {}", std::string(filled, '#'), std::string(width - filled, '.'), percent,
+                       std::string_view(text).substr(7));
+}
+
+Progress::Progress(ProgressWhen when, bool bar) : m_bar(bar) {
     m_terminal = ::isatty(2) == 1;
     m_enabled = when == ProgressWhen::always || (when == ProgressWhen::terminal && m_terminal);
 }
@@ -58,7 +67,7 @@ void Progress::draw(const ProgressCounts& counts, bool last) {
     if (!m_terminal && last && m_drawn == counts) return;
     m_drawn = counts;
     double elapsed = std::chrono::duration<double>(Clock::now() - m_start).count();
-    std::string line = progress_text(counts, elapsed);
+    std::string line = m_bar && m_terminal ? progress_bar(counts, elapsed) : progress_text(counts, elapsed);
     // In place on a terminal; whole lines anywhere else.
     if (m_terminal)
         line = "\r" + line + "\x1b[K" + (last ? "\n" : "");

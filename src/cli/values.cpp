@@ -1,5 +1,7 @@
 #include "cli/values.hpp"
 
+#include <algorithm>
+
 #include <charconv>
 #include <cmath>
 #include <fmt/format.h>
@@ -15,6 +17,23 @@ std::optional<std::uint64_t> parse_whole(std::string_view text, std::uint64_t mi
     if (text.empty() || error != std::errc() || stop != end) return std::nullopt;
     if (value < min || value > max) return std::nullopt;
     return value;
+}
+
+std::optional<std::uint64_t> parse_processes(std::string_view text, std::uint64_t cpus, std::uint64_t max) {
+    if (text.empty()) return std::nullopt;
+    std::optional<std::uint64_t> n;
+    if (text.front() == '+') {
+        if (auto more = parse_whole(text.substr(1), 0, max)) n = cpus + *more;
+    } else if (text.front() == '-') {
+        if (auto fewer = parse_whole(text.substr(1), 0, max)) n = *fewer < cpus ? cpus - *fewer : 0;
+    } else if (text.back() == '%') {
+        if (auto percent = parse_whole(text.substr(0, text.size() - 1), 1, 1'000'000))
+            n = std::max<std::uint64_t>(1, cpus * *percent / 100);
+    } else {
+        n = parse_whole(text, 1, max);
+    }
+    if (!n || *n > max) return std::nullopt;
+    return *n;
 }
 
 std::optional<double> parse_seconds(std::string_view text) {

@@ -21,6 +21,12 @@ std::optional<double> parse_seconds(std::string_view text);
 /// anything else.
 std::optional<std::uint64_t> parse_size(std::string_view text, std::uint64_t max);
 
+/// A -j value as GNU parallel takes it, given `cpus`: N (1 to `max`), +N
+/// (the CPUs and N more), -N (N fewer than the CPUs; 0 or fewer is 0, which
+/// the caller refuses as GNU parallel does) or N% (that share of the CPUs,
+/// rounded down, at least 1); nothing for anything else.
+std::optional<std::uint64_t> parse_processes(std::string_view text, std::uint64_t cpus, std::uint64_t max);
+
 /// A size as people read it: "1 GiB", "512 KiB", "1536 KiB", "1000 bytes",
 /// in the largest unit that divides it.
 std::string format_size(std::uint64_t bytes);

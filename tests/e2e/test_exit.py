@@ -66,8 +66,11 @@ class UsageErrorTests(E2ETestCase):
     def test_processes_zero(self):
         self.check(["imap", "-j", "0", "--", "echo"])
 
-    def test_processes_negative(self):
-        self.check(["imap", "-j", "-1", "--", "echo"])
+    def test_processes_relative_to_nothing(self):
+        # -j -N is N fewer than the CPUs (GNU parallel's form), but a sign needs a number.
+        for value in ("-", "+", "--1", "-1x"):
+            with self.subTest(value=value):
+                self.check(["imap", "-j", value, "--", "echo"])
 
     def test_processes_not_a_number(self):
         for value in ("abc", "1.5", ""):
@@ -129,7 +132,8 @@ class UsageErrorTests(E2ETestCase):
         huge = "99999999999999999999999"
         for option, value in (("-j", huge), ("-c", huge), ("--max-tasks-per-worker", huge), ("--retries", huge),
                               ("-j", ""), ("-c", ""), ("--retries", ""), ("--max-tasks-per-worker", ""),
-                              ("-j", "-3"), ("--retries", "-1"), ("-c", "2.5"), ("-j", " 4"), ("-j", "+4"),
+                              ("-j", "+x"), ("--retries", "-1"), ("-c", "2.5"), ("-j", " 4"), ("-j", "0%"),
+                              ("-j", "%"), ("-j", "+"), ("-j", "1.5%"), ("-j", "+-1"),
                               ("-c", "4k"), ("--retries", "abc"), ("--timeout", "1e400"), ("--timeout", " 1")):
             with self.subTest(option=option, value=value):
                 self.check(["imap", option, value, "--", "echo"], mentions=f"not '{value}'")
@@ -141,7 +145,7 @@ class UsageErrorTests(E2ETestCase):
                                       b"not '99999999999999999999999'\n")
         proc = run(["imap", "-j", "99999999999999999999999", "--", "echo"], input=ITEMS)
         self.assertEqual(proc.stderr, b"ppool: -j/--processes must be a whole number from 1 to 100000, "
-                                      b"not '99999999999999999999999'\n")
+                                      b"or +N, -N or N% of the CPUs, not '99999999999999999999999'\n")
 
     def test_empty_names_are_usage_errors(self):
         self.check(["imap", "--joblog", "", "--", "echo"], mentions="--joblog")

@@ -54,3 +54,22 @@ TEST_CASE("a size is shown in the largest unit that divides it") {
     CHECK(format_size(std::uint64_t{1} << 30) == "1 GiB");
     CHECK(format_size(std::uint64_t{5} << 30) == "5 GiB");
 }
+
+TEST_CASE("-j takes N, +N, -N and N% of the CPUs, as GNU parallel does") {
+    CHECK(parse_processes("3", 8, 100) == 3u);
+    CHECK(parse_processes("+1", 8, 100) == 9u);
+    CHECK(parse_processes("+0", 8, 100) == 8u);
+    CHECK(parse_processes("-1", 8, 100) == 7u);
+    CHECK(parse_processes("-7", 8, 100) == 1u);
+    CHECK(parse_processes("-8", 8, 100) == 0u);
+    CHECK(parse_processes("-20", 8, 100) == 0u);
+    CHECK(parse_processes("50%", 8, 100) == 4u);
+    CHECK(parse_processes("10%", 8, 100) == 1u);
+    CHECK(parse_processes("150%", 8, 100) == 12u);
+    CHECK(parse_processes("+100", 8, 100) == std::nullopt);
+    CHECK(parse_processes("2000%", 8, 100) == std::nullopt);
+    for (const char* bad : {"", "0", "+", "-", "%", "0%", "+x", "-x", "x%", "+-1", "1.5%", " 4", "4 "}) {
+        CAPTURE(bad);
+        CHECK(parse_processes(bad, 8, 100) == std::nullopt);
+    }
+}

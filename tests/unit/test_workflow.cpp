@@ -183,3 +183,14 @@ TEST_CASE("--pipe templates: {#} and {%} do not use the item, {} and its variant
     CHECK(CommandTemplate({"wc", "-l"}, false).build(TaskContext{std::string_view("a\0b", 3), 1, 0}) ==
           std::vector<std::string>{"wc", "-l"});
 }
+
+TEST_CASE("the progress bar shows the share done beside the line's counts") {
+    using ppool::cli::progress_bar;
+    CHECK(progress_bar(ProgressCounts{0, 0, 0, 4}, 0.0, 8) == "[........]   0% 0/4 done, 0 failed, 0 running, 0.0/s");
+    CHECK(progress_bar(ProgressCounts{2, 0, 2, 4}, 1.0, 8) ==
+          "[####....]  50% 2/4 done, 0 failed, 2 running, 2.0/s, ETA 0:01");
+    CHECK(progress_bar(ProgressCounts{4, 1, 0, 4}, 1.0, 8).starts_with("[########] 100% 4/4 done, 1 failed"));
+    CHECK(progress_bar(ProgressCounts{0, 0, 0, 0}, 1.0, 8).starts_with("[########] 100% 0/0 done"));
+    // Without a total there is no bar, only the line.
+    CHECK(progress_bar(ProgressCounts{3, 0, 1, std::nullopt}, 1.0, 8) == "ppool: 3 done, 0 failed, 1 running, 3.0/s");
+}
