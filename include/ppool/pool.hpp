@@ -72,6 +72,19 @@ struct PoolOptions {
     /// The ppool that the hosts run: a path, or a name looked up in their
     /// PATH; empty: "ppool".
     std::string remote_ppool{};
+    /// GNU parallel's --transfer: before an item runs on another host, the
+    /// file it names is sent there, to the same path (relative ones under the
+    /// worker's working directory, the login's home), its mode kept. A file
+    /// that cannot be read fails the item. Nothing is sent to this machine's slots.
+    bool transfer = false;
+    /// GNU parallel's --return: after an item ran on another host, these
+    /// files (templates with replacement strings, such as "{}.out") are
+    /// brought back to the same paths here. A file that is not there is said
+    /// (on_warning), and the item's result stays as it was.
+    std::vector<std::string> returns{};
+    /// GNU parallel's --cleanup: the files sent for an item and those
+    /// brought back are removed from the other host after it.
+    bool cleanup = false;
     /// Called in the calling process for every task as it finishes (completion
     /// order, before any reordering), e.g. to log it at once.
     std::function<void(const TaskResult&)> on_complete{};

@@ -103,6 +103,12 @@ void add_pool_options(CLI::App& sub, Options& o, RawOptions& raw, bool takes_ite
     last_wins(sub.add_option("--remote-ppool", o.remote_ppool, "the ppool the hosts run (default: ppool)"))
         ->group("Pool")
         ->type_name("PATH");
+    sub.add_flag("--transfer", o.transfer, "send the file each item names to its host first")->group("Pool");
+    sub.add_option("--return", o.returns, "bring FILE ({}.out) back from the host after (repeatable)")
+        ->group("Pool")
+        ->type_name("FILE");
+    sub.add_flag("--cleanup", o.cleanup, "remove sent and returned files from the host after")->group("Pool");
+    sub.add_option("--trc", o.trc, "--transfer --return FILE --cleanup (repeatable)")->group("Pool")->type_name("FILE");
 
     add_raw(sub, "-t,--task", raw.task, "run a registered task, not a command", "Task", "NAME");
     add_raw(sub, "--timeout", raw.timeout, "per-task time limit; fractions allowed", "Task", "SECONDS");
@@ -192,6 +198,17 @@ void check_workflow(Options& o, const RawOptions& raw) {
     }
 }
 
+/// --return and --trc name files; --trc is --transfer --return FILE --cleanup.
+void check_transfer(Options& o) {
+    for (const auto& name : o.returns)
+        if (name.empty()) throw UsageError("--return needs a file name, not ''");
+    for (const auto& name : o.trc) {
+        if (name.empty()) throw UsageError("--trc needs a file name, not ''");
+        o.returns.push_back(name);
+    }
+    if (!o.trc.empty()) o.transfer = o.cleanup = true;
+}
+
 /// Converts and checks the values that CLI11 took as typed.
 void check(Options& o, const RawOptions& raw) {
     // The option, else PPOOL_LAUNCHER, else fork.
@@ -216,6 +233,7 @@ void check(Options& o, const RawOptions& raw) {
         throw UsageError(fmt::format("--format must be text or json, not '{}'", raw.format));
     o.json = raw.format == "json";
     if (!o.initargs.empty() && o.init_task.empty()) throw UsageError("--initargs needs --init-task");
+    check_transfer(o);
     check_workflow(o, raw);
 }
 

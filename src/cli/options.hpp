@@ -32,6 +32,10 @@ struct Options {
     std::string sshloginfile;          ///< --sshloginfile
     std::string ssh;                   ///< --ssh: the ssh command
     std::string remote_ppool;          ///< --remote-ppool
+    bool transfer = false;             ///< --transfer: items name files sent to the hosts
+    std::vector<std::string> returns;  ///< --return: files brought back (templates)
+    bool cleanup = false;              ///< --cleanup: the hosts' copies removed
+    std::vector<std::string> trc;      ///< --trc: --transfer --return FILE --cleanup
     std::string init_task;
     std::string initargs;
     std::uint64_t max_tasks_per_worker = 0;

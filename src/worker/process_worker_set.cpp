@@ -7,10 +7,12 @@
 #include "protocol/messages.hpp"
 #include "protocol/session.hpp"
 #include "pool/run_data.hpp"
+#include "worker/command_template.hpp"
 
 #include <algorithm>
 #include <csignal>
 #include <fmt/format.h>
+#include <system_error>
 
 namespace ppool::worker {
 
@@ -71,7 +73,7 @@ ProcessWorkerSet::ProcessWorkerSet(const PoolOptions& options, std::vector<HostS
             m_host_of.push_back(m_hosts.size());
             m_workers.push_back(WorkerHandle::unstarted(static_cast<int>(m_workers.size())));
         }
-        m_hosts.push_back(Host{std::move(host.launcher), host.slots_from_hello});
+        m_hosts.push_back(Host{std::move(host.launcher), host.slots_from_hello, false, host.remote});
     }
     m_usable = m_workers.size();
     // Room for every worker's descriptors, so that terminate() need not allocate.
@@ -96,7 +98,8 @@ void ProcessWorkerSet::dispatch(std::size_t slot, detail::Chunk chunk) {
         m_returned.push_back(std::move(chunk));
         return;
     }
-    m_workers[slot].dispatch(std::move(chunk), m_options.task_timeout, m_options.kill_grace_s);
+    m_workers[slot].dispatch(std::move(chunk), m_options.task_timeout, m_options.kill_grace_s,
+                             m_options.transfer && remote(slot));
 }
 
 protocol::ConfigureMessage ProcessWorkerSet::configure(std::size_t slot) const {
@@ -113,6 +116,11 @@ protocol::ConfigureMessage ProcessWorkerSet::configure(std::size_t slot) const {
     auto nanoseconds = [](double s) { return static_cast<std::uint64_t>(std::min(s, 1e10) * 1e9); };
     if (m_options.task_timeout) msg.task_timeout_ns = nanoseconds(*m_options.task_timeout);
     msg.kill_grace_ns = nanoseconds(m_options.kill_grace_s);
+    // This machine's slots have the files already, as GNU parallel's ":" has.
+    if (remote(slot)) {
+        msg.returns = m_options.returns;
+        msg.cleanup = m_options.cleanup;
+    }
     return msg;
 }
 
@@ -220,6 +228,7 @@ void ProcessWorkerSet::on_frames(WorkerHandle& w, detail::WorkerEvents& out) {
                                     protocol::decode_init_failed(frame->payload));
             break;
         case protocol::FrameType::hello: on_hello(w, protocol::decode_hello(frame->payload), out); break;
+        case protocol::FrameType::file: on_file(w, protocol::decode_file_part(frame->payload)); break;
         case protocol::FrameType::run:
         case protocol::FrameType::configure: throw protocol::ProtocolError("worker sent a frame for workers");
         }
@@ -312,6 +321,43 @@ void ProcessWorkerSet::store_apart(WorkerHandle& w, detail::RunData& data) {
         data.set_error(0, error);
         m.large_output.reset();
         m.large_stderr.reset();
+    }
+}
+
+void ProcessWorkerSet::on_file(WorkerHandle& w, const protocol::FilePart& part) {
+    if (part.seq == 0 || part.seq != w.running_seq()) throw protocol::ProtocolError("file for an item not running");
+    // Only the files asked for, at the paths asked for: a host writes nothing else here.
+    const auto& chunk = *w.chunk();
+    TaskContext context{chunk.item(w.next_index()), part.seq, w.slot()};
+    bool asked = remote(static_cast<std::size_t>(w.slot())) &&
+                 std::any_of(m_options.returns.begin(), m_options.returns.end(),
+                             [&](const std::string& name) { return expand_template(name, context) == part.path; });
+    if (!asked) throw protocol::ProtocolError("a file that was not asked for");
+    auto& file = w.returning();
+    auto warn = [&](const std::string& reason) {
+        if (m_options.on_warning)
+            m_options.on_warning(fmt::format("{}: cannot return {}: {}", launcher_of(w).name(), part.path, reason));
+    };
+    if (part.failed) {
+        file.abort();
+        warn(std::string(part.data));
+        return;
+    }
+    if (part.first) {
+        w.returning_failed() = false;
+    } else if (w.returning_failed()) {
+        return;
+    } else if (!file.receiving() || file.path() != part.path) {
+        throw protocol::ProtocolError("file part out of order");
+    }
+    try {
+        if (part.first) file.begin(std::string(part.path), part.mode);
+        file.append(part.data);
+        if (part.last) file.commit();
+    } catch (const std::system_error& e) {
+        file.abort();
+        w.returning_failed() = true;
+        warn(reason_of(e));
     }
 }
 

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <fmt/format.h>
+#include <stdexcept>
 #include <csignal>
 #include <system_error>
 
@@ -38,7 +40,35 @@ WorkerHandle WorkerHandle::start(int slot, Launcher& launcher, const protocol::C
     return handle;
 }
 
-void WorkerHandle::dispatch(detail::Chunk chunk, std::optional<double> timeout, double grace) {
+namespace {
+
+/// A file travels in parts of this size, as large outputs do.
+constexpr std::size_t k_file_part_bytes = 64 << 10;
+
+/// Queues the file that item `seq` names, in parts, or why it cannot be read.
+void queue_file(protocol::Gather& out, std::uint64_t seq, std::string_view item) {
+    std::string path(item);
+    auto queue = [&](const protocol::FilePart& part) {
+        auto& buffer = out.owned.emplace_back();
+        protocol::encode_file_part(buffer, part);
+        out.pieces.push_back(buffer);
+    };
+    try {
+        if (path.find('\0') != std::string::npos) throw std::runtime_error("a file name holds no NUL byte");
+        bool first = true;
+        read_file_parts(path, k_file_part_bytes, [&](std::string_view data, bool last, std::uint32_t mode) {
+            queue(protocol::FilePart{seq, first, last, false, mode, path, data});
+            first = false;
+        });
+    } catch (const std::exception& e) {
+        auto why = fmt::format("cannot transfer {}: {}", path.empty() ? "''" : path, reason_of(e));
+        queue(protocol::FilePart{seq, true, true, true, 0, path.empty() ? std::string(".") : path, why});
+    }
+}
+
+}  // namespace
+
+void WorkerHandle::dispatch(detail::Chunk chunk, std::optional<double> timeout, double grace, bool transfer) {
     // The item bytes are sent from the chunk itself, which the handle holds
     // until the last result: nothing is copied.
     m_chunk = std::move(chunk);
@@ -53,6 +83,8 @@ void WorkerHandle::dispatch(detail::Chunk chunk, std::optional<double> timeout, 
         index.add(item.seq, item.end - start);
         start = item.end + 1;
     }
+    if (transfer)
+        for (std::size_t i = 0; i < m_chunk->size(); ++i) queue_file(m_out, m_chunk->items[i].seq, m_chunk->item(i));
     protocol::encode_run(m_out, m_chunk->task->name, index, *m_chunk->bytes);
     m_timeout = timeout;
     m_grace = grace;
@@ -136,6 +168,7 @@ void WorkerHandle::finish_items(std::size_t count, std::uint64_t running_ns) {
     m_tasks_done += count;
     m_stdout.reset();
     m_stderr.reset();
+    m_returning.abort();
     if (m_next >= m_chunk->size()) {
         m_chunk.reset();
         m_deadline.reset();

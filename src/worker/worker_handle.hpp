@@ -9,6 +9,7 @@
 #include "os/fd.hpp"
 #include "os/process.hpp"
 #include "worker/chunk.hpp"
+#include "worker/file_transfer.hpp"
 #include "protocol/frame.hpp"
 #include "protocol/messages.hpp"
 #include "protocol/session.hpp"
@@ -64,8 +65,9 @@ public:
     std::optional<os::TimePoint> deadline() const { return m_deadline; }
     const detail::Chunk* chunk() const { return m_chunk ? &*m_chunk : nullptr; }
 
-    /// Queues the chunk's frame and starts the clock of its first item.
-    void dispatch(detail::Chunk chunk, std::optional<double> timeout, double grace);
+    /// Queues the chunk's frame and starts the clock of its first item;
+    /// with `transfer`, the file each item names goes ahead of it (--transfer).
+    void dispatch(detail::Chunk chunk, std::optional<double> timeout, double grace, bool transfer = false);
     /// Writes what the pipe takes; false if the worker is gone.
     bool flush();
     /// Reads what is there into the frame reader; false at end of file.
@@ -79,6 +81,10 @@ public:
     /// Where the running item's stdout and stderr parts collect.
     Spool& stdout_spool() { return m_stdout; }
     Spool& stderr_spool() { return m_stderr; }
+    /// Where a file the worker sends back (--return) is written.
+    IncomingFile& returning() { return m_returning; }
+    /// Whether the file being returned could not be written here (its other parts are dropped).
+    bool& returning_failed() { return m_returning_failed; }
     /// The sequence number of the running item, or 0.
     std::uint64_t running_seq() const;
 
@@ -123,6 +129,8 @@ private:
     std::optional<os::TimePoint> m_deadline;
     Spool m_stdout;
     Spool m_stderr;
+    IncomingFile m_returning;
+    bool m_returning_failed = false;
     std::uint64_t m_tasks_done = 0;
     bool m_ready = false;
     bool m_retiring = false;

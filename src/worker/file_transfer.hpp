@@ -1,0 +1,77 @@
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "os/fd.hpp"
+
+namespace ppool::worker {
+
+/// Where a file of --transfer or --return lies on the host that runs the
+/// item, as GNU parallel (rsync -R) puts it: the same path, relative to the
+/// worker's working directory unless absolute, or what follows a "/./" in it,
+/// relative to that directory.
+std::string remote_path(std::string_view path);
+
+/// Creates the missing directories above `path`; the ones it made, outermost
+/// first. Throws std::system_error.
+std::vector<std::string> make_parent_dirs(const std::string& path);
+
+/// Removes the file at `path` if it is there, then the directories above it
+/// that are left empty: those in `made` (deepest first), and, for a relative
+/// path, those between it and the working directory. Quietly does what it can.
+void remove_with_empty_dirs(const std::string& path, const std::vector<std::string>& made);
+
+/// A file received in parts: written beside its place under a temporary name,
+/// and renamed into it, with its mode, once whole. Abandoned (the temporary
+/// file removed) if it never is.
+class IncomingFile {
+public:
+    IncomingFile() = default;
+    IncomingFile(IncomingFile&&) = default;
+    IncomingFile& operator=(IncomingFile&& other) noexcept {
+        abort();
+        m_path = std::move(other.m_path);
+        m_temp = std::move(other.m_temp);
+        m_fd = std::move(other.m_fd);
+        m_mode = other.m_mode;
+        made = std::move(other.made);
+        return *this;
+    }
+    ~IncomingFile() { abort(); }
+
+    /// Starts the file that goes to `path`; throws std::system_error.
+    void begin(std::string path, std::uint32_t mode);
+    void append(std::string_view data);
+    /// Puts the whole file in its place; throws std::system_error.
+    void commit();
+    /// Drops what was received.
+    void abort();
+    bool receiving() const { return static_cast<bool>(m_fd); }
+    const std::string& path() const { return m_path; }
+
+    /// The directories begin() made for it.
+    std::vector<std::string> made;
+
+private:
+    std::string m_path;
+    std::string m_temp;
+    os::Fd m_fd;
+    std::uint32_t m_mode = 0;
+};
+
+/// Reads the regular file at `path` in pieces of at most `part_bytes`
+/// (one empty piece for an empty file), calling `part(data, last, mode)`
+/// with its mode bits. Throws std::system_error or std::runtime_error.
+void read_file_parts(const std::string& path, std::size_t part_bytes,
+                     const std::function<void(std::string_view, bool, std::uint32_t)>& part);
+
+/// Why a file could not be read or written, from what the functions above
+/// threw: "No such file or directory".
+std::string reason_of(const std::exception& e);
+
+}  // namespace ppool::worker
