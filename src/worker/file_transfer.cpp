@@ -98,30 +98,39 @@ void IncomingFile::abort() {
     m_temp.clear();
 }
 
-void read_file_parts(const std::string& path, std::size_t part_bytes,
-                     const std::function<void(std::string_view, bool, std::uint32_t)>& part) {
+OutgoingFile::OutgoingFile(const std::string& path) : m_path(path) {
     int raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (raw < 0) fail("cannot read " + path);
-    os::Fd fd(raw);
+    m_fd = os::Fd(raw);
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) fail("cannot read " + path);
+    if (::fstat(m_fd.get(), &st) != 0) fail("cannot read " + path);
     if (S_ISDIR(st.st_mode)) fail("cannot read " + path, EISDIR);
     if (!S_ISREG(st.st_mode)) fail_text("not a regular file");
-    auto mode = static_cast<std::uint32_t>(st.st_mode & 07777);
-    std::string buffer(part_bytes, '\0');
-    std::string held;
-    bool any = false;
-    for (;;) {
-        auto n = ::read(fd.get(), buffer.data(), buffer.size());
+    m_mode = static_cast<std::uint32_t>(st.st_mode & 07777);
+}
+
+bool OutgoingFile::read(std::string& data, std::size_t max) {
+    data.resize(max);
+    std::size_t got = 0;
+    while (got < max) {
+        auto n = ::read(m_fd.get(), data.data() + got, max - got);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) fail("cannot read " + path);
+        if (n < 0) fail("cannot read " + m_path);
         if (n == 0) break;
-        // A piece is sent once the next is known to exist, so that the last one says so.
-        if (any) part(held, false, mode);
-        held.assign(buffer.data(), static_cast<std::size_t>(n));
-        any = true;
+        got += static_cast<std::size_t>(n);
     }
-    part(held, true, mode);
+    data.resize(got);
+    return got < max;
+}
+
+void read_file_parts(const std::string& path, std::size_t part_bytes,
+                     const std::function<void(std::string_view, bool, std::uint32_t)>& part) {
+    OutgoingFile file(path);
+    std::string data;
+    for (bool last = false; !last;) {
+        last = file.read(data, part_bytes);
+        part(data, last, file.mode());
+    }
 }
 
 std::string reason_of(const std::exception& e) {

@@ -64,9 +64,28 @@ private:
     std::uint32_t m_mode = 0;
 };
 
-/// Reads the regular file at `path` in pieces of at most `part_bytes`
-/// (one empty piece for an empty file), calling `part(data, last, mode)`
-/// with its mode bits. Throws std::system_error or std::runtime_error.
+/// A regular file read a part at a time, so that no side holds the whole of it.
+class OutgoingFile {
+public:
+    /// Opens the file at `path`; throws std::system_error, or std::runtime_error
+    /// for what is not a regular file (a FIFO is never waited on).
+    explicit OutgoingFile(const std::string& path);
+    /// Its permission bits.
+    std::uint32_t mode() const { return m_mode; }
+    /// Reads the next part, at most `max` bytes, into `data`; whether it is
+    /// the last (shorter than `max`: an empty one when the size is a multiple
+    /// of it). Throws std::system_error.
+    bool read(std::string& data, std::size_t max);
+
+private:
+    os::Fd m_fd;
+    std::string m_path;
+    std::uint32_t m_mode = 0;
+};
+
+/// Reads the regular file at `path` in parts of at most `part_bytes`,
+/// calling `part(data, last, mode)` with its mode bits. Throws as
+/// OutgoingFile does.
 void read_file_parts(const std::string& path, std::size_t part_bytes,
                      const std::function<void(std::string_view, bool, std::uint32_t)>& part);
 

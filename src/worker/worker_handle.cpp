@@ -45,27 +45,6 @@ namespace {
 /// A file travels in parts of this size, as large outputs do.
 constexpr std::size_t k_file_part_bytes = 64 << 10;
 
-/// Queues the file that item `seq` names, in parts, or why it cannot be read.
-void queue_file(protocol::Gather& out, std::uint64_t seq, std::string_view item) {
-    std::string path(item);
-    auto queue = [&](const protocol::FilePart& part) {
-        auto& buffer = out.owned.emplace_back();
-        protocol::encode_file_part(buffer, part);
-        out.pieces.push_back(buffer);
-    };
-    try {
-        if (path.find('\0') != std::string::npos) throw std::runtime_error("a file name holds no NUL byte");
-        bool first = true;
-        read_file_parts(path, k_file_part_bytes, [&](std::string_view data, bool last, std::uint32_t mode) {
-            queue(protocol::FilePart{seq, first, last, false, mode, path, data});
-            first = false;
-        });
-    } catch (const std::exception& e) {
-        auto why = fmt::format("cannot transfer {}: {}", path.empty() ? "''" : path, reason_of(e));
-        queue(protocol::FilePart{seq, true, true, true, 0, path.empty() ? std::string(".") : path, why});
-    }
-}
-
 }  // namespace
 
 void WorkerHandle::dispatch(detail::Chunk chunk, std::optional<double> timeout, double grace, bool transfer) {
@@ -77,19 +56,63 @@ void WorkerHandle::dispatch(detail::Chunk chunk, std::optional<double> timeout, 
         m_piece = m_offset = 0;
     }
     m_next = 0;
+    if (transfer) {
+        // The files go first, the run frame after them (see refill).
+        for (std::size_t i = 0; i < m_chunk->size(); ++i)
+            m_files.emplace_back(m_chunk->items[i].seq, std::string(m_chunk->item(i)));
+        m_run_pending = true;
+    } else {
+        queue_run();
+    }
+    m_timeout = timeout;
+    m_grace = grace;
+    arm_deadline();
+    flush();
+}
+
+void WorkerHandle::queue_run() {
     protocol::RunIndex index;
     std::size_t start = 0;
     for (const auto& item : m_chunk->items) {
         index.add(item.seq, item.end - start);
         start = item.end + 1;
     }
-    if (transfer)
-        for (std::size_t i = 0; i < m_chunk->size(); ++i) queue_file(m_out, m_chunk->items[i].seq, m_chunk->item(i));
     protocol::encode_run(m_out, m_chunk->task->name, index, *m_chunk->bytes);
-    m_timeout = timeout;
-    m_grace = grace;
-    arm_deadline();
-    flush();
+}
+
+bool WorkerHandle::refill() {
+    if (!m_run_pending) return false;
+    m_out = protocol::Gather{};
+    m_piece = m_offset = 0;
+    if (m_files.empty()) {
+        m_run_pending = false;
+        queue_run();
+        return true;
+    }
+    const auto& [seq, path] = m_files.front();
+    auto& buffer = m_out.owned.emplace_back();
+    bool done = false;
+    try {
+        if (path.find('\0') != std::string::npos) throw std::runtime_error("a file name holds no NUL byte");
+        bool first = !m_file;
+        if (first) m_file.emplace(path);
+        std::string data;
+        done = m_file->read(data, k_file_part_bytes);
+        protocol::encode_file_part(buffer, protocol::FilePart{seq, first, done, false, m_file->mode(), path, data});
+    } catch (const std::exception& e) {
+        // The item fails with this, on the worker: the others run.
+        buffer.clear();
+        auto why = fmt::format("cannot transfer {}: {}", path.empty() ? "''" : path, reason_of(e));
+        protocol::encode_file_part(buffer,
+                                   protocol::FilePart{seq, true, true, true, 0, path.empty() ? "." : path, why});
+        done = true;
+    }
+    if (done) {
+        m_file.reset();
+        m_files.pop_front();
+    }
+    m_out.pieces.push_back(buffer);
+    return true;
 }
 
 void WorkerHandle::arm_deadline(std::uint64_t running_ns) {
@@ -104,8 +127,13 @@ void WorkerHandle::arm_deadline(std::uint64_t running_ns) {
 }
 
 bool WorkerHandle::flush() {
-    if (!wants_write()) return true;
-    return os::send_pieces(m_to.get(), m_out.pieces, m_piece, m_offset) != os::IoStatus::closed;
+    while (wants_write()) {
+        auto status = os::send_pieces(m_to.get(), m_out.pieces, m_piece, m_offset);
+        if (status == os::IoStatus::closed) return false;
+        // What follows is read from disk only once the channel has taken what came before.
+        if (status == os::IoStatus::would_block || !refill()) return true;
+    }
+    return true;
 }
 
 bool WorkerHandle::fill() {

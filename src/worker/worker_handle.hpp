@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -61,7 +62,7 @@ public:
     /// The worker's hello, once it came.
     const std::optional<protocol::HelloMessage>& hello() const { return m_hello; }
     void set_hello(protocol::HelloMessage hello) { m_hello = std::move(hello); }
-    bool wants_write() const { return m_to && m_piece < m_out.pieces.size(); }
+    bool wants_write() const { return m_to && (m_piece < m_out.pieces.size() || m_run_pending); }
     std::optional<os::TimePoint> deadline() const { return m_deadline; }
     const detail::Chunk* chunk() const { return m_chunk ? &*m_chunk : nullptr; }
 
@@ -108,6 +109,12 @@ public:
 
 private:
     void arm_deadline(std::uint64_t running_ns = 0);
+    /// Queues the chunk's run frame.
+    void queue_run();
+    /// Once everything queued is sent: queues the next part of the files
+    /// that go ahead of the chunk, or after the last of them its run frame.
+    /// False when nothing is left to queue.
+    bool refill();
 
     pid_t m_pid = -1;
     int m_slot = 0;
@@ -122,6 +129,12 @@ private:
     protocol::Gather m_out;
     std::size_t m_piece = 0;
     std::size_t m_offset = 0;
+    // --transfer: the files (item, path) still to send ahead of the chunk's
+    // run frame, read a part at a time as the channel takes them; the one
+    // being read; the run frame waits for them.
+    std::deque<std::pair<std::uint64_t, std::string>> m_files;
+    std::optional<OutgoingFile> m_file;
+    bool m_run_pending = false;
     std::optional<detail::Chunk> m_chunk;
     std::size_t m_next = 0;  // the first item with no result yet
     std::optional<double> m_timeout;

@@ -298,6 +298,7 @@ void receive_file(WorkerState& w, const protocol::FilePart& part) {
     auto& got = w.received[part.seq];
     if (part.failed) {
         // The pool could not read it: the item fails with the pool's words.
+        if (part.seq == w.incoming_seq) w.incoming.abort();
         got.error = part.data;
         return;
     }

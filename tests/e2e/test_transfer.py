@@ -189,14 +189,18 @@ class TransferTests(SshTestCase):
             self.assertEqual(self.read(self.local(item + ".out")).strip(), b"%d" % (i * 10 + 2))
         self.assertFalse(os.path.exists(self.remote(self.dir)))
 
-    def test_a_large_file_goes_and_comes_back_in_parts(self):
-        content = os.urandom(700 * 1024)
-        item = self.make("big.bin", content, mode=0o600)
-        proc = self.ppool(["imap", "--trc", "{}.copy"], ["cp {} {}.copy"], [item])
+    def test_large_files_go_and_come_back_in_parts(self):
+        # One of many parts, one of exactly two full parts (then an empty last one), in one chunk.
+        contents = {self.make("big.bin", os.urandom(700 * 1024 + 1), mode=0o600): None,
+                    self.make("even.bin", os.urandom(128 * 1024), mode=0o604): None}
+        for item in contents:
+            contents[item] = self.read(self.local(item))
+        proc = self.ppool(["imap", "-c", "2", "--trc", "{}.copy"], ["cp {} {}.copy"], list(contents))
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        copy = self.local(item + ".copy")
-        self.assertEqual(self.read(copy), content)
-        self.assertEqual(os.stat(copy).st_mode & 0o7777, 0o600)
+        for item, content in contents.items():
+            copy = self.local(item + ".copy")
+            self.assertEqual(self.read(copy), content)
+            self.assertEqual(os.stat(copy).st_mode & 0o7777, os.stat(self.local(item)).st_mode & 0o7777)
         self.assertFalse(os.path.exists(self.remote(self.dir)))
 
     def test_a_registered_task_reads_the_file_sent(self):
