@@ -72,11 +72,13 @@ struct PoolOptions {
     /// The ppool that the hosts run: a path, or a name looked up in their
     /// PATH; empty: "ppool".
     std::string remote_ppool{};
-    /// GNU parallel's --transfer: before an item runs on another host, the
-    /// file it names is sent there, to the same path (relative ones under the
-    /// worker's working directory, the login's home), its mode kept. A file
-    /// that cannot be read fails the item. Nothing is sent to this machine's slots.
-    bool transfer = false;
+    /// GNU parallel's --transferfile: before an item runs on another host,
+    /// these files (templates with replacement strings; "{}" is the file the
+    /// item names, GNU parallel's --transfer) are sent there, to the same path
+    /// (relative ones under the worker's working directory, the login's
+    /// home), their mode kept. A file that cannot be read fails the item.
+    /// Nothing is sent to this machine's slots.
+    std::vector<std::string> transfer{};
     /// GNU parallel's --return: after an item ran on another host, these
     /// files (templates with replacement strings, such as "{}.out") are
     /// brought back to the same paths here. A file that is not there is said

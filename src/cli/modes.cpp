@@ -100,7 +100,7 @@ PoolOptions pool_options(const Options& o) {
     p.sshloginfile = o.sshloginfile;
     p.ssh = o.ssh;
     p.remote_ppool = o.remote_ppool;
-    p.transfer = o.transfer;
+    p.transfer = o.transfer_files;
     p.returns = o.returns;
     p.cleanup = o.cleanup;
     p.on_warning = [](const std::string& message) { warn(message); };

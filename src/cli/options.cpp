@@ -104,10 +104,13 @@ void add_pool_options(CLI::App& sub, Options& o, RawOptions& raw, bool takes_ite
         ->group("Pool")
         ->type_name("PATH");
     sub.add_flag("--transfer", o.transfer, "send the file each item names to its host first")->group("Pool");
-    sub.add_option("--return", o.returns, "bring FILE ({}.out) back from the host after (repeatable)")
+    sub.add_option("--transferfile", o.transfer_files, "send FILE ({.}.idx) to the host too (repeatable)")
         ->group("Pool")
         ->type_name("FILE");
-    sub.add_flag("--cleanup", o.cleanup, "remove sent and returned files from the host after")->group("Pool");
+    sub.add_option("--return", o.returns, "bring FILE ({}.out) back afterwards (repeatable)")
+        ->group("Pool")
+        ->type_name("FILE");
+    sub.add_flag("--cleanup", o.cleanup, "remove sent and returned files from the host")->group("Pool");
     sub.add_option("--trc", o.trc, "--transfer --return FILE --cleanup (repeatable)")->group("Pool")->type_name("FILE");
 
     add_raw(sub, "-t,--task", raw.task, "run a registered task, not a command", "Task", "NAME");
@@ -200,6 +203,8 @@ void check_workflow(Options& o, const RawOptions& raw) {
 
 /// --return and --trc name files; --trc is --transfer --return FILE --cleanup.
 void check_transfer(Options& o) {
+    for (const auto& name : o.transfer_files)
+        if (name.empty()) throw UsageError("--transferfile needs a file name, not ''");
     for (const auto& name : o.returns)
         if (name.empty()) throw UsageError("--return needs a file name, not ''");
     for (const auto& name : o.trc) {
@@ -207,6 +212,9 @@ void check_transfer(Options& o) {
         o.returns.push_back(name);
     }
     if (!o.trc.empty()) o.transfer = o.cleanup = true;
+    // --transfer is --transferfile {}.
+    if (o.transfer && std::find(o.transfer_files.begin(), o.transfer_files.end(), "{}") == o.transfer_files.end())
+        o.transfer_files.insert(o.transfer_files.begin(), "{}");
 }
 
 /// Converts and checks the values that CLI11 took as typed.

@@ -98,8 +98,9 @@ void ProcessWorkerSet::dispatch(std::size_t slot, detail::Chunk chunk) {
         m_returned.push_back(std::move(chunk));
         return;
     }
+    static const std::vector<std::string> k_nothing;
     m_workers[slot].dispatch(std::move(chunk), m_options.task_timeout, m_options.kill_grace_s,
-                             m_options.transfer && remote(slot));
+                             remote(slot) ? m_options.transfer : k_nothing);
 }
 
 protocol::ConfigureMessage ProcessWorkerSet::configure(std::size_t slot) const {

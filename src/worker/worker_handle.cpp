@@ -2,6 +2,7 @@
 
 #include "os/process.hpp"
 #include "protocol/messages.hpp"
+#include "worker/command_template.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -47,7 +48,8 @@ constexpr std::size_t k_file_part_bytes = 64 << 10;
 
 }  // namespace
 
-void WorkerHandle::dispatch(detail::Chunk chunk, std::optional<double> timeout, double grace, bool transfer) {
+void WorkerHandle::dispatch(detail::Chunk chunk, std::optional<double> timeout, double grace,
+                            const std::vector<std::string>& transfer) {
     // The item bytes are sent from the chunk itself, which the handle holds
     // until the last result: nothing is copied.
     m_chunk = std::move(chunk);
@@ -56,10 +58,12 @@ void WorkerHandle::dispatch(detail::Chunk chunk, std::optional<double> timeout, 
         m_piece = m_offset = 0;
     }
     m_next = 0;
-    if (transfer) {
+    if (!transfer.empty()) {
         // The files go first, the run frame after them (see refill).
-        for (std::size_t i = 0; i < m_chunk->size(); ++i)
-            m_files.emplace_back(m_chunk->items[i].seq, std::string(m_chunk->item(i)));
+        for (std::size_t i = 0; i < m_chunk->size(); ++i) {
+            TaskContext context{m_chunk->item(i), m_chunk->items[i].seq, m_slot};
+            for (const auto& name : transfer) m_files.emplace_back(context.seq, expand_template(name, context));
+        }
         m_run_pending = true;
     } else {
         queue_run();

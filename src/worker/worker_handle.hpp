@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <sys/types.h>
+#include <vector>
 
 #include "os/event_loop.hpp"
 #include "os/fd.hpp"
@@ -66,9 +67,10 @@ public:
     std::optional<os::TimePoint> deadline() const { return m_deadline; }
     const detail::Chunk* chunk() const { return m_chunk ? &*m_chunk : nullptr; }
 
-    /// Queues the chunk's frame and starts the clock of its first item;
-    /// with `transfer`, the file each item names goes ahead of it (--transfer).
-    void dispatch(detail::Chunk chunk, std::optional<double> timeout, double grace, bool transfer = false);
+    /// Queues the chunk's frame and starts the clock of its first item; the
+    /// files `transfer` names for each item (templates) go ahead of it.
+    void dispatch(detail::Chunk chunk, std::optional<double> timeout, double grace,
+                  const std::vector<std::string>& transfer = {});
     /// Writes what the pipe takes; false if the worker is gone.
     bool flush();
     /// Reads what is there into the frame reader; false at end of file.

@@ -104,6 +104,14 @@ class TransferTests(SshTestCase):
         self.assertEqual(os.stat(there).st_mode & 0o7777, 0o751)
         self.assertEqual(os.stat(there).st_uid, self.uid)
 
+    def test_transferfile_sends_files_named_from_the_item(self):
+        item = self.make("data.txt", b"data\n")
+        self.make("data.idx", b"index\n")
+        proc = self.ppool(["imap", "--transferfile", "{.}.idx", "--transferfile", "{}", "--cleanup"], ["cat {} {.}.idx"], [item])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout, b"data\nindex\n")
+        self.assertFalse(os.path.exists(self.remote(self.dir)))
+
     def test_without_transfer_the_host_has_no_file(self):
         item = self.make("a.txt", b"hello\n")
         proc = self.ppool(["imap", "--json"], ["cat"], [item])
@@ -232,7 +240,7 @@ class TransferTests(SshTestCase):
 
 class TransferUsageTests(unittest.TestCase):
     def test_an_empty_file_name_is_a_usage_error(self):
-        for option in ("--trc", "--return"):
+        for option in ("--trc", "--return", "--transferfile"):
             with self.subTest(option=option):
                 proc = run(["imap", option, "", "--", "true"], input=b"x\n")
                 self.assertEqual(proc.returncode, 2)
