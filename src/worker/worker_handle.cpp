@@ -70,7 +70,9 @@ void WorkerHandle::dispatch(detail::Chunk chunk, std::optional<double> timeout, 
     }
     m_timeout = timeout;
     m_grace = grace;
-    arm_deadline();
+    // The first item's clock starts once its files are sent: their way there is not its time.
+    if (m_run_pending) m_deadline.reset();
+    else arm_deadline();
     flush();
 }
 
@@ -91,6 +93,7 @@ bool WorkerHandle::refill() {
     if (m_files.empty()) {
         m_run_pending = false;
         queue_run();
+        arm_deadline();
         return true;
     }
     const auto& [seq, path] = m_files.front();

@@ -237,6 +237,67 @@ class TransferTests(SshTestCase):
                     os.unlink(self.local(item + ".out"))
                 self.assertFalse(os.path.exists(self.remote(self.dir)))
 
+    def test_a_host_writes_nothing_here_that_was_not_asked_for(self):
+        # A "ppool" on the host that answers as a worker would, then sends a
+        # file to a path of its own choosing instead of a result.
+        evil = os.path.join(self.cwd, "evil")
+        directory = tempfile.mkdtemp(prefix="ppool-fake-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        os.chmod(directory, 0o755)
+        fake = os.path.join(directory, "ppool")
+        with open(fake, "w") as f:
+            f.write(FAKE_WORKER.replace("PATH", repr(evil.encode())))
+        os.chmod(fake, 0o755)
+        args = ["imap", "-S", self.login(), "--ssh", f"ssh -F {self.ssh_config}", "--remote-ppool", fake, "--json",
+                "--return", "{}.out", "--", "true"]
+        proc = run(args, input=b"x\n", env=local_environment(), timeout=SETTLE * 2, cwd=self.cwd)
+        [record] = json_lines(proc.stdout)
+        self.assertEqual(record["status"], "worker_lost")
+        self.assertIn("a file that was not asked for", record["error"])
+        self.assertFalse(os.path.exists(evil))
+        self.assertEqual([n for n in os.listdir(self.cwd) if n != self.dir], [])
+
+
+# Speaks just enough of the protocol: configure, hello, ready, then a file frame.
+FAKE_WORKER = """#!/usr/bin/env python3
+import struct, sys
+inp, out = sys.stdin.buffer, sys.stdout.buffer
+def frame():
+    head = inp.read(9)
+    return head[0], inp.read(struct.unpack("<Q", head[1:])[0])
+def send(kind, payload):
+    out.write(bytes([kind]) + struct.pack("<Q", len(payload)) + payload)
+    out.flush()
+def text(s):
+    return struct.pack("<Q", len(s)) + s
+def number(p, at):
+    return struct.unpack("<Q", p[at:at + 8])[0], at + 8
+kind, p = frame()
+version = struct.unpack("<I", p[:4])[0]
+count, at = number(p, 8)
+for _ in range(count):
+    n, at = number(p, at)
+    at += n
+count, at = number(p, at)
+names = []
+for _ in range(count):
+    n, at = number(p, at)
+    names.append(p[at:at + n])
+    at += n
+    words, at = number(p, at)
+    for _ in range(words):
+        n, at = number(p, at)
+        at += n
+    at += 1
+send(10, struct.pack("<I", version) + text(b"fake") + struct.pack("<IQ", 1, len(names)) +
+     b"".join(text(n) for n in names) + text(b""))
+send(2, b"")
+while frame()[0] != 11:
+    pass
+send(13, struct.pack("<QBI", 1, 3, 0o644) + text(PATH) + text(b"evil\\n"))
+inp.read()
+"""
+
 
 class TransferUsageTests(unittest.TestCase):
     def test_an_empty_file_name_is_a_usage_error(self):
