@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "os/fd.hpp"
@@ -32,14 +33,22 @@ void remove_with_empty_dirs(const std::string& path, const std::vector<std::stri
 class IncomingFile {
 public:
     IncomingFile() = default;
-    IncomingFile(IncomingFile&&) = default;
+    // The temporary file moves with it: the moved-from one has none to remove.
+    IncomingFile(IncomingFile&& other) noexcept
+        : made(std::exchange(other.made, {})),
+          m_path(std::exchange(other.m_path, {})),
+          m_temp(std::exchange(other.m_temp, {})),
+          m_fd(std::move(other.m_fd)),
+          m_mode(other.m_mode) {}
     IncomingFile& operator=(IncomingFile&& other) noexcept {
-        abort();
-        m_path = std::move(other.m_path);
-        m_temp = std::move(other.m_temp);
-        m_fd = std::move(other.m_fd);
-        m_mode = other.m_mode;
-        made = std::move(other.made);
+        if (this != &other) {
+            abort();
+            made = std::exchange(other.made, {});
+            m_path = std::exchange(other.m_path, {});
+            m_temp = std::exchange(other.m_temp, {});
+            m_fd = std::move(other.m_fd);
+            m_mode = other.m_mode;
+        }
         return *this;
     }
     ~IncomingFile() { abort(); }

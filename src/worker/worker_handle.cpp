@@ -100,7 +100,7 @@ bool WorkerHandle::refill() {
     auto& buffer = m_out.owned.emplace_back();
     bool done = false;
     try {
-        if (path.find('\0') != std::string::npos) throw std::runtime_error("a file name holds no NUL byte");
+        if (path.find('\0') != std::string::npos) throw std::runtime_error("the name holds a NUL byte");
         bool first = !m_file;
         if (first) m_file.emplace(path);
         std::string data;

@@ -150,6 +150,23 @@ TEST_CASE("a received file appears whole, with its mode, or not at all") {
     CHECK(exists(dir.path));
 }
 
+TEST_CASE("a file being received moves with its temporary file") {
+    TempDir dir;
+    auto path = dir.path + "/moved.txt";
+    IncomingFile target;
+    {
+        IncomingFile source;
+        source.begin(path, 0600);
+        source.append("moved ");
+        target = std::move(source);
+    }
+    // The moved-from file, gone, took nothing with it.
+    target.append("whole");
+    IncomingFile last(std::move(target));
+    last.commit();
+    CHECK(slurp(path) == "moved whole");
+}
+
 TEST_CASE("a file is read in parts, the last one marked") {
     TempDir dir;
     auto path = dir.path + "/big";
