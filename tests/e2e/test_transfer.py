@@ -145,6 +145,36 @@ class TransferTests(SshTestCase):
         self.assertEqual(os.stat(path).st_uid, self.uid)
         self.assertEqual(os.stat(path).st_mode & 0o7777, 0o640)
 
+    def test_a_file_the_host_cannot_write_fails_its_item(self):
+        # An absolute path in a directory the test user may not write to.
+        closed = tempfile.mkdtemp(prefix="ppool-closed-")
+        self.addCleanup(shutil.rmtree, closed, True)
+        os.chmod(closed, 0o755)
+        path = os.path.join(closed, "f.txt")
+        with open(path, "wb") as f:
+            f.write(b"x\n")
+        items = [path, self.make("fine.txt", b"fine\n")]
+        proc = self.ppool(["imap", "--json", "--trc", "{}.out"], ["cp {} {}.out"], items)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        failed, ok = json_lines(proc.stdout)
+        self.assertEqual(failed["status"], "error")
+        self.assertRegex(failed["error"], rf"^--transfer: cannot write {path}: Permission denied$")
+        self.assertEqual(ok["status"], "ok")
+        self.assertEqual(self.read(self.local(items[1] + ".out")), b"fine\n")
+        self.assertEqual(os.listdir(closed), ["f.txt"])
+
+    def test_cleanup_leaves_what_the_host_had_before(self):
+        item = self.make("sub/a.txt", b"a\n")
+        keep = self.remote(f"{self.dir}/sub/keep")
+        os.makedirs(os.path.dirname(keep))
+        with open(keep, "wb") as f:
+            f.write(b"keep\n")
+        subprocess.run(["chown", "-R", f"{self.user}:", self.remote(self.dir)], check=True)
+        proc = self.ppool(["imap", "--trc", "{}.out"], ["cp {} {}.out"], [item])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(self.read(self.local(item + ".out")), b"a\n")
+        self.assertEqual(os.listdir(os.path.dirname(keep)), ["keep"])
+
     def test_return_alone_brings_a_file_back_and_leaves_it(self):
         items = [f"{self.dir}/made/x", f"{self.dir}/made/y"]
         proc = self.ppool(["imap", "--return", "{}.out", "--return", "{.}.log"],
