@@ -1,32 +1,11 @@
 #include "worker/file_transfer.hpp"
 
-#include <cerrno>
-#include <cstdio>
-#include <stdexcept>
-#include <fcntl.h>
-#include <sys/stat.h>
+#include "worker/command_template.hpp"
+
+#include <fmt/format.h>
 #include <system_error>
-#include <unistd.h>
 
 namespace ppool::worker {
-
-namespace {
-
-[[noreturn]] void fail(const std::string& what, int error = errno) {
-    throw std::system_error(error, std::generic_category(), what);
-}
-
-[[noreturn]] void fail_text(const std::string& what) { throw std::runtime_error(what); }
-
-std::string parent_of(const std::string& path) {
-    auto slash = path.find_last_not_of('/');
-    slash = slash == std::string::npos ? std::string::npos : path.rfind('/', slash);
-    if (slash == std::string::npos) return {};
-    auto end = path.find_last_not_of('/', slash);
-    return end == std::string::npos ? std::string("/") : path.substr(0, end + 1);
-}
-
-}  // namespace
 
 std::string remote_path(std::string_view path) {
     if (path.substr(0, 2) == "./") return std::string(path.substr(2));
@@ -35,97 +14,9 @@ std::string remote_path(std::string_view path) {
     return std::string(path.substr(marker + 3));
 }
 
-std::vector<std::string> make_parent_dirs(const std::string& path) {
-    std::vector<std::string> missing;
-    for (auto dir = parent_of(path); !dir.empty() && dir != "/" && dir != "." && dir != ".."; dir = parent_of(dir)) {
-        struct stat st {};
-        if (::stat(dir.c_str(), &st) == 0) break;
-        if (errno != ENOENT) fail("cannot look at " + dir);
-        missing.push_back(dir);
-    }
-    std::vector<std::string> made;
-    for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-        if (::mkdir(it->c_str(), 0777) != 0 && errno != EEXIST) fail("cannot create directory " + *it);
-        made.push_back(*it);
-    }
-    return made;
-}
-
-void remove_with_empty_dirs(const std::string& path, const std::vector<std::string>& made) {
-    ::unlink(path.c_str());
-    for (auto it = made.rbegin(); it != made.rend(); ++it)
-        if (::rmdir(it->c_str()) != 0) break;
-    if (path.empty() || path.front() == '/') return;
-    for (auto dir = parent_of(path); !dir.empty() && dir != "." && dir != ".."; dir = parent_of(dir))
-        if (::rmdir(dir.c_str()) != 0) break;
-}
-
-void IncomingFile::begin(std::string path, std::uint32_t mode) {
-    abort();
-    made = make_parent_dirs(path);
-    auto dir = parent_of(path);
-    m_temp = (dir.empty() ? std::string() : dir + "/") + ".ppool-XXXXXX";
-    int fd = ::mkostemp(m_temp.data(), O_CLOEXEC);
-    if (fd < 0) {
-        auto error = errno;
-        m_temp.clear();
-        fail("cannot write " + path, error);
-    }
-    m_fd = os::Fd(fd);
-    m_path = std::move(path);
-    m_mode = mode;
-}
-
-void IncomingFile::append(std::string_view data) {
-    while (!data.empty()) {
-        auto n = ::write(m_fd.get(), data.data(), data.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) fail("cannot write " + m_path);
-        data.remove_prefix(static_cast<std::size_t>(n));
-    }
-}
-
-void IncomingFile::commit() {
-    if (::fchmod(m_fd.get(), static_cast<mode_t>(m_mode)) != 0) fail("cannot set the mode of " + m_path);
-    if (::close(m_fd.release()) != 0) fail("cannot write " + m_path);
-    if (::rename(m_temp.c_str(), m_path.c_str()) != 0) fail("cannot write " + m_path);
-    m_temp.clear();
-}
-
-void IncomingFile::abort() {
-    m_fd.reset();
-    if (!m_temp.empty()) ::unlink(m_temp.c_str());
-    m_temp.clear();
-}
-
-OutgoingFile::OutgoingFile(const std::string& path) : m_path(path) {
-    int raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (raw < 0) fail("cannot read " + path);
-    m_fd = os::Fd(raw);
-    struct stat st {};
-    if (::fstat(m_fd.get(), &st) != 0) fail("cannot read " + path);
-    if (S_ISDIR(st.st_mode)) fail("cannot read " + path, EISDIR);
-    if (!S_ISREG(st.st_mode)) fail_text("not a regular file");
-    m_mode = static_cast<std::uint32_t>(st.st_mode & 07777);
-}
-
-bool OutgoingFile::read(std::string& data, std::size_t max) {
-    data.resize(max);
-    std::size_t got = 0;
-    while (got < max) {
-        auto n = ::read(m_fd.get(), data.data() + got, max - got);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) fail("cannot read " + m_path);
-        if (n == 0) break;
-        got += static_cast<std::size_t>(n);
-    }
-    data.resize(got);
-    return got < max;
-}
-
 void read_file_parts(const std::string& path, std::size_t part_bytes,
                      const std::function<void(std::string_view, bool, std::uint32_t)>& part) {
-    OutgoingFile file(path);
+    os::OutgoingFile file(path);
     std::string data;
     for (bool last = false; !last;) {
         last = file.read(data, part_bytes);
@@ -133,9 +24,69 @@ void read_file_parts(const std::string& path, std::size_t part_bytes,
     }
 }
 
-std::string reason_of(const std::exception& e) {
-    if (const auto* s = dynamic_cast<const std::system_error*>(&e)) return s->code().message();
-    return e.what();
+void FileReceiver::receive(const protocol::FilePart& part) {
+    auto& got = m_received[part.seq];
+    if (part.failed) {
+        // The pool could not read it: the item fails with the pool's words.
+        if (part.seq == m_seq) m_incoming.abort();
+        got.error = part.data;
+        return;
+    }
+    auto where = remote_path(part.path);
+    if (part.first) {
+        m_seq = part.seq;
+        m_path = where;
+        m_failed = false;
+    } else if (part.seq != m_seq || where != m_path || (!m_failed && !m_incoming.receiving())) {
+        throw protocol::ProtocolError("file part out of order");
+    }
+    if (m_failed) return;
+    try {
+        if (part.first) m_incoming.begin(where, part.mode);
+        m_incoming.append(part.data);
+        if (part.last) {
+            m_incoming.commit();
+            got.files.emplace_back(where, std::move(m_incoming.made));
+        }
+    } catch (const std::system_error& e) {
+        m_incoming.abort();
+        m_failed = true;
+        if (got.error.empty()) got.error = fmt::format("--transfer: {}", e.what());
+    }
+}
+
+ReceivedFiles FileReceiver::take(std::uint64_t seq) {
+    ReceivedFiles out;
+    if (auto got = m_received.find(seq); got != m_received.end()) {
+        out = std::move(got->second);
+        m_received.erase(got);
+    }
+    return out;
+}
+
+void return_files(const std::vector<std::string>& returns, bool cleanup, const TaskContext& context,
+                  const ReceivedFiles& received, std::size_t part_bytes,
+                  const std::function<void(const protocol::FilePart&)>& send) {
+    std::vector<std::string> returned;
+    for (const auto& name : returns) {
+        auto path = expand_template(name, context);
+        auto where = remote_path(path);
+        bool first = true;
+        try {
+            read_file_parts(where, part_bytes, [&](std::string_view data, bool last, std::uint32_t mode) {
+                send(protocol::FilePart{context.seq, first, last, false, mode, path, data});
+                first = false;
+            });
+            returned.push_back(where);
+        } catch (const std::exception& e) {
+            // Said instead, whether or not parts went before: the pool drops those.
+            auto reason = os::failure_reason(e);
+            send(protocol::FilePart{context.seq, true, true, true, 0, path, reason});
+        }
+    }
+    if (!cleanup) return;
+    for (const auto& where : returned) os::remove_with_empty_dirs(where, {});
+    for (const auto& [where, made] : received.files) os::remove_with_empty_dirs(where, made);
 }
 
 }  // namespace ppool::worker

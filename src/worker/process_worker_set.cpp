@@ -358,7 +358,7 @@ void ProcessWorkerSet::on_file(WorkerHandle& w, const protocol::FilePart& part) 
     } catch (const std::system_error& e) {
         file.abort();
         w.returning_failed() = true;
-        warn(reason_of(e));
+        warn(os::failure_reason(e));
     }
 }
 

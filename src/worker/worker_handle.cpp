@@ -109,7 +109,7 @@ bool WorkerHandle::refill() {
     } catch (const std::exception& e) {
         // The item fails with this, on the worker: the others run.
         buffer.clear();
-        auto why = fmt::format("cannot transfer {}: {}", path.empty() ? "''" : path, reason_of(e));
+        auto why = fmt::format("cannot transfer {}: {}", path.empty() ? "''" : path, os::failure_reason(e));
         protocol::encode_file_part(buffer,
                                    protocol::FilePart{seq, true, true, true, 0, path.empty() ? "." : path, why});
         done = true;

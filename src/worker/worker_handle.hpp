@@ -11,7 +11,7 @@
 #include "os/fd.hpp"
 #include "os/process.hpp"
 #include "worker/chunk.hpp"
-#include "worker/file_transfer.hpp"
+#include "os/file_parts.hpp"
 #include "protocol/frame.hpp"
 #include "protocol/messages.hpp"
 #include "protocol/session.hpp"
@@ -85,7 +85,7 @@ public:
     Spool& stdout_spool() { return m_stdout; }
     Spool& stderr_spool() { return m_stderr; }
     /// Where a file the worker sends back (--return) is written.
-    IncomingFile& returning() { return m_returning; }
+    os::IncomingFile& returning() { return m_returning; }
     /// Whether the file being returned could not be written here (its other parts are dropped).
     bool& returning_failed() { return m_returning_failed; }
     /// The sequence number of the running item, or 0.
@@ -135,7 +135,7 @@ private:
     // run frame, read a part at a time as the channel takes them; the one
     // being read; the run frame waits for them.
     std::deque<std::pair<std::uint64_t, std::string>> m_files;
-    std::optional<OutgoingFile> m_file;
+    std::optional<os::OutgoingFile> m_file;
     bool m_run_pending = false;
     std::optional<detail::Chunk> m_chunk;
     std::size_t m_next = 0;  // the first item with no result yet
@@ -144,7 +144,7 @@ private:
     std::optional<os::TimePoint> m_deadline;
     Spool m_stdout;
     Spool m_stderr;
-    IncomingFile m_returning;
+    os::IncomingFile m_returning;
     bool m_returning_failed = false;
     std::uint64_t m_tasks_done = 0;
     bool m_ready = false;

@@ -7,7 +7,6 @@
 #include "os/signals.hpp"
 #include "protocol/messages.hpp"
 #include "worker/command.hpp"
-#include "worker/command_template.hpp"
 #include "worker/file_transfer.hpp"
 #include "worker/item_clock.hpp"
 
@@ -22,9 +21,7 @@
 #include <memory>
 #include <typeinfo>
 #include <fmt/format.h>
-#include <map>
 #include <mutex>
-#include <system_error>
 #include <thread>
 #include <unistd.h>
 
@@ -41,13 +38,6 @@ struct PendingResults {
     std::string durations;
     std::string text;
     std::string extra;
-};
-
-/// The files sent for one item ahead of it (--transfer): where each went,
-/// with the directories made for it, or why one could not be written.
-struct Received {
-    std::vector<std::pair<std::string, std::vector<std::string>>> files;
-    std::string error;
 };
 
 /// What a worker keeps between tasks.
@@ -74,13 +64,7 @@ struct WorkerState {
     std::atomic<bool> in_function{false};  // a registered function runs now
     std::uint64_t last_send_ns = 0;
     bool monitored = false;
-    // Files arriving ahead of their items, the one being written, and
-    // whether writing it failed (its other parts are then dropped).
-    std::map<std::uint64_t, Received> received;
-    IncomingFile incoming;
-    std::uint64_t incoming_seq = 0;
-    std::string incoming_path;
-    bool incoming_failed = false;
+    FileReceiver files;  // what the pool sends ahead of the items (--transfer)
 };
 
 std::vector<std::string> make_base_env(int slot) {
@@ -293,65 +277,17 @@ void monitor(WorkerState& w) {
     }
 }
 
-/// Writes a part of a file sent ahead of item `part.seq`.
-void receive_file(WorkerState& w, const protocol::FilePart& part) {
-    auto& got = w.received[part.seq];
-    if (part.failed) {
-        // The pool could not read it: the item fails with the pool's words.
-        if (part.seq == w.incoming_seq) w.incoming.abort();
-        got.error = part.data;
-        return;
-    }
-    auto where = remote_path(part.path);
-    if (part.first) {
-        w.incoming_seq = part.seq;
-        w.incoming_path = where;
-        w.incoming_failed = false;
-    } else if (part.seq != w.incoming_seq || where != w.incoming_path || (!w.incoming_failed && !w.incoming.receiving())) {
-        throw protocol::ProtocolError("file part out of order");
-    }
-    if (w.incoming_failed) return;
-    try {
-        if (part.first) w.incoming.begin(where, part.mode);
-        w.incoming.append(part.data);
-        if (part.last) {
-            w.incoming.commit();
-            got.files.emplace_back(where, std::move(w.incoming.made));
-        }
-    } catch (const std::system_error& e) {
-        w.incoming.abort();
-        w.incoming_failed = true;
-        if (got.error.empty()) got.error = fmt::format("--transfer: {}", e.what());
-    }
-}
-
-/// Sends the item's --return files back ahead of its result (a file that
-/// cannot be read is said so instead), then with --cleanup removes them and
-/// the files sent for it.
-void return_files(WorkerState& w, const protocol::WireItem& item, const Received& sent) {
-    std::vector<std::string> returned;
-    for (const auto& name : w.config.returns) {
-        auto path = expand_template(name, TaskContext{item.data, item.seq, w.config.slot});
-        auto where = remote_path(path);
-        // The results before this item go first: a file belongs to the first item not yet reported.
-        send_results(w);
-        bool first = true;
-        try {
-            read_file_parts(where, k_part_bytes, [&](std::string_view data, bool last, std::uint32_t mode) {
-                protocol::encode_file_part(w.out, protocol::FilePart{item.seq, first, last, false, mode, path, data});
-                send(w);
-                first = false;
-            });
-            returned.push_back(where);
-        } catch (const std::exception& e) {
-            auto reason = reason_of(e);
-            protocol::encode_file_part(w.out, protocol::FilePart{item.seq, true, true, true, 0, path, reason});
-            send(w);
-        }
-    }
-    if (!w.config.cleanup) return;
-    for (const auto& where : returned) remove_with_empty_dirs(where, {});
-    for (const auto& [where, made] : sent.files) remove_with_empty_dirs(where, made);
+/// Sends the item's --return files back ahead of its result, then with
+/// --cleanup removes them and the files sent for it.
+void return_files(WorkerState& w, const protocol::WireItem& item, const ReceivedFiles& received) {
+    TaskContext context{item.data, item.seq, w.config.slot};
+    return_files(w.config.returns, w.config.cleanup, context, received, k_part_bytes,
+                 [&](const protocol::FilePart& part) {
+                     // The results before this item go first: a file belongs to the first item not yet reported.
+                     send_results(w);
+                     protocol::encode_file_part(w.out, part);
+                     send(w);
+                 });
 }
 
 /// Runs every item of a chunk; results go back in order, batched unless
@@ -382,11 +318,7 @@ void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
             w.running_seq.store(item.seq, std::memory_order_release);
         }
         Outcome o;
-        Received sent;
-        if (auto got = w.received.find(item.seq); got != w.received.end()) {
-            sent = std::move(got->second);
-            w.received.erase(got);
-        }
+        auto sent = w.files.take(item.seq);
         if (!sent.error.empty()) {
             // Its file is not there: the item cannot run as asked.
             error = std::move(sent.error);
@@ -478,7 +410,7 @@ void serve(const WorkerConfig& config, int from_parent, int to_parent) {
         protocol::FrameType type{};
         while (read_frame(w.from_parent, payload, type)) {
             if (type == protocol::FrameType::file) {
-                receive_file(w, protocol::decode_file_part(payload));
+                w.files.receive(protocol::decode_file_part(payload));
                 continue;
             }
             if (type != protocol::FrameType::run) throw protocol::ProtocolError("unexpected frame");

@@ -118,94 +118,49 @@ TEST_CASE("--return names are templates filled in without quoting") {
     CHECK(expand_template("plain", c) == "plain");
 }
 
-TEST_CASE("a received file appears whole, with its mode, or not at all") {
+TEST_CASE("the worker writes the files sent ahead of their items, in order or not at all") {
     TempDir dir;
-    auto path = dir.path + "/new/sub/f.txt";
-    {
-        IncomingFile file;
-        file.begin(path, 0750);
-        CHECK(file.made == std::vector<std::string>{dir.path + "/new", dir.path + "/new/sub"});
-        file.append("hello ");
-        CHECK_FALSE(exists(path));
-        file.append("world");
-        file.commit();
-    }
-    CHECK(slurp(path) == "hello world");
-    struct stat st {};
-    REQUIRE(::stat(path.c_str(), &st) == 0);
-    CHECK((st.st_mode & 07777) == 0750);
+    auto first = dir.path + "/sub/a.txt";
+    FileReceiver receiver;
+    receiver.receive(FilePart{1, true, false, false, 0640, first, "hello "});
+    receiver.receive(FilePart{1, false, true, false, 0640, first, "world"});
+    receiver.receive(FilePart{2, true, true, true, 0, "b.txt", "cannot transfer b.txt: No such file or directory"});
+    CHECK(slurp(first) == "hello world");
+    auto got = receiver.take(1);
+    REQUIRE(got.files.size() == 1);
+    CHECK(got.files[0].first == first);
+    CHECK(got.files[0].second == std::vector<std::string>{dir.path + "/sub"});
+    CHECK(got.error.empty());
+    CHECK(receiver.take(1).files.empty());
+    CHECK(receiver.take(2).error == "cannot transfer b.txt: No such file or directory");
+    // A part that follows no first part of its file.
+    CHECK_THROWS_AS(receiver.receive(FilePart{3, false, true, false, 0644, first, "x"}), ProtocolError);
 
-    auto other = dir.path + "/new/g.txt";
-    {
-        IncomingFile file;
-        file.begin(other, 0644);
-        file.append("partial");
-    }
-    CHECK_FALSE(exists(other));
-    // Nothing of the abandoned file is left beside it.
-    CHECK(std::system(("test -z \"$(ls -A '" + dir.path + "/new' | grep -v '^sub$')\"").c_str()) == 0);
-
-    remove_with_empty_dirs(path, {dir.path + "/new", dir.path + "/new/sub"});
-    CHECK_FALSE(exists(dir.path + "/new"));
-    CHECK(exists(dir.path));
+    // What cannot be written fails its item, and the rest of the file is dropped.
+    auto blocked = first + "/under-a-file";
+    receiver.receive(FilePart{4, true, false, false, 0644, blocked, "x"});
+    receiver.receive(FilePart{4, false, true, false, 0644, blocked, "y"});
+    CHECK(receiver.take(4).error.rfind("--transfer: cannot write " + blocked, 0) == 0);
 }
 
-TEST_CASE("a file being received moves with its temporary file") {
+TEST_CASE("an item's files go back part by part, then are cleaned up with those sent") {
     TempDir dir;
-    auto path = dir.path + "/moved.txt";
-    IncomingFile target;
-    {
-        IncomingFile source;
-        source.begin(path, 0600);
-        source.append("moved ");
-        target = std::move(source);
-    }
-    // The moved-from file, gone, took nothing with it.
-    target.append("whole");
-    IncomingFile last(std::move(target));
-    last.commit();
-    CHECK(slurp(path) == "moved whole");
-}
-
-TEST_CASE("a file is read in parts, the last one marked") {
-    TempDir dir;
-    auto path = dir.path + "/big";
-    std::string content(10000, 'x');
-    content[9999] = 'y';
-    std::ofstream(path, std::ios::binary) << content;
-    ::chmod(path.c_str(), 0604);
-    std::string got;
-    int parts = 0, lasts = 0;
-    read_file_parts(path, 4096, [&](std::string_view data, bool last, std::uint32_t mode) {
-        CHECK(mode == 0604);
-        CHECK(data.size() <= 4096);
-        got += data;
-        ++parts;
-        lasts += last;
-    });
-    CHECK(got == content);
-    CHECK(parts == 3);
-    CHECK(lasts == 1);
-
-    std::ofstream(dir.path + "/empty");
-    parts = 0;
-    read_file_parts(dir.path + "/empty", 4096, [&](std::string_view data, bool last, std::uint32_t) {
-        CHECK(data.empty());
-        CHECK(last);
-        ++parts;
-    });
-    CHECK(parts == 1);
-
-    try {
-        read_file_parts(dir.path + "/missing", 4096, [](std::string_view, bool, std::uint32_t) {});
-        FAIL("a missing file was read");
-    } catch (const std::exception& e) {
-        CHECK(reason_of(e) == "No such file or directory");
-    }
-    try {
-        read_file_parts(dir.path, 4096, [](std::string_view, bool, std::uint32_t) {});
-        FAIL("a directory was read");
-    } catch (const std::exception& e) {
-        CHECK(reason_of(e) == "Is a directory");
-    }
+    auto sent = dir.path + "/made/in.txt";
+    FileReceiver receiver;
+    receiver.receive(FilePart{5, true, true, false, 0644, sent, "in"});
+    std::ofstream(sent + ".out", std::ios::binary) << std::string(10000, 'o');
+    std::vector<std::string> parts;
+    std::string back;
+    return_files({"{}.out", "{}.none"}, true, TaskContext{sent, 5, 0}, receiver.take(5), 4096,
+                 [&](const FilePart& p) {
+                     CHECK(p.seq == 5);
+                     parts.push_back(std::string(p.path) + (p.first ? " first" : "") + (p.last ? " last" : "") +
+                                     (p.failed ? " failed: " + std::string(p.data) : ""));
+                     if (!p.failed) back += p.data;
+                 });
+    CHECK(parts == std::vector<std::string>{sent + ".out first", sent + ".out", sent + ".out last",
+                                            sent + ".none first last failed: No such file or directory"});
+    CHECK(back == std::string(10000, 'o'));
+    // Both files, and the directory made for them, are gone.
+    CHECK_FALSE(exists(dir.path + "/made"));
 }
