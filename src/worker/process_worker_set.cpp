@@ -352,7 +352,8 @@ void ProcessWorkerSet::on_file(WorkerHandle& w, const protocol::FilePart& part) 
         throw protocol::ProtocolError("file part out of order");
     }
     try {
-        if (part.first) file.begin(std::string(part.path), part.mode);
+        // Its permission bits, but never set-user-ID or set-group-ID here.
+        if (part.first) file.begin(std::string(part.path), part.mode & 0777);
         file.append(part.data);
         if (part.last) file.commit();
     } catch (const std::system_error& e) {

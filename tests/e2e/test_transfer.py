@@ -227,6 +227,12 @@ class TransferTests(SshTestCase):
             self.assertEqual(self.read(self.local(item + ".out")).strip(), b"%d" % (i * 10 + 2))
         self.assertFalse(os.path.exists(self.remote(self.dir)))
 
+    def test_a_returned_file_is_never_set_user_id_here(self):
+        item = self.make("tool", b"#!/bin/sh\n", mode=0o755)
+        proc = self.ppool(["imap", "--trc", "{}.copy"], ["cp {} {}.copy && chmod 6755 {}.copy"], [item])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(os.stat(self.local(item + ".copy")).st_mode & 0o7777, 0o755)
+
     def test_large_files_go_and_come_back_in_parts(self):
         # One of many parts, one of exactly two full parts (then an empty last one), in one chunk.
         contents = {self.make("big.bin", os.urandom(700 * 1024 + 1), mode=0o600): None,
