@@ -6,6 +6,7 @@
 #include "cli/values.hpp"
 
 #include "ppool/errors.hpp"
+#include "worker/command_template.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -215,6 +216,13 @@ void check_transfer(Options& o) {
     // --transfer is --transferfile {}.
     if (o.transfer && std::find(o.transfer_files.begin(), o.transfer_files.end(), "{}") == o.transfer_files.end())
         o.transfer_files.insert(o.transfer_files.begin(), "{}");
+    // A --pipe chunk is no file name: only {#} and {%} can name its files.
+    if (o.pipe)
+        for (const auto* names : {&o.transfer_files, &o.returns})
+            for (const auto& name : *names)
+                if (worker::CommandTemplate({name}).uses_item())
+                    throw UsageError(fmt::format("--pipe has no items to name files by: use {{#}} or {{%}}, not '{}'",
+                                                 name));
 }
 
 /// Converts and checks the values that CLI11 took as typed.

@@ -344,6 +344,16 @@ class TransferUsageTests(unittest.TestCase):
                 self.assertEqual(proc.stderr.decode(), f"ppool: {option} needs a file name, not ''\n")
                 self.assertEqual(proc.stdout, b"")
 
+    def test_pipe_chunks_name_no_files(self):
+        for option in (["--transfer"], ["--trc", "{.}.out"], ["--return", "{}"]):
+            with self.subTest(option=option):
+                proc = run(["imap", "--pipe"] + option + ["--", "cat"], input=b"x\n")
+                self.assertEqual(proc.returncode, 2)
+                self.assertRegex(proc.stderr.decode(), r"^ppool: --pipe has no items to name files by: use \{#\} "
+                                                       r"or \{%\}, not '\{\.?\}(\.out)?'\n$")
+        proc = run(["imap", "--pipe", "-c", "2", "--return", "{#}.out", "--", "wc", "-l"], input=b"a\nb\nc\n")
+        self.assertEqual((proc.returncode, proc.stdout), (0, b"2\n1\n"))
+
 
 if __name__ == "__main__":
     reason = scaleout_unavailable("sshd")
