@@ -59,7 +59,9 @@ TEST_CASE("file parts round-trip every field, in both directions") {
     FilePart part{42, true, false, false, 0754, "dir/a b.txt", data};
     std::string wire;
     encode_file_part(wire, part);
-    auto back = decode_file_part(payload_of(wire));
+    // The decoded part points into its payload, which must outlive it.
+    auto payload = payload_of(wire);
+    auto back = decode_file_part(payload);
     CHECK(back.seq == 42);
     CHECK(back.first);
     CHECK_FALSE(back.last);
@@ -71,7 +73,8 @@ TEST_CASE("file parts round-trip every field, in both directions") {
     FilePart failed{7, true, true, true, 0, "/abs/f.out", "No such file or directory"};
     wire.clear();
     encode_file_part(wire, failed);
-    back = decode_file_part(payload_of(wire));
+    payload = payload_of(wire);
+    back = decode_file_part(payload);
     CHECK(back.failed);
     CHECK(back.data == "No such file or directory");
 
