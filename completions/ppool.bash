@@ -5,8 +5,8 @@ _ppool_modes='map imap imap-unordered unordered apply tasks'
 # Options of every pool mode (map, imap, imap-unordered, apply): those that
 # take a value, then flags.
 _ppool_pool_value_opts='-j --processes --initializer --init-task --initargs --max-tasks-per-worker --launcher
-    -S --sshlogin --sshloginfile --ssh --remote-ppool -t --task --timeout --plugin --format'
-_ppool_pool_flag_opts='--slurm --json -h --help'
+    -S --sshlogin --sshloginfile --ssh --remote-ppool --transferfile --return --trc -t --task --timeout --plugin --format'
+_ppool_pool_flag_opts='--slurm --transfer --cleanup --json -h --help'
 # Options only of the modes that take items (map, imap, imap-unordered).
 _ppool_item_value_opts='-c --chunksize -a --input --max-item-size --joblog --retries'
 _ppool_item_flag_opts='-0 --null --pipe --tag --fail-fast --resume --dry-run --progress --bar --eta'
@@ -52,7 +52,7 @@ _ppool()
             COMPREPLY=($(compgen -W 'auto always never' -- "$cur"))
             return
         fi ;;
-    -a | --input | --plugin | --joblog | --sshloginfile)
+    -a | --input | --plugin | --joblog | --sshloginfile | --transferfile | --return | --trc)
         compopt -o filenames 2>/dev/null
         COMPREPLY=($(compgen -f -- "$cur"))
         return ;;

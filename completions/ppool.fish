@@ -5,7 +5,7 @@ set -l modes map imap imap-unordered unordered apply tasks
 set -l no_mode "not __fish_seen_subcommand_from $modes"
 set -l value_opts -j --processes -c --chunksize -a --input -t --task --timeout \
     --initializer --init-task --initargs --max-tasks-per-worker --launcher --format --plugin \
-    -S --sshlogin --sshloginfile --ssh --remote-ppool \
+    -S --sshlogin --sshloginfile --ssh --remote-ppool --transferfile --return --trc \
     --max-item-size --joblog --retries
 # Where options are completed: after a mode, before the command starts.
 set -l opts "not __ppool_command_started $value_opts"
@@ -58,6 +58,11 @@ complete -c ppool -n $pool -l sshloginfile -r -F -d 'Read logins from FILE, one 
 complete -c ppool -n $pool -l ssh -x -d 'The ssh command and its options'
 complete -c ppool -n $pool -l remote-ppool -r -d 'The ppool the hosts run'
 complete -c ppool -n $pool -l slurm -d 'Run workers on the nodes of this Slurm allocation'
+complete -c ppool -n $pool -l transfer -d 'Send the file each item names to its host first'
+complete -c ppool -n $pool -l transferfile -r -F -d 'Send FILE to the host before the task'
+complete -c ppool -n $pool -l return -r -F -d 'Bring FILE back from the host after the task'
+complete -c ppool -n $pool -l cleanup -d 'Remove sent and returned files from the host after'
+complete -c ppool -n $pool -l trc -r -F -d 'The same as --transfer --return FILE --cleanup'
 complete -c ppool -n $pool -l init-task -x -a '(__ppool_tasks)' -d 'Registered task each worker runs at start'
 complete -c ppool -n $pool -l initargs -x -d 'The item --init-task gets'
 complete -c ppool -n $pool -l max-tasks-per-worker -x -d 'Replace a worker after N tasks'

@@ -76,6 +76,21 @@ struct PoolOptions {
     /// in (SPEC 9): one `srun` step per node carries all its slots, as many as
     /// the job's CPUs there, else `processes`. Not with `sshlogins`.
     bool slurm = false;
+    /// GNU parallel's --transferfile: before an item runs on another host,
+    /// these files (templates with replacement strings; "{}" is the file the
+    /// item names, GNU parallel's --transfer) are sent there, to the same path
+    /// (relative ones under the worker's working directory, the login's
+    /// home), their mode kept. A file that cannot be read fails the item.
+    /// Nothing is sent to this machine's slots.
+    std::vector<std::string> transfer{};
+    /// GNU parallel's --return: after an item ran on another host, these
+    /// files (templates with replacement strings, such as "{}.out") are
+    /// brought back to the same paths here. A file that is not there is said
+    /// (on_warning), and the item's result stays as it was.
+    std::vector<std::string> returns{};
+    /// GNU parallel's --cleanup: the files sent for an item and those
+    /// brought back are removed from the other host after it.
+    bool cleanup = false;
     /// Called in the calling process for every task as it finishes (completion
     /// order, before any reordering), e.g. to log it at once.
     std::function<void(const TaskResult&)> on_complete{};

@@ -101,6 +101,9 @@ PoolOptions pool_options(const Options& o) {
     p.ssh = o.ssh;
     p.remote_ppool = o.remote_ppool;
     p.slurm = o.slurm;
+    p.transfer = o.transfer_files;
+    p.returns = o.returns;
+    p.cleanup = o.cleanup;
     p.on_warning = [](const std::string& message) { warn(message); };
     return p;
 }

@@ -7,6 +7,7 @@
 
 #include "os/cpu.hpp"
 #include "ppool/errors.hpp"
+#include "worker/command_template.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -107,6 +108,15 @@ void add_pool_options(CLI::App& sub, Options& o, RawOptions& raw, bool takes_ite
         ->type_name("PATH");
     sub.add_flag("--slurm", o.slurm, "run workers on this Slurm allocation's nodes")
         ->group("Pool");
+    sub.add_flag("--transfer", o.transfer, "send the file each item names to its host first")->group("Pool");
+    sub.add_option("--transferfile", o.transfer_files, "send FILE ({.}.idx) to the host too (repeatable)")
+        ->group("Pool")
+        ->type_name("FILE");
+    sub.add_option("--return", o.returns, "bring FILE ({}.out) back afterwards (repeatable)")
+        ->group("Pool")
+        ->type_name("FILE");
+    sub.add_flag("--cleanup", o.cleanup, "remove sent and returned files from the host")->group("Pool");
+    sub.add_option("--trc", o.trc, "--transfer --return FILE --cleanup (repeatable)")->group("Pool")->type_name("FILE");
 
     add_raw(sub, "-t,--task", raw.task, "run a registered task, not a command", "Task", "NAME");
     add_raw(sub, "--timeout", raw.timeout, "per-task time limit; fractions allowed", "Task", "SECONDS");
@@ -200,6 +210,29 @@ void check_workflow(Options& o, const RawOptions& raw) {
     }
 }
 
+/// --return and --trc name files; --trc is --transfer --return FILE --cleanup.
+void check_transfer(Options& o) {
+    for (const auto& name : o.transfer_files)
+        if (name.empty()) throw UsageError("--transferfile needs a file name, not ''");
+    for (const auto& name : o.returns)
+        if (name.empty()) throw UsageError("--return needs a file name, not ''");
+    for (const auto& name : o.trc) {
+        if (name.empty()) throw UsageError("--trc needs a file name, not ''");
+        o.returns.push_back(name);
+    }
+    if (!o.trc.empty()) o.transfer = o.cleanup = true;
+    // --transfer is --transferfile {}.
+    if (o.transfer && std::find(o.transfer_files.begin(), o.transfer_files.end(), "{}") == o.transfer_files.end())
+        o.transfer_files.insert(o.transfer_files.begin(), "{}");
+    // A --pipe chunk is no file name: only {#} and {%} can name its files.
+    if (o.pipe)
+        for (const auto* names : {&o.transfer_files, &o.returns})
+            for (const auto& name : *names)
+                if (worker::CommandTemplate({name}).uses_item())
+                    throw UsageError(fmt::format("--pipe has no items to name files by: use {{#}} or {{%}}, not '{}'",
+                                                 name));
+}
+
 /// Converts and checks the values that CLI11 took as typed.
 void check(Options& o, const RawOptions& raw) {
     // The option, else PPOOL_LAUNCHER, else fork.
@@ -233,6 +266,7 @@ void check(Options& o, const RawOptions& raw) {
         throw UsageError(fmt::format("--format must be text or json, not '{}'", raw.format));
     o.json = raw.format == "json";
     if (!o.initargs.empty() && o.init_task.empty()) throw UsageError("--initargs needs --init-task");
+    check_transfer(o);
     check_workflow(o, raw);
 }
 

@@ -33,6 +33,11 @@ struct Options {
     std::string ssh;                   ///< --ssh: the ssh command
     std::string remote_ppool;          ///< --remote-ppool
     bool slurm = false;                ///< --slurm
+    bool transfer = false;             ///< --transfer: items name files sent to the hosts
+    std::vector<std::string> transfer_files;  ///< --transferfile: files sent to the hosts (templates)
+    std::vector<std::string> returns;  ///< --return: files brought back (templates)
+    bool cleanup = false;              ///< --cleanup: the hosts' copies removed
+    std::vector<std::string> trc;      ///< --trc: --transfer --return FILE --cleanup
     std::string init_task;
     std::string initargs;
     std::uint64_t max_tasks_per_worker = 0;

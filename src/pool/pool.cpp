@@ -183,7 +183,7 @@ std::vector<worker::ProcessWorkerSet::HostSlots> hosts_of(const PoolOptions& o) 
         try {
             auto master = std::make_shared<remote::ControlMaster>(login, ssh, k_connect_timeout);
             hosts.push_back({std::make_unique<remote::SshLauncher>(std::move(master), login, ppool), slots.value_or(1),
-                             !slots.has_value()});
+                             !slots.has_value(), true});
         } catch (const remote::ConnectError& e) {
             unreachable = e.what();
             if (o.on_warning) o.on_warning(unreachable + "; going on without it");
@@ -203,7 +203,7 @@ std::vector<worker::ProcessWorkerSet::HostSlots> slurm_nodes(const PoolOptions& 
     std::vector<worker::ProcessWorkerSet::HostSlots> hosts;
     for (auto& node : remote::slurm_allocation()) {
         auto slots = o.processes > 0 ? static_cast<std::size_t>(o.processes) : node.cpus;
-        hosts.push_back({std::make_unique<remote::SlurmLauncher>(std::move(node), ppool), slots, false});
+        hosts.push_back({std::make_unique<remote::SlurmLauncher>(std::move(node), ppool), slots, false, true});
     }
     return hosts;
 }

@@ -14,7 +14,8 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-/// Frame kinds. Parent to worker: configure, run. Worker to parent: the others.
+/// Frame kinds. Parent to worker: configure, run. Worker to parent: the others,
+/// but for file, which goes both ways.
 enum class FrameType : std::uint8_t {
     // 1, 5, 7 and 8 were the two kinds of chunk and of result before they became one.
     ready = 2,
@@ -25,6 +26,7 @@ enum class FrameType : std::uint8_t {
     hello = 10,
     run = 11,
     results = 12,
+    file = 13,
 };
 
 /// Every frame is a 9-byte header (type, 64-bit little-endian payload length)
@@ -87,7 +89,7 @@ public:
     /// What a worker sends to the pool.
     static constexpr Types k_from_worker = type_bit(FrameType::ready) | type_bit(FrameType::init_failed) |
                                            type_bit(FrameType::results) | type_bit(FrameType::output_part) |
-                                           type_bit(FrameType::hello);
+                                           type_bit(FrameType::hello) | type_bit(FrameType::file);
 
     /// Frames of other types are refused as soon as their header is in, so
     /// that junk is never waited on as if it were the start of a long frame.

@@ -200,6 +200,42 @@ OutputPart decode_output_part(std::string_view payload) {
     return part;
 }
 
+namespace {
+enum FileFlags : std::uint8_t { k_file_first = 1, k_file_last = 2, k_file_failed = 4 };
+}  // namespace
+
+void encode_file_part(std::string& out, const FilePart& part) {
+    auto start = begin_frame(out, FrameType::file);
+    Writer w(out);
+    w.u64(part.seq);
+    w.u8(static_cast<std::uint8_t>((part.first ? k_file_first : 0) | (part.last ? k_file_last : 0) |
+                                   (part.failed ? k_file_failed : 0)));
+    w.u32(part.mode);
+    w.bytes(part.path);
+    w.bytes(part.data);
+    finish_frame(out, start);
+}
+
+FilePart decode_file_part(std::string_view payload) {
+    Reader r(payload);
+    FilePart part;
+    part.seq = r.u64();
+    auto flags = r.u8();
+    part.mode = r.u32();
+    part.path = r.bytes();
+    part.data = r.bytes();
+    if (!r.at_end()) throw ProtocolError("trailing bytes after file part");
+    if (flags > (k_file_first | k_file_last | k_file_failed)) throw ProtocolError("unknown file part flags");
+    part.first = flags & k_file_first;
+    part.last = flags & k_file_last;
+    part.failed = flags & k_file_failed;
+    if (part.failed && !(part.first && part.last)) throw ProtocolError("a failed file part not alone");
+    if (part.mode > 07777) throw ProtocolError("file mode out of range");
+    if (part.path.empty() || part.path.find('\0') != std::string_view::npos)
+        throw ProtocolError("file part without a usable path");
+    return part;
+}
+
 void encode_ready(std::string& out) { finish_frame(out, begin_frame(out, FrameType::ready)); }
 
 void encode_init_failed(std::string& out, std::string_view message) {

@@ -173,6 +173,24 @@ struct OutputPart {
 void encode_output_part(std::string& out, const OutputPart& part);
 OutputPart decode_output_part(std::string_view payload);
 
+/// A file on its way to the worker before item `seq` runs (--transfer), or
+/// back from it after (--return), in parts no larger than an output part:
+/// the first names the file and its mode, the last one completes it. A part
+/// that is `failed` stands alone: the file could not be read, and `data` says why.
+struct FilePart {
+    std::uint64_t seq = 0;
+    bool first = false;
+    bool last = false;
+    bool failed = false;
+    std::uint32_t mode = 0;  ///< permission bits (07777 at most)
+    std::string_view path;   ///< where it goes, as the user gave it
+    std::string_view data;
+};
+void encode_file_part(std::string& out, const FilePart& part);
+/// Throws ProtocolError for a malformed part (unknown flags, a failure not
+/// alone, an empty path, mode bits beyond 07777).
+FilePart decode_file_part(std::string_view payload);
+
 void encode_ready(std::string& out);
 void encode_init_failed(std::string& out, std::string_view message);
 std::string_view decode_init_failed(std::string_view payload);

@@ -41,6 +41,8 @@ void encode_configure(std::string& out, const ConfigureMessage& msg) {
     w.u8(msg.task_timeout_ns ? 1 : 0);
     w.u64(msg.task_timeout_ns.value_or(0));
     w.u64(msg.kill_grace_ns);
+    write_strings(w, msg.returns);
+    w.u8(msg.cleanup ? 1 : 0);
     finish_frame(out, start);
 }
 
@@ -72,6 +74,10 @@ ConfigureMessage decode_configure(std::string_view payload) {
     if (has_timeout > 1 || (!has_timeout && timeout != 0)) throw ProtocolError("malformed timeout");
     if (has_timeout) msg.task_timeout_ns = timeout;
     msg.kill_grace_ns = r.u64();
+    msg.returns = read_strings(r, payload.size());
+    auto cleanup = r.u8();
+    if (cleanup > 1) throw ProtocolError("malformed cleanup flag");
+    msg.cleanup = cleanup == 1;
     if (!r.at_end()) throw ProtocolError("trailing bytes after configure message");
     return msg;
 }

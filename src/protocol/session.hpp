@@ -10,7 +10,7 @@ namespace ppool::protocol {
 
 /// Raised on both sides of a conversation between ppool and a worker built
 /// from another version of the protocol.
-inline constexpr std::uint32_t k_protocol_version = 2;
+inline constexpr std::uint32_t k_protocol_version = 3;
 
 /// A command task as data, rebuilt by the worker.
 struct CommandTaskSpec {
@@ -32,6 +32,11 @@ struct ConfigureMessage {
     std::string initializer_command;             ///< shell command run once
     std::optional<std::uint64_t> task_timeout_ns;
     std::uint64_t kill_grace_ns = 0;
+    /// --return: files brought back after each item, as templates with
+    /// replacement strings. Empty where nothing comes back (this machine).
+    std::vector<std::string> returns;
+    /// --cleanup: the files sent for an item, and those returned, are removed after it.
+    bool cleanup = false;
 };
 
 /// The worker's answer to configure (worker to parent), before it runs the

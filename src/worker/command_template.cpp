@@ -60,6 +60,20 @@ std::string token_value(Token token, const TaskContext& c) {
     return {};
 }
 
+std::string expand_template(std::string_view text, const TaskContext& context) {
+    std::string out;
+    while (!text.empty()) {
+        if (auto [length, token] = match_token(text); length > 0) {
+            out += token_value(token, context);
+            text.remove_prefix(length);
+            continue;
+        }
+        out += text.front();
+        text.remove_prefix(1);
+    }
+    return out;
+}
+
 std::string display_command(const std::vector<std::string>& argv) {
     constexpr std::string_view k_plain = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-";
     std::string line;

@@ -53,6 +53,9 @@ std::string display_command(const std::vector<std::string>& argv);
 /// Whether a single command word needs a shell: whitespace or shell syntax
 /// outside the replacement strings.
 bool needs_shell(std::string_view word);
+/// `text` with its replacement strings filled in for an item, unquoted: a
+/// file name of --return.
+std::string expand_template(std::string_view text, const TaskContext& context);
 /// The value of a replacement string for an item.
 std::string token_value(Token token, const TaskContext& context);
 

@@ -7,10 +7,12 @@
 #include "protocol/messages.hpp"
 #include "protocol/session.hpp"
 #include "pool/run_data.hpp"
+#include "worker/command_template.hpp"
 
 #include <algorithm>
 #include <csignal>
 #include <fmt/format.h>
+#include <system_error>
 
 namespace ppool::worker {
 
@@ -76,7 +78,7 @@ ProcessWorkerSet::ProcessWorkerSet(const PoolOptions& options, std::vector<HostS
         }
         std::shared_ptr<const std::string> name;
         if (host.launcher->host() != ":") name = std::make_shared<const std::string>(host.launcher->host());
-        m_hosts.push_back(Host{std::move(host.launcher), std::move(name), host.slots_from_hello});
+        m_hosts.push_back(Host{std::move(host.launcher), std::move(name), host.slots_from_hello, false, host.remote});
     }
     m_usable = m_workers.size();
     // Room for every worker's descriptors, so that terminate() need not allocate.
@@ -94,8 +96,10 @@ bool ProcessWorkerSet::idle(std::size_t slot) const {
     // chunks. Never while a slot is free, nor behind chunks that take long
     // (the round trip is nothing to them): there it would wait behind a long
     // task while another worker could run it.
+    // Files sent ahead of a chunk go only to a worker that waits for them.
     auto quick = w.last_chunk_time();
-    return launcher_of(w).runs_a_command() && w.ready() && !w.has_queued() && !w.retiring() &&
+    bool files = m_options.transfer.size() + m_options.returns.size() > 0;
+    return launcher_of(w).runs_a_command() && w.ready() && !w.has_queued() && !w.retiring() && !files &&
            (m_options.maxtasksperchild == 0 || budget(slot) > 0) && quick && *quick < k_quick_chunk &&
            !any_free_slot();
 }
@@ -119,7 +123,9 @@ void ProcessWorkerSet::dispatch(std::size_t slot, detail::Chunk chunk) {
         m_returned.push_back(std::move(chunk));
         return;
     }
-    m_workers[slot].dispatch(std::move(chunk), m_options.task_timeout, m_options.kill_grace_s);
+    static const std::vector<std::string> k_nothing;
+    m_workers[slot].dispatch(std::move(chunk), m_options.task_timeout, m_options.kill_grace_s,
+                             remote(slot) ? m_options.transfer : k_nothing);
 }
 
 protocol::ConfigureMessage ProcessWorkerSet::configure(std::size_t slot) const {
@@ -136,6 +142,11 @@ protocol::ConfigureMessage ProcessWorkerSet::configure(std::size_t slot) const {
     auto nanoseconds = [](double s) { return static_cast<std::uint64_t>(std::min(s, 1e10) * 1e9); };
     if (m_options.task_timeout) msg.task_timeout_ns = nanoseconds(*m_options.task_timeout);
     msg.kill_grace_ns = nanoseconds(m_options.kill_grace_s);
+    // This machine's slots have the files already, as GNU parallel's ":" has.
+    if (remote(slot)) {
+        msg.returns = m_options.returns;
+        msg.cleanup = m_options.cleanup;
+    }
     return msg;
 }
 
@@ -243,6 +254,7 @@ void ProcessWorkerSet::on_frames(WorkerHandle& w, detail::WorkerEvents& out) {
                                     protocol::decode_init_failed(frame->payload));
             break;
         case protocol::FrameType::hello: on_hello(w, protocol::decode_hello(frame->payload), out); break;
+        case protocol::FrameType::file: on_file(w, protocol::decode_file_part(frame->payload)); break;
         case protocol::FrameType::run:
         case protocol::FrameType::configure: throw protocol::ProtocolError("worker sent a frame for workers");
         }
@@ -336,6 +348,44 @@ void ProcessWorkerSet::store_apart(WorkerHandle& w, detail::RunData& data) {
         data.set_error(0, error);
         m.large_output.reset();
         m.large_stderr.reset();
+    }
+}
+
+void ProcessWorkerSet::on_file(WorkerHandle& w, const protocol::FilePart& part) {
+    if (part.seq == 0 || part.seq != w.running_seq()) throw protocol::ProtocolError("file for an item not running");
+    // Only the files asked for, at the paths asked for: a host writes nothing else here.
+    const auto& chunk = *w.chunk();
+    TaskContext context{chunk.item(w.next_index()), part.seq, w.slot()};
+    bool asked = remote(static_cast<std::size_t>(w.slot())) &&
+                 std::any_of(m_options.returns.begin(), m_options.returns.end(),
+                             [&](const std::string& name) { return expand_template(name, context) == part.path; });
+    if (!asked) throw protocol::ProtocolError("a file that was not asked for");
+    auto& file = w.returning();
+    auto warn = [&](const std::string& reason) {
+        if (m_options.on_warning)
+            m_options.on_warning(fmt::format("{}: cannot return {}: {}", launcher_of(w).name(), part.path, reason));
+    };
+    if (part.failed) {
+        file.abort();
+        warn(std::string(part.data));
+        return;
+    }
+    if (part.first) {
+        w.returning_failed() = false;
+    } else if (w.returning_failed()) {
+        return;
+    } else if (!file.receiving() || file.path() != part.path) {
+        throw protocol::ProtocolError("file part out of order");
+    }
+    try {
+        // Its permission bits, but never set-user-ID or set-group-ID here.
+        if (part.first) file.begin(std::string(part.path), part.mode & 0777);
+        file.append(part.data);
+        if (part.last) file.commit();
+    } catch (const std::system_error& e) {
+        file.abort();
+        w.returning_failed() = true;
+        warn(os::failure_reason(e));
     }
 }
 

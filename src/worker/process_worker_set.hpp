@@ -37,6 +37,8 @@ public:
         std::size_t slots = 1;
         /// Grow to the CPU count that the host's first worker says in its hello.
         bool slots_from_hello = false;
+        /// Another host: files go there and come back (--transfer, --return).
+        bool remote = false;
     };
 
     /// The slots of every host, in order.
@@ -69,6 +71,10 @@ private:
     void store_apart(WorkerHandle& w, detail::RunData& data);
     void on_exit(WorkerHandle& w, detail::WorkerEvents& out);
     void on_hello(WorkerHandle& w, protocol::HelloMessage hello, detail::WorkerEvents& out);
+    /// A part of a file the worker sends back for its running item (--return).
+    void on_file(WorkerHandle& w, const protocol::FilePart& part);
+    /// Whether the slot's host is another one.
+    bool remote(std::size_t slot) const { return m_hosts[m_host_of[slot]].remote; }
     /// Everything a worker for `slot` is told before its first chunk.
     protocol::ConfigureMessage configure(std::size_t slot) const;
     void on_deadline(WorkerHandle& w, detail::WorkerEvents& out);
@@ -101,6 +107,7 @@ private:
         std::shared_ptr<const std::string> name;  // launcher->host(), shared by its results; none for ":"
         bool grow = false;  // to the CPU count of its first hello
         bool dead = false;
+        bool remote = false;
     };
     std::vector<Host> m_hosts;
     std::vector<std::size_t> m_host_of;  // per slot

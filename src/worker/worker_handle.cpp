@@ -2,9 +2,12 @@
 
 #include "os/process.hpp"
 #include "protocol/messages.hpp"
+#include "worker/command_template.hpp"
 
 #include <algorithm>
 #include <cerrno>
+#include <fmt/format.h>
+#include <stdexcept>
 #include <csignal>
 #include <system_error>
 
@@ -39,7 +42,15 @@ WorkerHandle WorkerHandle::start(int slot, Launcher& launcher, const protocol::C
     return handle;
 }
 
-void WorkerHandle::dispatch(detail::Chunk chunk, std::optional<double> timeout, double grace) {
+namespace {
+
+/// A file travels in parts of this size, as large outputs do.
+constexpr std::size_t k_file_part_bytes = 64 << 10;
+
+}  // namespace
+
+void WorkerHandle::dispatch(detail::Chunk chunk, std::optional<double> timeout, double grace,
+                            const std::vector<std::string>& transfer) {
     // The item bytes are sent from the chunk itself, which the handle holds
     // until the last result: nothing is copied.
     bool queued = m_chunk.has_value();
@@ -48,21 +59,76 @@ void WorkerHandle::dispatch(detail::Chunk chunk, std::optional<double> timeout, 
         m_out = protocol::Gather{};
         m_piece = m_offset = 0;
     }
+    m_timeout = timeout;
+    m_grace = grace;
+    if (queued) {
+        // Behind the running chunk: never one with files to send (ProcessWorkerSet::idle).
+        queue_run(held);
+        flush();
+        return;
+    }
+    m_next = 0;
+    m_chunk_start = os::Clock::now();
+    if (!transfer.empty()) {
+        // The files go first, the run frame after them (see refill).
+        for (std::size_t i = 0; i < m_chunk->size(); ++i) {
+            TaskContext context{m_chunk->item(i), m_chunk->items[i].seq, m_slot};
+            for (const auto& name : transfer) m_files.emplace_back(context.seq, expand_template(name, context));
+        }
+        m_run_pending = true;
+    } else {
+        queue_run(*m_chunk);
+    }
+    // The first item's clock starts once its files are sent: their way there is not its time.
+    if (m_run_pending) m_deadline.reset();
+    else arm_deadline();
+    flush();
+}
+
+void WorkerHandle::queue_run(const detail::Chunk& chunk) {
     protocol::RunIndex index;
     std::size_t start = 0;
-    for (const auto& item : held.items) {
+    for (const auto& item : chunk.items) {
         index.add(item.seq, item.end - start);
         start = item.end + 1;
     }
-    protocol::encode_run(m_out, held.task->name, index, *held.bytes);
-    m_timeout = timeout;
-    m_grace = grace;
-    if (!queued) {
-        m_next = 0;
-        m_chunk_start = os::Clock::now();
+    protocol::encode_run(m_out, chunk.task->name, index, *chunk.bytes);
+}
+
+bool WorkerHandle::refill() {
+    if (!m_run_pending) return false;
+    m_out = protocol::Gather{};
+    m_piece = m_offset = 0;
+    if (m_files.empty()) {
+        m_run_pending = false;
+        queue_run(*m_chunk);
         arm_deadline();
+        return true;
     }
-    flush();
+    const auto& [seq, path] = m_files.front();
+    auto& buffer = m_out.owned.emplace_back();
+    bool done = false;
+    try {
+        if (path.find('\0') != std::string::npos) throw std::runtime_error("the name holds a NUL byte");
+        bool first = !m_file;
+        if (first) m_file.emplace(path);
+        std::string data;
+        done = m_file->read(data, k_file_part_bytes);
+        protocol::encode_file_part(buffer, protocol::FilePart{seq, first, done, false, m_file->mode(), path, data});
+    } catch (const std::exception& e) {
+        // The item fails with this, on the worker: the others run.
+        buffer.clear();
+        auto why = fmt::format("cannot transfer {}: {}", path.empty() ? "''" : path, os::failure_reason(e));
+        protocol::encode_file_part(buffer,
+                                   protocol::FilePart{seq, true, true, true, 0, path.empty() ? "." : path, why});
+        done = true;
+    }
+    if (done) {
+        m_file.reset();
+        m_files.pop_front();
+    }
+    m_out.pieces.push_back(buffer);
+    return true;
 }
 
 void WorkerHandle::arm_deadline(std::uint64_t running_ns) {
@@ -77,8 +143,13 @@ void WorkerHandle::arm_deadline(std::uint64_t running_ns) {
 }
 
 bool WorkerHandle::flush() {
-    if (!wants_write()) return true;
-    return os::send_pieces(m_to.get(), m_out.pieces, m_piece, m_offset) != os::IoStatus::closed;
+    while (wants_write()) {
+        auto status = os::send_pieces(m_to.get(), m_out.pieces, m_piece, m_offset);
+        if (status == os::IoStatus::closed) return false;
+        // What follows is read from disk only once the channel has taken what came before.
+        if (status == os::IoStatus::would_block || !refill()) return true;
+    }
+    return true;
 }
 
 bool WorkerHandle::fill() {
@@ -127,6 +198,7 @@ void WorkerHandle::finish_items(std::size_t count, std::uint64_t running_ns) {
     m_tasks_done += count;
     m_stdout.reset();
     m_stderr.reset();
+    m_returning.abort();
     if (m_next >= m_chunk->size()) {
         auto now = os::Clock::now();
         m_last_chunk_time = now - m_chunk_start;

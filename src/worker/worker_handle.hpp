@@ -1,14 +1,17 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <sys/types.h>
+#include <vector>
 
 #include "os/event_loop.hpp"
 #include "os/fd.hpp"
 #include "os/process.hpp"
 #include "worker/chunk.hpp"
+#include "os/file_parts.hpp"
 #include "protocol/frame.hpp"
 #include "protocol/messages.hpp"
 #include "protocol/session.hpp"
@@ -68,15 +71,18 @@ public:
     /// The worker's hello, once it came.
     const std::optional<protocol::HelloMessage>& hello() const { return m_hello; }
     void set_hello(protocol::HelloMessage hello) { m_hello = std::move(hello); }
-    bool wants_write() const { return m_to && m_piece < m_out.pieces.size(); }
+    bool wants_write() const { return m_to && (m_piece < m_out.pieces.size() || m_run_pending); }
     std::optional<os::TimePoint> deadline() const { return m_deadline; }
     const detail::Chunk* chunk() const { return m_chunk ? &*m_chunk : nullptr; }
 
-    /// Queues the chunk's frame and starts the clock of its first item. To a
+    /// Queues the chunk's frame and starts the clock of its first item; the
+    /// files `transfer` names for each item (templates) go ahead of it. To a
     /// worker that has a chunk, the chunk is sent at once and waits there
-    /// behind it (one at most): its clock starts when the one before ends, and
-    /// the round trip to a remote worker is not waited for between chunks.
-    void dispatch(detail::Chunk chunk, std::optional<double> timeout, double grace);
+    /// behind it (one at most, and never one with files): its clock starts
+    /// when the one before ends, and the round trip to a remote worker is not
+    /// waited for between chunks.
+    void dispatch(detail::Chunk chunk, std::optional<double> timeout, double grace,
+                  const std::vector<std::string>& transfer = {});
     /// Writes what the pipe takes; false if the worker is gone.
     bool flush();
     /// Reads what is there into the frame reader; false at end of file.
@@ -90,6 +96,10 @@ public:
     /// Where the running item's stdout and stderr parts collect.
     Spool& stdout_spool() { return m_stdout; }
     Spool& stderr_spool() { return m_stderr; }
+    /// Where a file the worker sends back (--return) is written.
+    os::IncomingFile& returning() { return m_returning; }
+    /// Whether the file being returned could not be written here (its other parts are dropped).
+    bool& returning_failed() { return m_returning_failed; }
     /// The sequence number of the running item, or 0.
     std::uint64_t running_seq() const;
 
@@ -115,6 +125,12 @@ public:
 
 private:
     void arm_deadline(std::uint64_t running_ns = 0);
+    /// Queues the chunk's run frame.
+    void queue_run(const detail::Chunk& chunk);
+    /// Once everything queued is sent: queues the next part of the files
+    /// that go ahead of the chunk, or after the last of them its run frame.
+    /// False when nothing is left to queue.
+    bool refill();
 
     pid_t m_pid = -1;
     std::shared_ptr<WorkerProcess> m_process;  // a hub's worker, when no local process stands for it
@@ -129,6 +145,12 @@ private:
     protocol::Gather m_out;
     std::size_t m_piece = 0;
     std::size_t m_offset = 0;
+    // --transfer: the files (item, path) still to send ahead of the chunk's
+    // run frame, read a part at a time as the channel takes them; the one
+    // being read; the run frame waits for them.
+    std::deque<std::pair<std::uint64_t, std::string>> m_files;
+    std::optional<os::OutgoingFile> m_file;
+    bool m_run_pending = false;
     std::optional<detail::Chunk> m_chunk;
     std::optional<detail::Chunk> m_queued;  // sent behind m_chunk, not started
     os::TimePoint m_chunk_start{};          // when m_chunk started
@@ -139,6 +161,8 @@ private:
     std::optional<os::TimePoint> m_deadline;
     Spool m_stdout;
     Spool m_stderr;
+    os::IncomingFile m_returning;
+    bool m_returning_failed = false;
     std::uint64_t m_tasks_done = 0;
     bool m_ready = false;
     bool m_retiring = false;

@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "protocol/frame.hpp"
 
@@ -15,6 +16,8 @@ struct WorkerConfig {
     std::string initializer_command;
     std::optional<double> task_timeout;  ///< seconds
     double kill_grace = 2.0;             ///< seconds between SIGTERM and SIGKILL
+    std::vector<std::string> returns;    ///< files sent back after each item (templates)
+    bool cleanup = false;                ///< the item's files are removed after it
 };
 
 /// Reads one frame (blocking); false when the parent has closed the channel.

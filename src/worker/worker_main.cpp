@@ -7,6 +7,7 @@
 #include "os/signals.hpp"
 #include "protocol/messages.hpp"
 #include "worker/command.hpp"
+#include "worker/file_transfer.hpp"
 #include "worker/item_clock.hpp"
 
 #include <algorithm>
@@ -63,6 +64,7 @@ struct WorkerState {
     std::atomic<bool> in_function{false};  // a registered function runs now
     std::uint64_t last_send_ns = 0;
     bool monitored = false;
+    FileReceiver files;  // what the pool sends ahead of the items (--transfer)
 };
 
 std::vector<std::string> make_base_env(int slot) {
@@ -275,6 +277,19 @@ void monitor(WorkerState& w) {
     }
 }
 
+/// Sends the item's --return files back ahead of its result, then with
+/// --cleanup removes them and the files sent for it.
+void return_files(WorkerState& w, const protocol::WireItem& item, const ReceivedFiles& received) {
+    TaskContext context{item.data, item.seq, w.config.slot};
+    return_files(w.config.returns, w.config.cleanup, context, received, k_part_bytes,
+                 [&](const protocol::FilePart& part) {
+                     // The results before this item go first: a file belongs to the first item not yet reported.
+                     send_results(w);
+                     protocol::encode_file_part(w.out, part);
+                     send(w);
+                 });
+}
+
 /// Runs every item of a chunk; results go back in order, batched unless
 /// each is wanted as it comes.
 void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
@@ -303,7 +318,12 @@ void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
             w.running_seq.store(item.seq, std::memory_order_release);
         }
         Outcome o;
-        if (!task) {
+        auto sent = w.files.take(item.seq);
+        if (!sent.error.empty()) {
+            // Its file is not there: the item cannot run as asked.
+            error = std::move(sent.error);
+            o.error = error;
+        } else if (!task) {
             o.error = "unknown task";
         } else if (is_command) {
             if (!run_command_task(w, *task, item, o, outcome, error)) os::exit_with_group(128 + SIGTERM);
@@ -317,7 +337,9 @@ void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
             lock.lock();
             w.running_seq.store(0, std::memory_order_relaxed);
         }
-        add_result(w, item.seq, o, is_command, w.clock.lap());
+        auto ticks = w.clock.lap();
+        if (!w.config.returns.empty() || (w.config.cleanup && !sent.files.empty())) return_files(w, item, sent);
+        add_result(w, item.seq, o, is_command, ticks);
         if (each || w.pending.text.size() + w.pending.extra.size() >= k_batch_bytes) send_results(w);
     }
     std::unique_lock lock(w.send_mutex, std::defer_lock);
@@ -387,6 +409,10 @@ void serve(const WorkerConfig& config, int from_parent, int to_parent) {
         std::string payload;
         protocol::FrameType type{};
         while (read_frame(w.from_parent, payload, type)) {
+            if (type == protocol::FrameType::file) {
+                w.files.receive(protocol::decode_file_part(payload));
+                continue;
+            }
             if (type != protocol::FrameType::run) throw protocol::ProtocolError("unexpected frame");
             run_chunk(w, protocol::decode_run(payload));
         }

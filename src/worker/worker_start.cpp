@@ -83,6 +83,8 @@ WorkerConfig config_of(const protocol::ConfigureMessage& msg) {
     c.initializer_command = msg.initializer_command;
     if (msg.task_timeout_ns) c.task_timeout = static_cast<double>(*msg.task_timeout_ns) / 1e9;
     c.kill_grace = static_cast<double>(msg.kill_grace_ns) / 1e9;
+    c.returns = msg.returns;
+    c.cleanup = msg.cleanup;
     return c;
 }
 

@@ -1,7 +1,7 @@
 // Fuzzes the frame reader and the message decoders with arbitrary bytes.
 // Properties: ProtocolError is the only exception; read boundaries change
-// nothing; a decoded run, results, init_failed, output_part, configure or
-// hello message re-encodes to the same bytes (a run's bytes between items
+// nothing; a decoded run, results, init_failed, output_part, configure,
+// hello or file message re-encodes to the same bytes (a run's bytes between items
 // aside), and decodes again to the same values.
 
 #include "protocol/messages.hpp"
@@ -112,6 +112,17 @@ void check_output_part_round_trip(std::string_view payload, const OutputPart& pa
     require(std::string_view(wire).substr(k_header_size) == payload, "output_part re-encodes to the same bytes");
 }
 
+void check_file_part_round_trip(std::string_view payload, const FilePart& part) {
+    std::string wire;
+    encode_file_part(wire, part);
+    require(std::string_view(wire).substr(k_header_size) == payload, "file part re-encodes to the same bytes");
+    auto again = decode_file_part(std::string_view(wire).substr(k_header_size));
+    require(again.seq == part.seq && again.first == part.first && again.last == part.last &&
+                again.failed == part.failed && again.mode == part.mode && again.path == part.path &&
+                again.data == part.data,
+            "file part decodes again to the same values");
+}
+
 void check_init_failed_round_trip(std::string_view payload, std::string_view message) {
     std::string wire;
     encode_init_failed(wire, message);
@@ -136,6 +147,7 @@ void decode_frame(FrameType type, std::string_view payload) {
         case FrameType::results: check_results_round_trip(payload, decode_results(payload)); break;
         case FrameType::init_failed: check_init_failed_round_trip(payload, decode_init_failed(payload)); break;
         case FrameType::output_part: check_output_part_round_trip(payload, decode_output_part(payload)); break;
+        case FrameType::file: check_file_part_round_trip(payload, decode_file_part(payload)); break;
         case FrameType::ready: break;
         case FrameType::configure:
             check_session_round_trip(payload, decode_configure(payload),

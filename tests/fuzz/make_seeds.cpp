@@ -72,7 +72,8 @@ int main(int argc, char** argv) {
     std::string configure, hello;
     encode_configure(configure, ConfigureMessage{k_protocol_version, 3, {"./libtasks.so"},
                                                  {CommandTaskSpec{"cmd", {"echo", "{}"}, true, false}}, "load",
-                                                 "table.csv", "mkdir -p /tmp/w", 2'000'000'000, 2'000'000'000});
+                                                 "table.csv", "mkdir -p /tmp/w", 2'000'000'000, 2'000'000'000,
+                                                 {"{}.out", "{.}.gz"}, true});
     encode_hello(hello, HelloMessage{k_protocol_version, "node1", 4, {"identity", "len"}, ""});
     write_seed(dir, "configure", configure);
     write_seed(dir, "hello", hello);
@@ -81,6 +82,11 @@ int main(int argc, char** argv) {
     write_seed(dir, "ready", ready);
     write_seed(dir, "init_failed", init_failed);
     write_seed(dir, "output_part", output_part);
+    std::string file, file_failed;
+    encode_file_part(file, FilePart{3, true, false, false, 0644, "dir/a.txt", "first part\n"});
+    encode_file_part(file, FilePart{3, false, true, false, 0644, "dir/a.txt", "last part\n"});
+    encode_file_part(file_failed, FilePart{4, true, true, true, 0, "b.out", "No such file or directory"});
+    write_seed(dir, "file", file + file_failed);
     // Both directions of one item back to back: ready, a part, the results, a run.
     write_seed(dir, "stream", ready + output_part + results_frame() + run_frame());
     return 0;

@@ -46,6 +46,16 @@ TEST_CASE("configure carries everything a worker needs") {
     CHECK(back.initializer_command == msg.initializer_command);
     CHECK(back.task_timeout_ns == msg.task_timeout_ns);
     CHECK(back.kill_grace_ns == 2000000000);
+    CHECK(back.returns.empty());
+    CHECK_FALSE(back.cleanup);
+
+    msg.returns = {"{}.out", "{.}.gz"};
+    msg.cleanup = true;
+    wire.clear();
+    encode_configure(wire, msg);
+    back = decode_configure(payload_of(wire, FrameType::configure));
+    CHECK(back.returns == msg.returns);
+    CHECK(back.cleanup);
 
     msg.task_timeout_ns.reset();
     wire.clear();
@@ -92,9 +102,10 @@ TEST_CASE("each configure message has one spelling") {
     std::string wire;
     encode_configure(wire, msg);
     auto payload = payload_of(wire, FrameType::configure);
-    // The command's flags byte, then the timeout's flag and value come before the grace period.
+    // The command's flags byte, then the timeout's flag and value come before
+    // the grace period, the returned files (none) and the cleanup flag.
     auto flags_at = payload.find("echo") + 4;
-    auto timeout_at = payload.size() - 8 - 8 - 1;
+    auto timeout_at = payload.size() - 1 - 8 - 8 - 8 - 1;
     auto with = [&](std::size_t at, char byte) {
         auto p = payload;
         p[at] = byte;
@@ -104,6 +115,7 @@ TEST_CASE("each configure message has one spelling") {
     CHECK_THROWS_AS(decode_configure(with(flags_at, 4)), ProtocolError);
     CHECK_THROWS_AS(decode_configure(with(timeout_at, 2)), ProtocolError);
     CHECK_THROWS_AS(decode_configure(with(timeout_at + 1, 1)), ProtocolError);
+    CHECK_THROWS_AS(decode_configure(with(payload.size() - 1, 2)), ProtocolError);
 }
 
 TEST_CASE("the pool's reader refuses frames only workers get") {
