@@ -31,6 +31,11 @@ struct CommandLine {
     std::vector<std::string> words;  ///< the command and its arguments, replacement strings in them
     bool append_item = true;     ///< add the item as the last word when no replacement string uses it
     bool item_on_stdin = false;  ///< write the item to the command's stdin instead (`--pipe`)
+    /// The item is a list of arguments (several input sources, columns, -N):
+    /// `{1}` `{2}` ... are its arguments, `{}` all of them as separate words.
+    bool item_is_args = false;
+    bool context_replace = false;  ///< -X: a word holding `{}` is repeated for every argument
+    std::string replace = {};      ///< -I: what stands for the item instead of `{}`
 };
 
 /// A task known to the registry: either a function or a command builder.

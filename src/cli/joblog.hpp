@@ -41,7 +41,7 @@ public:
     /// file. `command` tells what a task ran. UsageError if it cannot be
     /// opened; ppool::Error naming the joblog if the header cannot be written.
     Joblog(const std::string& path, std::string task_identity,
-           std::function<std::string(const ResultRun::Entry&)> command);
+           std::function<std::string(const ResultRun::Entry&)> command, bool args_input = false);
     /// Appends the line of a finished task; ppool::Error naming the joblog if
     /// it cannot be written (a full disk).
     void record(const ResultRun& results);
@@ -53,6 +53,7 @@ private:
     os::Fd m_fd;
     std::string m_task_identity;
     std::function<std::string(const ResultRun::Entry&)> m_command;
+    bool m_args_input = false;  ///< items are lists of arguments, shown joined by spaces
 };
 
 }  // namespace ppool::cli

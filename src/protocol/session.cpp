@@ -33,7 +33,10 @@ void encode_configure(std::string& out, const ConfigureMessage& msg) {
     for (const auto& c : msg.commands) {
         w.bytes(c.name);
         write_strings(w, c.words);
-        w.u8(static_cast<std::uint8_t>((c.append_item ? 1 : 0) | (c.item_on_stdin ? 2 : 0)));
+        w.u8(static_cast<std::uint8_t>((c.append_item ? 1 : 0) | (c.item_on_stdin ? 2 : 0) |
+                                       (c.item_is_args ? 4 : 0) | (c.context_replace ? 8 : 0) |
+                                       (c.replace.empty() ? 0 : 16)));
+        if (!c.replace.empty()) w.bytes(c.replace);
     }
     w.bytes(msg.initializer);
     w.bytes(msg.initargs);
@@ -58,9 +61,15 @@ ConfigureMessage decode_configure(std::string_view payload) {
         c.name = r.bytes();
         c.words = read_strings(r, payload.size());
         auto flags = r.u8();
-        if (flags > 3) throw ProtocolError("unknown command flags");
+        if (flags > 31) throw ProtocolError("unknown command flags");
         c.append_item = flags & 1;
         c.item_on_stdin = flags & 2;
+        c.item_is_args = flags & 4;
+        c.context_replace = flags & 8;
+        if (flags & 16) {
+            c.replace = r.bytes();
+            if (c.replace.empty()) throw ProtocolError("empty replacement string");
+        }
         msg.commands.push_back(std::move(c));
     }
     msg.initializer = r.bytes();
