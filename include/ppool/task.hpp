@@ -36,6 +36,9 @@ struct CommandLine {
     bool item_is_args = false;
     bool context_replace = false;  ///< -X: a word holding `{}` is repeated for every argument
     std::string replace = {};      ///< -I: what stands for the item instead of `{}`
+    /// --pipepart: the item is "OFFSET LENGTH" of this file, whose bytes the
+    /// worker reads and writes to the command's stdin.
+    std::string stdin_file = {};
 };
 
 /// A task known to the registry: either a function or a command builder.

@@ -14,6 +14,9 @@
 #include "ppool/pool.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
 #include <csignal>
 #include <cstdlib>
 #include <fmt/format.h>
@@ -82,6 +85,13 @@ PreparedTask prepare_task(const Options& o, bool with_item, bool args = false,
     }
     if (o.words.empty()) throw UsageError("no command given (and no --task NAME)");
     CommandLine line{named_columns(o.words, names), with_item && !o.pipe, o.pipe, args, o.context_replace, o.replace};
+    if (o.pipepart) {
+        // The workers read the file themselves, wherever they run from.
+        char* path = ::realpath(o.inputs.front().c_str(), nullptr);
+        if (!path) throw UsageError(fmt::format("cannot read '{}': {}", o.inputs.front(), std::strerror(errno)));
+        line.stdin_file = path;
+        std::free(path);
+    }
     auto command = std::make_shared<const CommandTemplate>(line);
     if (o.pipe && command->uses_item())
         throw UsageError("--pipe writes the items to the command's stdin: use {#} or {%}, not {} or its variants");
@@ -141,7 +151,7 @@ PoolOptions pool_options(const Options& o) {
 /// The items as the pool gets them: --pipe chunks, without what --resume skips.
 std::unique_ptr<ItemSource> prepare_items(const Options& o, const PreparedTask& task,
                                           std::unique_ptr<ItemSource> source) {
-    if (o.pipe) {
+    if (o.pipe && !uses_records(o)) {
         std::size_t n = o.chunksize;
         if (n == 0 && o.mode == Mode::map) {
             // map's default chunksize needs the number of items.
@@ -240,7 +250,9 @@ std::unique_ptr<Sink> make_sink(const Options& o, Progress& progress, bool args)
 int run_items(const Options& o) {
     // Resolve everything a user can get wrong before a worker starts.
     Inputs inputs;
-    if (uses_arguments(o))
+    if (uses_records(o))
+        inputs.source = record_chunks(o);
+    else if (uses_arguments(o))
         inputs = open_sources(o, line_budget(o));
     else
         inputs.source = open_inputs(o);

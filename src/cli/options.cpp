@@ -96,7 +96,7 @@ void add_input_source_options(CLI::App& sub, Options& o, RawOptions& raw) {
         ->group("Input")
         ->type_name(":|REGEX");
     sub.add_flag("--csv", o.csv, "items are CSV records (RFC 4180): {1} {2} ...")->group("Input");
-    add_raw(sub, "--block", raw.block, "--pipe chunks of about SIZE bytes (K, M, G)", "Input", "SIZE");
+    add_raw(sub, "--block", raw.block, "--pipe chunks of about SIZE bytes (1M, 64k)", "Input", "SIZE");
     sub.add_flag("--pipepart", o.pipepart, "--pipe from -a FILE cut by offsets")->group("Input");
     last_wins(sub.add_option("--recstart", o.recstart, "--pipe records start with STR"))
         ->group("Input")
@@ -277,15 +277,18 @@ void check_arguments(Options& o, const RawOptions& raw) {
     if (o.max_args && o.fill_line) throw UsageError("give either -N/-n N or -m/-X, not both");
     if (o.max_chars && !o.fill_line) throw UsageError("--max-chars is for -m or -X");
     if (raw.block) {
-        auto size = parse_size(*raw.block, k_max_max_item_size);
+        auto size = parse_gnu_size(*raw.block, k_max_max_item_size);
         if (!size)
-            throw UsageError(fmt::format(
-                "--block must be a size from 1 to 1024G (bytes, or with a K, M or G suffix), not '{}'", *raw.block));
+            throw UsageError(fmt::format("--block must be a size from 1 to 1024G (bytes, or with a suffix k, m, g "
+                                         "for powers of 1000 or K, M, G for powers of 1024), not '{}'",
+                                         *raw.block));
         o.block = *size;
     }
     if (o.pipepart) {
         if (o.inputs.size() != 1 || o.inputs[0] == "-" || !o.sources.empty())
             throw UsageError("--pipepart needs exactly one -a FILE, which can be read at any offset (not stdin)");
+        if (!o.sshlogins.empty() || !o.sshloginfile.empty())
+            throw UsageError("--pipepart reads the file where the workers run: not with -S or --sshloginfile");
     }
     bool records = o.block || !o.recstart.empty() || o.recend;
     if (records && !o.pipe) throw UsageError("--block, --recstart and --recend are for --pipe or --pipepart");

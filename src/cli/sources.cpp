@@ -253,6 +253,98 @@ private:
     std::size_t m_chars = 0;
 };
 
+/// --pipe's chunks of whole records, read from a descriptor as it comes.
+class RecordSource final : public ItemSource {
+public:
+    RecordSource(int fd, RecordChunker chunker) : m_fd(fd), m_chunker(std::move(chunker)) {}
+    ~RecordSource() override {
+        if (m_fd >= 0) ::close(m_fd);
+    }
+    RecordSource(const RecordSource&) = delete;
+    RecordSource& operator=(const RecordSource&) = delete;
+    int fd() const override { return m_fd; }
+    bool read_more(std::vector<std::string>& out) override {
+        if (m_fd < 0) return false;
+        char buffer[1 << 16];
+        ssize_t n;
+        do n = ::read(m_fd, buffer, sizeof buffer);
+        while (n < 0 && errno == EINTR);
+        if (n < 0) throw UsageError(fmt::format("cannot read the input: {}", std::strerror(errno)));
+        if (n == 0) {
+            m_chunker.finish(out);
+            ::close(m_fd);
+            m_fd = -1;
+        } else {
+            m_chunker.feed(std::string_view(buffer, static_cast<std::size_t>(n)), out);
+        }
+        return true;
+    }
+
+private:
+    int m_fd;
+    RecordChunker m_chunker;
+};
+
+/// --pipepart: the parts of a file, each ending at the first record boundary
+/// more than the block size after its start, as "OFFSET LENGTH"; only the
+/// bytes around the boundaries are read.
+class PartSource final : public ItemSource {
+public:
+    PartSource(int fd, std::string path, std::string recstart, std::string recend, std::uint64_t block)
+        : m_fd(fd), m_path(std::move(path)), m_pattern(recend + recstart), m_end_size(recend.size()),
+          m_block(std::max<std::uint64_t>(block, 1)) {
+        struct stat st {};
+        if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+            ::close(fd);
+            throw UsageError(fmt::format("--pipepart needs a regular file, which '{}' is not", m_path));
+        }
+        m_size = static_cast<std::uint64_t>(st.st_size);
+    }
+    ~PartSource() override { ::close(m_fd); }
+    PartSource(const PartSource&) = delete;
+    PartSource& operator=(const PartSource&) = delete;
+    int fd() const override { return -1; }
+    bool read_more(std::vector<std::string>& out) override {
+        for (std::size_t n = 0; n < k_batch && m_start < m_size; ++n) {
+            std::uint64_t at = m_start + m_block;
+            std::uint64_t end = at < m_size ? boundary_from(at) : m_size;
+            out.push_back(fmt::format("{} {}", m_start, end - m_start));
+            m_start = end;
+        }
+        return m_start < m_size || !out.empty();
+    }
+
+private:
+    /// The first record boundary after `at`, or the end of the file.
+    std::uint64_t boundary_from(std::uint64_t at) {
+        std::uint64_t from = at >= m_end_size ? at - m_end_size : 0;
+        std::string window;
+        for (std::size_t want = 1 << 16;; want *= 2) {
+            window.resize(static_cast<std::size_t>(std::min<std::uint64_t>(want, m_size - from)));
+            std::size_t done = 0;
+            while (done < window.size()) {
+                ssize_t n = ::pread(m_fd, window.data() + done, window.size() - done, static_cast<off_t>(from + done));
+                if (n < 0 && errno == EINTR) continue;
+                if (n < 0) throw UsageError(fmt::format("cannot read '{}': {}", m_path, std::strerror(errno)));
+                if (n == 0) break;
+                done += static_cast<std::size_t>(n);
+            }
+            window.resize(done);
+            for (auto pos = window.find(m_pattern); pos != std::string::npos; pos = window.find(m_pattern, pos + 1))
+                if (from + pos + m_end_size > at) return from + pos + m_end_size;
+            if (from + window.size() >= m_size) return m_size;
+        }
+    }
+
+    int m_fd;
+    std::string m_path;
+    std::string m_pattern;
+    std::size_t m_end_size;
+    std::uint64_t m_block;
+    std::uint64_t m_size = 0;
+    std::uint64_t m_start = 0;
+};
+
 /// One input source as it is read: its items (lists of columns with
 /// --colsep or --csv), and the names its header gives them.
 struct Stream {
@@ -451,6 +543,58 @@ std::unique_ptr<ItemSource> joined_args(std::unique_ptr<ItemSource> source) {
     return std::make_unique<JoinedSource>(std::move(source));
 }
 
+RecordChunker::RecordChunker(std::string recstart, std::string recend, std::size_t block)
+    : m_start(std::move(recstart)), m_end(std::move(recend)), m_pattern(m_end + m_start),
+      m_block(std::max<std::size_t>(block, 1)) {}
+
+std::size_t RecordChunker::boundary(std::string_view text, std::size_t from, std::size_t limit) const {
+    const std::size_t end = m_end.size();
+    // A boundary at b: the record end just before b, the record start at b.
+    auto valid = [&](std::size_t pos) { return pos >= from && pos + end > from && pos + m_pattern.size() <= text.size(); };
+    // The record start after it must be within the block too, as GNU parallel has it.
+    if (limit >= m_pattern.size()) {
+        for (auto pos = text.rfind(m_pattern, limit - m_pattern.size()); pos != std::string_view::npos && pos >= from;
+             pos = pos == 0 ? std::string_view::npos : text.rfind(m_pattern, pos - 1))
+            if (valid(pos)) return pos + end;
+    }
+    // No record fits: the first that ends after `limit`, alone.
+    auto pos = text.find(m_pattern, limit + 1 >= end ? limit + 1 - end : 0);
+    while (pos != std::string_view::npos && !(pos >= from && pos + end > limit)) pos = text.find(m_pattern, pos + 1);
+    if (pos == std::string_view::npos || pos + m_pattern.size() > text.size()) return std::string_view::npos;
+    return pos + end;
+}
+
+void RecordChunker::cut(std::vector<std::string>& chunks, bool at_end) {
+    std::size_t start = 0;
+    while (start < m_buffer.size()) {
+        std::size_t rest = m_buffer.size() - start;
+        if (at_end && rest <= m_block) {
+            chunks.push_back(m_buffer.substr(start));
+            start = m_buffer.size();
+            break;
+        }
+        // A full block, and the start of the record after it, must be here to choose.
+        if (!at_end && rest < m_block + m_start.size()) break;
+        auto at = boundary(m_buffer, start, start + m_block);
+        if (at == std::string::npos) {
+            if (!at_end) break;
+            at = m_buffer.size();
+        }
+        chunks.push_back(m_buffer.substr(start, at - start));
+        start = at;
+    }
+    m_buffer.erase(0, start);
+}
+
+void RecordChunker::feed(std::string_view data, std::vector<std::string>& chunks) {
+    m_buffer.append(data);
+    cut(chunks, false);
+}
+
+void RecordChunker::finish(std::vector<std::string>& chunks) { cut(chunks, true); }
+
+bool uses_records(const Options& o) { return o.pipe && (o.block || o.pipepart || !o.recstart.empty() || o.recend); }
+
 bool uses_arguments(const Options& o) {
     return o.inputs.size() + o.sources.size() > 1 || o.colsep || o.csv || o.header || o.max_args || o.fill_line;
 }
@@ -463,6 +607,26 @@ std::size_t default_max_chars() {
     for (char** e = environ; e && *e; ++e) env += std::strlen(*e) + 1 + sizeof(char*);
     room = room > env + 2048 + 1024 ? room - env - 2048 : 1024;
     return std::min(room, k_xargs_max);
+}
+
+std::unique_ptr<ItemSource> record_chunks(const Options& o) {
+    constexpr std::size_t k_default_block = 1 << 20;
+    std::string recend = o.recend ? *o.recend : std::string(1, o.null ? '\0' : '\n');
+    if (o.pipepart)
+        return std::make_unique<PartSource>(open_file(o.inputs.front()), o.inputs.front(), o.recstart, recend,
+                                            o.block ? o.block : k_default_block);
+    RecordChunker chunker(o.recstart, recend, o.block ? o.block : k_default_block);
+    if (!o.sources.empty() && !o.sources.front().from_file) {
+        // ::: items: the text they make, one item a record.
+        std::string text;
+        for (const auto& item : o.sources.front().items) text.append(item).append(recend);
+        std::vector<std::string> chunks;
+        chunker.feed(text, chunks);
+        chunker.finish(chunks);
+        return items_from(std::move(chunks));
+    }
+    std::string path = !o.sources.empty() ? o.sources.front().file : !o.inputs.empty() ? o.inputs.front() : "-";
+    return std::make_unique<RecordSource>(open_file(path), std::move(chunker));
 }
 
 Inputs open_sources(const Options& o, const LineBudget& budget) {

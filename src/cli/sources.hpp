@@ -38,6 +38,39 @@ struct LineBudget {
 /// cannot be opened or parsed.
 Inputs open_sources(const Options& options, const LineBudget& budget);
 
+/// Whether --pipe cuts its chunks by size or by records (--block,
+/// --recstart, --recend) rather than by a number of items.
+bool uses_records(const Options& options);
+
+/// --pipe's chunks by size: whole records, each chunk the longest run of them
+/// that fits --block bytes (default 1M), a longer record alone; read from the
+/// input as it comes. --pipepart: the chunks of the -a file as "OFFSET LENGTH",
+/// which the worker reads itself.
+std::unique_ptr<ItemSource> record_chunks(const Options& options);
+
+/// Cuts a byte stream into chunks of whole records.
+class RecordChunker {
+public:
+    RecordChunker(std::string recstart, std::string recend, std::size_t block);
+    /// Appends the chunks that `data` completes.
+    void feed(std::string_view data, std::vector<std::string>& chunks);
+    /// Ends the stream: the rest as chunks.
+    void finish(std::vector<std::string>& chunks);
+    /// In `text`, the end of the record boundary nearest after `from`
+    /// (exclusive) that is at most `limit` (the last one) or, failing that,
+    /// the first one after `limit`; npos if none is known in `text`.
+    /// `text_ended`: nothing follows `text`.
+    std::size_t boundary(std::string_view text, std::size_t from, std::size_t limit) const;
+
+private:
+    void cut(std::vector<std::string>& chunks, bool at_end);
+    std::string m_start;
+    std::string m_end;
+    std::string m_pattern;  ///< recend + recstart: a boundary lies between them
+    std::size_t m_block;
+    std::string m_buffer;
+};
+
 /// Whether the options need more than one plain list of items.
 bool uses_arguments(const Options& options);
 

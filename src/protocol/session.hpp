@@ -21,6 +21,7 @@ struct CommandTaskSpec {
     bool item_is_args = false;
     bool context_replace = false;
     std::string replace = {};
+    std::string stdin_file = {};
 };
 
 /// Everything a worker needs, sent first (parent to worker): nothing reaches

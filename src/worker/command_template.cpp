@@ -2,6 +2,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdexcept>
 #include <utility>
 
@@ -269,6 +274,33 @@ std::vector<std::string> CommandTemplate::build(const TaskContext& context) cons
     for (const auto& word : m_words) argv.push_back(fill(word, context, false));
     if (append) argv.emplace_back(context.item);
     return argv;
+}
+
+std::string read_file_part(const std::string& path, std::string_view item) {
+    unsigned long long offset = 0;
+    unsigned long long length = 0;
+    int used = 0;
+    std::string text(item);
+    if (std::sscanf(text.c_str(), "%llu %llu%n", &offset, &length, &used) != 2 ||
+        static_cast<std::size_t>(used) != text.size())
+        throw std::runtime_error("malformed --pipepart part '" + text + "'");
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw std::runtime_error("cannot read '" + path + "': " + std::strerror(errno));
+    std::string part(static_cast<std::size_t>(length), '\0');
+    std::size_t done = 0;
+    while (done < part.size()) {
+        ssize_t n = ::pread(fd, part.data() + done, part.size() - done, static_cast<off_t>(offset + done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            int error = n < 0 ? errno : 0;
+            ::close(fd);
+            throw std::runtime_error("cannot read '" + path + "': " +
+                                     (error ? std::strerror(error) : "the file is shorter than it was"));
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    return part;
 }
 
 void append_arg(std::string& item, std::string_view arg) {

@@ -66,6 +66,9 @@ private:
 void append_arg(std::string& item, std::string_view arg);
 /// The arguments of an item made by append_arg; throws std::invalid_argument if malformed.
 std::vector<std::string_view> split_args(std::string_view item);
+/// --pipepart: the bytes of `path` that `item` ("OFFSET LENGTH") names;
+/// throws std::runtime_error if they cannot be read.
+std::string read_file_part(const std::string& path, std::string_view item);
 /// The arguments of an item made by append_arg joined by `separator`, for display.
 std::string join_args(std::string_view item, std::string_view separator = " ");
 

@@ -59,7 +59,7 @@ std::string apply_configuration(const protocol::ConfigureMessage& msg) {
             if (!registry.find(c.name))
                 registry.add_command(c.name, "a command",
                                      CommandLine{c.words, c.append_item, c.item_on_stdin, c.item_is_args,
-                                                 c.context_replace, c.replace});
+                                                 c.context_replace, c.replace, c.stdin_file});
     } catch (const std::exception& e) {
         return e.what();
     }

@@ -218,6 +218,68 @@ class ColumnTests(GnuTestCase):
         self.assertUsageError(run(["imap", "--header", "x", "echo"], input=b"a\n"), "--header")
 
 
+def fasta(records=200):
+    """Multi-line records, each starting with '>', of varied lengths."""
+    lines = []
+    for i in range(records):
+        lines.append(f">seq{i}")
+        for j in range(1 + (i * 7) % 4):
+            lines.append("ACGT" * (1 + (i * 13 + j * 5) % 8))
+    return ("\n".join(lines) + "\n").encode()
+
+
+class PipeTests(GnuTestCase):
+    """--pipe at scale: chunks by size and by records, and --pipepart."""
+
+    def test_block_sizes_with_gnu_suffixes(self):
+        numbers = "".join(f"{i}\n" for i in range(1, 100001)).encode()
+        for size in ["64k", "64K", "1m"]:
+            with self.subTest(size=size):
+                self.same(["--pipe", "--block", size, "wc", "-c"], input=numbers)
+        self.same(["--pipe", "--block", "1.5k", "wc", "-c"], input=numbers[:20000])
+
+    def test_small_blocks_cut_at_item_boundaries(self):
+        numbers = "".join(f"{i}\n" for i in range(1, 301)).encode()
+        out = self.same(["--pipe", "--block", "10", "wc", "-c"], input=numbers)
+        self.assertEqual(out.split(b"\n")[:3], [b"10", b"8", b"9"])
+
+    def test_recstart(self):
+        data = fasta()
+        for size in ["1k", "333"]:
+            with self.subTest(size=size):
+                self.same(["--pipe", "--recstart", ">", "--block", size, "wc -c; head -c 5"], input=data)
+
+    def test_recend(self):
+        out = self.same(["--pipe", "--recend", ";", "--block", "3", "cat; echo =="], input=b"a;b;c;")
+        self.assertEqual(out, b"a;==\nb;==\nc;==\n")
+        self.same(["--pipe", "--recstart", ">", "--recend", "", "--block", "1k", "wc", "-c"], input=fasta())
+
+    def test_pipepart(self):
+        path = self.write("fasta", fasta())
+        for size in ["1k", "100", "333", "10k"]:
+            with self.subTest(size=size):
+                self.same(["-a", path, "--pipepart", "--block", size, "wc", "-c"])
+        self.same(["-a", path, "--pipepart", "--recstart", ">", "--block", "500", "wc -c; head -c 4"])
+
+    def test_pipepart_hands_out_offsets(self):
+        path = self.write("lines", "a\nbb\nccc\n")
+        proc = run(["imap", "--json", "-a", path, "--pipepart", "--block", "3", "cat"], input=None)
+        self.assertOk(proc)
+        records = json_lines(proc.stdout)
+        self.assertEqual([r["input"] for r in records], ["0 5", "5 4"])
+        self.assertEqual("".join(r["output"] for r in records), "a\nbb\nccc\n")
+
+    def test_mistakes(self):
+        path = self.write("f", "a\n")
+        self.assertUsageError(run(["imap", "--pipepart", "cat"], input=None), "--pipepart")
+        self.assertUsageError(run(["imap", "--pipepart", "-a", "-", "cat"], input=None), "--pipepart")
+        self.assertUsageError(run(["imap", "--pipepart", "-a", self.tmp, "cat"], input=None))
+        self.assertUsageError(run(["imap", "--block", "1k", "cat"], input=None), "--pipe")
+        self.assertUsageError(run(["imap", "--pipe", "--block", "1x", "cat"], input=None), "--block")
+        self.assertUsageError(run(["imap", "--pipe", "--recend", "", "cat"], input=None), "--recend")
+        self.assertUsageError(run(["imap", "--pipepart", "-a", path, "-S", "host", "cat"], input=None), "-S")
+
+
 class XargsTests(E2ETestCase):
     """xargs' forms, compared with xargs itself."""
 

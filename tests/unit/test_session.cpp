@@ -101,6 +101,7 @@ TEST_CASE("each configure message has one spelling") {
         return p;
     };
     CHECK_NOTHROW(decode_configure(payload));
+    CHECK_THROWS_AS(decode_configure(with(flags_at, 64)), ProtocolError);
     CHECK_THROWS_AS(decode_configure(with(flags_at, 32)), ProtocolError);
     // -I's replacement string is there only when its flag says so.
     CHECK_THROWS_AS(decode_configure(with(flags_at, 16)), ProtocolError);
