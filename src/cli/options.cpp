@@ -343,6 +343,8 @@ std::vector<std::string> option_names(const CLI::App& app) {
 
 /// The usage error for an option `app` does not know, with the nearest known one.
 UsageError unknown_option(const CLI::App& app, const std::string& option) {
+    if (auto hint = foreign_option_hint(option))
+        return UsageError(fmt::format("unknown option '{}' ({})", option, *hint));
     if (auto hint = nearest(option, option_names(app)))
         return UsageError(fmt::format("unknown option '{}' (did you mean '{}'?)", option, *hint));
     std::string help = app.get_parent() ? fmt::format("ppool {} --help", app.get_name()) : "ppool --help";

@@ -3,8 +3,10 @@ Debian's `parallel` (or `xargs`) on the same input, outputs compared: input
 sources, per-source replacement strings, several items per command, columns,
 --pipe at scale."""
 
+import gzip
 import json
 import os
+import re
 import shutil
 import subprocess
 import unittest
@@ -320,6 +322,64 @@ class XargsTests(E2ETestCase):
         self.assertUsageError(run(["imap", "-s", "10", "echo"], input=None), "--max-chars")
         self.assertUsageError(run(["imap", "-I", "", "echo"], input=None), "-I")
         self.assertUsageError(run(["imap", "-N", "2", "-t", "len"], input=None), "--task")
+
+
+MAN_PAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "man", "ppool.1")
+
+
+def man_options(page, pattern):
+    """The options a system man page documents, from its roff source."""
+    for directory in ("/usr/share/man/man1", "/usr/local/share/man/man1"):
+        path = os.path.join(directory, page + ".1.gz")
+        if os.path.exists(path):
+            with gzip.open(path, "rt", errors="replace") as f:
+                text = f.read()
+            return {m.replace("\\", "").strip('"') for m in re.findall(pattern, text, re.M)}
+    return None
+
+
+class UsersSectionTests(unittest.TestCase):
+    """The man page's section for GNU parallel and xargs users names every
+    option of both, with ppool's way or "not supported"."""
+
+    def section(self):
+        with open(MAN_PAGE) as f:
+            text = f.read()
+        match = re.search(r"^\.SH FOR GNU PARALLEL AND XARGS USERS\n(.*?)(?=^\.SH )", text, re.M | re.S)
+        self.assertIsNotNone(match, "no FOR GNU PARALLEL AND XARGS USERS section")
+        return match.group(1).replace("\\%", "").replace("\\-", "-")
+
+    def check(self, options):
+        words = set(re.findall(r"[-:{][^\s,;()\\\"]*", self.section()))
+        missing = sorted(o for o in options if o not in words)
+        self.assertEqual(missing, [])
+
+    def test_every_gnu_parallel_option(self):
+        options = man_options("parallel", r'^\.IP "\\fB(\\-[^\\]*(?:\\-[^\\]*)*)')
+        if options is None:
+            self.skipTest("GNU parallel's man page is not installed")
+        self.assertGreater(len(options), 150)
+        self.check(options | {":::", ":::+", "::::", "::::+"})
+
+    def test_every_xargs_option(self):
+        options = man_options("xargs", r'^\.B[IR]* "?((?:\\-)+[A-Za-z0-9](?:[A-Za-z0-9-]|\\+-)*)')
+        if options is None:
+            self.skipTest("xargs' man page is not installed")
+        self.check({o for o in options if o not in ("-execdir", "-print0")})
+
+
+class HintTests(E2ETestCase):
+    """A GNU parallel or xargs spelling that ppool does not take names the ppool way."""
+
+    def test_hints(self):
+        for args, hint in [(["-P", "4"], "-j N"), (["--jobs", "4"], "-j N"), (["-k"], "ppool imap"),
+                           (["-L", "2"], "-N N"), (["--keep-order"], "ppool imap"), (["--bar"], "--progress"),
+                           (["--xapply"], "--link")]:
+            with self.subTest(args=args):
+                proc = run(["imap"] + args + ["echo", ":::", "a"], input=None)
+                self.assertUsageError(proc, hint)
+                self.assertEqual(proc.stderr.count(b"\n"), 1)
+        self.assertUsageError(run(["-P", "2", "imap", "echo"], input=None), "-j N")
 
 
 if __name__ == "__main__":
