@@ -568,7 +568,8 @@ void RecordChunker::cut(std::vector<std::string>& chunks, bool at_end) {
     std::size_t start = 0;
     while (start < m_buffer.size()) {
         std::size_t rest = m_buffer.size() - start;
-        if (at_end && rest <= m_block) {
+        // Less than a block left at the end: the last chunk (a full block is cut as any other).
+        if (at_end && rest < m_block) {
             chunks.push_back(m_buffer.substr(start));
             start = m_buffer.size();
             break;

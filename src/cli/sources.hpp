@@ -56,10 +56,9 @@ public:
     void feed(std::string_view data, std::vector<std::string>& chunks);
     /// Ends the stream: the rest as chunks.
     void finish(std::vector<std::string>& chunks);
-    /// In `text`, the end of the record boundary nearest after `from`
-    /// (exclusive) that is at most `limit` (the last one) or, failing that,
-    /// the first one after `limit`; npos if none is known in `text`.
-    /// `text_ended`: nothing follows `text`.
+    /// In `text`, the last record boundary after `from` with the record start
+    /// after it at most at `limit` or, failing that, the first boundary after
+    /// `limit`; npos if `text` does not show one.
     std::size_t boundary(std::string_view text, std::size_t from, std::size_t limit) const;
 
 private:

@@ -250,6 +250,9 @@ class PipeTests(GnuTestCase):
         for size in ["1k", "333"]:
             with self.subTest(size=size):
                 self.same(["--pipe", "--recstart", ">", "--block", size, "wc -c; head -c 5"], input=data)
+        # The last block, full, is cut as any other.
+        out = self.same(["--pipe", "--recstart", ">", "--block", "8", "cat; echo =="], input=b">a\n1\n>b\n2\n>c\n")
+        self.assertEqual(out, b">a\n1\n==\n>b\n2\n==\n>c\n==\n")
 
     def test_recend(self):
         out = self.same(["--pipe", "--recend", ";", "--block", "3", "cat; echo =="], input=b"a;b;c;")
