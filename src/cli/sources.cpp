@@ -2,6 +2,7 @@
 
 #include "cli/input.hpp"
 #include "os/event_loop.hpp"
+#include "os/fd.hpp"
 #include "os/signals.hpp"
 #include "ppool/errors.hpp"
 #include "worker/command_template.hpp"
@@ -15,6 +16,7 @@
 #include <fmt/format.h>
 #include <regex>
 #include <sys/stat.h>
+#include <system_error>
 #include <unistd.h>
 
 extern char** environ;
@@ -60,38 +62,40 @@ std::string encode(const std::vector<std::string>& args) {
     return item;
 }
 
+/// Reads what a descriptor has (one read, so it never blocks after poll said
+/// "readable"); false at its end.
+bool read_input(const os::Fd& fd, std::string& buffer) {
+    buffer.clear();
+    try {
+        return os::read_some(fd.get(), buffer, 1 << 16) != os::IoStatus::closed;
+    } catch (const std::system_error& e) {
+        // Input cut short by an error is not the end of the input.
+        throw UsageError(std::string("cannot read the input: ") + e.code().message());
+    }
+}
+
 /// The CSV records of a descriptor, each as a list of arguments.
 class CsvSource final : public ItemSource {
 public:
     CsvSource(int fd, char separator) : m_fd(fd), m_parser(separator) {}
-    ~CsvSource() override {
-        if (m_fd >= 0) ::close(m_fd);
-    }
-    CsvSource(const CsvSource&) = delete;
-    CsvSource& operator=(const CsvSource&) = delete;
-    int fd() const override { return m_fd; }
+    int fd() const override { return m_fd.get(); }
     bool read_more(std::vector<std::string>& out) override {
-        if (m_fd < 0) return false;
-        char buffer[1 << 16];
-        ssize_t n;
-        do n = ::read(m_fd, buffer, sizeof buffer);
-        while (n < 0 && errno == EINTR);
-        if (n < 0) throw UsageError(fmt::format("cannot read the input: {}", std::strerror(errno)));
+        if (!m_fd) return false;
         m_records.clear();
-        if (n == 0) {
-            m_parser.finish(m_records);
-            ::close(m_fd);
-            m_fd = -1;
+        if (read_input(m_fd, m_buffer)) {
+            m_parser.feed(m_buffer, m_records);
         } else {
-            m_parser.feed(std::string_view(buffer, static_cast<std::size_t>(n)), m_records);
+            m_parser.finish(m_records);
+            m_fd.reset();
         }
         for (const auto& record : m_records) out.push_back(encode(record));
         return true;
     }
 
 private:
-    int m_fd;
+    os::Fd m_fd;
     CsvParser m_parser;
+    std::string m_buffer;
     std::vector<std::vector<std::string>> m_records;
 };
 
@@ -257,32 +261,22 @@ private:
 class RecordSource final : public ItemSource {
 public:
     RecordSource(int fd, RecordChunker chunker) : m_fd(fd), m_chunker(std::move(chunker)) {}
-    ~RecordSource() override {
-        if (m_fd >= 0) ::close(m_fd);
-    }
-    RecordSource(const RecordSource&) = delete;
-    RecordSource& operator=(const RecordSource&) = delete;
-    int fd() const override { return m_fd; }
+    int fd() const override { return m_fd.get(); }
     bool read_more(std::vector<std::string>& out) override {
-        if (m_fd < 0) return false;
-        char buffer[1 << 16];
-        ssize_t n;
-        do n = ::read(m_fd, buffer, sizeof buffer);
-        while (n < 0 && errno == EINTR);
-        if (n < 0) throw UsageError(fmt::format("cannot read the input: {}", std::strerror(errno)));
-        if (n == 0) {
-            m_chunker.finish(out);
-            ::close(m_fd);
-            m_fd = -1;
+        if (!m_fd) return false;
+        if (read_input(m_fd, m_buffer)) {
+            m_chunker.feed(m_buffer, out);
         } else {
-            m_chunker.feed(std::string_view(buffer, static_cast<std::size_t>(n)), out);
+            m_chunker.finish(out);
+            m_fd.reset();
         }
         return true;
     }
 
 private:
-    int m_fd;
+    os::Fd m_fd;
     RecordChunker m_chunker;
+    std::string m_buffer;
 };
 
 /// --pipepart: the parts of a file, each ending at the first record boundary
@@ -294,15 +288,10 @@ public:
         : m_fd(fd), m_path(std::move(path)), m_pattern(recend + recstart), m_end_size(recend.size()),
           m_block(std::max<std::uint64_t>(block, 1)) {
         struct stat st {};
-        if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-            ::close(fd);
+        if (::fstat(m_fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
             throw UsageError(fmt::format("--pipepart needs a regular file, which '{}' is not", m_path));
-        }
         m_size = static_cast<std::uint64_t>(st.st_size);
     }
-    ~PartSource() override { ::close(m_fd); }
-    PartSource(const PartSource&) = delete;
-    PartSource& operator=(const PartSource&) = delete;
     int fd() const override { return -1; }
     bool read_more(std::vector<std::string>& out) override {
         for (std::size_t n = 0; n < k_batch && m_start < m_size; ++n) {
@@ -323,7 +312,8 @@ private:
             window.resize(static_cast<std::size_t>(std::min<std::uint64_t>(want, m_size - from)));
             std::size_t done = 0;
             while (done < window.size()) {
-                ssize_t n = ::pread(m_fd, window.data() + done, window.size() - done, static_cast<off_t>(from + done));
+                ssize_t n =
+                    ::pread(m_fd.get(), window.data() + done, window.size() - done, static_cast<off_t>(from + done));
                 if (n < 0 && errno == EINTR) continue;
                 if (n < 0) throw UsageError(fmt::format("cannot read '{}': {}", m_path, std::strerror(errno)));
                 if (n == 0) break;
@@ -336,7 +326,7 @@ private:
         }
     }
 
-    int m_fd;
+    os::Fd m_fd;
     std::string m_path;
     std::string m_pattern;
     std::size_t m_end_size;
@@ -550,7 +540,9 @@ RecordChunker::RecordChunker(std::string recstart, std::string recend, std::size
 std::size_t RecordChunker::boundary(std::string_view text, std::size_t from, std::size_t limit) const {
     const std::size_t end = m_end.size();
     // A boundary at b: the record end just before b, the record start at b.
-    auto valid = [&](std::size_t pos) { return pos >= from && pos + end > from && pos + m_pattern.size() <= text.size(); };
+    auto valid = [&](std::size_t pos) {
+        return pos >= from && pos + end > from && pos + m_pattern.size() <= text.size();
+    };
     // The record start after it must be within the block too, as GNU parallel has it.
     if (limit >= m_pattern.size()) {
         for (auto pos = text.rfind(m_pattern, limit - m_pattern.size()); pos != std::string_view::npos && pos >= from;

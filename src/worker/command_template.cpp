@@ -1,5 +1,7 @@
 #include "worker/command_template.hpp"
 
+#include "os/fd.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -180,7 +182,9 @@ std::string CommandTemplate::fill(const Word& word, const TaskContext& context, 
 
 void CommandTemplate::fill_args(const Word& word, const std::vector<std::string_view>& args,
                                 const TaskContext& context, std::vector<std::string>& out) const {
-    auto every = [](const Part& p) { return p.is_token && p.arg == 0 && p.token != Token::seq && p.token != Token::slot; };
+    auto every = [](const Part& p) {
+        return p.is_token && p.arg == 0 && p.token != Token::seq && p.token != Token::slot;
+    };
     bool has_every = std::any_of(word.begin(), word.end(), every);
     if (m_context && has_every) {
         // -X: the whole word once for every argument.
@@ -284,22 +288,17 @@ std::string read_file_part(const std::string& path, std::string_view item) {
     if (std::sscanf(text.c_str(), "%llu %llu%n", &offset, &length, &used) != 2 ||
         static_cast<std::size_t>(used) != text.size())
         throw std::runtime_error("malformed --pipepart part '" + text + "'");
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw std::runtime_error("cannot read '" + path + "': " + std::strerror(errno));
+    os::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throw std::runtime_error("cannot read '" + path + "': " + std::strerror(errno));
     std::string part(static_cast<std::size_t>(length), '\0');
     std::size_t done = 0;
     while (done < part.size()) {
-        ssize_t n = ::pread(fd, part.data() + done, part.size() - done, static_cast<off_t>(offset + done));
+        ssize_t n = ::pread(fd.get(), part.data() + done, part.size() - done, static_cast<off_t>(offset + done));
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            int error = n < 0 ? errno : 0;
-            ::close(fd);
-            throw std::runtime_error("cannot read '" + path + "': " +
-                                     (error ? std::strerror(error) : "the file is shorter than it was"));
-        }
+        if (n < 0) throw std::runtime_error("cannot read '" + path + "': " + std::strerror(errno));
+        if (n == 0) throw std::runtime_error("cannot read '" + path + "': the file is shorter than it was");
         done += static_cast<std::size_t>(n);
     }
-    ::close(fd);
     return part;
 }
 

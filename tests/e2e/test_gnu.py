@@ -312,7 +312,8 @@ class XargsTests(E2ETestCase):
             self.assertLessEqual(sum(len(a) + 1 for a in r["input"]), 128 * 1024)
 
     def test_n_as_xargs(self):
-        self.assertOk(run(["imap", "-n", "3", "echo"], input=b"1\n2\n3\n4\n"), self.xargs(["-n", "3", "echo"], b"1\n2\n3\n4\n"))
+        items = b"1\n2\n3\n4\n"
+        self.assertOk(run(["imap", "-n", "3", "echo"], input=items), self.xargs(["-n", "3", "echo"], items))
 
     def test_replace_string_as_xargs(self):
         items = b"a\nb c\n"

@@ -42,7 +42,8 @@ TEST_CASE("chunks are the longest runs of whole records that fit the block") {
         CHECK(chunks(RecordChunker("", "\n", 3), "a\nbbbbbb\nc\n", piece) == Strings{"a\n", "bbbbbb\n", "c\n"});
         CHECK(chunks(RecordChunker("", ";", 3), "a;b;c;", piece) == Strings{"a;", "b;", "c;"});
         // A chunk is cut only where a record end is followed by a record start.
-        CHECK(chunks(RecordChunker(">", "\n", 8), ">a\n1\n>b\n2\n>c\n", piece) == Strings{">a\n1\n", ">b\n2\n", ">c\n"});
+        CHECK(chunks(RecordChunker(">", "\n", 8), ">a\n1\n>b\n2\n>c\n", piece) ==
+              Strings{">a\n1\n", ">b\n2\n", ">c\n"});
         CHECK(chunks(RecordChunker(">", "", 5), ">a>b>cc>d", piece) == Strings{">a>b", ">cc", ">d"});
         // A last record without its end.
         CHECK(chunks(RecordChunker("", "\n", 100), "a\nb", piece) == Strings{"a\nb"});
