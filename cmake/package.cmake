@@ -18,7 +18,7 @@ set(CPACK_DEBIAN_PACKAGE_SECTION utils)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # Programs built against the library need libcrypto's static archive, and
 # nlohmann/json's headers (the typed tasks' codec).
-set(CPACK_DEBIAN_PACKAGE_SUGGESTS "libssl-dev, nlohmann-json3-dev, cmake")
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "libssl-dev, nlohmann-json3-dev, libcsv-dev, cmake")
 # Stripped as Debian's dh_strip does: the program of its symbols, the static
 # libraries of their debugging information only (they are 20 times smaller).
 set(CPACK_STRIP_FILES TRUE)

@@ -8,8 +8,11 @@ _ppool_pool_value_opts='-j --processes --initializer --init-task --initargs --ma
     -S --sshlogin --sshloginfile --ssh --remote-ppool --transferfile --return --trc -t --task --timeout --plugin --format'
 _ppool_pool_flag_opts='--slurm --transfer --cleanup --json -h --help'
 # Options only of the modes that take items (map, imap, imap-unordered).
-_ppool_item_value_opts='-c --chunksize -a --input --max-item-size --joblog --retries'
-_ppool_item_flag_opts='-0 --null --pipe --tag --fail-fast --resume --dry-run --progress --bar --eta'
+_ppool_item_value_opts='-c --chunksize -a --input --max-item-size --joblog --retries
+    -C --colsep --header --block --recstart --recend -N --max-replace-args -n --max-args
+    -s --max-chars -I'
+_ppool_item_flag_opts='-0 --null --pipe --tag --fail-fast --resume --dry-run --progress --bar --eta
+    --link --csv --pipepart -m -X'
 
 _ppool()
 {
@@ -37,6 +40,7 @@ _ppool()
         return ;;
     esac
     value_opts=${value_opts//$'\n'/ }
+    flag_opts=${flag_opts//$'\n'/ }
 
     # The value of an option.
     case $prev in
@@ -59,6 +63,9 @@ _ppool()
     -j | --processes | -c | --chunksize | --timeout | --initializer | --initargs | \
         --max-tasks-per-worker | --retries | --max-item-size | -S | --sshlogin | --ssh | --remote-ppool)
         return ;;
+    -C | --colsep | --header | --block | --block-size | --recstart | --recend | -N | --max-replace-args | \
+        -n | --max-args | -s | --max-chars | -I)
+        return ;;
     --launcher)
         COMPREPLY=($(compgen -W 'fork exec' -- "$cur"))
         return ;;
@@ -66,7 +73,7 @@ _ppool()
 
     # Options end at "--" or at the first word that is not an option: the
     # command (complete a program name, then files) or apply's item (a file).
-    # Items after ":::" are files too.
+    # Items after ":::" and the files after "::::" are files too.
     for ((i = 2; i < COMP_CWORD; i++)); do
         word=${COMP_WORDS[i]}
         [[ $word == -t || $word == --task ]] && task=1

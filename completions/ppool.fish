@@ -6,7 +6,9 @@ set -l no_mode "not __fish_seen_subcommand_from $modes"
 set -l value_opts -j --processes -c --chunksize -a --input -t --task --timeout \
     --initializer --init-task --initargs --max-tasks-per-worker --launcher --format --plugin \
     -S --sshlogin --sshloginfile --ssh --remote-ppool --transferfile --return --trc \
-    --max-item-size --joblog --retries
+    --max-item-size --joblog --retries \
+    -C --colsep --header --block --recstart --recend -N --max-replace-args -n --max-args \
+    -s --max-chars -I
 # Where options are completed: after a mode, before the command starts.
 set -l opts "not __ppool_command_started $value_opts"
 set -l pool "__fish_seen_subcommand_from map imap imap-unordered unordered apply; and $opts"
@@ -75,6 +77,20 @@ complete -c ppool -n $items -s a -l input -r -F -d 'Read the items from a file (
 complete -c ppool -n $items -s 0 -l null -d 'Items are NUL-separated'
 complete -c ppool -n $items -l max-item-size -x -d 'Largest item read (K, M, G suffixes)'
 complete -c ppool -n $items -l pipe -d 'Write each chunk to one command\'s stdin'
+complete -c ppool -n $items -l link -d 'Pair the input sources by position'
+complete -c ppool -n $items -s C -l colsep -x -d 'Split items into columns {1} {2} ... at REGEX'
+complete -c ppool -n $items -l header -x -d 'First line names the columns: {name}'
+complete -c ppool -n $items -l csv -d 'Items are CSV records (RFC 4180)'
+complete -c ppool -n $items -l block -x -d '--pipe chunks of about SIZE bytes'
+complete -c ppool -n $items -l pipepart -d '--pipe from -a FILE cut by offsets'
+complete -c ppool -n $items -l recstart -x -d '--pipe records start with STR'
+complete -c ppool -n $items -l recend -x -d '--pipe records end with STR'
+complete -c ppool -n $items -s N -l max-replace-args -x -d 'N items per command as {1} ... {N}'
+complete -c ppool -n $items -s n -l max-args -x -d 'N items per command, appended'
+complete -c ppool -n $items -s m -d 'As many items per command as fit one command line'
+complete -c ppool -n $items -s X -d 'Like -m, the word around {} repeated for each item'
+complete -c ppool -n $items -s s -l max-chars -x -d 'Longest command line for -m and -X'
+complete -c ppool -n $items -s I -x -d 'STR stands for the item instead of {}'
 # Output
 complete -c ppool -n $pool -l format -x -a 'text json' -d 'Output format'
 complete -c ppool -n $pool -l json -d 'JSON output (--format json)'

@@ -31,6 +31,14 @@ struct CommandLine {
     std::vector<std::string> words;  ///< the command and its arguments, replacement strings in them
     bool append_item = true;     ///< add the item as the last word when no replacement string uses it
     bool item_on_stdin = false;  ///< write the item to the command's stdin instead (`--pipe`)
+    /// The item is a list of arguments (several input sources, columns, -N):
+    /// `{1}` `{2}` ... are its arguments, `{}` all of them as separate words.
+    bool item_is_args = false;
+    bool context_replace = false;  ///< -X: a word holding `{}` is repeated for every argument
+    std::string replace = {};      ///< -I: what stands for the item instead of `{}`
+    /// --pipepart: the item is "OFFSET LENGTH" of this file, whose bytes the
+    /// worker reads and writes to the command's stdin.
+    std::string stdin_file = {};
 };
 
 /// A task known to the registry: either a function or a command builder.

@@ -69,10 +69,12 @@ std::unique_ptr<ItemSource> group_items(std::unique_ptr<ItemSource> source, std:
 }
 
 std::unique_ptr<ItemSource> open_inputs(const Options& options) {
-    if (options.arg_items) return items_from(*options.arg_items);
+    // One source: ::: items, :::: FILE, -a FILE, or stdin.
+    if (!options.sources.empty() && !options.sources.front().from_file) return items_from(options.sources.front().items);
     std::vector<int> fds;
     try {
-        if (options.inputs.empty()) fds.push_back(::dup(0));
+        if (!options.sources.empty()) fds.push_back(open_input(options.sources.front().file));
+        else if (options.inputs.empty()) fds.push_back(::dup(0));
         for (const auto& path : options.inputs) fds.push_back(open_input(path));
     } catch (...) {
         for (int fd : fds) ::close(fd);

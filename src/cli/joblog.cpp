@@ -1,5 +1,7 @@
 #include "cli/joblog.hpp"
 
+#include "worker/command_template.hpp"
+
 #include <iterator>
 
 #include "os/file.hpp"
@@ -186,8 +188,9 @@ std::unique_ptr<ItemSource> skip_succeeded(std::unique_ptr<ItemSource> source,
 }
 
 Joblog::Joblog(const std::string& path, std::string task_identity,
-               std::function<std::string(const ResultRun::Entry&)> command)
-    : m_path(path), m_task_identity(std::move(task_identity)), m_command(std::move(command)) {
+               std::function<std::string(const ResultRun::Entry&)> command, bool args_input)
+    : m_path(path), m_task_identity(std::move(task_identity)), m_command(std::move(command)),
+      m_args_input(args_input) {
     int error = 0;
     m_fd = os::open_append(path, error);
     if (!m_fd) throw UsageError(fmt::format("cannot write the joblog '{}': {}", path, open_failure(path, error)));
@@ -223,6 +226,7 @@ void Joblog::record(const ResultRun& results) {
     std::string lines;
     for (std::size_t i = 0; i < results.size(); ++i) {
         auto r = results[i];
+        std::string item = m_args_input ? worker::join_args(r.input) : std::string();
         fmt::format_to(std::back_inserter(lines), "{}\t", r.seq);
         if (m_with_host) {
             lines += joblog_escape(r.host);
@@ -231,7 +235,7 @@ void Joblog::record(const ResultRun& results) {
         fmt::format_to(std::back_inserter(lines), "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
                        seconds(now - r.duration_s()), seconds(r.duration_s()),
                        r.exit_code ? std::to_string(*r.exit_code) : "-", r.signal.value_or(0), to_string(r.status),
-                       r.attempts, joblog_key(m_task_identity, r.input), joblog_escape(r.input),
+                       r.attempts, joblog_key(m_task_identity, r.input), joblog_escape(m_args_input ? item : r.input),
                        joblog_escape(m_command(r)));
     }
     // One write for the tasks that finished together: a reader (or a crash) never sees half a line.

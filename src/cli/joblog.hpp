@@ -46,7 +46,7 @@ public:
     /// UsageError if it cannot be opened; ppool::Error naming the joblog if
     /// the header cannot be written.
     Joblog(const std::string& path, std::string task_identity,
-           std::function<std::string(const ResultRun::Entry&)> command);
+           std::function<std::string(const ResultRun::Entry&)> command, bool args_input = false);
     /// Appends the line of a finished task; ppool::Error naming the joblog if
     /// it cannot be written (a full disk).
     void record(const ResultRun& results);
@@ -59,6 +59,7 @@ private:
     std::string m_task_identity;
     bool m_with_host = true;
     std::function<std::string(const ResultRun::Entry&)> m_command;
+    bool m_args_input = false;  ///< items are lists of arguments, shown joined by spaces
 };
 
 }  // namespace ppool::cli

@@ -15,7 +15,8 @@ void append_json_string(std::string& out, std::string_view text);
 /// Appends one result as a JSON object with the keys of the output contract;
 /// a field whose bytes are not UTF-8 is null with a base64 `<key>_base64` twin.
 /// An output stored apart is read back into memory: sinks stream those instead.
-void append_json_result(std::string& out, const ResultRun::Entry& result);
+/// `args_input`: the item is a list of arguments, written as a JSON array.
+void append_json_result(std::string& out, const ResultRun::Entry& result, bool args_input = false);
 
 /// Whether append_json_result may write the entry by its fast path
 /// (json_lines.cpp): a successful registered task's small, plain result.

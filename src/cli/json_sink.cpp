@@ -2,6 +2,10 @@
 #include "cli/json.hpp"
 #include "cli/output.hpp"
 #include "cli/sink.hpp"
+#include "worker/command_template.hpp"
+
+#include <algorithm>
+#include <stdexcept>
 
 #include <fmt/compile.h>
 #include <fmt/format.h>
@@ -80,11 +84,38 @@ void put_optional(std::string& out, std::string_view key, const std::optional<T>
 
 // An object is assembled by hand: this runs once per result, millions of times a second.
 
+/// `,"input":["a","b"]` for an item that is a list of arguments, or
+/// `,"input":null,"input_base64":[...]` when one of them is not UTF-8.
+void put_args(std::string& out, std::string_view item) {
+    std::vector<std::string_view> args;
+    try {
+        args = worker::split_args(item);
+    } catch (const std::invalid_argument&) {
+        return put_text(out, "input", item);
+    }
+    bool text = std::all_of(args.begin(), args.end(), [](std::string_view a) { return is_valid_utf8(a); });
+    out += text ? ",\"input\":[" : ",\"input\":null,\"input_base64\":[";
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (i > 0) out += ',';
+        if (text) {
+            append_json_string(out, args[i]);
+        } else {
+            out += '"';
+            out += base64(args[i]);
+            out += '"';
+        }
+    }
+    out += ']';
+}
+
 /// `{"seq":..,"input":..,"ok":..,"status":".."`
-void append_json_head(std::string& out, const ResultRun::Entry& r) {
+void append_json_head(std::string& out, const ResultRun::Entry& r, bool args_input = false) {
     out += "{\"seq\":";
     append_number(out, r.seq);
-    put_text(out, "input", r.input);
+    if (args_input)
+        put_args(out, r.input);
+    else
+        put_text(out, "input", r.input);
     out += r.ok() ? ",\"ok\":true,\"status\":\"" : ",\"ok\":false,\"status\":\"";
     out += to_string(r.status);
     out += '"';
@@ -172,14 +203,14 @@ private:
         if (r.large_output || r.large_stderr)
             write_large(r);
         else
-            append_json_result(out, r);
+            append_json_result(out, r, m_options.args_input);
         if (!m_array) out += '\n';
         m_out.maybe_flush();
     }
 
     /// The same object as append_json_result, with the large fields streamed.
     void write_large(const ResultRun::Entry& r) {
-        append_json_head(m_out.data(), r);
+        append_json_head(m_out.data(), r, m_options.args_input);
         if (r.large_output)
             put_large(m_out, 1, "output", *r.large_output);
         else
@@ -199,9 +230,9 @@ private:
 
 }  // namespace
 
-void append_json_result(std::string& out, const ResultRun::Entry& r) {
-    if (is_fast_entry(r)) return append_fast_entry(out, r);
-    append_json_head(out, r);
+void append_json_result(std::string& out, const ResultRun::Entry& r, bool args_input) {
+    if (!args_input && is_fast_entry(r)) return append_fast_entry(out, r);
+    append_json_head(out, r, args_input);
     if (r.large_output)
         put_text(out, "output", r.large_output->read_all());
     else

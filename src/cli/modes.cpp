@@ -5,6 +5,7 @@
 #include "cli/joblog.hpp"
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
+#include "cli/sources.hpp"
 #include "cli/sink.hpp"
 #include "os/cpu.hpp"
 #include "cli/suggest.hpp"
@@ -13,6 +14,9 @@
 #include "ppool/pool.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
 #include <csignal>
 #include <cstdlib>
 #include <fmt/format.h>
@@ -58,23 +62,63 @@ struct PreparedTask {
     }
 };
 
+/// The command's words with --header's `{name}` as `{N}`, the column's position.
+std::vector<std::string> named_columns(std::vector<std::string> words, const std::vector<std::string>& names) {
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (names[i].empty()) continue;
+        std::string name = "{" + names[i] + "}";
+        std::string position = "{" + std::to_string(i + 1) + "}";
+        for (auto& word : words)
+            for (auto at = word.find(name); at != std::string::npos; at = word.find(name, at + position.size()))
+                word.replace(at, name.size(), position);
+    }
+    return words;
+}
+
 /// The registered task, or the command line's command registered under a
 /// private name before the workers are forked.
-PreparedTask prepare_task(const Options& o, bool with_item) {
+PreparedTask prepare_task(const Options& o, bool with_item, bool args = false,
+                          const std::vector<std::string>& names = {}) {
     if (!o.task.empty()) {
         if (!o.words.empty()) throw UsageError("give either --task NAME or a command, not both");
         return PreparedTask{registered_task(o.task), nullptr, std::string("task", 5) + o.task};
     }
     if (o.words.empty()) throw UsageError("no command given (and no --task NAME)");
-    auto command = std::make_shared<const CommandTemplate>(o.words, with_item && !o.pipe);
+    CommandLine line{named_columns(o.words, names), with_item && !o.pipe, o.pipe, args, o.context_replace, o.replace};
+    if (o.pipepart) {
+        // The workers read the file themselves, wherever they run from.
+        char* path = ::realpath(o.inputs.front().c_str(), nullptr);
+        if (!path) throw UsageError(fmt::format("cannot read '{}': {}", o.inputs.front(), std::strerror(errno)));
+        line.stdin_file = path;
+        std::free(path);
+    }
+    auto command = std::make_shared<const CommandTemplate>(line);
     if (o.pipe && command->uses_item())
         throw UsageError("--pipe writes the items to the command's stdin: use {#} or {%}, not {} or its variants");
-    if (!TaskRegistry::global().find(k_command_task))
-        TaskRegistry::global().add_command(std::string(k_command_task), "the command line's command",
-                                           CommandLine{o.words, with_item && !o.pipe, o.pipe});
     std::string identity = o.pipe ? std::string("pipe", 5) : std::string("command", 8);
-    for (const auto& word : o.words) identity.append(word).push_back('\0');
+    for (const auto& word : line.words) identity.append(word).push_back('\0');
+    if (args || o.context_replace || !o.replace.empty()) {
+        // How the items fill the command is part of what it runs.
+        identity.append(args ? "args" : "").append(o.context_replace ? "-X" : "").push_back('\0');
+        identity.append(o.replace).push_back('\0');
+    }
+    if (!TaskRegistry::global().find(k_command_task))
+        TaskRegistry::global().add_command(std::string(k_command_task), "the command line's command", std::move(line));
     return PreparedTask{std::string(k_command_task), command, std::move(identity)};
+}
+
+/// What -m and -X may put in one command line besides the items.
+LineBudget line_budget(const Options& o) {
+    LineBudget budget;
+    bool shell = o.words.size() == 1 && worker::needs_shell(o.words[0], o.replace);
+    std::string_view all = o.replace.empty() ? std::string_view("{}") : std::string_view(o.replace);
+    for (const auto& word : o.words) {
+        budget.fixed += word.size() + 1;
+        if (o.context_replace && word.find(all) != std::string::npos) budget.per_arg += word.size();
+    }
+    // Quotes around each item in a shell script.
+    if (shell) budget.per_arg += 3;
+    return budget;
 }
 
 /// A problem ppool runs on despite: one line on stderr.
@@ -109,9 +153,9 @@ PoolOptions pool_options(const Options& o) {
 }
 
 /// The items as the pool gets them: --pipe chunks, without what --resume skips.
-std::unique_ptr<ItemSource> prepare_items(const Options& o, const PreparedTask& task) {
-    auto source = open_inputs(o);
-    if (o.pipe) {
+std::unique_ptr<ItemSource> prepare_items(const Options& o, const PreparedTask& task,
+                                          std::unique_ptr<ItemSource> source) {
+    if (o.pipe && !uses_records(o)) {
         std::size_t n = o.chunksize;
         if (n == 0 && o.mode == Mode::map) {
             // map's default chunksize needs the number of items.
@@ -127,14 +171,32 @@ std::unique_ptr<ItemSource> prepare_items(const Options& o, const PreparedTask& 
 }
 
 /// The number of tasks from the start, where it is known without running
-/// them: the items after :::, or the records of one regular input file
-/// (read once ahead for it, as GNU parallel reads its input for --eta).
-/// Nothing with --pipe or --resume, whose tasks are known only as they go.
+/// them: from the items after ::: and the records of regular input files
+/// (read once ahead for it, as GNU parallel reads its input for --eta),
+/// combined as the sources are (every pair; linked ones as long as the
+/// longest), and grouped by -N or -n. Nothing where stdin is a source, or
+/// with --pipe, --resume, --header, -m or -X, whose tasks are known only as
+/// they go.
 std::optional<std::uint64_t> known_total(const Options& o) {
-    if (o.pipe || o.resume) return std::nullopt;
-    if (o.arg_items) return o.arg_items->size();
-    if (o.inputs.size() != 1 || o.inputs.front() == "-") return std::nullopt;
-    return count_records(o.inputs.front(), o.null ? '\0' : '\n');
+    if (o.pipe || o.resume || o.header || o.fill_line || o.sources.empty()) return std::nullopt;
+    std::uint64_t total = 1;
+    std::uint64_t group = 0;  // the sources linked so far
+    for (std::size_t i = 0; i < o.sources.size(); ++i) {
+        const auto& source = o.sources[i];
+        std::optional<std::uint64_t> n = source.items.size();
+        if (source.from_file)
+            n = source.file == "-" ? std::nullopt : count_records(source.file, o.null ? '\0' : '\n');
+        if (!n) return std::nullopt;
+        bool linked = o.link || source.linked;
+        if (i > 0 && !linked) {
+            total *= group;
+            group = 0;
+        }
+        group = std::max(group, *n);
+    }
+    total *= group;
+    if (o.max_args > 0) total = (total + o.max_args - 1) / o.max_args;
+    return total;
 }
 
 /// --dry-run: what would run for each item, in input order; nothing runs.
@@ -216,9 +278,10 @@ int run_map(Pool& pool, const std::string& task, ItemSource& source, const Optio
     return 0;
 }
 
-std::unique_ptr<Sink> make_sink(const Options& o, Progress& progress) {
+std::unique_ptr<Sink> make_sink(const Options& o, Progress& progress, bool args) {
     SinkOptions options;
     options.tag = o.tag;
+    options.args_input = args;
     if (o.pipe) options.chunk_separator = o.null ? '\0' : '\n';
     if (progress.enabled()) options.before_write = [&progress] { progress.clear(); };
     return o.json ? make_json_sink(o.mode == Mode::map, std::move(options)) : make_text_sink(std::move(options));
@@ -226,14 +289,27 @@ std::unique_ptr<Sink> make_sink(const Options& o, Progress& progress) {
 
 int run_items(const Options& o) {
     // Resolve everything a user can get wrong before a worker starts.
-    auto task = prepare_task(o, true);
+    Inputs inputs;
+    if (uses_records(o))
+        inputs.source = record_chunks(o);
+    else if (uses_arguments(o))
+        inputs = open_sources(o, line_budget(o));
+    else
+        inputs.source = open_inputs(o);
+    if (!o.task.empty() && inputs.args) {
+        // A registered task takes one string: the arguments as {} shows them.
+        inputs.source = joined_args(std::move(inputs.source));
+        inputs.args = false;
+    }
+    auto task = prepare_task(o, true, inputs.args, inputs.names);
     auto options = pool_options(o);
-    auto source = prepare_items(o, task);
+    auto source = prepare_items(o, task, std::move(inputs.source));
     if (o.dry_run) return dry_run(task, *source);
     std::optional<Joblog> joblog;
     if (!o.joblog.empty()) {
         joblog.emplace(o.joblog, task.identity,
-                       [&task](const ResultRun::Entry& r) { return task.describe(r.input, r.seq, r.worker); });
+                       [&task](const ResultRun::Entry& r) { return task.describe(r.input, r.seq, r.worker); },
+                       inputs.args);
         options.on_results = [&joblog](const ResultRun& run) { joblog->record(run); };
     }
     // Signals are caught before the fork so that workers start with them blocked.
@@ -241,7 +317,7 @@ int run_items(const Options& o) {
     os::ignore_write_signals();
     Pool pool(options);
     Progress progress(o.progress, o.bar);
-    auto sink = make_sink(o, progress);
+    auto sink = make_sink(o, progress, inputs.args);
     if (o.mode == Mode::map) return run_map(pool, task.name, *source, o, *sink, progress);
     std::size_t chunksize = o.pipe ? 1 : std::max<std::size_t>(o.chunksize, 1);
     auto total = progress.enabled() ? known_total(o) : std::nullopt;

@@ -49,6 +49,10 @@ struct RawOptions {
     std::optional<std::string> task;
     std::optional<std::string> init_task;
     std::optional<std::string> joblog;
+    std::optional<std::string> max_args;
+    std::optional<std::string> max_chars;
+    std::optional<std::string> replace;
+    std::optional<std::string> block;
     std::string format = "text";
     std::string progress;
     bool progress_set = false;
@@ -81,6 +85,35 @@ void add_format_options(CLI::App& sub, RawOptions& raw) {
     sub.add_flag_callback("--json", [&raw] { raw.format = "json"; }, "the same as --format json")
         ->trigger_on_parse()
         ->group("Output");
+}
+
+/// GNU parallel's and xargs' ways of reading input and handing it to commands (SPEC 3c).
+void add_input_source_options(CLI::App& sub, Options& o, RawOptions& raw) {
+    sub.add_flag("--link", o.link, "pair the input sources by position")->group("Input");
+    auto colsep = [&o](const std::string& typed) { o.colsep = typed; };
+    last_wins(sub.add_option_function<std::string>("-C,--colsep", colsep, "split items into columns {1} {2} ..."))
+        ->group("Input")
+        ->type_name("REGEX");
+    auto header = [&o](const std::string& typed) { o.header = typed; };
+    last_wins(sub.add_option_function<std::string>("--header", header, "first line names the columns: {name}"))
+        ->group("Input")
+        ->type_name(":|REGEX");
+    sub.add_flag("--csv", o.csv, "items are CSV records (RFC 4180): {1} {2} ...")->group("Input");
+    add_raw(sub, "--block", raw.block, "--pipe chunks of about SIZE bytes (1M, 64k)", "Input", "SIZE");
+    sub.add_flag("--pipepart", o.pipepart, "--pipe from -a FILE cut by offsets")->group("Input");
+    last_wins(sub.add_option("--recstart", o.recstart, "--pipe records start with STR"))
+        ->group("Input")
+        ->type_name("STR");
+    auto recend = [&o](const std::string& typed) { o.recend = typed; };
+    last_wins(sub.add_option_function<std::string>("--recend", recend, "--pipe records end with STR"))
+        ->group("Input")
+        ->type_name("STR");
+    add_raw(sub, "-N,--max-replace-args", raw.max_args, "N items per command, as {1} ... {N}", "Input", "N");
+    add_raw(sub, "-n,--max-args", raw.max_args, "N items per command, appended (xargs -n)", "Input", "N");
+    sub.add_flag("-m", o.fill_line, "as many items per command as fit a line")->group("Input");
+    sub.add_flag("-X", o.context_replace, "as -m, repeating the word around {}")->group("Input");
+    add_raw(sub, "-s,--max-chars", raw.max_chars, "-m/-X: longest command line (default: xargs')", "Input", "N");
+    add_raw(sub, "-I", raw.replace, "STR stands for the item instead of {}", "Task", "STR");
 }
 
 /// The options of a pool mode, group by group in the order --help shows them.
@@ -130,6 +163,7 @@ void add_pool_options(CLI::App& sub, Options& o, RawOptions& raw, bool takes_ite
         add_raw(sub, "--max-item-size", raw.max_item_size, "largest item read, with K, M, G (default: 1G)", "Input",
                 "SIZE");
         sub.add_flag("--pipe", o.pipe, "write each chunk to one command's stdin")->group("Input");
+        add_input_source_options(sub, o, raw);
     }
 
     add_format_options(sub, raw);
@@ -181,8 +215,12 @@ std::string name_value(std::string_view option, const std::optional<std::string>
     return *typed;
 }
 
+void parse_sources(Options& o);
+void check_arguments(Options& o, const RawOptions& raw);
+
 /// Checks the workflow options (SPEC 3b) and how they combine.
 void check_workflow(Options& o, const RawOptions& raw) {
+    o.pipe = o.pipe || o.pipepart;
     if (raw.retries) o.retries = static_cast<unsigned>(whole_number("--retries", *raw.retries, 0, k_max_retries));
     if (raw.progress_set || !raw.progress.empty()) {
         const std::string& when = raw.progress.empty() ? std::string("auto") : raw.progress;
@@ -197,17 +235,91 @@ void check_workflow(Options& o, const RawOptions& raw) {
     if (o.pipe && !o.task.empty()) throw UsageError("--pipe works with commands, not --task");
     if (o.tag && o.json) throw UsageError("--tag is for text output; JSON already has the item in \"input\"");
     if (o.tag && o.pipe) throw UsageError("--tag needs items, which --pipe does not substitute");
-    // Items after ":::" stand in for stdin.
-    auto marker = std::find(o.words.begin(), o.words.end(), ":::");
-    if (marker != o.words.end()) {
-        if (o.mode == Mode::apply) throw UsageError("apply takes no ::: items");
-        std::vector<std::string> items(marker + 1, o.words.end());
-        o.words.erase(marker, o.words.end());
-        if (std::find(items.begin(), items.end(), ":::") != items.end())
-            throw UsageError("only one ::: list of items is supported");
-        if (!o.inputs.empty()) throw UsageError("give items either after ::: or with -a FILE, not both");
-        o.arg_items = std::move(items);
+    parse_sources(o);
+    check_arguments(o, raw);
+}
+
+bool is_source_marker(const std::string& word) {
+    return word == ":::" || word == ":::+" || word == "::::" || word == "::::+";
+}
+
+/// Takes the input sources after the command: `::: ITEM...`, `:::: FILE...`,
+/// and their linked `+` forms, which never reach the command.
+void parse_sources(Options& o) {
+    auto marker = std::find_if(o.words.begin(), o.words.end(), is_source_marker);
+    if (marker == o.words.end()) return;
+    if (o.mode == Mode::apply) throw UsageError(fmt::format("apply takes no {} input sources", *marker));
+    std::vector<std::string> rest(marker, o.words.end());
+    o.words.erase(marker, o.words.end());
+    bool have_source = !o.inputs.empty();
+    std::string kind;
+    for (const auto& word : rest) {
+        if (is_source_marker(word)) {
+            if (word.back() == '+' && !have_source)
+                throw UsageError(fmt::format("'{}' links to the input source before it, and there is none", word));
+            if (kind.rfind("::::", 0) == 0 && !have_source)
+                throw UsageError(fmt::format("'{}' needs at least one file", kind));
+            kind = word;
+            if (word.rfind("::::", 0) == 0) {
+                have_source = false;
+                continue;
+            }
+            o.sources.push_back(InputSource{{}, {}, false, word == ":::+"});
+            have_source = true;
+            continue;
+        }
+        if (kind.rfind("::::", 0) == 0) {
+            if (word.empty()) throw UsageError(fmt::format("'{}' needs a file name, not ''", kind));
+            o.sources.push_back(InputSource{{}, word, true, kind == "::::+"});
+            have_source = true;
+        } else {
+            o.sources.back().items.push_back(word);
+        }
     }
+    if (kind.rfind("::::", 0) == 0 && !have_source) throw UsageError(fmt::format("'{}' needs at least one file", kind));
+}
+
+/// Checks how the input source, column and grouping options combine.
+void check_arguments(Options& o, const RawOptions& raw) {
+    if (raw.max_args) o.max_args = whole_number("-N/-n/--max-args", *raw.max_args, 1, k_max_chunksize);
+    if (raw.max_chars) o.max_chars = whole_number("-s/--max-chars", *raw.max_chars, 1, std::size_t{1} << 30);
+    o.fill_line = o.fill_line || o.context_replace;
+    if (raw.replace) {
+        if (raw.replace->empty()) throw UsageError("-I needs a replacement string, not ''");
+        o.replace = *raw.replace;
+    }
+    if (o.colsep && o.colsep->empty()) throw UsageError("--colsep needs a separator, not ''");
+    if (o.header && o.header->empty()) throw UsageError("--header needs ':' or a regular expression, not ''");
+    if (o.csv && o.colsep && o.colsep->size() != 1)
+        throw UsageError(fmt::format("--csv takes a one-character --colsep, not '{}'", *o.colsep));
+    if (o.max_args && o.fill_line) throw UsageError("give either -N/-n N or -m/-X, not both");
+    if (o.max_chars && !o.fill_line) throw UsageError("--max-chars is for -m or -X");
+    if (raw.block) {
+        auto size = parse_gnu_size(*raw.block, k_max_max_item_size);
+        if (!size)
+            throw UsageError(fmt::format("--block must be a size from 1 to 1024G (bytes, or with a suffix k, m, g "
+                                         "for powers of 1000 or K, M, G for powers of 1024), not '{}'",
+                                         *raw.block));
+        o.block = *size;
+    }
+    if (o.pipepart) {
+        if (o.inputs.size() != 1 || o.inputs[0] == "-" || !o.sources.empty())
+            throw UsageError("--pipepart needs exactly one -a FILE, which can be read at any offset (not stdin)");
+        if (!o.sshlogins.empty() || !o.sshloginfile.empty())
+            throw UsageError("--pipepart reads the file where the workers run: not with -S or --sshloginfile");
+    }
+    bool records = o.block || !o.recstart.empty() || o.recend;
+    if (records && !o.pipe) throw UsageError("--block, --recstart and --recend are for --pipe or --pipepart");
+    if (o.recend && o.recend->empty() && o.recstart.empty())
+        throw UsageError("--recend '' needs --recstart: records must end somewhere");
+    bool grouped = o.max_args || o.fill_line;
+    bool columns = o.colsep || o.csv || o.header;
+    bool several = o.inputs.size() + o.sources.size() > 1;
+    if (o.pipe && (grouped || columns || several || !o.replace.empty()))
+        throw UsageError("--pipe writes items to stdin: it takes one input source, and no -N, -n, -m, -X, -I, "
+                         "--colsep, --csv or --header");
+    if (!o.task.empty() && (grouped || !o.replace.empty()))
+        throw UsageError("-N, -n, -m, -X and -I work with commands, not --task");
 }
 
 /// --return and --trc name files; --trc is --transfer --return FILE --cleanup.
@@ -282,6 +394,8 @@ std::vector<std::string> option_names(const CLI::App& app) {
 
 /// The usage error for an option `app` does not know, with the nearest known one.
 UsageError unknown_option(const CLI::App& app, const std::string& option) {
+    if (auto hint = foreign_option_hint(option))
+        return UsageError(fmt::format("unknown option '{}' ({})", option, *hint));
     if (auto hint = nearest(option, option_names(app)))
         return UsageError(fmt::format("unknown option '{}' (did you mean '{}'?)", option, *hint));
     std::string help = app.get_parent() ? fmt::format("ppool {} --help", app.get_name()) : "ppool --help";

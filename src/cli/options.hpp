@@ -17,6 +17,14 @@ enum class ProgressWhen { never, terminal, always };
 /// separator in the input, or the wrong one) more likely than an item.
 inline constexpr std::uint64_t k_default_max_item_size = std::uint64_t{1} << 30;
 
+/// One input source: the items after `:::`, or the lines of a file (`::::`, `-a`).
+struct InputSource {
+    std::vector<std::string> items;  ///< `:::` items
+    std::string file;                ///< `::::` or `-a` FILE ("-": stdin)
+    bool from_file = false;
+    bool linked = false;             ///< `:::+` or `::::+`: paired by position with the source before
+};
+
 /// Everything the command line says.
 struct Options {
     Mode mode = Mode::imap;
@@ -46,7 +54,20 @@ struct Options {
     std::vector<std::string> plugins;  ///< shared libraries that add tasks
     std::string task;                  ///< registered task, or empty for a command
     std::vector<std::string> words;    ///< the command, or apply's ITEM with --task
-    std::optional<std::vector<std::string>> arg_items;  ///< items given after `:::`
+    std::vector<InputSource> sources;  ///< -a files, then the `:::` and `::::` sources, in order
+    bool link = false;                 ///< --link: all sources paired by position
+    std::size_t max_args = 0;          ///< -N, -n: items per command (0: one, not grouped)
+    bool fill_line = false;            ///< -m, -X: as many items per command as fit one command line
+    bool context_replace = false;      ///< -X: a word holding {} is repeated for each item
+    std::size_t max_chars = 0;         ///< --max-chars (0: xargs' limit)
+    std::string replace;               ///< -I: the replacement string instead of {}
+    std::optional<std::string> colsep;  ///< --colsep: split items into columns
+    bool csv = false;                  ///< --csv: items are CSV records
+    std::optional<std::string> header;  ///< --header: ":" or a regex for the leading lines naming the columns
+    std::uint64_t block = 0;           ///< --block: --pipe chunks of about this many bytes
+    bool pipepart = false;             ///< --pipepart: cut -a FILE by offsets
+    std::string recstart;              ///< --recstart: a record begins with this
+    std::optional<std::string> recend;  ///< --recend: a record ends with this
     bool pipe = false;                 ///< chunks go to the command's stdin
     bool tag = false;                  ///< prefix output lines with the item and a TAB
     std::string joblog;                ///< file that gets one line per finished task

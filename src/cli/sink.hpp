@@ -28,6 +28,7 @@ struct SinkOptions {
     bool tag = false;                     ///< text: prefix output lines with the item and a TAB
     std::optional<char> chunk_separator;  ///< --pipe: each item is a chunk of items ending in this
     std::function<void()> before_write;   ///< called before writing anything (clears --progress)
+    bool args_input = false;              ///< items are lists of arguments (JSON arrays; joined by spaces in text)
 };
 
 /// `array`: map's single JSON array instead of JSON Lines.
@@ -36,7 +37,8 @@ std::unique_ptr<Sink> make_json_sink(bool array, SinkOptions options = {});
 
 /// The one-line failure message: "ppool: task SEQ (ITEM) failed: REASON", or
 /// "(chunk of N items)" for a --pipe chunk.
-std::string failure_line(const ResultRun::Entry& result, std::optional<char> chunk_separator = {});
+std::string failure_line(const ResultRun::Entry& result, std::optional<char> chunk_separator = {},
+                         bool args_input = false);
 
 /// Buffered writes to a descriptor; flushes once it holds `limit` bytes.
 class OutputBuffer {

@@ -56,4 +56,40 @@ std::optional<std::string> nearest(std::string_view word, const std::vector<std:
     return best;
 }
 
+std::optional<std::string> foreign_option_hint(std::string_view option) {
+    struct Hint {
+        std::string_view option;
+        std::string_view hint;
+    };
+    static constexpr Hint k_hints[] = {
+        {"-P", "xargs' -P N is -j N in ppool"},
+        {"--max-procs", "xargs' --max-procs N is -j N in ppool"},
+        {"--jobs", "GNU parallel's --jobs N is -j N (--processes N) in ppool"},
+        {"-k", "the mode keeps the input order: 'ppool imap'; 'ppool imap-unordered' does not"},
+        {"--keep-order", "the mode keeps the input order: 'ppool imap'; 'ppool imap-unordered' does not"},
+        {"--no-keep-order", "'ppool imap-unordered' writes results as they finish"},
+        {"-L", "an item is one line already: -N N gives a command N of them"},
+        {"--max-lines", "an item is one line already: -N N gives a command N of them"},
+        {"-i", "-I {} is the default: {} is the item"},
+        {"--replace", "-I STR names the replacement string; {} is the default"},
+        {"--arg-file", "-a FILE (--input FILE)"},
+        {"--xapply", "--link"},
+        {"--xargs", "-m"},
+        {"--pipe-part", "--pipepart"},
+        {"--slf", "--sshloginfile FILE"},
+        {"--bar", "--progress"},
+        {"--eta", "--progress"},
+        {"--halt", "--fail-fast stops at the first failure (--halt now,fail=1)"},
+        {"--halt-on-error", "--fail-fast stops at the first failure (--halt now,fail=1)"},
+        {"--resume-failed", "--resume reruns what did not succeed"},
+        {"--retry-failed", "--resume reruns what did not succeed"},
+        {"--results", "--json keeps every task's output, stderr and status"},
+        {"-q", "not needed: a command given as several words runs without a shell"},
+        {"--quote", "not needed: a command given as several words runs without a shell"},
+    };
+    for (const auto& [name, hint] : k_hints)
+        if (option == name) return std::string(hint);
+    return std::nullopt;
+}
+
 }  // namespace ppool::cli

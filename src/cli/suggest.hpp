@@ -20,4 +20,9 @@ std::size_t edit_distance(std::string_view a, std::string_view b);
 /// tie, the one listed first.
 std::optional<std::string> nearest(std::string_view word, const std::vector<std::string>& candidates);
 
+/// For an option of GNU parallel or xargs that ppool spells otherwise or
+/// does without (`-P`, `--jobs`, `-k`, `-L`, ...), the ppool way, for the
+/// usage error's hint; nullopt for any other word.
+std::optional<std::string> foreign_option_hint(std::string_view option);
+
 }  // namespace ppool::cli

@@ -1,6 +1,7 @@
 #include "cli/encoding.hpp"
 #include "cli/output.hpp"
 #include "cli/sink.hpp"
+#include "worker/command_template.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -22,14 +23,14 @@ void OutputBuffer::write_through(std::string_view data) {
 void OutputBuffer::report_failure(const ResultRun::Entry& r) {
     flush();
     before_write();
-    write_output(2, failure_line(r, m_options.chunk_separator));
+    write_output(2, failure_line(r, m_options.chunk_separator, m_options.args_input));
 }
 
-std::string failure_line(const ResultRun::Entry& r, std::optional<char> chunk_separator) {
+std::string failure_line(const ResultRun::Entry& r, std::optional<char> chunk_separator, bool args_input) {
     // One line whatever the item or the reason hold.
     std::string what = chunk_separator
                            ? fmt::format("chunk of {} items", std::count(r.input.begin(), r.input.end(), *chunk_separator))
-                           : printable(r.input);
+                           : printable(args_input ? worker::join_args(r.input) : std::string(r.input));
     return fmt::format("ppool: task {} ({}) failed: {}\n", r.seq, what, printable(r.describe_failure(), 4096));
 }
 
@@ -113,7 +114,7 @@ private:
 
     /// --tag: every line of stderr and stdout starts with the item and a TAB.
     void write_tagged(const ResultRun::Entry& r) {
-        std::string tag = tag_text(r.input) + '\t';
+        std::string tag = tag_text(m_options.args_input ? worker::join_args(r.input) : std::string(r.input)) + '\t';
         if (!r.stderr_text.empty() || r.large_stderr) {
             m_out.flush();
             m_out.before_write();

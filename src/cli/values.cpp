@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <fmt/format.h>
+#include <string>
 
 namespace ppool::cli {
 
@@ -69,6 +70,25 @@ std::string format_size(std::uint64_t bytes) {
         shift -= 10;
     }
     return fmt::format("{} {}", bytes, bytes == 1 ? "byte" : "bytes");
+}
+
+std::optional<std::uint64_t> parse_gnu_size(std::string_view text, std::uint64_t max) {
+    constexpr std::string_view k_suffixes = "kmgtKMGT";
+    double factor = 1;
+    if (!text.empty() && k_suffixes.find(text.back()) != std::string_view::npos) {
+        auto at = k_suffixes.find(text.back());
+        double base = at < 4 ? 1000.0 : 1024.0;
+        for (std::size_t i = 0; i <= at % 4; ++i) factor *= base;
+        text.remove_suffix(1);
+    }
+    // Digits, at most one point, and a digit before it.
+    if (text.empty() || text.front() < '0' || text.front() > '9') return std::nullopt;
+    if (text.find_first_not_of("0123456789.") != std::string_view::npos) return std::nullopt;
+    if (std::count(text.begin(), text.end(), '.') > 1 || text.back() == '.') return std::nullopt;
+    if (text.size() > 30) return std::nullopt;
+    double value = std::stod(std::string(text)) * factor;
+    if (!(value >= 1) || value > static_cast<double>(max)) return std::nullopt;
+    return static_cast<std::uint64_t>(value);
 }
 
 }  // namespace ppool::cli

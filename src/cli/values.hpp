@@ -26,6 +26,10 @@ std::optional<std::uint64_t> parse_size(std::string_view text, std::uint64_t max
 /// the caller refuses as GNU parallel does) or N% (that share of the CPUs,
 /// rounded down, at least 1); nothing for anything else.
 std::optional<std::uint64_t> parse_processes(std::string_view text, std::uint64_t cpus, std::uint64_t max);
+/// `text` as GNU parallel's --block size, from 1 to `max`: a number, maybe
+/// with a fraction, optionally followed by k, m, g, t (powers of 1000) or
+/// K, M, G, T (powers of 1024); nothing for anything else.
+std::optional<std::uint64_t> parse_gnu_size(std::string_view text, std::uint64_t max);
 
 /// A size as people read it: "1 GiB", "512 KiB", "1536 KiB", "1000 bytes",
 /// in the largest unit that divides it.

@@ -32,7 +32,7 @@ void TaskRegistry::add_command(std::string name, std::string description, Comman
 }
 
 void TaskRegistry::add_command(std::string name, std::string description, CommandLine line) {
-    auto command = std::make_shared<const worker::CommandTemplate>(line.words, line.append_item);
+    auto command = std::make_shared<const worker::CommandTemplate>(line);
     TaskInfo info{std::move(name), std::move(description), {},
                   [command](const TaskContext& c) { return command->build(c); }, line.item_on_stdin, std::move(line)};
     insert(std::move(info));

@@ -18,6 +18,10 @@ struct CommandTaskSpec {
     std::vector<std::string> words;
     bool append_item = true;
     bool item_on_stdin = false;
+    bool item_is_args = false;
+    bool context_replace = false;
+    std::string replace = {};
+    std::string stdin_file = {};
 };
 
 /// Everything a worker needs, sent first (parent to worker): nothing reaches

@@ -1,6 +1,14 @@
 #include "worker/command_template.hpp"
 
+#include "os/fd.hpp"
+
+#include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdexcept>
 #include <utility>
 
@@ -18,11 +26,42 @@ constexpr std::array<std::pair<std::string_view, Token>, 7> k_tokens{{
     {"{%}", Token::slot},
 }};
 
-/// The token starting at `text`, with its length, if any.
-std::pair<std::size_t, Token> match_token(std::string_view text) {
-    for (const auto& [name, token] : k_tokens)
-        if (text.substr(0, name.size()) == name) return {name.size(), token};
-    return {0, Token::item};
+struct Match {
+    std::size_t length = 0;  ///< 0: no token here
+    Token token = Token::item;
+    std::size_t arg = 0;  ///< `{N}`: N; else 0
+};
+
+/// `{N}` `{N.}` `{N/}` `{N//}` `{N/.}` at the start of `text`, if any.
+Match match_positional(std::string_view text) {
+    if (text.size() < 3 || text[0] != '{' || text[1] < '1' || text[1] > '9') return {};
+    std::size_t i = 1;
+    std::size_t arg = 0;
+    for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+        if (arg > 100000000) return {};
+        arg = arg * 10 + static_cast<std::size_t>(text[i] - '0');
+    }
+    std::string_view rest = text.substr(i);
+    constexpr std::array<std::pair<std::string_view, Token>, 5> k_suffixes{{
+        {"}", Token::item},
+        {".}", Token::no_ext},
+        {"//}", Token::dirname},
+        {"/.}", Token::basename_no_ext},
+        {"/}", Token::basename},
+    }};
+    for (const auto& [suffix, token] : k_suffixes)
+        if (rest.substr(0, suffix.size()) == suffix) return {i + suffix.size(), token, arg};
+    return {};
+}
+
+/// The token starting at `text`, if any; `replace` (-I) stands for the item instead of `{}`.
+Match match_token(std::string_view text, std::string_view replace = {}) {
+    if (!replace.empty() && text.substr(0, replace.size()) == replace) return {replace.size(), Token::item, 0};
+    for (const auto& [name, token] : k_tokens) {
+        if (token == Token::item && !replace.empty()) continue;
+        if (text.substr(0, name.size()) == name) return {name.size(), token, 0};
+    }
+    return match_positional(text);
 }
 
 std::string_view basename_of(std::string_view path) {
@@ -85,11 +124,11 @@ std::string display_command(const std::vector<std::string>& argv) {
     return line;
 }
 
-bool needs_shell(std::string_view word) {
+bool needs_shell(std::string_view word, std::string_view replace) {
     constexpr std::string_view k_special = " \t\n|&;<>()$`\\\"'*?[]#~!{}";
     while (!word.empty()) {
-        if (auto [length, token] = match_token(word); length > 0) {
-            word.remove_prefix(length);
+        if (auto match = match_token(word, replace); match.length > 0) {
+            word.remove_prefix(match.length);
             continue;
         }
         if (k_special.find(word.front()) != std::string_view::npos) return true;
@@ -103,45 +142,139 @@ CommandTemplate::CommandTemplate(std::vector<std::string> words, bool append_ite
     for (const auto& text : words) m_words.push_back(parse_word(text));
 }
 
+CommandTemplate::CommandTemplate(const CommandLine& line)
+    : m_append_item(line.append_item), m_args(line.item_is_args), m_context(line.context_replace),
+      m_replace(line.replace) {
+    m_shell = line.words.size() == 1 && needs_shell(line.words[0], m_replace);
+    for (const auto& text : line.words) m_words.push_back(parse_word(text));
+}
+
 CommandTemplate::Word CommandTemplate::parse_word(std::string_view rest) {
     Word word;
     std::string literal;
     QuoteTracker quotes;
     while (!rest.empty()) {
         // After an escaping backslash a brace is literal: \{} is not a replacement string.
-        auto [length, token] = quotes.escaped() ? std::pair{std::size_t{0}, Token::item} : match_token(rest);
+        auto [length, token, arg] = quotes.escaped() ? Match{} : match_token(rest, m_replace);
         if (length == 0) {
             quotes.feed(rest.front());
             literal += rest.front();
             rest.remove_prefix(1);
             continue;
         }
-        if (!literal.empty()) word.push_back(Part{false, Token::item, {}, std::move(literal)});
+        if (!literal.empty()) word.push_back(Part{false, Token::item, 0, {}, std::move(literal)});
         literal.clear();
-        word.push_back(Part{true, token, quotes.place(), {}});
+        word.push_back(Part{true, token, arg, quotes.place(), {}});
         m_has_token = true;
         m_uses_item = m_uses_item || (token != Token::seq && token != Token::slot);
         rest.remove_prefix(length);
     }
-    if (!literal.empty() || word.empty()) word.push_back(Part{false, Token::item, {}, std::move(literal)});
+    if (!literal.empty() || word.empty()) word.push_back(Part{false, Token::item, 0, {}, std::move(literal)});
     m_end = quotes.place();
     return word;
+}
+
+std::string CommandTemplate::value(const Part& part, std::string_view text, const TaskContext& context) const {
+    if (part.token == Token::seq || part.token == Token::slot) return token_value(part.token, context);
+    return token_value(part.token, TaskContext{text, context.seq, context.worker});
 }
 
 std::string CommandTemplate::fill(const Word& word, const TaskContext& context, bool quote) const {
     std::string out;
     for (const auto& part : word) {
+        // A single item is `{1}`; there is no second.
+        std::string_view text = part.arg <= 1 ? context.item : std::string_view();
         if (!part.is_token)
             out += part.text;
         else if (quote)
-            out += quote_for(part.place, token_value(part.token, context));
+            out += quote_for(part.place, value(part, text, context));
         else
-            out += token_value(part.token, context);
+            out += value(part, text, context);
     }
     return out;
 }
 
+void CommandTemplate::fill_args(const Word& word, const std::vector<std::string_view>& args,
+                                const TaskContext& context, std::vector<std::string>& out) const {
+    auto every = [](const Part& p) {
+        return p.is_token && p.arg == 0 && p.token != Token::seq && p.token != Token::slot;
+    };
+    bool has_every = std::any_of(word.begin(), word.end(), every);
+    if (m_context && has_every) {
+        // -X: the whole word once for every argument.
+        for (auto arg : args) {
+            std::string one;
+            for (const auto& part : word)
+                one += !part.is_token ? part.text
+                       : every(part)  ? value(part, arg, context)
+                                      : value(part, part.arg <= args.size() ? args[part.arg - 1] : "", context);
+            out.push_back(std::move(one));
+        }
+        return;
+    }
+    // `{}` is every argument as a word of its own, the text around it joined to the first and the last.
+    out.emplace_back();
+    for (const auto& part : word) {
+        if (!part.is_token) {
+            out.back() += part.text;
+        } else if (every(part)) {
+            for (std::size_t i = 0; i < args.size(); ++i) {
+                if (i > 0) out.emplace_back();
+                out.back() += value(part, args[i], context);
+            }
+        } else {
+            std::string_view arg = part.arg == 0 || part.arg > args.size() ? "" : args[part.arg - 1];
+            out.back() += value(part, arg, context);
+        }
+    }
+}
+
+std::string CommandTemplate::fill_script(const TaskContext& context, const std::vector<std::string_view>& args) const {
+    std::string script;
+    for (const auto& part : m_words[0]) {
+        if (!part.is_token) {
+            script += part.text;
+        } else if (part.token == Token::seq || part.token == Token::slot) {
+            script += token_value(part.token, context);
+        } else if (part.arg == 0) {
+            for (std::size_t i = 0; i < args.size(); ++i) {
+                if (i > 0) script += ' ';
+                script += quote_for(part.place, value(part, args[i], context));
+            }
+        } else {
+            std::string_view arg = part.arg > args.size() ? "" : args[part.arg - 1];
+            script += quote_for(part.place, value(part, arg, context));
+        }
+    }
+    return script;
+}
+
+std::vector<std::string> CommandTemplate::build_args(const TaskContext& context) const {
+    auto args = split_args(context.item);
+    for (auto arg : args)
+        if (arg.find('\0') != std::string_view::npos)
+            throw std::invalid_argument(
+                "an argument holds a NUL byte, which no command argument can (split items with -0)");
+    bool append = m_append_item && !m_has_token;
+    if (m_shell) {
+        std::string script = fill_script(context, args);
+        if (append)
+            for (auto arg : args) {
+                script += ' ';
+                script += quote_for(m_end, arg);
+            }
+        return {"/bin/sh", "-c", std::move(script)};
+    }
+    std::vector<std::string> argv;
+    argv.reserve(m_words.size() + args.size());
+    for (const auto& word : m_words) fill_args(word, args, context, argv);
+    if (append)
+        for (auto arg : args) argv.emplace_back(arg);
+    return argv;
+}
+
 std::vector<std::string> CommandTemplate::build(const TaskContext& context) const {
+    if (m_args) return build_args(context);
     bool append = m_append_item && !m_has_token;
     // A NUL byte would silently cut an argument short.
     if ((append || m_uses_item) && context.item.find('\0') != std::string_view::npos)
@@ -159,6 +292,68 @@ std::vector<std::string> CommandTemplate::build(const TaskContext& context) cons
     for (const auto& word : m_words) argv.push_back(fill(word, context, false));
     if (append) argv.emplace_back(context.item);
     return argv;
+}
+
+std::string read_file_part(const std::string& path, std::string_view item) {
+    unsigned long long offset = 0;
+    unsigned long long length = 0;
+    int used = 0;
+    std::string text(item);
+    if (std::sscanf(text.c_str(), "%llu %llu%n", &offset, &length, &used) != 2 ||
+        static_cast<std::size_t>(used) != text.size())
+        throw std::runtime_error("malformed --pipepart part '" + text + "'");
+    os::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throw std::runtime_error("cannot read '" + path + "': " + std::strerror(errno));
+    std::string part(static_cast<std::size_t>(length), '\0');
+    std::size_t done = 0;
+    while (done < part.size()) {
+        ssize_t n = ::pread(fd.get(), part.data() + done, part.size() - done, static_cast<off_t>(offset + done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw std::runtime_error("cannot read '" + path + "': " + std::strerror(errno));
+        if (n == 0) throw std::runtime_error("cannot read '" + path + "': the file is shorter than it was");
+        done += static_cast<std::size_t>(n);
+    }
+    return part;
+}
+
+void append_arg(std::string& item, std::string_view arg) {
+    item += std::to_string(arg.size());
+    item += ':';
+    item += arg;
+}
+
+std::vector<std::string_view> split_args(std::string_view item) {
+    std::vector<std::string_view> args;
+    while (!item.empty()) {
+        auto colon = item.find(':');
+        if (colon == std::string_view::npos || colon == 0 || colon > 19)
+            throw std::invalid_argument("malformed list of arguments");
+        std::size_t length = 0;
+        for (char c : item.substr(0, colon)) {
+            if (c < '0' || c > '9') throw std::invalid_argument("malformed list of arguments");
+            length = length * 10 + static_cast<std::size_t>(c - '0');
+        }
+        item.remove_prefix(colon + 1);
+        if (length > item.size()) throw std::invalid_argument("malformed list of arguments");
+        args.push_back(item.substr(0, length));
+        item.remove_prefix(length);
+    }
+    return args;
+}
+
+std::string join_args(std::string_view item, std::string_view separator) {
+    std::string out;
+    try {
+        bool first = true;
+        for (auto arg : split_args(item)) {
+            if (!first) out.append(separator);
+            first = false;
+            out.append(arg);
+        }
+    } catch (const std::invalid_argument&) {
+        return std::string(item);
+    }
+    return out;
 }
 
 }  // namespace ppool::worker

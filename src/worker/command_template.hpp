@@ -9,7 +9,7 @@
 
 namespace ppool::worker {
 
-/// The replacement strings: {} {.} {/} {//} {/.} {#} {%}.
+/// The replacement strings: {} {.} {/} {//} {/.} {#} {%}, and {N} {N.} {N/} {N//} {N/.} for the Nth argument.
 enum class Token { item, no_ext, basename, dirname, basename_no_ext, seq, slot };
 
 /// A command line with replacement strings, parsed once and filled per item.
@@ -20,6 +20,9 @@ class CommandTemplate {
 public:
     /// `append_item`: add the item when no replacement string is present.
     explicit CommandTemplate(std::vector<std::string> words, bool append_item = true);
+    /// The command of `line`, with its way of taking the item (a list of
+    /// arguments, -X's context, -I's replacement string).
+    explicit CommandTemplate(const CommandLine& line);
 
     bool uses_shell() const { return m_shell; }
     /// Whether a replacement string stands for the item ({}, {.}, {/}, {//}, {/.}).
@@ -31,6 +34,7 @@ private:
     struct Part {
         bool is_token = false;
         Token token{};
+        std::size_t arg = 0;  ///< `{N}`: the Nth argument (1-based); 0: the item, or every argument
         ShellPlace place;
         std::string text;
     };
@@ -38,6 +42,13 @@ private:
     /// Splits a word into literal text and replacement strings, each with its place in a shell script.
     Word parse_word(std::string_view text);
     std::string fill(const Word& word, const TaskContext& context, bool quote) const;
+    std::vector<std::string> build_args(const TaskContext& context) const;
+    /// Appends the words `word` makes from a list of arguments.
+    void fill_args(const Word& word, const std::vector<std::string_view>& args, const TaskContext& context,
+                   std::vector<std::string>& out) const;
+    std::string fill_script(const TaskContext& context, const std::vector<std::string_view>& args) const;
+    /// The value of a token for one text (the item or one argument).
+    std::string value(const Part& part, std::string_view text, const TaskContext& context) const;
 
     std::vector<Word> m_words;
     ShellPlace m_end;  ///< where the appended item stands in a shell script
@@ -45,14 +56,28 @@ private:
     bool m_has_token = false;
     bool m_uses_item = false;
     bool m_append_item = true;
+    bool m_args = false;     ///< the item is a list of arguments
+    bool m_context = false;  ///< -X
+    std::string m_replace;   ///< -I STR
 };
+
+/// A list of arguments as one item (several input sources, columns, -N):
+/// each argument as its decimal length, ':', its bytes.
+void append_arg(std::string& item, std::string_view arg);
+/// The arguments of an item made by append_arg; throws std::invalid_argument if malformed.
+std::vector<std::string_view> split_args(std::string_view item);
+/// --pipepart: the bytes of `path` that `item` ("OFFSET LENGTH") names;
+/// throws std::runtime_error if they cannot be read.
+std::string read_file_part(const std::string& path, std::string_view item);
+/// The arguments of an item made by append_arg joined by `separator`, for display.
+std::string join_args(std::string_view item, std::string_view separator = " ");
 
 /// An argv as one line a user could paste into a shell: words quoted only where needed.
 std::string display_command(const std::vector<std::string>& argv);
 
 /// Whether a single command word needs a shell: whitespace or shell syntax
 /// outside the replacement strings.
-bool needs_shell(std::string_view word);
+bool needs_shell(std::string_view word, std::string_view replace = {});
 /// `text` with its replacement strings filled in for an item, unquoted: a
 /// file name of --return.
 std::string expand_template(std::string_view text, const TaskContext& context);

@@ -135,7 +135,9 @@ protocol::ConfigureMessage ProcessWorkerSet::configure(std::size_t slot) const {
     for (const TaskInfo* task : TaskRegistry::global().list())
         if (const auto& line = task->command_line)
             msg.commands.push_back(
-                protocol::CommandTaskSpec{task->name, line->words, line->append_item, line->item_on_stdin});
+                protocol::CommandTaskSpec{task->name, line->words, line->append_item, line->item_on_stdin,
+                                          line->item_is_args, line->context_replace, line->replace,
+                                          line->stdin_file});
     msg.initializer = m_options.initializer;
     msg.initargs = m_options.initargs;
     msg.initializer_command = m_options.initializer_command;

@@ -8,6 +8,7 @@
 #include "protocol/messages.hpp"
 #include "worker/command.hpp"
 #include "worker/file_transfer.hpp"
+#include "worker/command_template.hpp"
 #include "worker/item_clock.hpp"
 
 #include <algorithm>
@@ -167,8 +168,11 @@ std::string timeout_text(const WorkerConfig& config) {
 bool run_command_task(WorkerState& w, const TaskInfo& task, const protocol::WireItem& item, Outcome& o,
                       CommandOutcome& outcome, std::string& error) {
     CommandSpec spec;
+    std::string part;  // --pipepart: the part of the file this item names
     try {
         spec.argv = task.command(TaskContext{item.data, item.seq, w.config.slot});
+        if (task.command_line && !task.command_line->stdin_file.empty())
+            part = read_file_part(task.command_line->stdin_file, item.data);
     } catch (const std::exception& e) {
         // No command can be made for this item: its failure, not the worker's.
         error = e.what();
@@ -178,6 +182,7 @@ bool run_command_task(WorkerState& w, const TaskInfo& task, const protocol::Wire
     spec.env = w.base_env;
     spec.env.push_back(fmt::format("PPOOL_SEQ={}", item.seq));
     if (task.item_on_stdin) spec.stdin_data = item.data;
+    if (task.command_line && !task.command_line->stdin_file.empty()) spec.stdin_data = part;
     spec.timeout = w.config.task_timeout;
     spec.kill_grace = w.config.kill_grace;
     spec.parent_fd = w.from_parent;

@@ -58,7 +58,9 @@ std::string apply_configuration(const protocol::ConfigureMessage& msg) {
         for (const auto& c : msg.commands)
             // A forked worker has the task already.
             if (!registry.find(c.name))
-                registry.add_command(c.name, "a command", CommandLine{c.words, c.append_item, c.item_on_stdin});
+                registry.add_command(c.name, "a command",
+                                     CommandLine{c.words, c.append_item, c.item_on_stdin, c.item_is_args,
+                                                 c.context_replace, c.replace, c.stdin_file});
     } catch (const std::exception& e) {
         return e.what();
     }

@@ -160,7 +160,7 @@ class EmptyAndUnterminatedTests(E2ETestCase):
         one = self.write("one", b"a\nb")
         two = self.write("two", b"c")
         proc = run(["imap", "-j", "2", "-a", one, "-a", two, "--task", "identity"])
-        self.assertOk(proc, "a\nb\nc\n")
+        self.assertOk(proc, "a c\nb c\n")
 
 
 class DashItemTests(E2ETestCase):

@@ -64,31 +64,33 @@ class ItemSplittingTests(E2ETestCase):
 
 
 class InputFileTests(E2ETestCase):
-    def test_files_read_in_the_order_given(self):
+    # Each -a FILE is an input source of its own, combined as GNU parallel
+    # combines them (SPEC 3, 3c); a registered task gets the pair joined by a space.
+    def test_files_are_sources_in_the_order_given(self):
         one = self.write("one", "a\nb\n")
         two = self.write("two", "c\nd\n")
         proc = run(["imap", "-j", "2", "-a", one, "-a", two, "--task", "identity"])
-        self.assertOk(proc, "a\nb\nc\nd\n")
+        self.assertOk(proc, "a c\na d\nb c\nb d\n")
         proc = run(["imap", "-j", "2", "--input", two, "--input", one, "--task", "identity"])
-        self.assertOk(proc, "c\nd\na\nb\n")
+        self.assertOk(proc, "c a\nc b\nd a\nd b\n")
 
     def test_same_file_twice(self):
         one = self.write("one", "a\nb\n")
         proc = run(["map", "-j", "2", "-a", one, "-a", one, "--", "echo"])
-        self.assertOk(proc, "a\nb\na\nb\n")
+        self.assertOk(proc, "a a\na b\nb a\nb b\n")
 
     def test_file_without_final_newline_does_not_merge_with_the_next(self):
         one = self.write("one", "a\nb")
         two = self.write("two", "c\n")
         proc = run(["imap", "-j", "2", "-a", one, "-a", two, "--task", "identity"])
-        self.assertOk(proc, "a\nb\nc\n")
+        self.assertOk(proc, "a c\nb c\n")
 
     def test_dash_is_stdin(self):
         one = self.write("one", "a\nb\n")
         proc = run(["imap", "-j", "2", "-a", one, "-a", "-", "--task", "identity"], input=b"x\ny\n")
-        self.assertOk(proc, "a\nb\nx\ny\n")
+        self.assertOk(proc, "a x\na y\nb x\nb y\n")
         proc = run(["imap", "-j", "2", "-a", "-", "-a", one, "--task", "identity"], input=b"x\ny\n")
-        self.assertOk(proc, "x\ny\na\nb\n")
+        self.assertOk(proc, "x a\nx b\ny a\ny b\n")
 
     def test_input_file_does_not_read_stdin(self):
         one = self.write("one", "a\nb\n")
@@ -104,7 +106,7 @@ class InputFileTests(E2ETestCase):
         one = self.write("one", b"a\nb\0c\0")
         two = self.write("two", b"d\0")
         proc = run(["imap", "-0", "-j", "1", "-a", one, "-a", two, "--task", "len"])
-        self.assertOk(proc, "3\n1\n1\n")
+        self.assertOk(proc, "5\n3\n")
 
 
 class ReadAheadTests(E2ETestCase):

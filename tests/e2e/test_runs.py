@@ -109,7 +109,8 @@ class FastPathTests(E2ETestCase):
         two = self.write("two", b"c\n")
         fast, slow = both_ways(run, ["imap", "-j", "2", "-c", "10", "-a", one, "-a", two, "--task", "upper"], b"")
         self.assertSame(fast, slow)
-        self.assertEqual(fast.stdout, b"A\nB\nC\n")
+        # Two sources: every pair, joined by a space.
+        self.assertEqual(fast.stdout, b"A C\nB C\n")
 
     def test_not_utf8(self):
         items = b"caf\xe9\n\xff\xfe\nok\n"

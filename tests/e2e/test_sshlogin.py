@@ -306,6 +306,21 @@ class SshloginTests(SshTestCase):
         self.assertEqual(proc.stderr.count(b"\n"), 1, proc.stderr)
         self.assert_no_remote_process()
 
+    def test_arguments_equal_a_local_run(self):
+        # A task's list of arguments (several input sources, columns, -N, -X)
+        # and -I reach a remote worker's command as they reach a local one.
+        for args, input in ((["imap", "--", "echo", "{2}-{1}", "{}", ":::", "a b", "c", ":::", "1", "2"], None),
+                            (["imap", "-N", "3", "--", "echo", "{3}", "{1}"], ITEMS),
+                            (["imap", "-X", "--", "echo", "x{}y"], ITEMS),
+                            (["imap", "--colsep", ",", "--", "echo", "{2}"], b"a,b\nc,d\n"),
+                            (["imap", "-I", "@", "--", "echo", "{}", "@"], ITEMS)):
+            with self.subTest(args=args):
+                local = run(args, input=input, env=local_environment())
+                remote = self.run_on(args, [self.login(2)], input=input)
+                self.assertEqual(remote.returncode, 0, remote.stderr)
+                self.assertEqual(remote.stdout, local.stdout)
+                self.assertNotEqual(local.stdout, b"")
+        self.assert_no_remote_process()
 
 if __name__ == "__main__":
     reason = scaleout_unavailable("sshd")

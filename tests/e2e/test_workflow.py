@@ -36,12 +36,12 @@ class ArgItemsTests(E2ETestCase):
     def test_no_items_is_no_work(self):
         self.assertOk(run(["imap", "--", "echo", ":::"], input=None), "")
 
-    def test_with_an_input_file_is_a_usage_error(self):
+    def test_with_an_input_file_is_a_second_source(self):
         path = self.write("in", "a\n")
-        self.assertUsageError(run(["imap", "-a", path, "--", "echo", ":::", "x"]), ":::")
+        self.assertOk(run(["imap", "-a", path, "--", "echo", ":::", "x"]), "a x\n")
 
-    def test_two_lists_are_a_usage_error(self):
-        self.assertUsageError(run(["imap", "--", "echo", ":::", "a", ":::", "b"]), ":::")
+    def test_two_lists_are_two_sources(self):
+        self.assertOk(run(["imap", "--", "echo", ":::", "a", ":::", "b"]), "a b\n")
 
 
 class TagTests(E2ETestCase):

@@ -91,3 +91,77 @@ TEST_CASE("an item with a NUL byte cannot become an argument") {
     CHECK_THROWS_AS(build({"echo", "{}"}, std::string_view("a\0b", 3)), std::invalid_argument);
     CHECK_THROWS_AS(build({"echo {}"}, std::string_view("a\0b", 3)), std::invalid_argument);
 }
+
+namespace {
+std::string args_item(std::vector<std::string> args) {
+    std::string item;
+    for (const auto& arg : args) append_arg(item, arg);
+    return item;
+}
+
+std::vector<std::string> build_line(CommandLine line, std::vector<std::string> args) {
+    auto item = args_item(std::move(args));
+    return CommandTemplate(line).build(TaskContext{item, 7, 0});
+}
+}  // namespace
+
+TEST_CASE("a list of arguments survives any bytes") {
+    std::vector<std::string> args{"", "a:b", std::string("x\0y", 3), "12:", "\n"};
+    auto item = args_item(args);
+    auto back = split_args(item);
+    REQUIRE(back.size() == args.size());
+    for (std::size_t i = 0; i < args.size(); ++i) CHECK(back[i] == args[i]);
+    CHECK(join_args(args_item({"a", "b c"})) == "a b c");
+    CHECK(split_args("").empty());
+    CHECK_THROWS_AS(split_args("5:ab"), std::invalid_argument);
+    CHECK_THROWS_AS(split_args("x:ab"), std::invalid_argument);
+    CHECK_THROWS_AS(split_args("ab"), std::invalid_argument);
+}
+
+TEST_CASE("{N} and its variants are the Nth argument") {
+    CommandLine line{{"echo", "{2}", "{1.}", "{1/}", "{2//}", "{2/.}", "{3}", "{#}"}};
+    line.item_is_args = true;
+    CHECK(build_line(line, {"d/a.x", "e/f.g"}) ==
+          std::vector<std::string>{"echo", "e/f.g", "d/a", "a.x", "e", "f", "", "7"});
+    // A single item is {1}.
+    CHECK(build({"echo", "{1}", "[{2}]"}, "it") == std::vector<std::string>{"echo", "it", "[]"});
+}
+
+TEST_CASE("{} is every argument as a word, the text around it on the first and last") {
+    CommandLine line{{"printf", "x{}y"}};
+    line.item_is_args = true;
+    CHECK(build_line(line, {"a", "b c", "d"}) == std::vector<std::string>{"printf", "xa", "b c", "dy"});
+    CommandLine appended{{"echo"}};
+    appended.item_is_args = true;
+    CHECK(build_line(appended, {"a", "b"}) == std::vector<std::string>{"echo", "a", "b"});
+}
+
+TEST_CASE("-X repeats the word around {} for every argument") {
+    CommandLine line{{"echo", "x{}y", "{1}"}};
+    line.item_is_args = true;
+    line.context_replace = true;
+    CHECK(build_line(line, {"a", "b"}) == std::vector<std::string>{"echo", "xay", "xby", "a"});
+}
+
+TEST_CASE("a shell command quotes every argument") {
+    CommandLine line{{"echo {} | tee {1}"}};
+    line.item_is_args = true;
+    CHECK(build_line(line, {"a b", "$(x)"}) ==
+          std::vector<std::string>{"/bin/sh", "-c", "echo 'a b' '$(x)' | tee 'a b'"});
+    CommandLine appended{{"echo hi"}};
+    appended.item_is_args = true;
+    CHECK(build_line(appended, {"a b", "c"}) == std::vector<std::string>{"/bin/sh", "-c", "echo hi 'a b' 'c'"});
+}
+
+TEST_CASE("-I: the replacement string stands for the item, {} is text") {
+    CommandLine line{{"echo", "{}", "[@@]", "{.}"}};
+    line.replace = "@@";
+    CHECK(CommandTemplate(line).build(TaskContext{"a.x", 1, 0}) ==
+          std::vector<std::string>{"echo", "{}", "[a.x]", "a"});
+}
+
+TEST_CASE("an argument with a NUL byte cannot be one") {
+    CommandLine line{{"echo"}};
+    line.item_is_args = true;
+    CHECK_THROWS_AS(build_line(line, {std::string("a\0b", 3)}), std::invalid_argument);
+}

@@ -112,7 +112,10 @@ TEST_CASE("each configure message has one spelling") {
         return p;
     };
     CHECK_NOTHROW(decode_configure(payload));
-    CHECK_THROWS_AS(decode_configure(with(flags_at, 4)), ProtocolError);
+    CHECK_THROWS_AS(decode_configure(with(flags_at, 64)), ProtocolError);
+    CHECK_THROWS_AS(decode_configure(with(flags_at, 32)), ProtocolError);
+    // -I's replacement string is there only when its flag says so.
+    CHECK_THROWS_AS(decode_configure(with(flags_at, 16)), ProtocolError);
     CHECK_THROWS_AS(decode_configure(with(timeout_at, 2)), ProtocolError);
     CHECK_THROWS_AS(decode_configure(with(timeout_at + 1, 1)), ProtocolError);
     CHECK_THROWS_AS(decode_configure(with(payload.size() - 1, 2)), ProtocolError);
