@@ -102,8 +102,9 @@ std::string token_value(Token token, const TaskContext& c) {
 std::string expand_template(std::string_view text, const TaskContext& context) {
     std::string out;
     while (!text.empty()) {
-        if (auto [length, token] = match_token(text); length > 0) {
-            out += token_value(token, context);
+        if (auto [length, token, arg] = match_token(text); length > 0) {
+            // A single item is `{1}`; there is no second.
+            if (arg <= 1) out += token_value(token, context);
             text.remove_prefix(length);
             continue;
         }

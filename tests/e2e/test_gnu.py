@@ -377,7 +377,7 @@ class HintTests(E2ETestCase):
 
     def test_hints(self):
         for args, hint in [(["-P", "4"], "-j N"), (["--jobs", "4"], "-j N"), (["-k"], "ppool imap"),
-                           (["-L", "2"], "-N N"), (["--keep-order"], "ppool imap"), (["--bar"], "--progress"),
+                           (["-L", "2"], "-N N"), (["--keep-order"], "ppool imap"), (["--tf", "x"], "--transferfile"),
                            (["--xapply"], "--link")]:
             with self.subTest(args=args):
                 proc = run(["imap"] + args + ["echo", ":::", "a"], input=None)
