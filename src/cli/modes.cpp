@@ -178,7 +178,14 @@ std::unique_ptr<ItemSource> prepare_items(const Options& o, const PreparedTask& 
 /// with --pipe, --resume, --header, -m or -X, whose tasks are known only as
 /// they go.
 std::optional<std::uint64_t> known_total(const Options& o) {
-    if (o.pipe || o.resume || o.header || o.fill_line || o.sources.empty()) return std::nullopt;
+    if (o.pipe || o.resume || o.header || o.fill_line) return std::nullopt;
+    if (o.sources.empty()) {
+        // One -a file, or stdin.
+        if (o.inputs.size() != 1 || o.inputs.front() == "-") return std::nullopt;
+        auto n = count_records(o.inputs.front(), o.null ? '\0' : '\n');
+        if (n && o.max_args > 0) *n = (*n + o.max_args - 1) / o.max_args;
+        return n;
+    }
     std::uint64_t total = 1;
     std::uint64_t group = 0;  // the sources linked so far
     for (std::size_t i = 0; i < o.sources.size(); ++i) {

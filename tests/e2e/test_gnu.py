@@ -123,7 +123,7 @@ class InputSourceOutputTests(E2ETestCase):
         self.assertOk(run(["imap", "--joblog", log, "echo", ":::", "a", ":::", "1", "2"], input=None))
         with open(log) as f:
             rows = [line.split("\t") for line in f.read().splitlines()[1:]]
-        self.assertEqual(sorted(r[8] for r in rows), ["a 1", "a 2"])
+        self.assertEqual(sorted(r[9] for r in rows), ["a 1", "a 2"])
         proc = run(["imap", "--joblog", log, "--resume", "echo", ":::", "a", "b", ":::", "1", "2"], input=None)
         self.assertOk(proc, "b 1\nb 2\n")
 

@@ -199,14 +199,16 @@ class SlurmRunTests(SlurmTestCase):
         job = self.allocate(2)
         proc = self.start(["imap", "--slurm", "--", "sh", "-c", 'sleep "$0"; echo "$0"', "{}"], env=self.in_job(job, 2))
         # Each worker's first item is a quick one: its result proves the pool has heard from it.
-        proc.stdin.write(b"0\n0\n300\n300\n")
-        proc.stdin.close()
+        proc.stdin.write(b"0\n0\n")
+        proc.stdin.flush()
         out = b""
         while len(out) < 4:
             chunk = proc.stdout.read(4 - len(out))
             self.assertTrue(chunk, self.stderr_of(proc))
             out += chunk
         self.assertEqual(out, b"0\n0\n")
+        proc.stdin.write(b"300\n300\n")
+        proc.stdin.close()
         wait_for(lambda: len(self.sleeping(300)) == 2, timeout=SETTLE)
         os.kill(self.hub(), signal.SIGKILL)
         status = proc.wait(timeout=SETTLE)
