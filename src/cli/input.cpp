@@ -15,10 +15,12 @@
 
 namespace ppool::cli {
 
-namespace {
-
 int open_input(const std::string& path) {
-    if (path == "-") return ::dup(0);
+    if (path == "-") {
+        int fd = ::dup(0);
+        if (fd < 0) throw UsageError("cannot read standard input");
+        return fd;
+    }
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw UsageError(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
     struct stat st {};
@@ -28,6 +30,9 @@ int open_input(const std::string& path) {
     }
     return fd;
 }
+
+namespace {
+
 
 class GroupItems final : public ItemSource {
 public:

@@ -15,6 +15,10 @@ namespace ppool::cli {
 /// stdin) as one item source; throws UsageError for a file that cannot be opened.
 std::unique_ptr<ItemSource> open_inputs(const Options& options);
 
+/// A descriptor to read the input file `path` from ("-": a copy of stdin);
+/// UsageError for one that cannot be read, or a directory.
+int open_input(const std::string& path);
+
 /// Reads every item of a source, waiting as needed (for map).
 std::vector<std::string> read_all(ItemSource& source);
 

@@ -31,22 +31,6 @@ namespace {
 constexpr std::size_t k_batch = 4096;
 constexpr std::size_t k_max_header_lines = 100;
 
-int open_file(const std::string& path) {
-    if (path == "-") {
-        int fd = ::dup(0);
-        if (fd < 0) throw UsageError("cannot read standard input");
-        return fd;
-    }
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw UsageError(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
-    struct stat st {};
-    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-        ::close(fd);
-        throw UsageError(fmt::format("cannot read '{}': Is a directory", path));
-    }
-    return fd;
-}
-
 /// Waits until `source` may have more, in the event loop's way, so that a caught signal ends the wait.
 void wait_for(const ItemSource& source) {
     if (int fd = source.fd(); fd >= 0) {
@@ -374,7 +358,7 @@ Stream open_stream(const InputSource& input, const Options& o) {
     if (o.csv) {
         s.args = true;
         if (input.from_file) {
-            raw = std::make_unique<CsvSource>(open_file(input.file), csv_separator);
+            raw = std::make_unique<CsvSource>(open_input(input.file), csv_separator);
         } else {
             // Each ::: item is one record.
             std::vector<std::string> items;
@@ -388,7 +372,7 @@ Stream open_stream(const InputSource& input, const Options& o) {
             raw = items_from(std::move(items));
         }
     } else if (input.from_file) {
-        raw = items_from_fds({open_file(input.file)}, separator, o.max_item_size);
+        raw = items_from_fds({open_input(input.file)}, separator, o.max_item_size);
     } else {
         raw = items_from(input.items);
     }
@@ -606,7 +590,7 @@ std::unique_ptr<ItemSource> record_chunks(const Options& o) {
     constexpr std::size_t k_default_block = 1 << 20;
     std::string recend = o.recend ? *o.recend : std::string(1, o.null ? '\0' : '\n');
     if (o.pipepart)
-        return std::make_unique<PartSource>(open_file(o.inputs.front()), o.inputs.front(), o.recstart, recend,
+        return std::make_unique<PartSource>(open_input(o.inputs.front()), o.inputs.front(), o.recstart, recend,
                                             o.block ? o.block : k_default_block);
     RecordChunker chunker(o.recstart, recend, o.block ? o.block : k_default_block);
     if (!o.sources.empty() && !o.sources.front().from_file) {
@@ -619,7 +603,7 @@ std::unique_ptr<ItemSource> record_chunks(const Options& o) {
         return items_from(std::move(chunks));
     }
     std::string path = !o.sources.empty() ? o.sources.front().file : !o.inputs.empty() ? o.inputs.front() : "-";
-    return std::make_unique<RecordSource>(open_file(path), std::move(chunker));
+    return std::make_unique<RecordSource>(open_input(path), std::move(chunker));
 }
 
 Inputs open_sources(const Options& o, const LineBudget& budget) {

@@ -7,6 +7,8 @@
 #include <spawn.h>
 #include <system_error>
 
+extern char** environ;
+
 namespace ppool::os {
 
 std::vector<char*> c_strings(const std::vector<std::string>& strings) {
@@ -63,6 +65,12 @@ SpawnResult spawn(const SpawnRequest& request) {
     int rc = posix_spawnp(&pid, argv[0], &setup.actions, &setup.attr, argv.data(), envp.data());
     if (rc != 0) return SpawnResult{-1, rc};
     return SpawnResult{pid, 0};
+}
+
+std::vector<std::string> environment() {
+    std::vector<std::string> env;
+    for (char** e = environ; *e; ++e) env.emplace_back(*e);
+    return env;
 }
 
 int exec_failure_status(int error) { return error == ENOENT ? 127 : 126; }

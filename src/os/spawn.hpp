@@ -35,6 +35,9 @@ SpawnResult spawn(const SpawnRequest& request);
 /// argv or envp for exec: pointers to the strings' bytes, then a null pointer.
 std::vector<char*> c_strings(const std::vector<std::string>& strings);
 
+/// This process's environment, as "NAME=value" strings: what a spawned command inherits.
+std::vector<std::string> environment();
+
 /// The exit status a shell gives for an exec failure: 127 not found, else 126.
 int exec_failure_status(int error);
 

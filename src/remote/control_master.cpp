@@ -12,25 +12,18 @@
 #include <fmt/format.h>
 #include <system_error>
 
-extern char** environ;
-
 namespace ppool::remote {
 
 namespace {
 
 using namespace std::chrono_literals;
 
-std::vector<std::string> environment() {
-    std::vector<std::string> env;
-    for (char** e = environ; *e; ++e) env.emplace_back(*e);
-    return env;
-}
-
 /// Runs a short ssh control command with no input or output; whether it
 /// succeeded by `deadline` (it is killed and reaped if not).
 bool run_quietly(const std::vector<std::string>& argv, os::TimePoint deadline) {
     auto null = os::open_dev_null();
-    auto spawned = os::spawn(os::SpawnRequest{argv, environment(), null.get(), null.get(), null.get(), true, nullptr});
+    auto spawned =
+        os::spawn(os::SpawnRequest{argv, os::environment(), null.get(), null.get(), null.get(), true, nullptr});
     if (spawned.error != 0) return false;
     if (auto status = os::reap_by(spawned.pid, deadline)) return status->ok();
     os::signal_group(spawned.pid, SIGKILL);
@@ -52,7 +45,7 @@ ControlMaster::ControlMaster(SshLogin login, std::vector<std::string> ssh_progra
     if (!log) throw std::system_error(error, std::generic_category(), "cannot create " + m_log);
     auto null = os::open_dev_null();
     auto argv = control_argv({"-M", "-N", "-o", "ControlPersist=no"});
-    os::SpawnRequest request{argv, environment(), null.get(), null.get(), log.get(), true, nullptr};
+    os::SpawnRequest request{argv, os::environment(), null.get(), null.get(), log.get(), true, nullptr};
     auto spawned = os::spawn_tied(request, SIGTERM);
     if (spawned.error != 0)
         throw ConnectError(fmt::format("cannot connect to {}: cannot run {}: {}", m_login.text(), argv.front(),

@@ -28,8 +28,6 @@
 #include <thread>
 #include <unistd.h>
 
-extern char** environ;
-
 namespace ppool::remote {
 
 namespace mux = protocol::mux;
@@ -37,12 +35,6 @@ namespace mux = protocol::mux;
 namespace {
 
 using namespace std::chrono_literals;
-
-std::vector<std::string> environment() {
-    std::vector<std::string> env;
-    for (char** e = environ; *e; ++e) env.emplace_back(*e);
-    return env;
-}
 
 std::string getenv_or_empty(const char* name) {
     const char* value = std::getenv(name);
@@ -54,7 +46,7 @@ std::string output_of(const std::vector<std::string>& argv, const std::string& w
     auto out = os::make_pipe();
     auto null = os::open_dev_null();
     auto spawned =
-        os::spawn(os::SpawnRequest{argv, environment(), null.get(), out.write.get(), 2, true, nullptr});
+        os::spawn(os::SpawnRequest{argv, os::environment(), null.get(), out.write.get(), 2, true, nullptr});
     out.write.reset();
     if (spawned.error != 0)
         throw UsageError(fmt::format("{}: cannot run {}: {}", what, argv.front(), std::strerror(spawned.error)));

@@ -13,8 +13,6 @@
 #include <system_error>
 #include <unistd.h>
 
-extern char** environ;
-
 namespace ppool::worker {
 
 namespace {
@@ -123,10 +121,9 @@ LaunchedWorker launch_command(const std::vector<std::string>& argv, bool pipe_in
     } catch (const std::system_error& e) {
         throw StartError(e.code().value(), "pipe2");
     }
-    std::vector<std::string> env;
-    for (char** e = environ; *e; ++e) env.emplace_back(*e);
     auto spawned =
-        os::spawn(os::SpawnRequest{argv, env, c.down.read.get(), c.up.write.get(), err.write.get(), true, nullptr});
+        os::spawn(os::SpawnRequest{argv, os::environment(), c.down.read.get(), c.up.write.get(), err.write.get(),
+                                   true, nullptr});
     if (spawned.error != 0) throw StartError(spawned.error, "cannot run " + argv.front());
     os::set_nonblocking(err.read.get(), true);
     return LaunchedWorker{spawned.pid, std::move(c.down.write), std::move(c.up.read), std::move(err.read), nullptr};

@@ -27,6 +27,7 @@ import uuid
 from harness import (PPOOL, E2ETestCase, stop, assert_session_ends, assert_gone, cmdline_of, environment_of, in_sleep,
                      json_lines, kill_quietly, parent_of, processes_of, read_pid, run, scaleout,
                      scaleout_unavailable, wait_for)
+from test_slurm import SlurmTestCase
 
 # Generous bounds: an ssh login costs up to 0.5 s here, more under load.
 SETTLE = 60
@@ -359,49 +360,8 @@ class LostWorkerTests(SshTestCase):
         self.run_and_lose(self.worker_of)
 
 
-class SlurmTests(E2ETestCase):
+class SlurmTests(SlurmTestCase):
     """Workers as `srun -N1 -n1 --exact --unbuffered ppool worker --stdio` steps of a real allocation."""
-
-    @classmethod
-    def setUpClass(cls):
-        directory = scaleout("slurm")
-        cls.env = local_environment()
-        cls.env["SLURM_CONF"] = os.path.join(directory, "slurm.conf")
-
-    def setUp(self):
-        super().setUp()
-        self.mark = f"e2e-{uuid.uuid4().hex}"
-        self.addCleanup(self.kill_marked)
-
-    def slurm(self, args, **kwargs):
-        return subprocess.run(args, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, timeout=SETTLE, **kwargs)
-
-    def allocate(self, tasks):
-        """A job holding `tasks` CPUs of the node, released at cleanup; its id."""
-        proc = self.slurm(["salloc", "--no-shell", "-N1", f"-n{tasks}", "-J", "ppool-e2e", "--immediate=60"])
-        match = re.search(rb"Granted job allocation (\d+)", proc.stderr)
-        self.assertIsNotNone(match, proc.stderr)
-        job = match.group(1).decode()
-        self.addCleanup(self.slurm, ["scancel", job])
-        return job
-
-    def steps_of(self, job):
-        proc = self.slurm(["squeue", "-h", "-s", "-j", job, "-o", "%i %j"])
-        self.assertEqual(proc.returncode, 0, proc.stderr)
-        return proc.stdout.decode().split("\n")[:-1]
-
-    def marked(self):
-        mark = f"PPOOL_TEST_MARK={self.mark}".encode()
-        return [int(p) for p in os.listdir("/proc") if p.isdigit() and mark in environment_of(int(p))]
-
-    def kill_marked(self):
-        for pid in self.marked():
-            kill_quietly(pid)
-
-    def pool_env(self, job):
-        env = dict(self.env, SLURM_JOB_ID=job, PPOOL_TEST_MARK=self.mark)
-        return env
 
     def launcher(self):
         return f"srun -N1 -n1 --exact --unbuffered {shlex.quote(PPOOL)} worker --stdio"
@@ -414,7 +374,7 @@ class SlurmTests(E2ETestCase):
             with self.subTest(args=args):
                 local = run(args, input=items, env=local_environment())
                 remote = run(args[:1] + ["--launcher", self.launcher()] + args[1:], input=items,
-                             timeout=SETTLE * 2, env=self.pool_env(job))
+                             timeout=SETTLE * 2, env=self.in_job(job, 2))
                 self.assertOk(remote, local.stdout)
                 wait_for(lambda: not self.steps_of(job), timeout=SETTLE,
                          message=f"steps of job {job} left behind: {self.steps_of(job)}")
@@ -422,7 +382,7 @@ class SlurmTests(E2ETestCase):
 
     def test_sigterm_leaves_no_step(self):
         job = self.allocate(2)
-        proc = self.start(["imap", "-j", "2", "--launcher", self.launcher(), "--", "sleep"], env=self.pool_env(job))
+        proc = self.start(["imap", "-j", "2", "--launcher", self.launcher(), "--", "sleep"], env=self.in_job(job, 2))
         proc.stdin.write(b"300\n300\n")
         proc.stdin.flush()
         wait_for(lambda: len([p for p in self.marked() if cmdline_of(p) == [b"sleep", b"300"]]) == 2,
