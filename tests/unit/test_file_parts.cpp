@@ -2,6 +2,8 @@
 // a part at a time.
 #include <doctest/doctest.h>
 
+#include "temp_files.hpp"
+
 #include "os/file_parts.hpp"
 
 #include <cstdlib>
@@ -15,28 +17,9 @@ using namespace ppool::os;
 
 namespace {
 
-/// A fresh directory, removed with what is in it at the end.
-struct TempDir {
-    std::string path;
-    TempDir() {
-        std::string name = (std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + std::string("/ppool-ft-XXXXXX");
-        REQUIRE(::mkdtemp(name.data()));
-        path = name;
-    }
-    ~TempDir() { [[maybe_unused]] int rc = std::system(("rm -rf '" + path + "'").c_str()); }
-};
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-bool exists(const std::string& path) {
-    struct stat st {};
-    return ::lstat(path.c_str(), &st) == 0;
-}
+using ppool::test::exists;
+using ppool::test::slurp;
+using ppool::test::TempDir;
 
 }  // namespace
 

@@ -2,6 +2,8 @@
 // --return): the frames that carry them and how each side writes them.
 #include <doctest/doctest.h>
 
+#include "temp_files.hpp"
+
 #include "protocol/frame.hpp"
 #include "protocol/messages.hpp"
 #include "worker/command_template.hpp"
@@ -29,28 +31,9 @@ std::string payload_of(const std::string& wire) {
     return std::string(frame->payload);
 }
 
-/// A fresh directory, removed with what is in it at the end.
-struct TempDir {
-    std::string path;
-    TempDir() {
-        std::string name = (std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + std::string("/ppool-ft-XXXXXX");
-        REQUIRE(::mkdtemp(name.data()));
-        path = name;
-    }
-    ~TempDir() { [[maybe_unused]] int rc = std::system(("rm -rf '" + path + "'").c_str()); }
-};
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-bool exists(const std::string& path) {
-    struct stat st {};
-    return ::lstat(path.c_str(), &st) == 0;
-}
+using ppool::test::exists;
+using ppool::test::slurp;
+using ppool::test::TempDir;
 
 }  // namespace
 
