@@ -96,7 +96,7 @@ void check_results_round_trip(std::string_view payload, const ResultsMessage& ms
         reader.next(e, output_at, extra_at);
         require(output_at == output && extra_at == extra, "entries lie back to back");
         output += e.output_size;
-        extra += e.stderr_size + e.error_size;
+        extra += e.stderr_size + e.error_size + e.error_type_size;
         append_entry(meta, e);
         append_varint(durations, e.duration_ns);
     }
