@@ -5,6 +5,7 @@ the same input where it has the form."""
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import unittest
@@ -16,10 +17,17 @@ PARALLEL = shutil.which("parallel")
 
 
 def parallel(args, input=b"", env=None, timeout=60):
-    """GNU parallel with `args`: its citation notice silenced, no ~/.parallel of the user's."""
-    proc = subprocess.run([PARALLEL, "--will-cite"] + args, input=input, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, timeout=timeout, env=env)
-    return proc
+    """GNU parallel with `args`, its citation notice silenced. It runs in a session
+    of its own, whose every process is killed if it does not finish in time."""
+    proc = subprocess.Popen([PARALLEL, "--will-cite"] + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env, start_new_session=True)
+    try:
+        out, err = proc.communicate(input, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise AssertionError(f"GNU parallel {args!r} did not finish within {timeout}s") from None
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def cpus():
