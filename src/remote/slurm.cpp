@@ -11,14 +11,15 @@
 #include "worker/line_relay.hpp"
 
 #include <charconv>
-#include <cstring>
-#include <fmt/ranges.h>
-#include <optional>
 #include <condition_variable>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/eventfd.h>

@@ -322,6 +322,7 @@ class SshloginTests(SshTestCase):
                 self.assertNotEqual(local.stdout, b"")
         self.assert_no_remote_process()
 
+
 if __name__ == "__main__":
     reason = scaleout_unavailable("sshd")
     if reason:
