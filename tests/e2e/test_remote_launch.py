@@ -191,6 +191,12 @@ class SameResultsTests(SshTestCase):
         self.assertOk(proc, f"{self.user} 1\n{self.user} 2\n")
 
 
+def is_sshd_session(pid):
+    """Reads the command line once: the process may end between two reads."""
+    words = cmdline_of(pid)
+    return bool(words) and words[0].startswith(b"sshd:")
+
+
 class ControlMasterTests(SshTestCase):
     """Every slot's worker over one ssh connection (a ControlMaster): the
     channel of each worker is a session multiplexed on it."""
@@ -215,7 +221,12 @@ class ControlMasterTests(SshTestCase):
         return args[:1] + ["--launcher", launcher] + args[1:]
 
     def sshd_sessions(self):
-        return [p for p in self.remote_processes() if cmdline_of(p)[:1] and cmdline_of(p)[0].startswith(b"sshd:")]
+        return [p for p in self.remote_processes() if is_sshd_session(p)]
+
+    def workers_and_tasks(self):
+        """The remote processes that are not sshd's own (a process that has
+        just ended reads as an empty command line and counts until gone)."""
+        return [p for p in self.remote_processes() if not is_sshd_session(p)]
 
     def test_results_over_one_connection_equal_a_local_run(self):
         socket = self.start_master()
@@ -236,7 +247,7 @@ class ControlMasterTests(SshTestCase):
         self.assertEqual(len(self.sshd_sessions()), 1, self.describe_processes(self.remote_processes()))
         os.kill(proc.pid, signal.SIGKILL)
         self.assertEqual(proc.wait(timeout=SETTLE), -signal.SIGKILL)
-        wait_for(lambda: not [p for p in self.remote_processes() if p not in self.sshd_sessions()], timeout=SETTLE,
+        wait_for(lambda: not self.workers_and_tasks(), timeout=SETTLE,
                  message="remote workers or tasks left behind")
         assert_session_ends(proc.pid, timeout=SETTLE)
 
