@@ -5,8 +5,9 @@ _ppool_modes='map imap imap-unordered unordered apply tasks'
 # Options of every pool mode (map, imap, imap-unordered, apply): those that
 # take a value, then flags.
 _ppool_pool_value_opts='-j --processes --initializer --init-task --initargs --max-tasks-per-worker --launcher
-    -S --sshlogin --sshloginfile --ssh --remote-ppool --transferfile --return --trc -t --task --timeout --plugin --format'
-_ppool_pool_flag_opts='--slurm --transfer --cleanup --json -h --help'
+    -S --sshlogin --sshloginfile --ssh --remote-ppool --transferfile --return --trc -t --task --timeout
+    --shell --env --plugin --format'
+_ppool_pool_flag_opts='--slurm --transfer --cleanup -q --quote --json -h --help'
 # Options only of the modes that take items (map, imap, imap-unordered).
 _ppool_item_value_opts='-c --chunksize -a --input --max-item-size --joblog --retries
     -C --colsep --header --block --recstart --recend -N --max-replace-args -n --max-args
@@ -62,6 +63,12 @@ _ppool()
         return ;;
     -j | --processes | -c | --chunksize | --timeout | --initializer | --initargs | \
         --max-tasks-per-worker | --retries | --max-item-size | -S | --sshlogin | --ssh | --remote-ppool)
+        return ;;
+    --shell)
+        COMPREPLY=($(compgen -c -- "$cur"))
+        return ;;
+    --env)
+        COMPREPLY=($(compgen -v -A function -- "$cur"))
         return ;;
     -C | --colsep | --header | --block | --block-size | --recstart | --recend | -N | --max-replace-args | \
         -n | --max-args | -s | --max-chars | -I)

@@ -3,7 +3,7 @@
 
 set -l modes map imap imap-unordered unordered apply tasks
 set -l no_mode "not __fish_seen_subcommand_from $modes"
-set -l value_opts -j --processes -c --chunksize -a --input -t --task --timeout \
+set -l value_opts -j --processes -c --chunksize -a --input -t --task --timeout --shell --env \
     --initializer --init-task --initargs --max-tasks-per-worker --launcher --format --plugin \
     -S --sshlogin --sshloginfile --ssh --remote-ppool --transferfile --return --trc \
     --max-item-size --joblog --retries \
@@ -71,6 +71,9 @@ complete -c ppool -n $pool -l max-tasks-per-worker -x -d 'Replace a worker after
 # Task
 complete -c ppool -n $pool -s t -l task -x -a '(__ppool_tasks)' -d 'Run a registered task, not a command'
 complete -c ppool -n $pool -l timeout -x -d 'Per-task time limit in seconds'
+complete -c ppool -n $pool -l shell -x -a '(__fish_complete_command)' -d 'The shell that runs scripts'
+complete -c ppool -n $pool -l env -x -a '(set -n; functions -n)' -d 'Pass a variable or bash function to every host'
+complete -c ppool -n $pool -s q -l quote -d 'Shell operators among the words are arguments'
 complete -c ppool -n "$pool; or $tasks" -l plugin -r -F -d 'Load tasks from a plugin'
 # Input
 complete -c ppool -n $items -s a -l input -r -F -d 'Read the items from a file (- is stdin)'

@@ -34,6 +34,10 @@ struct PoolOptions {
     std::string initializer{};          ///< registered task each worker runs once with `initargs`
     std::string initargs{};             ///< the item the initializer runs on
     std::string initializer_command{};  ///< shell command each worker runs once (PPOOL_WORKER set)
+    std::string shell{};                ///< the shell that runs initializer_command; empty: /bin/sh
+    /// NAME=VALUE: set for every task and initializer, on every host (a
+    /// worker on another host has its own environment otherwise).
+    std::vector<std::string> environment{};
     std::uint64_t maxtasksperchild = 0; ///< tasks before a worker is replaced; 0 = never
     Timeout task_timeout{};             ///< per-task limit; expiry fails the item as timed out
     double kill_grace_s = 2.0;          ///< between SIGTERM and SIGKILL when stopping commands

@@ -39,6 +39,13 @@ struct CommandLine {
     /// --pipepart: the item is "OFFSET LENGTH" of this file, whose bytes the
     /// worker reads and writes to the command's stdin.
     std::string stdin_file = {};
+    /// Run the words as one shell script, joined by spaces as GNU parallel
+    /// joins them: each word but a shell operator (`|`, `>`, `&&`, `;` ...)
+    /// stays the one word it was, and replacement strings are quoted. A single
+    /// word with shell syntax is a script already.
+    bool in_shell = false;
+    /// The shell that runs a script (`SHELL -c SCRIPT`); empty for /bin/sh.
+    std::string shell = {};
 };
 
 /// A task known to the registry: either a function or a command builder.

@@ -75,6 +75,44 @@ std::vector<std::string> named_columns(std::vector<std::string> words, const std
     return words;
 }
 
+/// The value of an exported bash function `name` (`export -f name`), if
+/// this process's environment has one.
+const char* exported_function(std::string_view name) {
+    return std::getenv(fmt::format("BASH_FUNC_{}%%", name).c_str());
+}
+
+/// The first word the command runs: the first of several words, or a
+/// script's first blank-separated word.
+std::string_view program_word(const std::vector<std::string>& words) {
+    if (words.empty()) return {};
+    std::string_view first = words.front();
+    if (words.size() == 1) first = first.substr(0, first.find_first_of(" \t\n"));
+    return first;
+}
+
+/// The shell that runs scripts: --shell, else $PPOOL_SHELL, else
+/// $PARALLEL_SHELL; empty for /bin/sh.
+std::string chosen_shell(const Options& o) {
+    if (!o.shell.empty()) return o.shell;
+    for (const char* name : {"PPOOL_SHELL", "PARALLEL_SHELL"})
+        if (const char* value = std::getenv(name); value && *value) return value;
+    return {};
+}
+
+/// How the command runs: as words, or as one script of the shell's, which
+/// it is given shell operators among its words (unless -q), or when it
+/// calls an exported bash function (with bash, unless a shell was chosen).
+CommandLine command_line(const Options& o, bool with_item, bool args, const std::vector<std::string>& names) {
+    CommandLine line{named_columns(o.words, names), with_item && !o.pipe, o.pipe, args, o.context_replace, o.replace};
+    line.shell = chosen_shell(o);
+    line.in_shell = !o.quote && worker::has_shell_operator(line.words);
+    if (exported_function(program_word(line.words))) {
+        line.in_shell = true;
+        if (line.shell.empty()) line.shell = "bash";
+    }
+    return line;
+}
+
 /// The registered task, or the command line's command registered under a
 /// private name before the workers are forked.
 PreparedTask prepare_task(const Options& o, bool with_item, bool args = false,
@@ -84,7 +122,7 @@ PreparedTask prepare_task(const Options& o, bool with_item, bool args = false,
         return PreparedTask{registered_task(o.task), nullptr, std::string("task", 5) + o.task};
     }
     if (o.words.empty()) throw UsageError("no command given (and no --task NAME)");
-    CommandLine line{named_columns(o.words, names), with_item && !o.pipe, o.pipe, args, o.context_replace, o.replace};
+    CommandLine line = command_line(o, with_item, args, names);
     if (o.pipepart) {
         // The workers read the file themselves, wherever they run from.
         char* path = ::realpath(o.inputs.front().c_str(), nullptr);
@@ -97,6 +135,8 @@ PreparedTask prepare_task(const Options& o, bool with_item, bool args = false,
         throw UsageError("--pipe writes the items to the command's stdin: use {#} or {%}, not {} or its variants");
     std::string identity = o.pipe ? std::string("pipe", 5) : std::string("command", 8);
     for (const auto& word : line.words) identity.append(word).push_back('\0');
+    if (line.in_shell || !line.shell.empty())
+        identity.append(line.in_shell ? "shell" : "").append(line.shell).push_back('\0');
     if (args || o.context_replace || !o.replace.empty()) {
         // How the items fill the command is part of what it runs.
         identity.append(args ? "args" : "").append(o.context_replace ? "-X" : "").push_back('\0');
@@ -110,7 +150,8 @@ PreparedTask prepare_task(const Options& o, bool with_item, bool args = false,
 /// What -m and -X may put in one command line besides the items.
 LineBudget line_budget(const Options& o) {
     LineBudget budget;
-    bool shell = o.words.size() == 1 && worker::needs_shell(o.words[0], o.replace);
+    bool shell = command_line(o, true, true, {}).in_shell ||
+                 (o.words.size() == 1 && worker::needs_shell(o.words[0], o.replace));
     std::string_view all = o.replace.empty() ? std::string_view("{}") : std::string_view(o.replace);
     for (const auto& word : o.words) {
         budget.fixed += word.size() + 1;
@@ -128,12 +169,33 @@ void warn(std::string_view message) {
     [[maybe_unused]] auto n = ::write(2, line.data(), line.size());
 }
 
+/// --env: NAME=VALUE for each variable named, and an exported bash function
+/// of the name as bash keeps it; a name with neither passes nothing, as in
+/// GNU parallel. The command's own exported function always goes along.
+std::vector<std::string> passed_environment(const Options& o) {
+    std::vector<std::string> names = o.env;
+    if (o.task.empty() && exported_function(program_word(o.words)))
+        names.emplace_back(program_word(o.words));
+    std::vector<std::string> environment;
+    auto add = [&](const std::string& variable) {
+        if (std::find(environment.begin(), environment.end(), variable) == environment.end())
+            environment.push_back(variable);
+    };
+    for (const auto& name : names) {
+        if (const char* value = std::getenv(name.c_str())) add(fmt::format("{}={}", name, value));
+        if (const char* body = exported_function(name)) add(fmt::format("BASH_FUNC_{}%%={}", name, body));
+    }
+    return environment;
+}
+
 PoolOptions pool_options(const Options& o) {
     PoolOptions p;
     p.processes = o.processes;
     p.initializer = o.init_task.empty() ? std::string() : registered_task(o.init_task);
     p.initargs = o.initargs;
     p.initializer_command = o.initializer;
+    p.shell = chosen_shell(o);
+    p.environment = passed_environment(o);
     p.maxtasksperchild = o.max_tasks_per_worker;
     p.task_timeout = o.timeout;
     p.fail_fast = o.fail_fast;

@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <algorithm>
+#include <cctype>
 #include <limits>
 #include <sstream>
 
@@ -53,6 +54,7 @@ struct RawOptions {
     std::optional<std::string> max_chars;
     std::optional<std::string> replace;
     std::optional<std::string> block;
+    std::optional<std::string> shell;
     std::string format = "text";
     std::string progress;
     bool progress_set = false;
@@ -153,6 +155,11 @@ void add_pool_options(CLI::App& sub, Options& o, RawOptions& raw, bool takes_ite
 
     add_raw(sub, "-t,--task", raw.task, "run a registered task, not a command", "Task", "NAME");
     add_raw(sub, "--timeout", raw.timeout, "per-task time limit; fractions allowed", "Task", "SECONDS");
+    add_raw(sub, "--shell", raw.shell, "shell for scripts ($PPOOL_SHELL, else /bin/sh)", "Task", "PATH");
+    sub.add_option("--env", o.env, "pass variable or bash function NAME to all hosts")
+        ->group("Task")
+        ->type_name("NAME");
+    sub.add_flag("-q,--quote", o.quote, "shell operators among the words are arguments")->group("Task");
     add_plugin_option(sub, o);
 
     if (takes_items) {
@@ -346,6 +353,22 @@ void check_transfer(Options& o) {
 }
 
 /// Converts and checks the values that CLI11 took as typed.
+/// --shell and --env.
+void check_shell(Options& o, const RawOptions& raw) {
+    if (raw.shell) {
+        if (raw.shell->find_first_not_of(" \t") == std::string::npos)
+            throw UsageError(fmt::format("--shell needs the path or name of a shell, not '{}'", *raw.shell));
+        o.shell = *raw.shell;
+    }
+    for (const auto& name : o.env) {
+        bool valid = !name.empty() && !std::isdigit(static_cast<unsigned char>(name.front())) &&
+                     std::all_of(name.begin(), name.end(),
+                                 [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+        if (!valid)
+            throw UsageError(fmt::format("--env needs the name of a variable or bash function, not '{}'", name));
+    }
+}
+
 void check(Options& o, const RawOptions& raw) {
     // The option, else PPOOL_LAUNCHER, else fork.
     const char* from_environment = std::getenv("PPOOL_LAUNCHER");
@@ -380,6 +403,7 @@ void check(Options& o, const RawOptions& raw) {
     if (!o.initargs.empty() && o.init_task.empty()) throw UsageError("--initargs needs --init-task");
     check_transfer(o);
     check_workflow(o, raw);
+    check_shell(o, raw);
 }
 
 /// Every spelling of every option of `app`: "-j", "--processes", ...

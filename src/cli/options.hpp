@@ -54,6 +54,9 @@ struct Options {
     std::vector<std::string> plugins;  ///< shared libraries that add tasks
     std::string task;                  ///< registered task, or empty for a command
     std::vector<std::string> words;    ///< the command, or apply's ITEM with --task
+    std::string shell;                 ///< --shell: runs scripts (empty: $PPOOL_SHELL, $PARALLEL_SHELL, /bin/sh)
+    std::vector<std::string> env;      ///< --env: variables and bash functions passed to every host
+    bool quote = false;                ///< -q: shell operators among the words are arguments
     std::vector<InputSource> sources;  ///< -a files, then the `:::` and `::::` sources, in order
     bool link = false;                 ///< --link: all sources paired by position
     std::size_t max_args = 0;          ///< -N, -n: items per command (0: one, not grouped)

@@ -83,8 +83,6 @@ std::optional<std::string> foreign_option_hint(std::string_view option) {
         {"--resume-failed", "--resume reruns what did not succeed"},
         {"--retry-failed", "--resume reruns what did not succeed"},
         {"--results", "--json keeps every task's output, stderr and status"},
-        {"-q", "not needed: a command given as several words runs without a shell"},
-        {"--quote", "not needed: a command given as several words runs without a shell"},
     };
     for (const auto& [name, hint] : k_hints)
         if (option == name) return std::string(hint);

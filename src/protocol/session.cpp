@@ -35,9 +35,11 @@ void encode_configure(std::string& out, const ConfigureMessage& msg) {
         write_strings(w, c.words);
         w.u8(static_cast<std::uint8_t>((c.append_item ? 1 : 0) | (c.item_on_stdin ? 2 : 0) |
                                        (c.item_is_args ? 4 : 0) | (c.context_replace ? 8 : 0) |
-                                       (c.replace.empty() ? 0 : 16) | (c.stdin_file.empty() ? 0 : 32)));
+                                       (c.replace.empty() ? 0 : 16) | (c.stdin_file.empty() ? 0 : 32) |
+                                       (c.in_shell ? 64 : 0) | (c.shell.empty() ? 0 : 128)));
         if (!c.replace.empty()) w.bytes(c.replace);
         if (!c.stdin_file.empty()) w.bytes(c.stdin_file);
+        if (!c.shell.empty()) w.bytes(c.shell);
     }
     w.bytes(msg.initializer);
     w.bytes(msg.initargs);
@@ -47,6 +49,8 @@ void encode_configure(std::string& out, const ConfigureMessage& msg) {
     w.u64(msg.kill_grace_ns);
     write_strings(w, msg.returns);
     w.u8(msg.cleanup ? 1 : 0);
+    w.bytes(msg.shell);
+    write_strings(w, msg.environment);
     finish_frame(out, start);
 }
 
@@ -64,7 +68,6 @@ ConfigureMessage decode_configure(std::string_view payload) {
         c.name = r.bytes();
         c.words = read_strings(r, payload.size());
         auto flags = r.u8();
-        if (flags > 63) throw ProtocolError("unknown command flags");
         c.append_item = flags & 1;
         c.item_on_stdin = flags & 2;
         c.item_is_args = flags & 4;
@@ -76,6 +79,11 @@ ConfigureMessage decode_configure(std::string_view payload) {
         if (flags & 32) {
             c.stdin_file = r.bytes();
             if (c.stdin_file.empty()) throw ProtocolError("empty --pipepart file name");
+        }
+        c.in_shell = flags & 64;
+        if (flags & 128) {
+            c.shell = r.bytes();
+            if (c.shell.empty()) throw ProtocolError("empty shell name");
         }
         msg.commands.push_back(std::move(c));
     }
@@ -92,6 +100,11 @@ ConfigureMessage decode_configure(std::string_view payload) {
     auto cleanup = r.u8();
     if (cleanup > 1) throw ProtocolError("malformed cleanup flag");
     msg.cleanup = cleanup == 1;
+    msg.shell = r.bytes();
+    msg.environment = read_strings(r, payload.size());
+    for (const auto& variable : msg.environment)
+        if (variable.find('=') == std::string::npos || variable.front() == '=')
+            throw ProtocolError("malformed environment variable");
     if (!r.at_end()) throw ProtocolError("trailing bytes after configure message");
     return msg;
 }

@@ -10,7 +10,7 @@ namespace ppool::protocol {
 
 /// Raised on both sides of a conversation between ppool and a worker built
 /// from another version of the protocol.
-inline constexpr std::uint32_t k_protocol_version = 3;
+inline constexpr std::uint32_t k_protocol_version = 4;
 
 /// A command task as data, rebuilt by the worker.
 struct CommandTaskSpec {
@@ -22,6 +22,8 @@ struct CommandTaskSpec {
     bool context_replace = false;
     std::string replace = {};
     std::string stdin_file = {};
+    bool in_shell = false;
+    std::string shell = {};
 };
 
 /// Everything a worker needs, sent first (parent to worker): nothing reaches
@@ -41,6 +43,10 @@ struct ConfigureMessage {
     std::vector<std::string> returns;
     /// --cleanup: the files sent for an item, and those returned, are removed after it.
     bool cleanup = false;
+    /// The shell that runs the initializer command; empty for /bin/sh.
+    std::string shell;
+    /// NAME=VALUE: added to the environment of every task and the initializer (--env).
+    std::vector<std::string> environment;
 };
 
 /// The worker's answer to configure (worker to parent), before it runs the

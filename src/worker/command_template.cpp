@@ -30,7 +30,10 @@ struct Match {
     std::size_t length = 0;  ///< 0: no token here
     Token token = Token::item;
     std::size_t arg = 0;  ///< `{N}`: N; else 0
+    bool raw = false;     ///< `{:raw}`, `{N:raw}`: the text goes into a script unquoted
 };
+
+constexpr std::string_view k_raw = "{:raw}";
 
 /// `{N}` `{N.}` `{N/}` `{N//}` `{N/.}` at the start of `text`, if any.
 Match match_positional(std::string_view text) {
@@ -42,6 +45,7 @@ Match match_positional(std::string_view text) {
         arg = arg * 10 + static_cast<std::size_t>(text[i] - '0');
     }
     std::string_view rest = text.substr(i);
+    if (rest.substr(0, 5) == ":raw}") return {i + 5, Token::item, arg, true};
     constexpr std::array<std::pair<std::string_view, Token>, 5> k_suffixes{{
         {"}", Token::item},
         {".}", Token::no_ext},
@@ -57,11 +61,50 @@ Match match_positional(std::string_view text) {
 /// The token starting at `text`, if any; `replace` (-I) stands for the item instead of `{}`.
 Match match_token(std::string_view text, std::string_view replace = {}) {
     if (!replace.empty() && text.substr(0, replace.size()) == replace) return {replace.size(), Token::item, 0};
+    if (text.substr(0, k_raw.size()) == k_raw) return {k_raw.size(), Token::item, 0, true};
     for (const auto& [name, token] : k_tokens) {
         if (token == Token::item && !replace.empty()) continue;
         if (text.substr(0, name.size()) == name) return {name.size(), token, 0};
     }
     return match_positional(text);
+}
+
+/// Whether `text` holds `{:raw}` or `{N:raw}`.
+bool has_raw(std::string_view text) {
+    for (; !text.empty(); text.remove_prefix(1))
+        if (match_token(text).raw) return true;
+    return false;
+}
+
+/// A word of a command given as several words, as text of a shell script:
+/// literal text quoted where the shell would change it, replacement strings
+/// left as they are, to be quoted (or not, `{:raw}`) as they are filled.
+std::string as_script_word(std::string_view word, std::string_view replace) {
+    constexpr std::string_view k_plain = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-";
+    std::string out;
+    std::string literal;
+    auto flush = [&] {
+        bool plain = literal.find_first_not_of(k_plain) == std::string::npos;
+        out += plain ? literal : shell_quote(literal);
+        literal.clear();
+    };
+    while (!word.empty()) {
+        if (auto match = match_token(word, replace); match.length > 0) {
+            flush();
+            out += word.substr(0, match.length);
+            word.remove_prefix(match.length);
+            continue;
+        }
+        literal += word.front();
+        word.remove_prefix(1);
+    }
+    if (!literal.empty() || out.empty()) flush();
+    return out;
+}
+
+/// find's actions that take a command ended by a `;` word of their own.
+bool starts_find_command(std::string_view word) {
+    return word == "-exec" || word == "-execdir" || word == "-ok" || word == "-okdir";
 }
 
 std::string_view basename_of(std::string_view path) {
@@ -102,7 +145,7 @@ std::string token_value(Token token, const TaskContext& c) {
 std::string expand_template(std::string_view text, const TaskContext& context) {
     std::string out;
     while (!text.empty()) {
-        if (auto [length, token, arg] = match_token(text); length > 0) {
+        if (auto [length, token, arg, raw] = match_token(text); length > 0) {
             // A single item is `{1}`; there is no second.
             if (arg <= 1) out += token_value(token, context);
             text.remove_prefix(length);
@@ -125,6 +168,48 @@ std::string display_command(const std::vector<std::string>& argv) {
     return line;
 }
 
+bool is_shell_operator(std::string_view word) {
+    constexpr std::array<std::string_view, 17> k_operators{
+        "|", "||", "|&", "&", "&&", ";", "<", ">", ">>", ">|", "&>", "&>>", "2>", "2>>", "2>&1", "1>&2", ">&2"};
+    if (std::find(k_operators.begin(), k_operators.end(), word) != k_operators.end()) return true;
+    // A redirection joined to its file: >out.txt, 2>>err_{}.log.
+    for (std::string_view start : {">>", ">", "2>>", "2>", "&>"})
+        if (word.size() > start.size() && word.substr(0, start.size()) == start && word[start.size()] != '&' &&
+            word[start.size()] != '>')
+            return true;
+    return false;
+}
+
+bool has_shell_operator(const std::vector<std::string>& words) {
+    bool in_find_command = false;
+    for (std::size_t i = 1; i < words.size(); ++i) {
+        const auto& word = words[i];
+        if (starts_find_command(word)) in_find_command = true;
+        // `find {} -exec rm {} ;`: the `;` is find's.
+        if (in_find_command && word == ";") {
+            in_find_command = false;
+            continue;
+        }
+        if (is_shell_operator(word)) return true;
+    }
+    return false;
+}
+
+std::string script_of(const std::vector<std::string>& words, std::string_view replace) {
+    std::string script;
+    bool in_find_command = false;
+    for (const auto& word : words) {
+        if (!script.empty()) script += ' ';
+        if (starts_find_command(word)) in_find_command = true;
+        bool find_end = in_find_command && word == ";";
+        if (find_end) in_find_command = false;
+        // A word holding {:raw} is shell code as typed.
+        bool as_typed = (is_shell_operator(word) && !find_end) || has_raw(word);
+        script += as_typed ? word : as_script_word(word, replace);
+    }
+    return script;
+}
+
 bool needs_shell(std::string_view word, std::string_view replace) {
     constexpr std::string_view k_special = " \t\n|&;<>()$`\\\"'*?[]#~!{}";
     while (!word.empty()) {
@@ -138,15 +223,19 @@ bool needs_shell(std::string_view word, std::string_view replace) {
     return false;
 }
 
-CommandTemplate::CommandTemplate(std::vector<std::string> words, bool append_item) : m_append_item(append_item) {
-    m_shell = words.size() == 1 && needs_shell(words[0]);
-    for (const auto& text : words) m_words.push_back(parse_word(text));
-}
+CommandTemplate::CommandTemplate(std::vector<std::string> words, bool append_item)
+    : CommandTemplate(CommandLine{std::move(words), append_item}) {}
 
 CommandTemplate::CommandTemplate(const CommandLine& line)
     : m_append_item(line.append_item), m_args(line.item_is_args), m_context(line.context_replace),
-      m_replace(line.replace) {
-    m_shell = line.words.size() == 1 && needs_shell(line.words[0], m_replace);
+      m_replace(line.replace), m_shell_program(line.shell.empty() ? "/bin/sh" : line.shell) {
+    bool raw = std::any_of(line.words.begin(), line.words.end(), [](const std::string& w) { return has_raw(w); });
+    if ((line.in_shell || raw) && line.words.size() > 1) {
+        m_words.push_back(parse_word(script_of(line.words, m_replace)));
+        m_shell = true;
+        return;
+    }
+    m_shell = line.words.size() == 1 && (line.in_shell || raw || needs_shell(line.words[0], m_replace));
     for (const auto& text : line.words) m_words.push_back(parse_word(text));
 }
 
@@ -156,7 +245,7 @@ CommandTemplate::Word CommandTemplate::parse_word(std::string_view rest) {
     QuoteTracker quotes;
     while (!rest.empty()) {
         // After an escaping backslash a brace is literal: \{} is not a replacement string.
-        auto [length, token, arg] = quotes.escaped() ? Match{} : match_token(rest, m_replace);
+        auto [length, token, arg, raw] = quotes.escaped() ? Match{} : match_token(rest, m_replace);
         if (length == 0) {
             quotes.feed(rest.front());
             literal += rest.front();
@@ -165,7 +254,7 @@ CommandTemplate::Word CommandTemplate::parse_word(std::string_view rest) {
         }
         if (!literal.empty()) word.push_back(Part{false, Token::item, 0, {}, std::move(literal)});
         literal.clear();
-        word.push_back(Part{true, token, arg, quotes.place(), {}});
+        word.push_back(Part{true, token, arg, quotes.place(), {}, raw});
         m_has_token = true;
         m_uses_item = m_uses_item || (token != Token::seq && token != Token::slot);
         rest.remove_prefix(length);
@@ -187,7 +276,7 @@ std::string CommandTemplate::fill(const Word& word, const TaskContext& context, 
         std::string_view text = part.arg <= 1 ? context.item : std::string_view();
         if (!part.is_token)
             out += part.text;
-        else if (quote)
+        else if (quote && !part.raw)
             out += quote_for(part.place, value(part, text, context));
         else
             out += value(part, text, context);
@@ -240,11 +329,12 @@ std::string CommandTemplate::fill_script(const TaskContext& context, const std::
         } else if (part.arg == 0) {
             for (std::size_t i = 0; i < args.size(); ++i) {
                 if (i > 0) script += ' ';
-                script += quote_for(part.place, value(part, args[i], context));
+                auto text = value(part, args[i], context);
+                script += part.raw ? text : quote_for(part.place, text);
             }
         } else {
             std::string_view arg = part.arg > args.size() ? "" : args[part.arg - 1];
-            script += quote_for(part.place, value(part, arg, context));
+            script += part.raw ? value(part, arg, context) : quote_for(part.place, value(part, arg, context));
         }
     }
     return script;
@@ -264,7 +354,7 @@ std::vector<std::string> CommandTemplate::build_args(const TaskContext& context)
                 script += ' ';
                 script += quote_for(m_end, arg);
             }
-        return {"/bin/sh", "-c", std::move(script)};
+        return {m_shell_program, "-c", std::move(script)};
     }
     std::vector<std::string> argv;
     argv.reserve(m_words.size() + args.size());
@@ -286,7 +376,7 @@ std::vector<std::string> CommandTemplate::build(const TaskContext& context) cons
             script += ' ';
             script += quote_for(m_end, context.item);
         }
-        return {"/bin/sh", "-c", std::move(script)};
+        return {m_shell_program, "-c", std::move(script)};
     }
     std::vector<std::string> argv;
     argv.reserve(m_words.size() + 1);

@@ -14,8 +14,10 @@ enum class Token { item, no_ext, basename, dirname, basename_no_ext, seq, slot }
 
 /// A command line with replacement strings, parsed once and filled per item.
 /// Several words run directly (execvp) with values inserted as plain text;
-/// a single word with shell syntax runs under /bin/sh -c with every value
-/// shell-quoted. Without any replacement string the item is appended.
+/// a single word with shell syntax runs under /bin/sh -c (or the line's
+/// shell) with every value shell-quoted but `{:raw}`'s, as do several words
+/// given `in_shell` or holding `{:raw}`. Without any replacement string the
+/// item is appended.
 class CommandTemplate {
 public:
     /// `append_item`: add the item when no replacement string is present.
@@ -37,6 +39,7 @@ private:
         std::size_t arg = 0;  ///< `{N}`: the Nth argument (1-based); 0: the item, or every argument
         ShellPlace place;
         std::string text;
+        bool raw = false;  ///< `{:raw}`: inserted into the script unquoted
     };
     using Word = std::vector<Part>;
     /// Splits a word into literal text and replacement strings, each with its place in a shell script.
@@ -59,6 +62,7 @@ private:
     bool m_args = false;     ///< the item is a list of arguments
     bool m_context = false;  ///< -X
     std::string m_replace;   ///< -I STR
+    std::string m_shell_program;
 };
 
 /// A list of arguments as one item (several input sources, columns, -N):
@@ -74,6 +78,18 @@ std::string join_args(std::string_view item, std::string_view separator = " ");
 
 /// An argv as one line a user could paste into a shell: words quoted only where needed.
 std::string display_command(const std::vector<std::string>& argv);
+
+/// Whether `word`, one word of a command given as several, is a shell
+/// operator (`|`, `&&`, `;`, `>`, `2>&1` ...) or a redirection joined to its
+/// file (`>out.txt`).
+bool is_shell_operator(std::string_view word);
+/// Whether a word after the first of `words` is a shell operator; a `;`
+/// ending find's -exec, -execdir, -ok or -okdir is find's own.
+bool has_shell_operator(const std::vector<std::string>& words);
+/// `words` as one shell script, joined by spaces: shell operators and words
+/// holding `{:raw}` as they are, every other word quoted so that it stays
+/// that one word, replacement strings (`replace` for -I) left to be filled.
+std::string script_of(const std::vector<std::string>& words, std::string_view replace = {});
 
 /// Whether a single command word needs a shell: whitespace or shell syntax
 /// outside the replacement strings.

@@ -137,10 +137,12 @@ protocol::ConfigureMessage ProcessWorkerSet::configure(std::size_t slot) const {
             msg.commands.push_back(
                 protocol::CommandTaskSpec{task->name, line->words, line->append_item, line->item_on_stdin,
                                           line->item_is_args, line->context_replace, line->replace,
-                                          line->stdin_file});
+                                          line->stdin_file, line->in_shell, line->shell});
     msg.initializer = m_options.initializer;
     msg.initargs = m_options.initargs;
     msg.initializer_command = m_options.initializer_command;
+    msg.shell = m_options.shell;
+    msg.environment = m_options.environment;
     auto nanoseconds = [](double s) { return static_cast<std::uint64_t>(std::min(s, 1e10) * 1e9); };
     if (m_options.task_timeout) msg.task_timeout_ns = nanoseconds(*m_options.task_timeout);
     msg.kill_grace_ns = nanoseconds(m_options.kill_grace_s);

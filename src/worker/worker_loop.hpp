@@ -14,6 +14,8 @@ struct WorkerConfig {
     std::string initializer;  ///< registered task run once with `initargs`
     std::string initargs;
     std::string initializer_command;
+    std::string shell;                     ///< runs initializer_command; empty for /bin/sh
+    std::vector<std::string> environment;  ///< NAME=VALUE for every task and the initializer
     std::optional<double> task_timeout;  ///< seconds
     double kill_grace = 2.0;             ///< seconds between SIGTERM and SIGKILL
     std::vector<std::string> returns;    ///< files sent back after each item (templates)

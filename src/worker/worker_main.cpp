@@ -68,13 +68,22 @@ struct WorkerState {
     FileReceiver files;  // what the pool sends ahead of the items (--transfer)
 };
 
-std::vector<std::string> make_base_env(int slot) {
+/// environ without PPOOL_SEQ, with PPOOL_WORKER and what --env passes (which
+/// replaces a variable of the same name).
+std::vector<std::string> make_base_env(const WorkerConfig& config) {
+    auto name_of = [](std::string_view variable) { return variable.substr(0, variable.find('=') + 1); };
+    auto passed = [&](std::string_view variable) {
+        return std::any_of(config.environment.begin(), config.environment.end(),
+                           [&](const std::string& v) { return name_of(v) == name_of(variable); });
+    };
     std::vector<std::string> env;
     for (char** e = environ; *e; ++e) {
-        if (std::strncmp(*e, "PPOOL_WORKER=", 13) == 0 || std::strncmp(*e, "PPOOL_SEQ=", 10) == 0) continue;
+        if (std::strncmp(*e, "PPOOL_WORKER=", 13) == 0 || std::strncmp(*e, "PPOOL_SEQ=", 10) == 0 || passed(*e))
+            continue;
         env.emplace_back(*e);
     }
-    env.push_back(fmt::format("PPOOL_WORKER={}", slot));
+    env.insert(env.end(), config.environment.begin(), config.environment.end());
+    env.push_back(fmt::format("PPOOL_WORKER={}", config.slot));
     return env;
 }
 
@@ -366,7 +375,7 @@ std::string run_initializer(WorkerState& w) {
     }
     if (!o.initializer_command.empty()) {
         CommandSpec spec;
-        spec.argv = {"/bin/sh", "-c", o.initializer_command};
+        spec.argv = {o.shell.empty() ? std::string("/bin/sh") : o.shell, "-c", o.initializer_command};
         spec.env = w.base_env;
         spec.timeout = o.task_timeout;
         spec.kill_grace = o.kill_grace;
@@ -402,7 +411,7 @@ bool read_frame(int fd, std::string& payload, protocol::FrameType& type) {
 void serve(const WorkerConfig& config, int from_parent, int to_parent) {
     int status = 0;
     try {
-        WorkerState w(config, from_parent, to_parent, make_base_env(config.slot));
+        WorkerState w(config, from_parent, to_parent, make_base_env(config));
         auto failure = run_initializer(w);
         if (!failure.empty()) {
             protocol::encode_init_failed(w.out, failure);

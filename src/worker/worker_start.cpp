@@ -60,7 +60,8 @@ std::string apply_configuration(const protocol::ConfigureMessage& msg) {
             if (!registry.find(c.name))
                 registry.add_command(c.name, "a command",
                                      CommandLine{c.words, c.append_item, c.item_on_stdin, c.item_is_args,
-                                                 c.context_replace, c.replace, c.stdin_file});
+                                                 c.context_replace, c.replace, c.stdin_file, c.in_shell,
+                                                 c.shell});
     } catch (const std::exception& e) {
         return e.what();
     }
@@ -83,6 +84,8 @@ WorkerConfig config_of(const protocol::ConfigureMessage& msg) {
     c.initializer = msg.initializer;
     c.initargs = msg.initargs;
     c.initializer_command = msg.initializer_command;
+    c.shell = msg.shell;
+    c.environment = msg.environment;
     if (msg.task_timeout_ns) c.task_timeout = static_cast<double>(*msg.task_timeout_ns) / 1e9;
     c.kill_grace = static_cast<double>(msg.kill_grace_ns) / 1e9;
     c.returns = msg.returns;

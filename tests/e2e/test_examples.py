@@ -43,6 +43,15 @@ class MakefileExampleTests(E2ETestCase):
         self.assertOk(again)
         self.assertIn(b"Nothing to be done", again.stdout)
 
+    def test_its_recipes_get_makes_jobserver(self):
+        # Marked `+`, the recipes get make's jobserver under make -j: ppool has nothing to warn about.
+        files = [self.write("a.txt", "alpha\n")]
+        args = ["-j2", "-C", os.path.join(EXAMPLES, "make"), f"PPOOL={PPOOL}", f"FILES={' '.join(files)}",
+                f"OUT={self.path('out')}", "all"]
+        proc = run(args, binary=shutil.which("make"), env=ENV)
+        self.assertOk(proc)
+        self.assertNotIn(b"jobserver", proc.stderr)
+
     def test_a_failed_item_leaves_no_target(self):
         good = self.write("a.txt", "alpha\n")
         bad = self.path("dir.txt")

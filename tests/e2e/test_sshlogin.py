@@ -298,6 +298,18 @@ class SshloginTests(SshTestCase):
         self.assertEqual(remote.stdout, b"6.5\n10\n0\n")
         self.assert_no_remote_process()
 
+    def test_env_and_the_commands_bash_function_reach_the_host(self):
+        env = dict(local_environment(), PPOOL_TEST_VALUE="from here",
+                   **{"BASH_FUNC_shout%%": '() {  echo "shout:$1:$PPOOL_TEST_VALUE"\n}'})
+        args = ["imap"] + self.ssh_args(self.login(2))
+        proc = run(args + ["shout", ":::", "a"], env=env, timeout=SETTLE * 2)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout, b"shout:a:\n")
+        proc = run(args + ["--env", "PPOOL_TEST_VALUE", "shout", ":::", "a"], env=env, timeout=SETTLE * 2)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout, b"shout:a:from here\n")
+        self.assert_no_remote_process()
+
     def test_a_plugin_missing_on_the_host_is_said(self):
         proc = self.run_on(["imap", "--plugin", os.environ["PPOOL_EXAMPLE_PLUGIN"] + ".missing", "--task", "len"],
                            [self.login(1)], input=b"x\n")

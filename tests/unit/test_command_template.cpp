@@ -165,3 +165,59 @@ TEST_CASE("an argument with a NUL byte cannot be one") {
     line.item_is_args = true;
     CHECK_THROWS_AS(build_line(line, {std::string("a\0b", 3)}), std::invalid_argument);
 }
+
+namespace {
+std::vector<std::string> build_one(CommandLine line, std::string_view item) {
+    return CommandTemplate(line).build(TaskContext{item, 1, 0});
+}
+}  // namespace
+
+TEST_CASE("shell operators among several words") {
+    CHECK(has_shell_operator({"echo", "{}", ">", "out_{}.txt"}));
+    CHECK(has_shell_operator({"grep", "x", "{}", "|", "wc", "-l"}));
+    CHECK(has_shell_operator({"make", "{}", "&&", "echo", "ok"}));
+    CHECK(has_shell_operator({"cmd", "{}", "2>&1"}));
+    CHECK(has_shell_operator({"echo", "{}", ">>log_{}"}));
+    // The first word is the program, whatever its name.
+    CHECK_FALSE(has_shell_operator({">", "{}"}));
+    CHECK_FALSE(has_shell_operator({"echo", "a>b", "{}", "<html>", "->"}));
+    // find's -exec ends with a `;` of its own; another `;` is the shell's.
+    CHECK_FALSE(has_shell_operator({"find", "{}", "-exec", "rm", "{}", ";"}));
+    CHECK_FALSE(has_shell_operator({"find", "{}", "-exec", "a", "{}", ";", "-execdir", "b", ";", "-print"}));
+    CHECK(has_shell_operator({"find", "{}", "-exec", "a", "{}", ";", ";", "echo"}));
+}
+
+TEST_CASE("several words in a shell keep every word but the operators as they were") {
+    CHECK(script_of({"echo", "{}", ">", "out_{}.txt"}) == "echo {} > out_{}.txt");
+    CHECK(script_of({"echo", "$HOME", "a b", "{}", "|", "tr", "a-z", "A-Z"}) ==
+          "echo '$HOME' 'a b' {} | tr a-z A-Z");
+    CHECK(script_of({"grep", "it's{}", "&&", "x"}) == "grep 'it'\\''s'{} && x");
+    CHECK(script_of({"find", "{}", "-exec", "rm", "{}", ";", "|", "wc"}) == "find {} -exec rm {} ';' | wc");
+    CHECK(script_of({"mv", "X", "X.bak"}, "X") == "mv X X.bak");
+
+    CommandLine line{{"echo", "{}", ">", "out_{}.txt"}};
+    line.in_shell = true;
+    CHECK(build_one(line, "a b; rm -rf ~") ==
+          std::vector<std::string>{"/bin/sh", "-c", "echo 'a b; rm -rf ~' > out_'a b; rm -rf ~'.txt"});
+    line.shell = "/bin/bash";
+    CHECK(build_one(line, "x").front() == "/bin/bash");
+}
+
+TEST_CASE("{:raw} goes into a script unquoted, and makes the command one") {
+    CHECK(build({"echo $(( {:raw} * 10 ))"}, "3")[2] == "echo $(( 3 * 10 ))");
+    CHECK(build({"echo $(( {:raw} * {} ))"}, "3")[2] == "echo $(( 3 * '3' ))");
+    // A single word that is only {:raw} is a script too.
+    CHECK(build({"{:raw}"}, "ls -l") == std::vector<std::string>{"/bin/sh", "-c", "ls -l"});
+    // Among several words, the word holding it is shell code as typed; the others stay words.
+    CHECK(build({"echo", "$(( {:raw} * 10 ))", "a b"}, "4") ==
+          std::vector<std::string>{"/bin/sh", "-c", "echo $(( 4 * 10 )) 'a b'"});
+    // Several arguments: {2:raw} is the second, unquoted.
+    CommandLine args{{"echo {1} {2:raw}"}};
+    args.item_is_args = true;
+    std::string item;
+    append_arg(item, "a b");
+    append_arg(item, "$X");
+    CHECK(build_one(args, item)[2] == "echo 'a b' $X");
+    // Without it, nothing an item holds is ever code.
+    CHECK(build({"echo $(( {} * 10 ))"}, "3")[2] == "echo $(( '3' * 10 ))");
+}

@@ -24,19 +24,29 @@ TEST_CASE("configure carries everything a worker needs") {
     ConfigureMessage msg;
     msg.slot = 7;
     msg.plugins = {"./libtasks.so", "/opt/x.so"};
-    msg.commands = {CommandTaskSpec{"cmd", {"sh", "-c", "echo {} | wc"}, false, true}};
+    msg.commands = {CommandTaskSpec{"cmd", {"sh", "-c", "echo {} | wc"}, false, true},
+                    CommandTaskSpec{"script", {"echo", "{}", ">", "out"}, true, false, false, false, "", "", true,
+                                    "bash"}};
     msg.initializer = "load";
     msg.initargs = "table.csv";
     msg.initializer_command = "mkdir -p /tmp/w-$PPOOL_WORKER";
     msg.task_timeout_ns = 1500000000;
     msg.kill_grace_ns = 2000000000;
+    msg.shell = "/bin/zsh";
+    msg.environment = {"X=1", "BASH_FUNC_f%%=() {  echo f\n}"};
     std::string wire;
     encode_configure(wire, msg);
     auto back = decode_configure(payload_of(wire, FrameType::configure));
     CHECK(back.version == k_protocol_version);
     CHECK(back.slot == 7);
     CHECK(back.plugins == msg.plugins);
-    REQUIRE(back.commands.size() == 1);
+    REQUIRE(back.commands.size() == 2);
+    CHECK_FALSE(back.commands[0].in_shell);
+    CHECK(back.commands[0].shell.empty());
+    CHECK(back.commands[1].in_shell);
+    CHECK(back.commands[1].shell == "bash");
+    CHECK(back.shell == "/bin/zsh");
+    CHECK(back.environment == msg.environment);
     CHECK(back.commands[0].name == "cmd");
     CHECK(back.commands[0].words == msg.commands[0].words);
     CHECK_FALSE(back.commands[0].append_item);
@@ -103,22 +113,26 @@ TEST_CASE("each configure message has one spelling") {
     encode_configure(wire, msg);
     auto payload = payload_of(wire, FrameType::configure);
     // The command's flags byte, then the timeout's flag and value come before
-    // the grace period, the returned files (none) and the cleanup flag.
+    // the grace period, the returned files (none), the cleanup flag, the
+    // shell (empty) and the environment (none).
     auto flags_at = payload.find("echo") + 4;
-    auto timeout_at = payload.size() - 1 - 8 - 8 - 8 - 1;
+    auto cleanup_at = payload.size() - 8 - 8 - 1;
+    auto timeout_at = cleanup_at - 8 - 8 - 8 - 1;
     auto with = [&](std::size_t at, char byte) {
         auto p = payload;
         p[at] = byte;
         return p;
     };
     CHECK_NOTHROW(decode_configure(payload));
-    CHECK_THROWS_AS(decode_configure(with(flags_at, 64)), ProtocolError);
+    // The shell's name is there only when its flag says so.
+    CHECK_THROWS_AS(decode_configure(with(flags_at, static_cast<char>(128))), ProtocolError);
     CHECK_THROWS_AS(decode_configure(with(flags_at, 32)), ProtocolError);
     // -I's replacement string is there only when its flag says so.
     CHECK_THROWS_AS(decode_configure(with(flags_at, 16)), ProtocolError);
     CHECK_THROWS_AS(decode_configure(with(timeout_at, 2)), ProtocolError);
     CHECK_THROWS_AS(decode_configure(with(timeout_at + 1, 1)), ProtocolError);
-    CHECK_THROWS_AS(decode_configure(with(payload.size() - 1, 2)), ProtocolError);
+    CHECK_THROWS_AS(decode_configure(with(cleanup_at, 2)), ProtocolError);
+    CHECK_THROWS_AS(decode_configure(with(payload.size() - 8, 1)), ProtocolError);
 }
 
 TEST_CASE("the pool's reader refuses frames only workers get") {
