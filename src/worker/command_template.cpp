@@ -69,28 +69,25 @@ Match match_token(std::string_view text, std::string_view replace = {}) {
     return match_positional(text);
 }
 
-/// Whether `text` holds `{:raw}` or `{N:raw}`.
-bool has_raw(std::string_view text) {
-    for (; !text.empty(); text.remove_prefix(1))
-        if (match_token(text).raw) return true;
-    return false;
+/// Whether sh reads `word` as itself, unquoted: not empty, no shell syntax.
+bool plain_word(std::string_view word) {
+    constexpr std::string_view k_plain = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-";
+    return !word.empty() && word.find_first_not_of(k_plain) == std::string_view::npos;
 }
 
 /// A word of a command given as several words, as text of a shell script:
 /// literal text quoted where the shell would change it, replacement strings
 /// left as they are, to be quoted (or not, `{:raw}`) as they are filled.
 std::string as_script_word(std::string_view word, std::string_view replace) {
-    constexpr std::string_view k_plain = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-";
     std::string out;
     std::string literal;
     auto flush = [&] {
-        bool plain = literal.find_first_not_of(k_plain) == std::string::npos;
-        out += plain ? literal : shell_quote(literal);
+        out += plain_word(literal) ? literal : shell_quote(literal);
         literal.clear();
     };
     while (!word.empty()) {
         if (auto match = match_token(word, replace); match.length > 0) {
-            flush();
+            if (!literal.empty()) flush();
             out += word.substr(0, match.length);
             word.remove_prefix(match.length);
             continue;
@@ -98,6 +95,7 @@ std::string as_script_word(std::string_view word, std::string_view replace) {
         literal += word.front();
         word.remove_prefix(1);
     }
+    // An empty word is '': in a script, nothing would be no word at all.
     if (!literal.empty() || out.empty()) flush();
     return out;
 }
@@ -158,14 +156,18 @@ std::string expand_template(std::string_view text, const TaskContext& context) {
 }
 
 std::string display_command(const std::vector<std::string>& argv) {
-    constexpr std::string_view k_plain = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-";
     std::string line;
     for (const auto& word : argv) {
         if (!line.empty()) line += ' ';
-        bool plain = !word.empty() && word.find_first_not_of(k_plain) == std::string::npos;
-        line += plain ? word : shell_quote(word);
+        line += plain_word(word) ? word : shell_quote(word);
     }
     return line;
+}
+
+bool has_raw(std::string_view text) {
+    for (; !text.empty(); text.remove_prefix(1))
+        if (match_token(text).raw) return true;
+    return false;
 }
 
 bool is_shell_operator(std::string_view word) {

@@ -79,6 +79,8 @@ std::string join_args(std::string_view item, std::string_view separator = " ");
 /// An argv as one line a user could paste into a shell: words quoted only where needed.
 std::string display_command(const std::vector<std::string>& argv);
 
+/// Whether `text` holds `{:raw}` or `{N:raw}`: a command holding it runs in a shell.
+bool has_raw(std::string_view text);
 /// Whether `word`, one word of a command given as several, is a shell
 /// operator (`|`, `&&`, `;`, `>`, `2>&1` ...) or a redirection joined to its
 /// file (`>out.txt`).

@@ -1,12 +1,15 @@
 // Fuzzes the command template and shell quoting. The input is NUL-separated:
 // every part but the last is a command word, the last is the item.
 // Properties: build never throws; in exec form values go in verbatim; in shell
-// form the script is the word with quoted values; shell_quote always gives one
+// form (one word with shell syntax, or any holding {:raw}) the script is the
+// word with quoted values; a plain word in a script of several words reads
+// back as itself; shell_quote always gives one
 // single-quoted word that sh reads back as the value; quote_for gives text that
 // sh reads back as the value in every context, also inside nested `...`.
 
 #include "worker/command_template.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -195,12 +198,23 @@ ShellPlace place_at_end(std::string_view script) {
 
 void check_shell_form(const std::vector<std::string>& words, const std::vector<std::string>& argv,
                       std::string_view item, bool append_item) {
-    require(words.size() == 1 && needs_shell(words[0]), "the shell only for one word with shell syntax");
+    bool raw = std::any_of(words.begin(), words.end(), [](const std::string& w) { return has_raw(w); });
+    require(raw || (words.size() == 1 && needs_shell(words[0])),
+            "the shell only for one word with shell syntax, or {:raw}");
     require(argv.size() == 3 && argv[0] == "/bin/sh" && argv[1] == "-c", "shell form is /bin/sh -c script");
-    if (plain(words[0])) {
+    if (words.size() == 1 && plain(words[0])) {
         auto expected = append_item ? words[0] + " " + quote_for(place_at_end(words[0]), item) : words[0];
         require(argv[2] == expected, "a script without replacement strings gets the item appended, quoted for its place");
     }
+}
+
+/// A word of several put into one script (shell operators among them) stays
+/// the one word it was.
+void check_script_word(const std::string& word) {
+    if (!plain(word) || is_shell_operator(word)) return;
+    auto back = sh_read_word(script_of({word}));
+    require(back.has_value(), "a word of a script is one word");
+    require(*back == word, "a word of a script reads back as itself");
 }
 
 void check_template(const std::vector<std::string>& words, const ppool::TaskContext& context, bool append_item) {
@@ -227,6 +241,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& word : words) {
         needs_shell(word);
         check_shell_quote(word);
+        check_script_word(word);
     }
     check_shell_quote(item);
     check_quote_for_everywhere(item);

@@ -221,3 +221,8 @@ TEST_CASE("{:raw} goes into a script unquoted, and makes the command one") {
     // Without it, nothing an item holds is ever code.
     CHECK(build({"echo $(( {} * 10 ))"}, "3")[2] == "echo $(( '3' * 10 ))");
 }
+
+TEST_CASE("an empty word stays a word in a script") {
+    CHECK(script_of({"printf", "[%s]", "", "{}", "|", "cat"}) == "printf '[%s]' '' {} | cat");
+    CHECK(script_of({"x{}", "|", "y"}) == "x{} | y");
+}
