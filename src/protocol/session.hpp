@@ -10,7 +10,7 @@ namespace ppool::protocol {
 
 /// Raised on both sides of a conversation between ppool and a worker built
 /// from another version of the protocol.
-inline constexpr std::uint32_t k_protocol_version = 3;
+inline constexpr std::uint32_t k_protocol_version = 4;
 
 /// A command task as data, rebuilt by the worker.
 struct CommandTaskSpec {
@@ -41,6 +41,9 @@ struct ConfigureMessage {
     std::vector<std::string> returns;
     /// --cleanup: the files sent for an item, and those returned, are removed after it.
     bool cleanup = false;
+    /// --line-buffer, --ungroup: a command's output goes to the pool as it
+    /// comes, in live_output frames, and none of it in the item's result.
+    bool live_output = false;
 };
 
 /// The worker's answer to configure (worker to parent), before it runs the

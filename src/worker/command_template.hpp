@@ -29,6 +29,9 @@ public:
     bool uses_item() const { return m_uses_item; }
     /// The argv for one item.
     std::vector<std::string> build(const TaskContext& context) const;
+    /// The words filled for one item as plain text, joined by spaces, with
+    /// nothing quoted and nothing appended (--tagstring, --results names).
+    std::string expand(const TaskContext& context) const;
 
 private:
     struct Part {
