@@ -4,6 +4,7 @@
 #include "cli/input.hpp"
 #include "cli/joblog.hpp"
 #include "cli/live_output.hpp"
+#include "cli/results.hpp"
 #include "cli/encoding.hpp"
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
@@ -337,8 +338,19 @@ int run_items(const Options& o) {
                        inputs.args);
         options.on_results = [&joblog](const ResultRun& run) { joblog->record(run); };
     }
+    std::optional<ResultsWriter> kept;
+    if (!o.results.empty()) {
+        kept.emplace(ResultsConfig{o.results, inputs.names, inputs.args, o.replace,
+                                   [&task](const ResultRun::Entry& r) { return task.describe(r.input, r.seq, r.worker); }});
+        options.on_results = [&kept, logged = std::move(options.on_results)](const ResultRun& run) {
+            kept->record(run);
+            if (logged) logged(run);
+        };
+    }
     Progress progress(o.progress, o.bar);
     auto shown = sink_options(o, progress, inputs.args, inputs.names);
+    // GNU parallel writes a task's output to the --results files only.
+    shown.outputs_kept = !o.results.empty() && !o.json;
     std::optional<LiveOutput> live;
     if (o.line_buffer || o.ungroup) {
         live.emplace(o.line_buffer, shown);

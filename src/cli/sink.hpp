@@ -31,6 +31,7 @@ struct SinkOptions {
     std::optional<char> chunk_separator;  ///< --pipe: each item is a chunk of items ending in this
     std::function<void()> before_write;   ///< called before writing anything (clears --progress)
     bool args_input = false;              ///< items are lists of arguments (JSON arrays; joined by spaces in text)
+    bool outputs_kept = false;            ///< text: outputs go to --results files, only failures are said
 };
 
 /// `array`: map's single JSON array instead of JSON Lines.

@@ -56,6 +56,12 @@ class TextSink final : public Sink {
 public:
     explicit TextSink(SinkOptions options) : m_options(std::move(options)) {}
     void write(ResultRun& run) override {
+        if (m_options.outputs_kept) {
+            for (std::size_t i = 0; i < run.size(); ++i)
+                if (auto r = run[i]; !r.ok()) report_failure(r);
+            run.clear();
+            return;
+        }
         if (!m_options.tag && run.plain()) {
             // The usual case: the outputs as the worker sent them, in one piece.
             write_text(run.text());
