@@ -349,12 +349,15 @@ int run_items(const Options& o) {
     }
     Progress progress(o.progress, o.bar);
     auto shown = sink_options(o, progress, inputs.args, inputs.names);
-    // GNU parallel writes a task's output to the --results files only.
-    shown.outputs_kept = !o.results.empty() && !o.json;
+    // GNU parallel writes a task's output to the --results files only, unless it is to come as it is written.
+    shown.outputs_kept = !o.results.empty() && !o.json && !o.line_buffer && !o.ungroup;
     std::optional<LiveOutput> live;
     if (o.line_buffer || o.ungroup) {
         live.emplace(o.line_buffer, shown);
-        options.on_output = [&live](const OutputPiece& piece) { live->write(piece); };
+        options.on_output = [&live, &kept](const OutputPiece& piece) {
+            if (kept) kept->add_output(piece.seq, piece.stream, piece.data);
+            live->write(piece);
+        };
         // A task's last line, if it has no newline, goes out as the task ends.
         options.on_results = [&live, logged = std::move(options.on_results)](const ResultRun& run) {
             for (std::size_t i = 0; i < run.size(); ++i) live->finish(run[i].seq);

@@ -172,12 +172,12 @@ void add_pool_options(CLI::App& sub, Options& o, RawOptions& raw, bool takes_ite
         sub.add_flag("--tag", o.tag, "prefix output lines with the item and a TAB")->group("Output");
         auto tagstring = [&o](const std::string& typed) { o.tagstring = typed; };
         last_wins(sub.add_option_function<std::string>("--tagstring", tagstring,
-                                                       "prefix output lines with STR ({} {#} ...) and a TAB"))
+                                                       "prefix output lines with STR ({} {#} ...)"))
             ->group("Output")
             ->type_name("STR");
         sub.add_flag("--lb,--line-buffer", o.line_buffer, "write whole lines of output as they come")->group("Output");
         sub.add_flag("-u,--ungroup", o.ungroup, "write output bytes as they come")->group("Output");
-        add_raw(sub, "--results,--res", raw.results, "each task's stdout, stderr, seq in DIR (or .csv/.tsv/.json)",
+        add_raw(sub, "--results,--res", raw.results, "each task's output in DIR or FILE.csv/tsv/json",
                 "Output", "DIR|FILE");
 
         sub.add_flag("--fail-fast", o.fail_fast, "stop at the first failure, exit 1")->group("Workflow");
@@ -234,6 +234,8 @@ void check_output(Options& o, const RawOptions& raw) {
     if (o.tagstring && o.json)
         throw UsageError("--tagstring is for text output; JSON already has the item in \"input\"");
     if (o.tagstring && o.pipe) throw UsageError("--tagstring needs items, which --pipe does not substitute");
+    if (o.json && o.results.rfind("-.", 0) == 0)
+        throw UsageError(fmt::format("--results {} writes to stdout, where --json writes: give one of them", o.results));
     if (o.line_buffer && o.ungroup) throw UsageError("give one of --line-buffer and --ungroup, not both");
     if (!o.line_buffer && !o.ungroup) return;
     std::string_view live = o.line_buffer ? "--line-buffer" : "--ungroup";
@@ -247,8 +249,6 @@ void check_output(Options& o, const RawOptions& raw) {
                                      live));
     if (o.ungroup && (o.tag || o.tagstring))
         throw UsageError("--ungroup writes bytes as they come, not lines to prefix: use --line-buffer with --tag");
-    if (!o.results.empty())
-        throw UsageError(fmt::format("--results keeps each task's output whole: it does not combine with {}", live));
 }
 
 /// Checks the workflow options (SPEC 3b) and how they combine.

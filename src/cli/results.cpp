@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
+#include <map>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
@@ -45,11 +46,13 @@ void make_dirs(const std::string& dir) {
     if (error) throw Error(fmt::format("--results: cannot create directory '{}': {}", dir, error.message()));
 }
 
-/// Creates or truncates `path` and writes `data` and the blocks of `large` to it.
-void write_file(const std::string& path, std::string_view data, const LargeOutput* large = nullptr) {
+/// Creates or truncates `path` and writes `before`, `data` and the blocks of `large` to it.
+void write_file(const std::string& path, std::string_view before, std::string_view data,
+                const LargeOutput* large = nullptr) {
     os::Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
     if (!fd) throw Error(fmt::format("--results: cannot write '{}': {}", path, std::strerror(errno)));
     try {
+        os::write_all(fd.get(), before);
         os::write_all(fd.get(), data);
         if (large) large->for_each_block([&](std::string_view b) { os::write_all(fd.get(), b); });
     } catch (const std::system_error& e) {
@@ -57,9 +60,10 @@ void write_file(const std::string& path, std::string_view data, const LargeOutpu
     }
 }
 
-/// An output's bytes, whether kept in memory or stored apart.
-std::string whole(std::string_view text, const LargeOutput* large) {
-    std::string out(text);
+/// An output's bytes, whether kept in memory or stored apart, after `before`.
+std::string whole(std::string before, std::string_view text, const LargeOutput* large) {
+    std::string out = std::move(before);
+    out += text;
     if (large) large->for_each_block([&](std::string_view b) { out += b; });
     return out;
 }
@@ -83,6 +87,9 @@ struct ResultsWriter::State {
     std::unique_ptr<worker::CommandTemplate> name;  // with replacement strings
     os::Fd file;                                    // csv, tsv, json
     bool header_written = false;
+    /// What came as the tasks ran (--line-buffer, --ungroup), by task: stdout, stderr.
+    std::map<std::uint64_t, std::pair<std::string, std::string>> live;
+    std::pair<std::string, std::string> taken;  // the current task's
 
     std::vector<std::string> values(const ResultRun::Entry& r) const {
         std::vector<std::string> out;
@@ -133,9 +140,9 @@ struct ResultsWriter::State {
             err_path = dir + "stderr";
             seq_path = dir + "seq";
         }
-        write_file(out_path, r.output, r.large_output);
-        write_file(err_path, r.stderr_text, r.large_stderr);
-        write_file(seq_path, std::to_string(r.seq));
+        write_file(out_path, taken.first, r.output, r.large_output);
+        write_file(err_path, taken.second, r.stderr_text, r.large_stderr);
+        write_file(seq_path, {}, std::to_string(r.seq));
     }
 
     /// One CSV or TSV line of `fields`.
@@ -165,7 +172,7 @@ struct ResultsWriter::State {
             text = row(header, sep);
             header_written = true;
         }
-        std::string output = whole(r.output, r.large_output);
+        std::string output = whole(std::move(taken.first), r.output, r.large_output);
         std::vector<std::string> fields{std::to_string(r.seq),
                                         std::string(r.host),
                                         fmt::format("{:.3f}", now - r.duration_s()),
@@ -177,14 +184,14 @@ struct ResultsWriter::State {
                                         config.command(r)};
         for (auto& value : v) fields.push_back(std::move(value));
         fields.push_back(std::move(output));
-        fields.push_back(whole(r.stderr_text, r.large_stderr));
+        fields.push_back(whole(std::move(taken.second), r.stderr_text, r.large_stderr));
         text += row(fields, sep);
         write(text);
     }
 
     void write_json(const ResultRun::Entry& r, double now) {
         nlohmann::ordered_json record;
-        std::string output = whole(r.output, r.large_output);
+        std::string output = whole(std::move(taken.first), r.output, r.large_output);
         record["Seq"] = r.seq;
         record["Host"] = std::string(r.host);
         record["Starttime"] = std::round((now - r.duration_s()) * 1000) / 1000;
@@ -196,7 +203,7 @@ struct ResultsWriter::State {
         record["Command"] = config.command(r);
         record["V"] = values(r);
         record["Stdout"] = std::move(output);
-        record["Stderr"] = whole(r.stderr_text, r.large_stderr);
+        record["Stderr"] = whole(std::move(taken.second), r.stderr_text, r.large_stderr);
         // Bytes that are not UTF-8 cannot be JSON strings: each becomes U+FFFD.
         write(record.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
     }
@@ -209,6 +216,13 @@ ResultsWriter::ResultsWriter(ResultsConfig config) : m_state(std::make_unique<St
     if (ends_with(name, ".csv")) s.kind = Kind::csv;
     else if (ends_with(name, ".tsv")) s.kind = Kind::tsv;
     else if (ends_with(name, ".json")) s.kind = Kind::json;
+    if (s.kind != Kind::tree && name.rfind("-.", 0) == 0) {
+        // GNU parallel's -.csv, -.tsv, -.json: the file is standard output.
+        s.file = os::Fd(::fcntl(1, F_DUPFD_CLOEXEC, 3));
+        if (!s.file) throw UsageError(fmt::format("--results {}: cannot use standard output: {}", name,
+                                                  std::strerror(errno)));
+        return;
+    }
     if (s.kind != Kind::tree) {
         s.file = os::Fd(::open(name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
         if (!s.file) throw UsageError(fmt::format("--results: cannot write '{}': {}", name, std::strerror(errno)));
@@ -230,12 +244,22 @@ ResultsWriter::ResultsWriter(ResultsConfig config) : m_state(std::make_unique<St
 
 ResultsWriter::~ResultsWriter() = default;
 
+void ResultsWriter::add_output(std::uint64_t seq, int stream, std::string_view data) {
+    auto& texts = m_state->live[seq];
+    (stream == 1 ? texts.first : texts.second) += data;
+}
+
 void ResultsWriter::record(const ResultRun& run) {
     using namespace std::chrono;
     double now = duration<double>(system_clock::now().time_since_epoch()).count();
     auto& s = *m_state;
     for (std::size_t i = 0; i < run.size(); ++i) {
         auto r = run[i];
+        s.taken = {};
+        if (auto it = s.live.find(r.seq); it != s.live.end()) {
+            s.taken = std::move(it->second);
+            s.live.erase(it);
+        }
         switch (s.kind) {
         case Kind::tree:
         case Kind::named: s.write_files(r); break;

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <functional>
+#include <cstdint>
 #include <memory>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -23,7 +25,8 @@ struct ResultsConfig {
 /// in files of a directory tree (DIR/1/VALUE/stdout, stderr, seq; with
 /// --header the columns' names instead of 1, 2, ...), in files named by a
 /// name with replacement strings (NAME, NAME.err, NAME.seq; or NAME/stdout ...
-/// when it ends in /), or one CSV, TSV or JSON Lines file of every task.
+/// when it ends in /), or one CSV, TSV or JSON Lines file of every task
+/// (-.csv, -.tsv, -.json: on standard output).
 class ResultsWriter {
 public:
     /// Creates the directory or the file; UsageError if it cannot be.
@@ -31,6 +34,9 @@ public:
     ~ResultsWriter();
     /// Writes the results of finished tasks; Error if a file cannot be written.
     void record(const ResultRun& run);
+    /// A piece of task `seq`'s output (stream 1) or stderr (2) that came
+    /// while it ran (--line-buffer, --ungroup), kept for its files.
+    void add_output(std::uint64_t seq, int stream, std::string_view data);
 
 private:
     struct State;

@@ -165,3 +165,17 @@ TEST_CASE("an argument with a NUL byte cannot be one") {
     line.item_is_args = true;
     CHECK_THROWS_AS(build_line(line, {std::string("a\0b", 3)}), std::invalid_argument);
 }
+
+TEST_CASE("expand fills the words as plain text, quoting nothing and appending nothing") {
+    using ppool::worker::CommandTemplate;
+    CommandTemplate tag(std::vector<std::string>{"x{}-{#} {/.}"}, false);
+    CHECK(tag.has_token());
+    CHECK(tag.expand(ppool::TaskContext{"d/it's a.txt", 3, 0}) == "xd/it's a.txt-3 it's a");
+    CHECK_FALSE(CommandTemplate(std::vector<std::string>{"plain"}, false).has_token());
+    CHECK(CommandTemplate(std::vector<std::string>{"plain"}, false).expand(ppool::TaskContext{"a", 1, 0}) == "plain");
+    ppool::CommandLine line{{"{2}:{1.}"}, false, false, true};
+    std::string item;
+    ppool::worker::append_arg(item, "a.x");
+    ppool::worker::append_arg(item, "c");
+    CHECK(CommandTemplate(line).expand(ppool::TaskContext{item, 1, 0}) == "c:a");
+}

@@ -232,3 +232,20 @@ TEST_CASE("corrupt frames are rejected, not trusted") {
     w.bytes("");
     CHECK_THROWS_AS(decode_run(lying), ProtocolError);
 }
+
+TEST_CASE("live output travels in a frame of its own, which the pool accepts") {
+    std::string wire;
+    encode_live_output(wire, OutputPart{7, Stream::err, "half a li"});
+    FrameReader reader(FrameReader::k_from_worker);
+    reader.buffer() = wire;
+    auto frame = reader.next();
+    REQUIRE(frame);
+    CHECK(frame->type == FrameType::live_output);
+    auto part = decode_live_output(frame->payload);
+    CHECK(part.seq == 7);
+    CHECK(part.stream == Stream::err);
+    CHECK(part.data == "half a li");
+    std::string bad(frame->payload);
+    bad[8] = 3;  // no such stream
+    CHECK_THROWS_AS(decode_live_output(bad), ProtocolError);
+}

@@ -56,6 +56,12 @@ TEST_CASE("configure carries everything a worker needs") {
     back = decode_configure(payload_of(wire, FrameType::configure));
     CHECK(back.returns == msg.returns);
     CHECK(back.cleanup);
+    CHECK_FALSE(back.live_output);
+
+    msg.live_output = true;
+    wire.clear();
+    encode_configure(wire, msg);
+    CHECK(decode_configure(payload_of(wire, FrameType::configure)).live_output);
 
     msg.task_timeout_ns.reset();
     wire.clear();
@@ -103,9 +109,9 @@ TEST_CASE("each configure message has one spelling") {
     encode_configure(wire, msg);
     auto payload = payload_of(wire, FrameType::configure);
     // The command's flags byte, then the timeout's flag and value come before
-    // the grace period, the returned files (none) and the cleanup flag.
+    // the grace period, the returned files (none), the cleanup and the live output flags.
     auto flags_at = payload.find("echo") + 4;
-    auto timeout_at = payload.size() - 1 - 8 - 8 - 8 - 1;
+    auto timeout_at = payload.size() - 1 - 1 - 8 - 8 - 8 - 1;
     auto with = [&](std::size_t at, char byte) {
         auto p = payload;
         p[at] = byte;
@@ -118,6 +124,7 @@ TEST_CASE("each configure message has one spelling") {
     CHECK_THROWS_AS(decode_configure(with(flags_at, 16)), ProtocolError);
     CHECK_THROWS_AS(decode_configure(with(timeout_at, 2)), ProtocolError);
     CHECK_THROWS_AS(decode_configure(with(timeout_at + 1, 1)), ProtocolError);
+    CHECK_THROWS_AS(decode_configure(with(payload.size() - 2, 2)), ProtocolError);
     CHECK_THROWS_AS(decode_configure(with(payload.size() - 1, 2)), ProtocolError);
 }
 
