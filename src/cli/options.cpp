@@ -175,10 +175,13 @@ void add_pool_options(CLI::App& sub, Options& o, RawOptions& raw, bool takes_ite
                                                        "prefix output lines with STR ({} {#} ...)"))
             ->group("Output")
             ->type_name("STR");
-        sub.add_flag("--lb,--line-buffer", o.line_buffer, "write whole lines of output as they come")->group("Output");
+        sub.add_flag("--line-buffer", o.line_buffer, "write whole lines of output as they come")->group("Output");
         sub.add_flag("-u,--ungroup", o.ungroup, "write output bytes as they come")->group("Output");
-        add_raw(sub, "--results,--res", raw.results, "each task's output in DIR or FILE.csv/tsv/json",
-                "Output", "DIR|FILE");
+        add_raw(sub, "--results", raw.results, "each task's output in DIR or FILE.csv/tsv/json", "Output",
+                "DIR|FILE");
+        // GNU parallel's short spellings, taken as they are but not listed (an empty group is hidden).
+        sub.add_flag("--lb", o.line_buffer, "--line-buffer")->group("");
+        add_raw(sub, "--res", raw.results, "--results", "", "DIR|FILE");
 
         sub.add_flag("--fail-fast", o.fail_fast, "stop at the first failure, exit 1")->group("Workflow");
         add_raw(sub, "--joblog", raw.joblog, "append a line per finished task to FILE", "Workflow", "FILE");

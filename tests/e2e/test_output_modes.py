@@ -247,7 +247,8 @@ class ResultsTests(E2ETestCase):
         self.assertUsageError(run(["imap", "--json", "--results", "-.json", "echo", ":::", "a"]), "--json")
 
     def test_json_output_still_goes_to_stdout(self):
-        ours = run(["imap", "--json", "--results", self.path("r"), "echo", ":::", "a"])
+        # --res is GNU parallel's short spelling.
+        ours = run(["imap", "--json", "--res", self.path("r"), "echo", ":::", "a"])
         self.assertOk(ours)
         self.assertEqual(json.loads(ours.stdout)["output"], "a\n")
         self.assertEqual(tree(self.path("r")), {"1/a/stdout": b"a\n", "1/a/stderr": b"", "1/a/seq": b"1"})
