@@ -87,6 +87,15 @@ class LiveOutputTests(E2ETestCase):
         expected = [f"task {i} line {n}" for i in items for n in range(1, 6)]
         self.assertEqual(sorted(ours.stdout.decode().splitlines()), sorted(expected))
 
+    def test_long_lines_of_tasks_running_at_once_stay_whole(self):
+        # Lines far longer than one read of a pipe reach ppool in many pieces.
+        script = "for i in 1 2 3; do head -c 300000 /dev/zero | tr '\\0' {}; echo; done"
+        items = ["a", "b", "c", "d"]
+        ours = run(["imap-unordered", "-j", "4", "--lb", "--tag", script, ":::"] + items)
+        self.assertOk(ours)
+        lines = ours.stdout.decode().splitlines()
+        self.assertEqual(sorted(lines), sorted(f"{i}\t{i * 300000}" for i in items for _ in range(3)))
+
     def test_a_last_line_without_a_newline_comes_as_the_task_ends(self):
         self.assertOk(run(["imap", "--lb", "printf 'a\\nb'", ":::", "x"]), "a\nb")
         # With a prefix, the line is ended, as --tag ends it.
