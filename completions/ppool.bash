@@ -11,8 +11,8 @@ _ppool_pool_flag_opts='--slurm --transfer --cleanup -q --quote --json -h --help'
 # Options only of the modes that take items (map, imap, imap-unordered).
 _ppool_item_value_opts='-c --chunksize -a --input --max-item-size --joblog --retries
     -C --colsep --header --block --recstart --recend -N --max-replace-args -n --max-args
-    -s --max-chars -I'
-_ppool_item_flag_opts='-0 --null --pipe --tag --fail-fast --resume --dry-run --progress --bar --eta
+    -s --max-chars -I --tagstring --results'
+_ppool_item_flag_opts='-0 --null --pipe --tag --line-buffer -u --ungroup --fail-fast --resume --dry-run --progress --bar --eta
     --link --csv --pipepart -m -X'
 
 _ppool()

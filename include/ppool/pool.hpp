@@ -25,6 +25,15 @@ class Core;
 class Job;
 }  // namespace detail
 
+/// A piece of a running command task's output (PoolOptions::on_output).
+struct OutputPiece {
+    std::uint64_t seq = 0;   ///< the task's 1-based sequence number
+    std::string_view input;  ///< its item
+    int worker = -1;         ///< 0-based worker slot running it
+    int stream = 1;          ///< 1: stdout, 2: stderr
+    std::string_view data;   ///< the bytes, as the command wrote them (lines may be cut anywhere)
+};
+
 /// How long to wait: seconds, or no value for no limit.
 using Timeout = std::optional<double>;
 
@@ -102,6 +111,13 @@ struct PoolOptions {
     /// (they arrived in one message from a worker): the cheap way to see every
     /// result, e.g. to log a run's lines in one write.
     std::function<void(const ResultRun&)> on_results{};
+    /// When set, a command task's stdout and stderr come here, in the
+    /// calling process, piece by piece as the command writes them, while it
+    /// runs (GNU parallel's --line-buffer and --ungroup), from every worker,
+    /// here or on other hosts; its result then holds no output and no
+    /// stderr. A piece is never cut again, but a line may be cut between
+    /// pieces. Registered tasks return one string: their results are as usual.
+    std::function<void(const OutputPiece&)> on_output{};
 };
 
 namespace detail {

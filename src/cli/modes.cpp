@@ -3,6 +3,9 @@
 #include "worker/command_template.hpp"
 #include "cli/input.hpp"
 #include "cli/joblog.hpp"
+#include "cli/live_output.hpp"
+#include "cli/results.hpp"
+#include "cli/encoding.hpp"
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
 #include "cli/sources.hpp"
@@ -347,12 +350,28 @@ int run_map(Pool& pool, const std::string& task, ItemSource& source, const Optio
     return 0;
 }
 
-std::unique_ptr<Sink> make_sink(const Options& o, Progress& progress, bool args) {
+SinkOptions sink_options(const Options& o, Progress& progress, bool args, const std::vector<std::string>& names) {
     SinkOptions options;
-    options.tag = o.tag;
+    options.tag = o.tag || o.tagstring;
     options.args_input = args;
+    if (o.tagstring) {
+        // Filled as the command is, with nothing quoted: the same replacement strings.
+        CommandLine line{named_columns({*o.tagstring}, names), false, false, args, false, o.replace};
+        auto tag = std::make_shared<const CommandTemplate>(line);
+        options.tag_of = [tag](std::string_view input, std::uint64_t seq, int worker) {
+            try {
+                return tag_text(tag->expand(TaskContext{input, seq, worker})) + '\t';
+            } catch (const std::exception&) {
+                return tag_text(input) + '\t';
+            }
+        };
+    }
     if (o.pipe) options.chunk_separator = o.null ? '\0' : '\n';
     if (progress.enabled()) options.before_write = [&progress] { progress.clear(); };
+    return options;
+}
+
+std::unique_ptr<Sink> make_sink(const Options& o, SinkOptions options) {
     return o.json ? make_json_sink(o.mode == Mode::map, std::move(options)) : make_text_sink(std::move(options));
 }
 
@@ -381,18 +400,45 @@ int run_items(const Options& o) {
                        inputs.args);
         options.on_results = [&joblog](const ResultRun& run) { joblog->record(run); };
     }
+    std::optional<ResultsWriter> kept;
+    if (!o.results.empty()) {
+        kept.emplace(ResultsConfig{o.results, inputs.names, inputs.args, o.replace,
+                                   [&task](const ResultRun::Entry& r) { return task.describe(r.input, r.seq, r.worker); }});
+        options.on_results = [&kept, logged = std::move(options.on_results)](const ResultRun& run) {
+            kept->record(run);
+            if (logged) logged(run);
+        };
+    }
+    Progress progress(o.progress, o.bar);
+    auto shown = sink_options(o, progress, inputs.args, inputs.names);
+    // GNU parallel writes a task's output to the --results files only, unless it is to come as it is written.
+    shown.outputs_kept = !o.results.empty() && !o.json && !o.line_buffer && !o.ungroup;
+    std::optional<LiveOutput> live;
+    if (o.line_buffer || o.ungroup) {
+        live.emplace(o.line_buffer, shown);
+        options.on_output = [&live, &kept](const OutputPiece& piece) {
+            if (kept) kept->add_output(piece.seq, piece.stream, piece.data);
+            live->write(piece);
+        };
+        // A task's last line, if it has no newline, goes out as the task ends.
+        options.on_results = [&live, logged = std::move(options.on_results)](const ResultRun& run) {
+            for (std::size_t i = 0; i < run.size(); ++i) live->finish(run[i].seq);
+            if (logged) logged(run);
+        };
+    }
     // Signals are caught before the fork so that workers start with them blocked.
     os::SignalCatcher catcher{SIGINT, SIGTERM, SIGHUP};
     os::ignore_write_signals();
     Pool pool(options);
-    Progress progress(o.progress, o.bar);
-    auto sink = make_sink(o, progress, inputs.args);
+    auto sink = make_sink(o, shown);
     if (o.mode == Mode::map) return run_map(pool, task.name, *source, o, *sink, progress);
     std::size_t chunksize = o.pipe ? 1 : std::max<std::size_t>(o.chunksize, 1);
     auto total = progress.enabled() ? known_total(o) : std::nullopt;
     auto results = o.mode == Mode::imap ? pool.imap(task.name, std::move(source), chunksize)
                                         : pool.imap_unordered(task.name, std::move(source), chunksize);
-    return stream(results, *sink, progress, total, pool.processes());
+    int status = stream(results, *sink, progress, total, pool.processes());
+    if (live) live->finish_all();
+    return status;
 }
 
 int run_apply(const Options& o) {

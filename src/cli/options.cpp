@@ -55,6 +55,7 @@ struct RawOptions {
     std::optional<std::string> replace;
     std::optional<std::string> block;
     std::optional<std::string> shell;
+    std::optional<std::string> results;
     std::string format = "text";
     std::string progress;
     bool progress_set = false;
@@ -176,6 +177,18 @@ void add_pool_options(CLI::App& sub, Options& o, RawOptions& raw, bool takes_ite
     add_format_options(sub, raw);
     if (takes_items) {
         sub.add_flag("--tag", o.tag, "prefix output lines with the item and a TAB")->group("Output");
+        auto tagstring = [&o](const std::string& typed) { o.tagstring = typed; };
+        last_wins(sub.add_option_function<std::string>("--tagstring", tagstring,
+                                                       "prefix output lines with STR ({} {#} ...)"))
+            ->group("Output")
+            ->type_name("STR");
+        sub.add_flag("--line-buffer", o.line_buffer, "write whole lines of output as they come")->group("Output");
+        sub.add_flag("-u,--ungroup", o.ungroup, "write output bytes as they come")->group("Output");
+        add_raw(sub, "--results", raw.results, "each task's output in DIR or FILE.csv/tsv/json", "Output",
+                "DIR|FILE");
+        // GNU parallel's short spellings, taken as they are but not listed (an empty group is hidden).
+        sub.add_flag("--lb", o.line_buffer, "--line-buffer")->group("");
+        add_raw(sub, "--res", raw.results, "--results", "", "DIR|FILE");
 
         sub.add_flag("--fail-fast", o.fail_fast, "stop at the first failure, exit 1")->group("Workflow");
         add_raw(sub, "--joblog", raw.joblog, "append a line per finished task to FILE", "Workflow", "FILE");
@@ -225,6 +238,29 @@ std::string name_value(std::string_view option, const std::optional<std::string>
 void parse_sources(Options& o);
 void check_arguments(Options& o, const RawOptions& raw);
 
+/// Checks --tagstring, --line-buffer, --ungroup and --results, and how they combine.
+void check_output(Options& o, const RawOptions& raw) {
+    o.results = name_value("--results", raw.results, "a directory or a .csv, .tsv or .json file");
+    if (o.tagstring && o.json)
+        throw UsageError("--tagstring is for text output; JSON already has the item in \"input\"");
+    if (o.tagstring && o.pipe) throw UsageError("--tagstring needs items, which --pipe does not substitute");
+    if (o.json && o.results.rfind("-.", 0) == 0)
+        throw UsageError(fmt::format("--results {} writes to stdout, where --json writes: give one of them", o.results));
+    if (o.line_buffer && o.ungroup) throw UsageError("give one of --line-buffer and --ungroup, not both");
+    if (!o.line_buffer && !o.ungroup) return;
+    std::string_view live = o.line_buffer ? "--line-buffer" : "--ungroup";
+    if (o.json)
+        throw UsageError(fmt::format("{} writes output as it comes; JSON has it in each task's object: "
+                                     "leave out one of them",
+                                     live));
+    if (o.mode == Mode::map)
+        throw UsageError(fmt::format("map writes nothing until every task has succeeded: use {} with imap or "
+                                     "imap-unordered",
+                                     live));
+    if (o.ungroup && (o.tag || o.tagstring))
+        throw UsageError("--ungroup writes bytes as they come, not lines to prefix: use --line-buffer with --tag");
+}
+
 /// Checks the workflow options (SPEC 3b) and how they combine.
 void check_workflow(Options& o, const RawOptions& raw) {
     o.pipe = o.pipe || o.pipepart;
@@ -242,6 +278,7 @@ void check_workflow(Options& o, const RawOptions& raw) {
     if (o.pipe && !o.task.empty()) throw UsageError("--pipe works with commands, not --task");
     if (o.tag && o.json) throw UsageError("--tag is for text output; JSON already has the item in \"input\"");
     if (o.tag && o.pipe) throw UsageError("--tag needs items, which --pipe does not substitute");
+    check_output(o, raw);
     parse_sources(o);
     check_arguments(o, raw);
 }

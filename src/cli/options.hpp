@@ -73,6 +73,10 @@ struct Options {
     std::optional<std::string> recend;  ///< --recend: a record ends with this
     bool pipe = false;                 ///< chunks go to the command's stdin
     bool tag = false;                  ///< prefix output lines with the item and a TAB
+    std::optional<std::string> tagstring;  ///< --tagstring: prefix output lines with this, expanded, and a TAB
+    bool line_buffer = false;          ///< --line-buffer: whole lines written as they come
+    bool ungroup = false;              ///< --ungroup: bytes written as they come
+    std::string results;               ///< --results: DIR, or a .csv, .tsv or .json file
     std::string joblog;                ///< file that gets one line per finished task
     bool resume = false;               ///< skip items the joblog says succeeded
     unsigned retries = 0;              ///< extra attempts for a failed task

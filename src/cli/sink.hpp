@@ -26,14 +26,24 @@ public:
 /// How results are shown, beyond the format.
 struct SinkOptions {
     bool tag = false;                     ///< text: prefix output lines with the item and a TAB
+    /// --tagstring: the prefix of a task's lines (TAB included) instead of the item's
+    std::function<std::string(std::string_view input, std::uint64_t seq, int worker)> tag_of;
     std::optional<char> chunk_separator;  ///< --pipe: each item is a chunk of items ending in this
     std::function<void()> before_write;   ///< called before writing anything (clears --progress)
     bool args_input = false;              ///< items are lists of arguments (JSON arrays; joined by spaces in text)
+    bool outputs_kept = false;            ///< text: outputs go to --results files, only failures are said
 };
 
 /// `array`: map's single JSON array instead of JSON Lines.
 std::unique_ptr<Sink> make_text_sink(SinkOptions options = {});
 std::unique_ptr<Sink> make_json_sink(bool array, SinkOptions options = {});
+
+/// Appends text with every line prefixed by `tag` (--tag); `at_start` says
+/// whether the next byte begins a line, across pieces.
+void append_tagged(std::string& out, std::string_view tag, std::string_view text, bool& at_start);
+
+/// The prefix of a task's output lines with --tag or --tagstring, TAB included.
+std::string line_tag(const SinkOptions& options, std::string_view input, std::uint64_t seq, int worker);
 
 /// The one-line failure message: "ppool: task SEQ (ITEM) failed: REASON", or
 /// "(chunk of N items)" for a --pipe chunk.

@@ -82,7 +82,6 @@ std::optional<std::string> foreign_option_hint(std::string_view option) {
         {"--halt-on-error", "--fail-fast stops at the first failure (--halt now,fail=1)"},
         {"--resume-failed", "--resume reruns what did not succeed"},
         {"--retry-failed", "--resume reruns what did not succeed"},
-        {"--results", "--json keeps every task's output, stderr and status"},
     };
     for (const auto& [name, hint] : k_hints)
         if (option == name) return std::string(hint);

@@ -34,10 +34,11 @@ std::string failure_line(const ResultRun::Entry& r, std::optional<char> chunk_se
     return fmt::format("ppool: task {} ({}) failed: {}\n", r.seq, what, printable(r.describe_failure(), 4096));
 }
 
-namespace {
+std::string line_tag(const SinkOptions& options, std::string_view input, std::uint64_t seq, int worker) {
+    if (options.tag_of) return options.tag_of(input, seq, worker);
+    return tag_text(options.args_input ? worker::join_args(input) : std::string(input)) + '\t';
+}
 
-/// Writes text with every line prefixed by `tag` (--tag); `at_start` says
-/// whether the next byte begins a line, across pieces.
 void append_tagged(std::string& out, std::string_view tag, std::string_view text, bool& at_start) {
     while (!text.empty()) {
         if (at_start) out += tag;
@@ -49,10 +50,18 @@ void append_tagged(std::string& out, std::string_view tag, std::string_view text
     }
 }
 
+namespace {
+
 class TextSink final : public Sink {
 public:
     explicit TextSink(SinkOptions options) : m_options(std::move(options)) {}
     void write(ResultRun& run) override {
+        if (m_options.outputs_kept) {
+            for (std::size_t i = 0; i < run.size(); ++i)
+                if (auto r = run[i]; !r.ok()) report_failure(r);
+            run.clear();
+            return;
+        }
         if (!m_options.tag && run.plain()) {
             // The usual case: the outputs as the worker sent them, in one piece.
             write_text(run.text());
@@ -114,7 +123,7 @@ private:
 
     /// --tag: every line of stderr and stdout starts with the item and a TAB.
     void write_tagged(const ResultRun::Entry& r) {
-        std::string tag = tag_text(m_options.args_input ? worker::join_args(r.input) : std::string(r.input)) + '\t';
+        std::string tag = line_tag(m_options, r.input, r.seq, r.worker);
         if (!r.stderr_text.empty() || r.large_stderr) {
             m_out.flush();
             m_out.before_write();

@@ -27,6 +27,7 @@ enum class FrameType : std::uint8_t {
     run = 11,
     results = 12,
     file = 13,
+    live_output = 14,
 };
 
 /// Every frame is a 9-byte header (type, 64-bit little-endian payload length)
@@ -89,7 +90,8 @@ public:
     /// What a worker sends to the pool.
     static constexpr Types k_from_worker = type_bit(FrameType::ready) | type_bit(FrameType::init_failed) |
                                            type_bit(FrameType::results) | type_bit(FrameType::output_part) |
-                                           type_bit(FrameType::hello) | type_bit(FrameType::file);
+                                           type_bit(FrameType::hello) | type_bit(FrameType::file) |
+                                           type_bit(FrameType::live_output);
 
     /// Frames of other types are refused as soon as their header is in, so
     /// that junk is never waited on as if it were the start of a long frame.

@@ -179,8 +179,10 @@ void EntryReader::finish() const {
         throw ProtocolError("results do not match their count");
 }
 
-void encode_output_part(std::string& out, const OutputPart& part) {
-    auto start = begin_frame(out, FrameType::output_part);
+namespace {
+
+void encode_part(std::string& out, FrameType type, const OutputPart& part) {
+    auto start = begin_frame(out, type);
     Writer w(out);
     w.u64(part.seq);
     w.u8(static_cast<std::uint8_t>(part.stream));
@@ -188,7 +190,7 @@ void encode_output_part(std::string& out, const OutputPart& part) {
     finish_frame(out, start);
 }
 
-OutputPart decode_output_part(std::string_view payload) {
+OutputPart decode_part(std::string_view payload) {
     Reader r(payload);
     OutputPart part;
     part.seq = r.u64();
@@ -199,6 +201,13 @@ OutputPart decode_output_part(std::string_view payload) {
     if (!r.at_end()) throw ProtocolError("trailing bytes after output part");
     return part;
 }
+
+}  // namespace
+
+void encode_output_part(std::string& out, const OutputPart& part) { encode_part(out, FrameType::output_part, part); }
+OutputPart decode_output_part(std::string_view payload) { return decode_part(payload); }
+void encode_live_output(std::string& out, const OutputPart& part) { encode_part(out, FrameType::live_output, part); }
+OutputPart decode_live_output(std::string_view payload) { return decode_part(payload); }
 
 namespace {
 enum FileFlags : std::uint8_t { k_file_first = 1, k_file_last = 2, k_file_failed = 4 };

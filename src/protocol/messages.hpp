@@ -172,6 +172,12 @@ struct OutputPart {
 };
 void encode_output_part(std::string& out, const OutputPart& part);
 OutputPart decode_output_part(std::string_view payload);
+/// A piece of item `seq`'s output as the command wrote it, sent while it
+/// runs when the pool writes output as it comes (--line-buffer, --ungroup):
+/// the same fields as an output part, in a frame of its own, and none of it
+/// is in the item's result.
+void encode_live_output(std::string& out, const OutputPart& part);
+OutputPart decode_live_output(std::string_view payload);
 
 /// A file on its way to the worker before item `seq` runs (--transfer), or
 /// back from it after (--return), in parts no larger than an output part:

@@ -49,6 +49,7 @@ void encode_configure(std::string& out, const ConfigureMessage& msg) {
     w.u64(msg.kill_grace_ns);
     write_strings(w, msg.returns);
     w.u8(msg.cleanup ? 1 : 0);
+    w.u8(msg.live_output ? 1 : 0);
     w.bytes(msg.shell);
     write_strings(w, msg.environment);
     finish_frame(out, start);
@@ -100,6 +101,9 @@ ConfigureMessage decode_configure(std::string_view payload) {
     auto cleanup = r.u8();
     if (cleanup > 1) throw ProtocolError("malformed cleanup flag");
     msg.cleanup = cleanup == 1;
+    auto live = r.u8();
+    if (live > 1) throw ProtocolError("malformed live output flag");
+    msg.live_output = live == 1;
     msg.shell = r.bytes();
     msg.environment = read_strings(r, payload.size());
     for (const auto& variable : msg.environment)

@@ -43,6 +43,9 @@ struct ConfigureMessage {
     std::vector<std::string> returns;
     /// --cleanup: the files sent for an item, and those returned, are removed after it.
     bool cleanup = false;
+    /// --line-buffer, --ungroup: a command's output goes to the pool as it
+    /// comes, in live_output frames, and none of it in the item's result.
+    bool live_output = false;
     /// The shell that runs the initializer command; empty for /bin/sh.
     std::string shell;
     /// NAME=VALUE: added to the environment of every task and the initializer (--env).

@@ -387,6 +387,22 @@ std::vector<std::string> CommandTemplate::build(const TaskContext& context) cons
     return argv;
 }
 
+std::string CommandTemplate::expand(const TaskContext& context) const {
+    std::vector<std::string> words;
+    if (m_args) {
+        auto args = split_args(context.item);
+        for (const auto& word : m_words) fill_args(word, args, context, words);
+    } else {
+        for (const auto& word : m_words) words.push_back(fill(word, context, false));
+    }
+    std::string out;
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        if (i > 0) out += ' ';
+        out += words[i];
+    }
+    return out;
+}
+
 std::string read_file_part(const std::string& path, std::string_view item) {
     unsigned long long offset = 0;
     unsigned long long length = 0;

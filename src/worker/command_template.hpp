@@ -29,8 +29,13 @@ public:
     bool uses_shell() const { return m_shell; }
     /// Whether a replacement string stands for the item ({}, {.}, {/}, {//}, {/.}).
     bool uses_item() const { return m_uses_item; }
+    /// Whether any replacement string is present.
+    bool has_token() const { return m_has_token; }
     /// The argv for one item.
     std::vector<std::string> build(const TaskContext& context) const;
+    /// The words filled for one item as plain text, joined by spaces, with
+    /// nothing quoted and nothing appended (--tagstring, --results names).
+    std::string expand(const TaskContext& context) const;
 
 private:
     struct Part {

@@ -146,6 +146,7 @@ protocol::ConfigureMessage ProcessWorkerSet::configure(std::size_t slot) const {
     auto nanoseconds = [](double s) { return static_cast<std::uint64_t>(std::min(s, 1e10) * 1e9); };
     if (m_options.task_timeout) msg.task_timeout_ns = nanoseconds(*m_options.task_timeout);
     msg.kill_grace_ns = nanoseconds(m_options.kill_grace_s);
+    msg.live_output = static_cast<bool>(m_options.on_output);
     // This machine's slots have the files already, as GNU parallel's ":" has.
     if (remote(slot)) {
         msg.returns = m_options.returns;
@@ -251,6 +252,14 @@ void ProcessWorkerSet::on_frames(WorkerHandle& w, detail::WorkerEvents& out) {
             auto part = protocol::decode_output_part(frame->payload);
             if (part.seq != w.running_seq()) throw protocol::ProtocolError("output part for an item not running");
             (part.stream == protocol::Stream::out ? w.stdout_spool() : w.stderr_spool()).append(part.data);
+            break;
+        }
+        case protocol::FrameType::live_output: {
+            auto part = protocol::decode_live_output(frame->payload);
+            if (part.seq != w.running_seq()) throw protocol::ProtocolError("output for an item not running");
+            if (m_options.on_output)
+                m_options.on_output(OutputPiece{part.seq, w.chunk()->item(w.next_index()), w.slot(),
+                                                part.stream == protocol::Stream::out ? 1 : 2, part.data});
             break;
         }
         case protocol::FrameType::init_failed:

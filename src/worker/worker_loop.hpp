@@ -20,6 +20,7 @@ struct WorkerConfig {
     double kill_grace = 2.0;             ///< seconds between SIGTERM and SIGKILL
     std::vector<std::string> returns;    ///< files sent back after each item (templates)
     bool cleanup = false;                ///< the item's files are removed after it
+    bool live_output = false;            ///< a command's output goes out as it comes (live_output frames)
 };
 
 /// Reads one frame (blocking); false when the parent has closed the channel.

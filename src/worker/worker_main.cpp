@@ -128,6 +128,15 @@ void send_part(WorkerState& w, std::uint64_t seq, protocol::Stream stream, std::
     send(w);
 }
 
+/// Sends a piece of a running command's output at once (--line-buffer, --ungroup).
+void send_live(WorkerState& w, std::uint64_t seq, protocol::Stream stream, std::string_view data) {
+    if (data.empty()) return;
+    // The results before this item go first, as for a part.
+    send_results(w);
+    protocol::encode_live_output(w.out, protocol::OutputPart{seq, stream, data});
+    send(w);
+}
+
 /// How one item ended, pointing into the strings that hold its texts.
 struct Outcome {
     Status status = Status::error;
@@ -195,15 +204,25 @@ bool run_command_task(WorkerState& w, const TaskInfo& task, const protocol::Wire
     spec.timeout = w.config.task_timeout;
     spec.kill_grace = w.config.kill_grace;
     spec.parent_fd = w.from_parent;
-    spec.part_bytes = k_part_bytes;
+    spec.part_bytes = w.config.live_output ? 1 : k_part_bytes;
     spec.on_output = [&](int stream, std::string& data) {
-        send_part(w, item.seq, stream == 1 ? protocol::Stream::out : protocol::Stream::err, data);
+        auto which = stream == 1 ? protocol::Stream::out : protocol::Stream::err;
+        if (w.config.live_output)
+            send_live(w, item.seq, which, data);
+        else
+            send_part(w, item.seq, which, data);
         data.clear();
     };
     outcome = run_command(spec);
     if (outcome.stop_worker) return false;
-    o.output = outcome.out;
-    o.stderr_text = outcome.err;
+    if (w.config.live_output) {
+        // What came after the last piece goes out the same way: the result holds none of it.
+        send_live(w, item.seq, protocol::Stream::out, outcome.out);
+        send_live(w, item.seq, protocol::Stream::err, outcome.err);
+    } else {
+        o.output = outcome.out;
+        o.stderr_text = outcome.err;
+    }
     if (outcome.timed_out) {
         o.status = Status::timeout;
         error = timeout_text(w.config);

@@ -90,6 +90,7 @@ WorkerConfig config_of(const protocol::ConfigureMessage& msg) {
     c.kill_grace = static_cast<double>(msg.kill_grace_ns) / 1e9;
     c.returns = msg.returns;
     c.cleanup = msg.cleanup;
+    c.live_output = msg.live_output;
     return c;
 }
 

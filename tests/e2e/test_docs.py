@@ -266,7 +266,7 @@ class ShellCompletion:
     def test_long_option_prefix(self):
         self.assertEqual(self.complete(["ppool", "imap", "--jo"]), {"--joblog"})
         self.assertEqual(self.complete(["ppool", "imap", "--re"]),
-                         {"--recend", "--recstart", "--remote-ppool", "--resume", "--retries", "--return"})
+                         {"--recend", "--recstart", "--remote-ppool", "--results", "--resume", "--retries", "--return"})
         self.assertIn("--timeout", self.complete(["ppool", "map", "-j", "4", "--ti"]))
 
     def test_fixed_values(self):

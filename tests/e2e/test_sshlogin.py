@@ -15,7 +15,7 @@ import sys
 import tempfile
 import unittest
 
-from harness import cmdline_of, json_lines, run, scaleout_unavailable, wait_for
+from harness import PipeReader, cmdline_of, json_lines, run, scaleout_unavailable, wait_for
 from test_remote_launch import SETTLE, SshTestCase, comparable, local_environment
 
 ITEMS = b"".join(b"%d\n" % i for i in range(1, 101))
@@ -251,6 +251,23 @@ class SshloginTests(SshTestCase):
         for line in lines:
             self.assertTrue(line == "half of a line" or line.startswith("ppool: warning: "), lines)
         self.assertEqual(sum(1 for l in lines if l.startswith("ppool: warning: ")), 1, lines)
+
+    def test_line_buffer_brings_a_hosts_lines_while_its_task_runs(self):
+        # The task prints a line, then waits for a file made only once that
+        # line has come through ppool's stdout.
+        gates = tempfile.mkdtemp(dir=self.copy.directory)
+        os.chmod(gates, 0o777)
+        self.addCleanup(shutil.rmtree, gates, True)
+        gate = os.path.join(gates, "gate")
+        script = f"echo first {{}}; while [ ! -e {gate} ]; do sleep 0.01; done; echo second {{}} >&2"
+        proc = self.start(["imap"] + self.ssh_args(self.login(1)) + ["--lb", "--tag", script, ":::", "x"],
+                          env=local_environment(), stdin=subprocess.DEVNULL)
+        out = PipeReader(proc.stdout)
+        self.assertEqual(out.readline(timeout=SETTLE), b"x\tfirst x\n")
+        open(gate, "w").close()
+        self.assertEqual(out.read_rest(timeout=SETTLE), b"")
+        self.assertEqual(proc.wait(timeout=SETTLE), 0)
+        self.assertEqual(self.stderr_of(proc), b"x\tsecond x\n")
 
     def test_sigkill_of_ppool_leaves_nothing_on_the_host(self):
         proc = self.start(["imap"] + self.ssh_args(self.login(2)) + ["--task", "sleep"], env=local_environment())

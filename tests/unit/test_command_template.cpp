@@ -226,3 +226,17 @@ TEST_CASE("an empty word stays a word in a script") {
     CHECK(script_of({"printf", "[%s]", "", "{}", "|", "cat"}) == "printf '[%s]' '' {} | cat");
     CHECK(script_of({"x{}", "|", "y"}) == "x{} | y");
 }
+
+TEST_CASE("expand fills the words as plain text, quoting nothing and appending nothing") {
+    using ppool::worker::CommandTemplate;
+    CommandTemplate tag(std::vector<std::string>{"x{}-{#} {/.}"}, false);
+    CHECK(tag.has_token());
+    CHECK(tag.expand(ppool::TaskContext{"d/it's a.txt", 3, 0}) == "xd/it's a.txt-3 it's a");
+    CHECK_FALSE(CommandTemplate(std::vector<std::string>{"plain"}, false).has_token());
+    CHECK(CommandTemplate(std::vector<std::string>{"plain"}, false).expand(ppool::TaskContext{"a", 1, 0}) == "plain");
+    ppool::CommandLine line{{"{2}:{1.}"}, false, false, true};
+    std::string item;
+    ppool::worker::append_arg(item, "a.x");
+    ppool::worker::append_arg(item, "c");
+    CHECK(CommandTemplate(line).expand(ppool::TaskContext{item, 1, 0}) == "c:a");
+}

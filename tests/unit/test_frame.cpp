@@ -208,7 +208,7 @@ TEST_CASE("results that disagree with themselves are corrupt") {
 
 TEST_CASE("corrupt frames are rejected, not trusted") {
     FrameReader reader;
-    reader.buffer() = std::string("\x0e\0\0\0\0\0\0\0\0", 9);  // type 14: none
+    reader.buffer() = std::string("\x0f\0\0\0\0\0\0\0\0", 9);  // type 15: none
     CHECK_THROWS_AS(reader.next(), ProtocolError);
     auto wire = run_frame("t", {{1, "abc"}});
     std::string payload = wire.substr(k_header_size, wire.size() - k_header_size - 1);
@@ -231,4 +231,21 @@ TEST_CASE("corrupt frames are rejected, not trusted") {
     w.bytes("");
     w.bytes("");
     CHECK_THROWS_AS(decode_run(lying), ProtocolError);
+}
+
+TEST_CASE("live output travels in a frame of its own, which the pool accepts") {
+    std::string wire;
+    encode_live_output(wire, OutputPart{7, Stream::err, "half a li"});
+    FrameReader reader(FrameReader::k_from_worker);
+    reader.buffer() = wire;
+    auto frame = reader.next();
+    REQUIRE(frame);
+    CHECK(frame->type == FrameType::live_output);
+    auto part = decode_live_output(frame->payload);
+    CHECK(part.seq == 7);
+    CHECK(part.stream == Stream::err);
+    CHECK(part.data == "half a li");
+    std::string bad(frame->payload);
+    bad[8] = 3;  // no such stream
+    CHECK_THROWS_AS(decode_live_output(bad), ProtocolError);
 }

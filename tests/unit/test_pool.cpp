@@ -394,3 +394,27 @@ TEST_CASE("terminate stops a command run by a worker that ran a registered task 
     if (!gone) ::kill(pid, SIGKILL);
     CHECK(gone);
 }
+
+TEST_CASE("on_output gets a command's output as it runs, and the result none of it") {
+    if (!TaskRegistry::global().find("test_cmd_two_streams"))
+        TaskRegistry::global().add_command("test_cmd_two_streams", "prints to stdout and stderr",
+                                           CommandLine{{"sh", "-c", "echo out $1; echo err $1 >&2; printf end", "sh"}});
+    auto options = with_processes(2);
+    std::map<std::pair<std::uint64_t, int>, std::string> pieces;
+    options.on_output = [&](const OutputPiece& piece) {
+        CHECK(piece.input == (piece.seq == 1 ? "a" : "b"));
+        pieces[{piece.seq, piece.stream}] += piece.data;
+    };
+    Pool pool(options);
+    std::vector<std::string> items{"a", "b"};
+    auto results = pool.imap("test_cmd_two_streams", items);
+    while (auto r = results.next_result()) {
+        CHECK(r->ok());
+        CHECK(r->output.empty());
+        CHECK(r->stderr_text.empty());
+    }
+    CHECK(pieces[{1, 1}] == "out a\nend");
+    CHECK(pieces[{1, 2}] == "err a\n");
+    CHECK(pieces[{2, 1}] == "out b\nend");
+    CHECK(pieces[{2, 2}] == "err b\n");
+}

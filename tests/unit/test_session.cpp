@@ -66,6 +66,12 @@ TEST_CASE("configure carries everything a worker needs") {
     back = decode_configure(payload_of(wire, FrameType::configure));
     CHECK(back.returns == msg.returns);
     CHECK(back.cleanup);
+    CHECK_FALSE(back.live_output);
+
+    msg.live_output = true;
+    wire.clear();
+    encode_configure(wire, msg);
+    CHECK(decode_configure(payload_of(wire, FrameType::configure)).live_output);
 
     msg.task_timeout_ns.reset();
     wire.clear();
@@ -113,10 +119,11 @@ TEST_CASE("each configure message has one spelling") {
     encode_configure(wire, msg);
     auto payload = payload_of(wire, FrameType::configure);
     // The command's flags byte, then the timeout's flag and value come before
-    // the grace period, the returned files (none), the cleanup flag, the
-    // shell (empty) and the environment (none).
+    // the grace period, the returned files (none), the cleanup and live
+    // output flags, the shell (empty) and the environment (none).
     auto flags_at = payload.find("echo") + 4;
-    auto cleanup_at = payload.size() - 8 - 8 - 1;
+    auto live_at = payload.size() - 8 - 8 - 1;
+    auto cleanup_at = live_at - 1;
     auto timeout_at = cleanup_at - 8 - 8 - 8 - 1;
     auto with = [&](std::size_t at, char byte) {
         auto p = payload;
@@ -132,6 +139,7 @@ TEST_CASE("each configure message has one spelling") {
     CHECK_THROWS_AS(decode_configure(with(timeout_at, 2)), ProtocolError);
     CHECK_THROWS_AS(decode_configure(with(timeout_at + 1, 1)), ProtocolError);
     CHECK_THROWS_AS(decode_configure(with(cleanup_at, 2)), ProtocolError);
+    CHECK_THROWS_AS(decode_configure(with(live_at, 2)), ProtocolError);
     CHECK_THROWS_AS(decode_configure(with(payload.size() - 8, 1)), ProtocolError);
 }
 

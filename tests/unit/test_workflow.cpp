@@ -4,6 +4,7 @@
 #include "cli/input.hpp"
 #include "cli/joblog.hpp"
 #include "cli/progress.hpp"
+#include "cli/results.hpp"
 #include "ppool/errors.hpp"
 #include "ppool/item_source.hpp"
 
@@ -193,4 +194,16 @@ TEST_CASE("the progress bar shows the share done beside the line's counts") {
     CHECK(progress_bar(ProgressCounts{0, 0, 0, 0}, 1.0, 8).starts_with("[########] 100% 0/0 done"));
     // Without a total there is no bar, only the line.
     CHECK(progress_bar(ProgressCounts{3, 0, 1, std::nullopt}, 1.0, 8) == "ppool: 3 done, 0 failed, 1 running, 3.0/s");
+}
+
+TEST_CASE("--results' CSV fields are quoted as GNU parallel quotes them") {
+    using ppool::cli::csv_field;
+    CHECK(csv_field("plain:1.5", ',') == "plain:1.5");
+    CHECK(csv_field("", ',') == "");
+    CHECK(csv_field("a,b", ',') == "\"a,b\"");
+    CHECK(csv_field("a,b", '\t') == "a,b");
+    CHECK(csv_field("a\tb", '\t') == "\"a\tb\"");
+    CHECK(csv_field("two words", ',') == "\"two words\"");
+    CHECK(csv_field("line\n", ',') == "\"line\n\"");
+    CHECK(csv_field("say \"hi\"", ',') == "\"say \"\"hi\"\"\"");
 }
