@@ -183,8 +183,9 @@ private:
     void on_frame(const mux::Frame& frame);
     /// The hub said hello: asks it to connect, where this end listens.
     void on_hello();
-    /// Takes the hub's connection when it shows the token.
-    void accept();
+    /// Takes the hub's connection, if the one knocking shows the token; the
+    /// lock is let go while it waits for the token.
+    void accept(std::unique_lock<std::mutex>& lock);
     /// The step has ended (or speaks no hub protocol): every worker on it ends with it.
     void finish(std::unique_lock<std::mutex>& lock);
     void wake();
@@ -410,7 +411,7 @@ bool HubLink::step(std::unique_lock<std::mutex>& lock) {
         m_commands.clear();
         if (m_closing && !m_close_by) m_close_by = os::Clock::now() + 60s;
     }
-    if (listen_index != SIZE_MAX && set.revents(listen_index) != 0) accept();
+    if (listen_index != SIZE_MAX && set.revents(listen_index) != 0) accept(lock);
     if (out_index != SIZE_MAX && set.revents(out_index) != 0) {
         std::string_view pending = m_to_hub;
         if (os::write_some(channel_out(), pending) == os::IoStatus::closed) return false;
@@ -475,12 +476,16 @@ void HubLink::on_hello() {
     m_connect_by = os::Clock::now() + k_connect_wait;
 }
 
-void HubLink::accept() {
+void HubLink::accept(std::unique_lock<std::mutex>& lock) {
     os::Fd fd(::accept4(m_listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
     if (!fd) return;
     std::string shown(mux::k_token_size, '\0');
-    // Anyone may knock: only the hub knows the token.
-    if (!os::read_within(fd.get(), shown.data(), shown.size(), k_token_wait_ms) || !same_token(shown, m_token)) return;
+    // Anyone may knock: only the hub knows the token. Whoever is slow to show
+    // one keeps no other thread from the link meanwhile.
+    lock.unlock();
+    bool shown_in_time = os::read_within(fd.get(), shown.data(), shown.size(), k_token_wait_ms);
+    lock.lock();
+    if (!shown_in_time || !same_token(shown, m_token) || m_mode != Mode::connecting || !m_listener) return;
     char ack = 1;
     if (::send(fd.get(), &ack, 1, MSG_NOSIGNAL) != 1) return;
     os::set_nodelay(fd.get());
