@@ -272,7 +272,7 @@ TEST_CASE("fail-fast: the first failure ends the results and stops the running t
     PoolOptions o;
     o.fail_fast = true;
     Core core(o, std::move(fake));
-    auto job = core.submit(k_task, items_from(numbers(100)), 1, true, 0, true);
+    auto job = core.submit(k_task, items_from(numbers(100)), 1, true, 0, HaltCounter::rule_of(o));
     auto results = drain(core, job);
     // Item 1 never finishes: the failure of 3 still ends the job, with 2 before it.
     REQUIRE(results.size() == 2);
@@ -353,7 +353,7 @@ TEST_CASE("jobserver: fail-fast and the end of the pool give every token back") 
         PoolOptions o;
         o.fail_fast = true;
         Core core(o, std::move(fake), jobserver_with(pipe, "ab"));
-        auto job = core.submit(k_task, items_from(numbers(10)), 1, true, 0, true);
+        auto job = core.submit(k_task, items_from(numbers(10)), 1, true, 0, HaltCounter::rule_of(o));
         drain(core, job);
         CHECK(tokens_in(pipe) == 2);
     }
