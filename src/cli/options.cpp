@@ -154,7 +154,7 @@ void add_pool_options(CLI::App& sub, Options& o, RawOptions& raw, bool takes_ite
     sub.add_option("--trc", o.trc, "--transfer --return FILE --cleanup (repeatable)")->group("Pool")->type_name("FILE");
 
     add_raw(sub, "-t,--task", raw.task, "run a registered task, not a command", "Task", "NAME");
-    add_raw(sub, "--timeout", raw.timeout, "per-task time limit (2.5, 1m) or N% of the median", "Task", "SECONDS");
+    add_raw(sub, "--timeout", raw.timeout, "per-task time limit (2.5, 1m) or N% of median", "Task", "SECONDS");
     add_plugin_option(sub, o);
 
     if (takes_items) {

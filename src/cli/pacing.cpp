@@ -113,8 +113,8 @@ void add_pacing_options(CLI::App& sub, PacingOptions& raw) {
     };
     add("--halt", raw.halt, "stop early: now|soon,fail|success|done=N or N%", "WHEN,WHY");
     add("--delay", raw.delay, "start tasks at least SECS apart (1.5, 2m, 1h30m)", "SECS");
-    add("--load", raw.load, "start no task while the load is above MAX (or N%)", "MAX");
-    add("--memfree", raw.memfree, "start no task while free memory is below SIZE", "SIZE");
+    add("--load", raw.load, "no start while the 1-minute load is above MAX", "MAX");
+    add("--memfree", raw.memfree, "no start while free memory is below SIZE", "SIZE");
 }
 
 void check_pacing(Options& o, const PacingOptions& raw) {

@@ -277,6 +277,11 @@ class BadInputTests(E2ETestCase):
                 self.assertUsageError(out)
                 self.assertIn(args[0].encode(), out.stderr)
 
+    def test_gnu_long_spelling_names_the_ppool_one(self):
+        out = run(["imap", "--halt-on-error", "2", "echo", ":::", "a"])
+        self.assertUsageError(out)
+        self.assertIn(b"--halt now,fail=1", out.stderr)
+
 
 if __name__ == "__main__":
     unittest.main()
