@@ -26,6 +26,10 @@ constexpr std::size_t k_min_window = 64;
 void check_options(const PoolOptions& o) {
     if (o.processes < 0) throw UsageError(fmt::format("the number of processes must be at least 1, not {}", o.processes));
     if (o.task_timeout && !(*o.task_timeout > 0)) throw UsageError("the task timeout must be a positive number of seconds");
+    if (!(o.delay_s >= 0) || !(o.max_load >= 0) || !(o.task_timeout_percent >= 0))
+        throw UsageError("the delay, the load limit and the timeout percentage cannot be negative");
+    if (o.halt.when != HaltRule::When::never && (o.halt.count == 0 || (o.halt.percent && o.halt.count > 100)))
+        throw UsageError("a halt rule needs a count of at least 1, or a percentage from 1 to 100");
     if (o.slurm && (!o.sshlogins.empty() || !o.sshloginfile.empty()))
         throw UsageError("--slurm runs workers on the allocation's nodes: it does not take -S or --sshloginfile");
     if (!o.initializer.empty()) {
