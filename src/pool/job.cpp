@@ -81,7 +81,8 @@ bool Job::can_hand_out() const {
 Chunk Job::take_chunk(std::size_t max) {
     auto block = m_queue.take(max == 0 ? m_chunksize : std::min(max, m_chunksize));
     m_handed_out += block.items.size();
-    return Chunk{m_id, m_task, std::make_shared<const std::string>(std::move(block.bytes)), std::move(block.items), false, std::nullopt};
+    return Chunk{m_id, m_task, std::make_shared<const std::string>(std::move(block.bytes)), std::move(block.items),
+                 false, std::nullopt};
 }
 
 void Job::requeue(ItemBlock items) {

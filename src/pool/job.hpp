@@ -71,7 +71,7 @@ public:
 
     /// No more items will be handed out.
     bool input_exhausted() const { return m_source_done && m_queue.empty(); }
-    /// Every item has a result (or the job was cancelled).
+    /// Every item has a result, the job was cancelled, or it halted (soon) and nothing runs any more.
     bool finished() const {
         return m_cancelled || (input_exhausted() && m_completed == m_read) || (m_halting && in_flight() == 0);
     }

@@ -306,7 +306,11 @@ void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
     bool is_command = task && task->is_command();
     w.timed_by_pool = w.timed_by_pool || run.timeout_ns.has_value();
     w.timeout = w.config.task_timeout;
-    if (run.timeout_ns) w.timeout = *run.timeout_ns ? std::optional(static_cast<double>(*run.timeout_ns) / 1e9) : std::nullopt;
+    if (run.timeout_ns) {
+        // The pool's limit for this chunk; 0: none yet.
+        w.timeout.reset();
+        if (*run.timeout_ns) w.timeout = static_cast<double>(*run.timeout_ns) / 1e9;
+    }
     // A command's result is worth sending at once, and its own clock enforces its timeout.
     bool each = is_command;
     bool monitored = task && !is_command;

@@ -548,7 +548,8 @@ TEST_CASE("pace: no task starts while the load is high, and they start once it i
     PoolOptions o;
     o.max_load = 2;
     o.min_memfree = 1 << 20;
-    Core core(o, std::move(fake), Pacer::Readers{[&] { return std::optional(load); }, [&] { return std::optional(memory); }});
+    Pacer::Readers readers{[&] { return std::optional(load); }, [&] { return std::optional(memory); }};
+    Core core(o, std::move(fake), readers);
     auto job = core.submit(k_task, items_from(numbers(4)), 1, true, 0);
     CHECK_FALSE(core.run_until([&] { return job->finished(); }, os::Clock::now() + os::seconds(0.3)));
     CHECK(f->dispatched == 0);
