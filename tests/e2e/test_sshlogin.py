@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 from harness import cmdline_of, json_lines, run, scaleout_unavailable, wait_for
@@ -335,8 +336,8 @@ class HaltAndPaceOnHostsTests(SshTestCase):
 
     def test_timeout_percent_stops_a_hanging_task_on_the_host(self):
         items = b"0.2\n0.2\n0.2\n0.2\n600\n"
-        for args in (["imap", "--timeout", "500%", "--", "sleep {}; echo {}"],
-                     ["imap", "--timeout", "500%", "--task", "sleep"]):
+        for args in (["imap", "--timeout", "1000%", "--", "sleep {}; echo {}"],
+                     ["imap", "--timeout", "1000%", "--task", "sleep"]):
             with self.subTest(args=args):
                 proc = self.run_on(args, items)
                 self.assertEqual(proc.returncode, 1, proc.stderr)
@@ -352,13 +353,15 @@ class HaltAndPaceOnHostsTests(SshTestCase):
         self.assert_no_remote_process()
 
     def test_delay_paces_the_starts_on_the_host(self):
+        before = time.time()
         proc = self.run_on(["imap", "--delay", "0.3", "--", "date +%s.%N"], b"a\nb\nc\nd\n")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         starts = sorted(float(line) for line in proc.stdout.split())
         self.assertEqual(len(starts), 4)
-        # The host's clock is this machine's: the first start includes the worker's own.
-        for before, after in zip(starts[1:], starts[2:]):
-            self.assertGreaterEqual(after - before, 0.25, starts)
+        # The host's clock is this machine's. The k-th task (from 0) is handed
+        # out k delays after the first, which is after `before`.
+        for k, start in enumerate(starts):
+            self.assertGreaterEqual(start - before, k * 0.3, starts)
         self.assert_no_remote_process()
 
 if __name__ == "__main__":
