@@ -10,7 +10,7 @@ namespace ppool::protocol {
 
 /// Raised on both sides of a conversation between ppool and a worker built
 /// from another version of the protocol.
-inline constexpr std::uint32_t k_protocol_version = 3;
+inline constexpr std::uint32_t k_protocol_version = 4;
 
 /// A command task as data, rebuilt by the worker.
 struct CommandTaskSpec {
