@@ -14,6 +14,8 @@ _ppool_item_value_opts='-c --chunksize -a --input --max-item-size --joblog --ret
     -s --max-chars -I --tagstring --results'
 _ppool_item_flag_opts='-0 --null --pipe --tag --line-buffer -u --ungroup --fail-fast --resume --dry-run --progress --bar --eta
     --link --csv --pipepart -m -X'
+# Halting and pacing, as GNU parallel spells them.
+_ppool_item_value_opts+=' --halt --delay --load --memfree'
 
 _ppool()
 {
@@ -72,6 +74,12 @@ _ppool()
         return ;;
     -C | --colsep | --header | --block | --block-size | --recstart | --recend | -N | --max-replace-args | \
         -n | --max-args | -s | --max-chars | -I)
+        return ;;
+    --halt)
+        COMPREPLY=($(compgen -W 'now,fail=1 soon,fail=1 now,success=1 soon,success=1 now,done=1 soon,done=1' \
+            -- "$cur"))
+        return ;;
+    --delay | --load | --memfree)
         return ;;
     --launcher)
         COMPREPLY=($(compgen -W 'fork exec' -- "$cur"))

@@ -9,6 +9,7 @@ set -l value_opts -j --processes -c --chunksize -a --input -t --task --timeout -
     --max-item-size --joblog --retries \
     -C --colsep --header --block --recstart --recend -N --max-replace-args -n --max-args \
     -s --max-chars -I
+set -a value_opts --halt --delay --load --memfree
 # Where options are completed: after a mode, before the command starts.
 set -l opts "not __ppool_command_started $value_opts"
 set -l pool "__fish_seen_subcommand_from map imap imap-unordered unordered apply; and $opts"
@@ -70,7 +71,7 @@ complete -c ppool -n $pool -l initargs -x -d 'The item --init-task gets'
 complete -c ppool -n $pool -l max-tasks-per-worker -x -d 'Replace a worker after N tasks'
 # Task
 complete -c ppool -n $pool -s t -l task -x -a '(__ppool_tasks)' -d 'Run a registered task, not a command'
-complete -c ppool -n $pool -l timeout -x -d 'Per-task time limit in seconds'
+complete -c ppool -n $pool -l timeout -x -d 'Per-task time limit in seconds, or N% of the median'
 complete -c ppool -n $pool -l shell -x -a '(__fish_complete_command)' -d 'The shell that runs scripts'
 complete -c ppool -n $pool -l env -x -a '(set -n; functions -n)' -d 'Pass a variable or bash function to every host'
 complete -c ppool -n $pool -s q -l quote -d 'Shell operators among the words are arguments'
@@ -104,6 +105,10 @@ complete -c ppool -n $items -s u -l ungroup -d 'Write output bytes as they come'
 complete -c ppool -n $items -l results -r -F -d 'Each task\'s output in DIR or FILE.csv/tsv/json'
 # Workflow
 complete -c ppool -n $items -l fail-fast -d 'Stop at the first failure'
+complete -c ppool -n $items -l halt -x -a 'now,fail=1 soon,fail=1 now,success=1 soon,success=1 now,done=1 soon,done=1' -d 'Stop early: now|soon,fail|success|done=N or N%'
+complete -c ppool -n $items -l delay -x -d 'Start tasks at least SECS apart'
+complete -c ppool -n $items -l load -x -d 'Start no task while the load is above MAX'
+complete -c ppool -n $items -l memfree -x -d 'Start no task while free memory is below SIZE'
 complete -c ppool -n $items -l joblog -r -F -d 'Append a line per finished task to a file'
 complete -c ppool -n $items -l resume -d 'Skip items the joblog lists as done'
 complete -c ppool -n $items -l retries -x -d 'Run a failed task up to N more times'

@@ -37,6 +37,20 @@ struct OutputPiece {
 /// How long to wait: seconds, or no value for no limit.
 using Timeout = std::optional<double>;
 
+/// When a job stops before every item has run (GNU parallel's --halt): once
+/// `count` tasks (or `count` percent of the job's items) have failed,
+/// succeeded, or finished either way. `soon` starts no new task and waits for
+/// the running ones; `now` stops the running ones too. A task counts at its
+/// last attempt (see PoolOptions::retries).
+struct HaltRule {
+    enum class When { never, soon, now };
+    enum class On { fail, success, done };
+    When when = When::never;
+    On on = On::fail;
+    std::uint64_t count = 1;  ///< tasks; with `percent`, a percentage (1 to 100) of the job's items
+    bool percent = false;
+};
+
 /// Settings of a Pool, after Python's Pool(processes, initializer, initargs, maxtasksperchild).
 struct PoolOptions {
     int processes = 0;                  ///< workers; 0 means the usable CPUs
@@ -53,6 +67,21 @@ struct PoolOptions {
     /// At the first failed task, hand out nothing more and stop the running
     /// tasks; results then end with the failure (ordered results jump the gap).
     bool fail_fast = false;
+    /// Stops a job early on a condition; when set, it is used instead of `fail_fast`
+    /// (which is `now` on the first failure).
+    HaltRule halt{};
+    /// Seconds at least between the starts of two tasks (GNU parallel's --delay); 0: none.
+    double delay_s = 0;
+    /// No task starts while the 1-minute load average of this machine is
+    /// above this (GNU parallel's --load); 0: no limit.
+    double max_load = 0;
+    /// No task starts while this machine's available memory (MemAvailable)
+    /// is below this many bytes (GNU parallel's --memfree); 0: no limit.
+    std::uint64_t min_memfree = 0;
+    /// With a value above 0, a task's limit is this percentage of the median
+    /// run time of the tasks that succeeded so far, once 3 have (GNU
+    /// parallel's --timeout N%); until then, `task_timeout` (if any) applies.
+    double task_timeout_percent = 0;
     /// Runs a failed task up to this many more times before its failure counts;
     /// the result is the last attempt's.
     unsigned retries = 0;

@@ -202,6 +202,11 @@ PoolOptions pool_options(const Options& o) {
     p.maxtasksperchild = o.max_tasks_per_worker;
     p.task_timeout = o.timeout;
     p.fail_fast = o.fail_fast;
+    p.halt = o.halt;
+    p.delay_s = o.delay;
+    p.max_load = o.load;
+    p.min_memfree = o.memfree;
+    p.task_timeout_percent = o.timeout_percent;
     p.retries = o.retries;
     p.make_jobserver = true;
     p.launcher = o.launcher;
@@ -330,7 +335,9 @@ int stream(ResultIterator& results, Sink& sink, Progress& progress, std::optiona
 int run_map(Pool& pool, const std::string& task, ItemSource& source, const Options& o, Sink& sink,
             Progress& progress) {
     auto items = read_all(source);
-    std::size_t chunksize = o.pipe ? 1 : o.chunksize ? o.chunksize : Pool::default_chunksize(items.size(), pool.processes());
+    // Paced starts are starts of tasks, one a chunk.
+    bool paced = o.delay > 0 || o.load > 0 || o.memfree > 0;
+    std::size_t chunksize = o.pipe ? 1 : o.chunksize ? o.chunksize : paced ? 1 : Pool::default_chunksize(items.size(), pool.processes());
     std::uint64_t total = items.size();
     auto results = pool.imap(task, std::move(items), chunksize);
     std::vector<ResultRun> done;

@@ -2,6 +2,7 @@
 
 #include "cli/help.hpp"
 #include "cli/output.hpp"
+#include "cli/pacing.hpp"
 #include "cli/suggest.hpp"
 #include "cli/values.hpp"
 
@@ -60,6 +61,7 @@ struct RawOptions {
     std::string progress;
     bool progress_set = false;
     bool eta = false;
+    PacingOptions pacing;
 };
 
 /// A repeated option takes its last value, as in most Unix tools: a default
@@ -155,7 +157,7 @@ void add_pool_options(CLI::App& sub, Options& o, RawOptions& raw, bool takes_ite
     sub.add_option("--trc", o.trc, "--transfer --return FILE --cleanup (repeatable)")->group("Pool")->type_name("FILE");
 
     add_raw(sub, "-t,--task", raw.task, "run a registered task, not a command", "Task", "NAME");
-    add_raw(sub, "--timeout", raw.timeout, "per-task time limit; fractions allowed", "Task", "SECONDS");
+    add_raw(sub, "--timeout", raw.timeout, "per-task time limit (2.5, 1m) or N% of median", "Task", "SECONDS");
     add_raw(sub, "--shell", raw.shell, "shell for scripts ($PPOOL_SHELL, else /bin/sh)", "Task", "PATH");
     sub.add_option("--env", o.env, "pass variable or bash function NAME to all hosts")
         ->group("Task")
@@ -191,6 +193,7 @@ void add_pool_options(CLI::App& sub, Options& o, RawOptions& raw, bool takes_ite
         add_raw(sub, "--res", raw.results, "--results", "", "DIR|FILE");
 
         sub.add_flag("--fail-fast", o.fail_fast, "stop at the first failure, exit 1")->group("Workflow");
+        add_pacing_options(sub, raw.pacing);
         add_raw(sub, "--joblog", raw.joblog, "append a line per finished task to FILE", "Workflow", "FILE");
         sub.add_flag("--resume", o.resume, "skip items the joblog lists as done")->group("Workflow");
         add_raw(sub, "--retries", raw.retries, "run a failed task up to N more times", "Workflow", "N");
@@ -425,12 +428,8 @@ void check(Options& o, const RawOptions& raw) {
     if (raw.chunksize) o.chunksize = whole_number("-c/--chunksize", *raw.chunksize, 1, k_max_chunksize);
     if (raw.max_tasks)
         o.max_tasks_per_worker = whole_number("--max-tasks-per-worker", *raw.max_tasks, 1, k_max_tasks_per_worker);
-    if (raw.timeout) {
-        auto seconds = parse_seconds(*raw.timeout);
-        if (!seconds)
-            throw UsageError(fmt::format("--timeout needs a positive number of seconds, not '{}'", *raw.timeout));
-        o.timeout = *seconds;
-    }
+    if (raw.timeout) check_timeout(o, *raw.timeout);
+    check_pacing(o, raw.pacing);
     if (raw.max_item_size) o.max_item_size = item_size(*raw.max_item_size);
     o.task = name_value("-t/--task", raw.task, "a task name");
     o.init_task = name_value("--init-task", raw.init_task, "a task name");

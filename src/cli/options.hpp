@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "ppool/pool.hpp"
+
 namespace ppool::cli {
 
 enum class Mode { map, imap, imap_unordered, apply, tasks };
@@ -51,6 +53,11 @@ struct Options {
     std::uint64_t max_tasks_per_worker = 0;
     bool json = false;
     bool fail_fast = false;
+    HaltRule halt{};                   ///< --halt (fail-fast when `never` and fail_fast)
+    double delay = 0;                  ///< --delay: seconds between two starts
+    double load = 0;                   ///< --load: no start above this load average (0: no limit)
+    std::uint64_t memfree = 0;         ///< --memfree: no start below this many bytes free (0: no limit)
+    double timeout_percent = 0;        ///< --timeout N%: of the median run time (0: not given)
     std::vector<std::string> plugins;  ///< shared libraries that add tasks
     std::string task;                  ///< registered task, or empty for a command
     std::vector<std::string> words;    ///< the command, or apply's ITEM with --task

@@ -78,8 +78,7 @@ std::optional<std::string> foreign_option_hint(std::string_view option) {
         {"--pipe-part", "--pipepart"},
         {"--slf", "--sshloginfile FILE"},
         {"--tf", "--transferfile FILE"},
-        {"--halt", "--fail-fast stops at the first failure (--halt now,fail=1)"},
-        {"--halt-on-error", "--fail-fast stops at the first failure (--halt now,fail=1)"},
+        {"--halt-on-error", "--halt WHEN,WHY, as in --halt now,fail=1"},
         {"--resume-failed", "--resume reruns what did not succeed"},
         {"--retry-failed", "--resume reruns what did not succeed"},
     };

@@ -1,6 +1,10 @@
 #include "pool/core.hpp"
 
 #include "os/signals.hpp"
+#include "os/sysload.hpp"
+#include "pool/run_data.hpp"
+
+#include <algorithm>
 
 namespace ppool::detail {
 
@@ -31,16 +35,19 @@ Core::Core(PoolOptions options, std::unique_ptr<WorkerSet> workers)
     : Core(options, std::move(workers), make_jobserver(options)) {}
 
 Core::Core(PoolOptions options, std::unique_ptr<WorkerSet> workers, std::optional<os::Jobserver> jobserver)
-    : m_options(std::move(options)), m_workers(std::move(workers)), m_jobserver(std::move(jobserver)) {}
+    : m_options(std::move(options)), m_workers(std::move(workers)), m_jobserver(std::move(jobserver)),
+      m_pacer(m_options, Pacer::Readers{os::load_average, os::memory_available}) {}
+
+Core::Core(PoolOptions options, std::unique_ptr<WorkerSet> workers, Pacer::Readers readers)
+    : m_options(std::move(options)), m_workers(std::move(workers)), m_pacer(m_options, std::move(readers)) {}
 
 Core::~Core() { terminate(); }
 
 std::shared_ptr<Job> Core::submit(const TaskInfo& task, std::unique_ptr<ItemSource> items, std::size_t chunksize,
-                                  bool ordered, std::size_t window, bool fail_fast) {
+                                  bool ordered, std::size_t window, HaltRule halt) {
     if (!m_broken.empty()) throw InitializerError(m_broken);
     if (m_closed || m_terminated) throw Error("the pool is closed");
-    auto job = std::make_shared<Job>(m_next_job++, task, std::move(items), chunksize, ordered, window,
-                                      fail_fast);
+    auto job = std::make_shared<Job>(m_next_job++, task, std::move(items), chunksize, ordered, window, halt);
     m_scheduler.add(job);
     return job;
 }
@@ -63,17 +70,20 @@ bool Core::step(std::optional<os::TimePoint> deadline) {
     hand_out();
     // Something runs whenever a token is missing, so this watch never keeps an idle pool waiting.
     if (m_token_wait) inputs.push_back(InputWatch{m_jobserver->poll_fd(), k_token_watch, false});
-    if (inputs.empty() && !m_workers->busy()) {
+    if (inputs.empty() && !m_workers->busy() && !m_pace_wake) {
         // Reading may just have finished a job: settle it before the caller looks.
         settle();
         return false;
     }
+    // A task held back by the pace is looked at again in time.
+    auto until = deadline;
+    if (m_pace_wake && (!until || *m_pace_wake < *until)) until = m_pace_wake;
     // Reused, so that a turn with a thousand results does not regrow the vector.
     auto& events = m_events;
     events.runs.clear();
     events.requeue.clear();
     events.fatal.clear();
-    auto wake = m_workers->wait(inputs, deadline, events);
+    auto wake = m_workers->wait(inputs, until, events);
     apply(events);
     return_tokens();
     for (auto& input : inputs)
@@ -121,16 +131,51 @@ std::vector<InputWatch> Core::read_memory_inputs() {
 
 void Core::hand_out() {
     m_token_wait = false;
+    m_pace_wake.reset();
     for (std::size_t slot = 0; slot < m_workers->size(); ++slot) {
         // A slot may take a second chunk behind its first (a worker a round trip away).
         while (m_workers->idle(slot)) {
+            if (m_pacer.active() && !may_start()) return;
             // Without a jobserver this costs nothing: no token is asked for.
             if (m_jobserver && (!m_scheduler.has_work() || !take_token())) return;
             auto chunk = m_scheduler.next_chunk(m_workers->budget(slot));
             if (!chunk) return;
+            time_chunk(*chunk);
+            if (m_pacer.active()) m_pacer.started(os::Clock::now());
             m_workers->dispatch(slot, std::move(*chunk));
         }
     }
+}
+
+bool Core::may_start() {
+    // Only on a free slot: a chunk queued behind a running one would start unpaced.
+    if (!m_scheduler.has_work() || m_workers->running() >= m_workers->size()) return false;
+    m_pace_wake = m_pacer.hold(os::Clock::now());
+    return !m_pace_wake;
+}
+
+namespace {
+
+/// GNU parallel's rule: the median means something once this many tasks have succeeded.
+constexpr std::size_t k_timed_after = 3;
+/// The shortest limit --timeout N% sets: a task is not stopped before it could start.
+constexpr double k_min_limit_s = 0.001;
+
+}  // namespace
+
+void Core::time_chunk(Chunk& chunk) const {
+    if (!(m_options.task_timeout_percent > 0)) return;
+    chunk.timed_by_pool = true;
+    chunk.timeout = m_options.task_timeout;
+    if (m_run_times.count() >= k_timed_after)
+        chunk.timeout = std::max(k_min_limit_s, m_run_times.median() * m_options.task_timeout_percent / 100);
+}
+
+void Core::note_run_times(const ResultRun& run) {
+    if (!(m_options.task_timeout_percent > 0)) return;
+    const auto& entries = run.data()->entries;
+    for (std::size_t i = run.begin_index(); i < run.end_index(); ++i)
+        if (entries[i].status == Status::ok) m_run_times.add(static_cast<double>(entries[i].duration_ns) / 1e9);
 }
 
 bool Core::take_token() {
@@ -155,10 +200,11 @@ void Core::apply(WorkerEvents& events) {
     for (auto& event : events.runs) {
         auto* job = m_scheduler.find(event.job);
         if (!job) continue;
+        note_run_times(event.run);
         job->deliver(std::move(event.run));
-        stop = stop || job->stopped_by_failure();
+        stop = stop || job->halted_now();
     }
-    // Fail-fast: the running tasks are stopped, not waited for.
+    // Halting now (fail-fast): the running tasks are stopped, not waited for.
     if (stop) terminate();
 }
 

@@ -7,6 +7,8 @@
 
 #include "os/event_loop.hpp"
 #include "os/jobserver.hpp"
+#include "pool/median.hpp"
+#include "pool/pacer.hpp"
 #include "pool/scheduler.hpp"
 #include "worker/worker_set.hpp"
 #include "ppool/pool.hpp"
@@ -22,11 +24,13 @@ public:
     Core(PoolOptions options, std::unique_ptr<WorkerSet> workers);
     /// Limits the tasks running at once by `jobserver` (none: no limit); for tests.
     Core(PoolOptions options, std::unique_ptr<WorkerSet> workers, std::optional<os::Jobserver> jobserver);
+    /// Paces the starts by what `readers` say of the machine; for tests.
+    Core(PoolOptions options, std::unique_ptr<WorkerSet> workers, Pacer::Readers readers);
     ~Core();
 
     /// Queues a job of `task` (which must outlive it); throws Error if the pool is closed or broken.
     std::shared_ptr<Job> submit(const TaskInfo& task, std::unique_ptr<ItemSource> items, std::size_t chunksize,
-                                bool ordered, std::size_t window, bool fail_fast = false);
+                                bool ordered, std::size_t window, HaltRule halt = {});
     /// Drives the pool until `done()` holds (true) or the deadline passes (false).
     /// Throws Interrupted on a caught signal and InitializerError if the pool broke.
     bool run_until(const std::function<bool()>& done, std::optional<os::TimePoint> deadline);
@@ -41,6 +45,13 @@ private:
     /// One turn of the loop; false when nothing was running or readable.
     bool step(std::optional<os::TimePoint> deadline);
     void hand_out();
+    /// Whether a task may start now by the pace (GNU parallel's --delay,
+    /// --load, --memfree); if not, m_pace_wake says when to look again.
+    bool may_start();
+    /// Sets the chunk's limit by the median run time (--timeout N%).
+    void time_chunk(Chunk& chunk) const;
+    /// Notes the run times of tasks that succeeded (--timeout N%).
+    void note_run_times(const ResultRun& run);
     /// Whether one more slot may start a chunk: the first running slot needs
     /// no token, every further one holds a token while it runs.
     bool take_token();
@@ -57,6 +68,9 @@ private:
     Scheduler m_scheduler;
     std::optional<os::Jobserver> m_jobserver;
     bool m_token_wait = false;  ///< the hand-out stopped for want of a token
+    Pacer m_pacer;
+    std::optional<os::TimePoint> m_pace_wake;  ///< the pace held a task back until then
+    RunningMedian m_run_times;                 ///< of the tasks that succeeded
     WorkerEvents m_events;
     std::uint64_t m_next_job = 1;
     bool m_closed = false;

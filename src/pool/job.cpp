@@ -15,15 +15,17 @@ constexpr unsigned k_reruns = 2;
 }  // namespace
 
 Job::Job(std::uint64_t id, const TaskInfo& task, std::unique_ptr<ItemSource> source, std::size_t chunksize,
-         bool ordered, std::size_t window, bool fail_fast)
+         bool ordered, std::size_t window, HaltRule halt)
     : m_id(id), m_task(&task), m_source(std::move(source)), m_chunksize(std::max<std::size_t>(chunksize, 1)),
-      m_ordered(ordered), m_window(window), m_fail_fast(fail_fast) {
+      m_ordered(ordered), m_window(window), m_halt(halt) {
     // A source that reads blocks hands them over as they are, with no string per item.
     m_block_source = dynamic_cast<BlockSource*>(m_source.get());
 }
 
 bool Job::wants_input() const {
     if (m_source_done || m_cancelled) return false;
+    // A halt at a percentage of the items needs their number: the input is read to its end.
+    if (m_halt.needs_total()) return true;
     if (m_queue.size() >= 2 * m_chunksize) return false;
     return m_window == 0 || m_handed_out - m_taken < m_window;
 }
@@ -79,7 +81,8 @@ bool Job::can_hand_out() const {
 Chunk Job::take_chunk(std::size_t max) {
     auto block = m_queue.take(max == 0 ? m_chunksize : std::min(max, m_chunksize));
     m_handed_out += block.items.size();
-    return Chunk{m_id, m_task, std::make_shared<const std::string>(std::move(block.bytes)), std::move(block.items)};
+    return Chunk{m_id, m_task, std::make_shared<const std::string>(std::move(block.bytes)), std::move(block.items),
+                 false, std::nullopt};
 }
 
 void Job::requeue(ItemBlock items) {
@@ -93,7 +96,7 @@ void Job::deliver(ResultRun run) {
     auto& data = *run.data();
     std::size_t end = run.end_index();
     std::size_t from = run.begin_index();  // the first entry not yet filed
-    if (data.all_plain && m_attempts.empty() && !m_on_complete) {
+    if (data.all_plain && m_attempts.empty() && !m_on_complete && m_halt.when() == HaltRule::When::never) {
         // The usual run: every task succeeded at its first attempt.
         m_completed += end - from;
         file(finished(run, from, end));
@@ -121,21 +124,41 @@ void Job::deliver(ResultRun run) {
         }
         if (m_on_complete) m_on_complete(ResultRun(run.data(), i, i + 1).result(0));
         ++m_completed;
-        if (ok) continue;
-        ++m_failures;
-        if (m_fail_fast) {
-            // Stop here: what finished goes out in order, the failure last, and nothing more.
-            file(finished(run, from, i));
-            for (auto& [seq, waiting] : m_reorder) m_ready.push_back(std::move(waiting));
-            m_reorder.clear();
-            m_ready.push_back(finished(run, i, i + 1));
-            m_stopped_by_failure = true;
-            cancel("stopped after the first failure");
+        if (!ok) ++m_failures;
+        m_halt.add(ok);
+        if (!m_halting && m_halt.reached(m_source_done ? std::optional(m_read) : std::nullopt) && halt(run, from, i))
             return;
-        }
     }
     file(finished(run, from, end));
+    if (m_halting) {
+        // Halting soon: a failed task is not tried again, and once the last
+        // running task is in, what waits behind a gap goes out.
+        if (in_flight() == 0) release_reorder();
+        return;
+    }
     m_queue.push_front(std::move(retry));
+}
+
+bool Job::halt(const ResultRun& run, std::size_t from, std::size_t i) {
+    if (m_halt.when() == HaltRule::When::soon) {
+        // Nothing more starts; the running tasks finish and are reported.
+        m_halting = true;
+        m_source_done = true;
+        m_queue.clear();
+        return false;
+    }
+    // Now: what finished goes out in order, this task last, and nothing more.
+    file(finished(run, from, i));
+    release_reorder();
+    m_ready.push_back(finished(run, i, i + 1));
+    m_halted_now = true;
+    cancel("stopped by the halt rule");
+    return true;
+}
+
+void Job::release_reorder() {
+    for (auto& [seq, waiting] : m_reorder) m_ready.push_back(std::move(waiting));
+    m_reorder.clear();
 }
 
 ResultRun Job::finished(const ResultRun& run, std::size_t from, std::size_t to) {

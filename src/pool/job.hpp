@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "pool/halt.hpp"
 #include "pool/item_blocks.hpp"
 #include "worker/chunk.hpp"
 #include "ppool/item_source.hpp"
@@ -29,7 +30,7 @@ public:
     /// a slow first task in an ordered job stops the hand-out, not memory.
     /// `task` must outlive the job (a registry entry does).
     Job(std::uint64_t id, const TaskInfo& task, std::unique_ptr<ItemSource> source, std::size_t chunksize,
-        bool ordered, std::size_t window, bool fail_fast = false);
+        bool ordered, std::size_t window, HaltRule halt = {});
 
     /// A failed task runs up to `retries` more times; `on_complete` sees every
     /// finished task (its last attempt) as it arrives.
@@ -70,8 +71,10 @@ public:
 
     /// No more items will be handed out.
     bool input_exhausted() const { return m_source_done && m_queue.empty(); }
-    /// Every item has a result (or the job was cancelled).
-    bool finished() const { return m_cancelled || (input_exhausted() && m_completed == m_read); }
+    /// Every item has a result, the job was cancelled, or it halted (soon) and nothing runs any more.
+    bool finished() const {
+        return m_cancelled || (input_exhausted() && m_completed == m_read) || (m_halting && in_flight() == 0);
+    }
     /// Every result has been taken.
     bool drained() const { return finished() && m_ready.empty(); }
     /// Stops the job: nothing more is handed out; waiting callers get `why`.
@@ -79,8 +82,11 @@ public:
     bool cancelled() const { return m_cancelled; }
     const std::string& cancel_reason() const { return m_cancel_reason; }
     std::uint64_t failures() const { return m_failures; }
-    /// Whether a failure stopped the job (fail-fast): its results end early, by design.
-    bool stopped_by_failure() const { return m_stopped_by_failure; }
+    /// Whether the halt rule stopped the job at once (`now`, fail-fast): its
+    /// results end early, by design, and its running tasks are to be stopped.
+    bool halted_now() const { return m_halted_now; }
+    /// Whether the halt rule ended the job, now or soon.
+    bool halted() const { return m_halted_now || m_halting; }
     std::uint64_t items_read() const { return m_read; }
     std::uint64_t completed() const { return m_completed; }
     /// Items given to workers and not finished yet.
@@ -98,6 +104,10 @@ private:
     ResultRun finished(const ResultRun& run, std::size_t from, std::size_t to);
     /// Moves the runs that are next in order from the reorder buffer to the ready ones.
     void drain_reorder();
+    /// Acts on the halt rule once it holds, after entry `i` of `run` (filed up to `from`); true: stop delivering.
+    bool halt(const ResultRun& run, std::size_t from, std::size_t i);
+    /// Makes the results waiting behind a gap ready: no item will fill it.
+    void release_reorder();
 
     std::uint64_t m_id;
     const TaskInfo* m_task;
@@ -118,14 +128,15 @@ private:
     std::uint64_t m_next_emit = 1;
     std::map<std::uint64_t, ResultRun> m_reorder;
     std::deque<ResultRun> m_ready;
-    bool m_fail_fast;
+    HaltCounter m_halt;
+    bool m_halting = false;  ///< `soon`: nothing more starts, the running tasks finish
     unsigned m_retries = 0;
     std::unordered_map<std::uint64_t, unsigned> m_attempts;  ///< failed items being retried
     std::function<void(const TaskResult&)> m_on_complete;
     std::function<void(const ResultRun&)> m_on_results;
     std::function<void(Job&)> m_on_finished;
     std::exception_ptr m_input_error;
-    bool m_stopped_by_failure = false;
+    bool m_halted_now = false;
     bool m_cancelled = false;
     std::string m_cancel_reason;
 };

@@ -2,6 +2,7 @@
 
 #include "os/cpu.hpp"
 #include "pool/core.hpp"
+#include "pool/halt.hpp"
 #include "worker/launcher.hpp"
 #include "remote/ssh_command.hpp"
 #include "remote/ssh_launcher.hpp"
@@ -25,6 +26,10 @@ constexpr std::size_t k_min_window = 64;
 void check_options(const PoolOptions& o) {
     if (o.processes < 0) throw UsageError(fmt::format("the number of processes must be at least 1, not {}", o.processes));
     if (o.task_timeout && !(*o.task_timeout > 0)) throw UsageError("the task timeout must be a positive number of seconds");
+    if (!(o.delay_s >= 0) || !(o.max_load >= 0) || !(o.task_timeout_percent >= 0))
+        throw UsageError("the delay, the load limit and the timeout percentage cannot be negative");
+    if (o.halt.when != HaltRule::When::never && (o.halt.count == 0 || (o.halt.percent && o.halt.count > 100)))
+        throw UsageError("a halt rule needs a count of at least 1, or a percentage from 1 to 100");
     if (o.slurm && (!o.sshlogins.empty() || !o.sshloginfile.empty()))
         throw UsageError("--slurm runs workers on the allocation's nodes: it does not take -S or --sshloginfile");
     if (!o.initializer.empty()) {
@@ -56,7 +61,7 @@ std::string value_of<std::string>(detail::Job& job) {
 
 template <>
 std::vector<std::string> value_of<std::vector<std::string>>(detail::Job& job) {
-    if (job.cancelled() && !job.stopped_by_failure()) throw Error(job.cancel_reason());
+    if (job.cancelled() && !job.halted()) throw Error(job.cancel_reason());
     std::vector<std::string> out;
     out.reserve(static_cast<std::size_t>(job.items_read()));
     while (auto r = job.take()) {
@@ -119,7 +124,7 @@ auto ResultIterator::wait_and_take(Timeout timeout, Take take) -> decltype(take(
                                  detail::deadline_after(timeout));
     if (!got) throw TimeoutError();
     if (auto r = take()) return r;
-    if (m_job->cancelled() && !m_job->stopped_by_failure()) throw Error(m_job->cancel_reason());
+    if (m_job->cancelled() && !m_job->halted()) throw Error(m_job->cancel_reason());
     // The input failed: after every result of what was read before it.
     if (m_job->input_error()) std::rethrow_exception(m_job->input_error());
     return std::nullopt;
@@ -246,7 +251,7 @@ std::shared_ptr<detail::Job> Pool::submit(std::string_view task, std::unique_ptr
     if (bounded)
         window = std::max(k_min_window, k_window_per_chunk * m_core->processes() * std::max<std::size_t>(chunksize, 1));
     const auto& options = m_core->options();
-    auto job = m_core->submit(info, std::move(items), chunksize, ordered, window, options.fail_fast);
+    auto job = m_core->submit(info, std::move(items), chunksize, ordered, window, detail::HaltCounter::rule_of(options));
     job->set_retries(options.retries);
     job->set_on_complete(options.on_complete);
     job->set_on_results(options.on_results);

@@ -59,17 +59,25 @@ void RunIndex::add(std::uint64_t seq, std::uint64_t size) {
     ++m_count;
 }
 
-void encode_run(Gather& out, std::string_view task, const RunIndex& index, std::string_view items) {
+void encode_run(Gather& out, std::string_view task, const RunIndex& index, std::string_view items,
+                std::optional<std::uint64_t> timeout_ns) {
     auto& head = out.owned.emplace_back();
     Writer w(head);
     w.u8(static_cast<std::uint8_t>(FrameType::run));
-    w.u64(8 + task.size() + 8 + 8 + index.bytes().size() + 8 + items.size());
+    w.u64(8 + task.size() + 8 + 8 + index.bytes().size() + 8 + items.size() + (timeout_ns ? 8 : 0));
     w.bytes(task);
     w.u64(index.count());
     w.bytes(index.bytes());
     w.u64(items.size());
     out.pieces.push_back(head);
     if (!items.empty()) out.pieces.push_back(items);
+    if (timeout_ns) {
+        // After the items, which go by reference: a field of its own.
+        auto& tail = out.owned.emplace_back();
+        Writer t(tail);
+        t.u64(*timeout_ns);
+        out.pieces.push_back(tail);
+    }
 }
 
 RunMessage decode_run(std::string_view payload) {
@@ -79,6 +87,7 @@ RunMessage decode_run(std::string_view payload) {
     auto count = r.u64();
     auto index = r.bytes();
     auto items = r.bytes();
+    if (!r.at_end()) msg.timeout_ns = r.u64();
     if (!r.at_end()) throw ProtocolError("trailing bytes after run message");
     // Each item takes at least two bytes of index and one of items.
     if (count > index.size() / 2 || count > items.size()) throw ProtocolError("item count larger than the message");

@@ -76,10 +76,15 @@ struct WireItem {
 struct RunMessage {
     std::string_view task;
     std::vector<WireItem> items;
+    /// Set when the pool times each chunk itself (--timeout N%): the limit
+    /// of each of these items in nanoseconds, 0 for none yet. Unset: the
+    /// limit the worker was configured with.
+    std::optional<std::uint64_t> timeout_ns;
 };
 
 /// The frame in pieces; `items` is sent by reference.
-void encode_run(Gather& out, std::string_view task, const RunIndex& index, std::string_view items);
+void encode_run(Gather& out, std::string_view task, const RunIndex& index, std::string_view items,
+                std::optional<std::uint64_t> timeout_ns = std::nullopt);
 /// Throws ProtocolError unless the index describes exactly the item bytes.
 RunMessage decode_run(std::string_view payload);
 

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,10 @@ struct Chunk {
     const TaskInfo* task = nullptr;  ///< the job's task, resolved once when the job was submitted
     std::shared_ptr<const std::string> bytes;
     std::vector<ItemRef> items;
+    /// Set when the pool times each chunk itself (--timeout N%): then
+    /// `timeout` is the limit of each of its items (none: no limit yet).
+    bool timed_by_pool = false;
+    std::optional<double> timeout;
 
     std::size_t size() const { return items.size(); }
     std::string_view item(std::size_t i) const {

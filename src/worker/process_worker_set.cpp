@@ -124,7 +124,8 @@ void ProcessWorkerSet::dispatch(std::size_t slot, detail::Chunk chunk) {
         return;
     }
     static const std::vector<std::string> k_nothing;
-    m_workers[slot].dispatch(std::move(chunk), m_options.task_timeout, m_options.kill_grace_s,
+    auto timeout = chunk.timed_by_pool ? chunk.timeout : m_options.task_timeout;
+    m_workers[slot].dispatch(std::move(chunk), timeout, m_options.kill_grace_s,
                              remote(slot) ? m_options.transfer : k_nothing);
 }
 
@@ -507,8 +508,8 @@ void ProcessWorkerSet::on_deadline(WorkerHandle& w, detail::WorkerEvents& out) {
     w.kill_and_reap();
     TaskResult r;
     r.status = Status::timeout;
-    r.error = timeout_text(m_options.task_timeout.value_or(0));
-    r.duration_s = m_options.task_timeout.value_or(0);
+    r.error = timeout_text(w.timeout().value_or(0));
+    r.duration_s = w.timeout().value_or(0);
     lose(w, std::move(r), out);
 }
 

@@ -92,7 +92,10 @@ void WorkerHandle::queue_run(const detail::Chunk& chunk) {
         index.add(item.seq, item.end - start);
         start = item.end + 1;
     }
-    protocol::encode_run(m_out, chunk.task->name, index, *chunk.bytes);
+    std::optional<std::uint64_t> timeout_ns;
+    if (chunk.timed_by_pool)
+        timeout_ns = chunk.timeout ? static_cast<std::uint64_t>(std::min(*chunk.timeout, 1e10) * 1e9) : 0;
+    protocol::encode_run(m_out, chunk.task->name, index, *chunk.bytes, timeout_ns);
 }
 
 bool WorkerHandle::refill() {

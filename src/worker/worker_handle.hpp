@@ -81,6 +81,8 @@ public:
     /// behind it (one at most, and never one with files): its clock starts
     /// when the one before ends, and the round trip to a remote worker is not
     /// waited for between chunks.
+    /// The limit of the items of the chunk last dispatched, if any.
+    std::optional<double> timeout() const { return m_timeout; }
     void dispatch(detail::Chunk chunk, std::optional<double> timeout, double grace,
                   const std::vector<std::string>& transfer = {});
     /// Writes what the pipe takes; false if the worker is gone.

@@ -65,6 +65,10 @@ struct WorkerState {
     std::atomic<bool> in_function{false};  // a registered function runs now
     std::uint64_t last_send_ns = 0;
     bool monitored = false;
+    /// The pool times each chunk itself (--timeout N%): set by the first run that says so.
+    bool timed_by_pool = false;
+    /// The limit of the items of the chunk running now.
+    std::optional<double> timeout;
     FileReceiver files;  // what the pool sends ahead of the items (--transfer)
 };
 
@@ -178,8 +182,8 @@ Outcome run_function(const TaskInfo& task, std::string_view item, std::string& o
     return o;
 }
 
-std::string timeout_text(const WorkerConfig& config) {
-    return fmt::format("timed out after {:g}s", config.task_timeout.value_or(0));
+std::string timeout_text(const WorkerState& w) {
+    return fmt::format("timed out after {:g}s", w.timeout.value_or(0));
 }
 
 /// Runs a command task on one item; false when the worker must stop.
@@ -201,7 +205,7 @@ bool run_command_task(WorkerState& w, const TaskInfo& task, const protocol::Wire
     spec.env.push_back(fmt::format("PPOOL_SEQ={}", item.seq));
     if (task.item_on_stdin) spec.stdin_data = item.data;
     if (task.command_line && !task.command_line->stdin_file.empty()) spec.stdin_data = part;
-    spec.timeout = w.config.task_timeout;
+    spec.timeout = w.timeout;
     spec.kill_grace = w.config.kill_grace;
     spec.parent_fd = w.from_parent;
     spec.part_bytes = w.config.live_output ? 1 : k_part_bytes;
@@ -225,7 +229,7 @@ bool run_command_task(WorkerState& w, const TaskInfo& task, const protocol::Wire
     }
     if (outcome.timed_out) {
         o.status = Status::timeout;
-        error = timeout_text(w.config);
+        error = timeout_text(w);
         o.error = error;
     } else if (outcome.exit.signal) {
         o.status = Status::signal;
@@ -284,7 +288,7 @@ constexpr std::uint64_t k_watch_ns = 10'000'000;
 
 /// The monitor's loop (see WorkerState): never returns.
 void monitor(WorkerState& w) {
-    bool timed = w.config.task_timeout.has_value();
+    bool timed = w.config.task_timeout.has_value() || w.timed_by_pool;
     bool closed = false;
     for (;;) {
         if (closed) {
@@ -328,6 +332,13 @@ void return_files(WorkerState& w, const protocol::WireItem& item, const Received
 void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
     const TaskInfo* task = TaskRegistry::global().find(run.task);
     bool is_command = task && task->is_command();
+    w.timed_by_pool = w.timed_by_pool || run.timeout_ns.has_value();
+    w.timeout = w.config.task_timeout;
+    if (run.timeout_ns) {
+        // The pool's limit for this chunk; 0: none yet.
+        w.timeout.reset();
+        if (*run.timeout_ns) w.timeout = static_cast<double>(*run.timeout_ns) / 1e9;
+    }
     // A command's result is worth sending at once, and its own clock enforces its timeout.
     bool each = is_command;
     bool monitored = task && !is_command;
@@ -337,7 +348,7 @@ void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
         std::thread(monitor, std::ref(w)).detach();
     }
     // With a timeout the monitor sends results too: the pending ones are shared.
-    bool shared = monitored && w.config.task_timeout.has_value();
+    bool shared = monitored && (w.config.task_timeout.has_value() || w.timed_by_pool);
     std::string output, error, error_type;
     CommandOutcome outcome;
     {

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 from harness import PipeReader, cmdline_of, json_lines, run, scaleout_unavailable, wait_for
@@ -351,6 +352,46 @@ class SshloginTests(SshTestCase):
                 self.assertNotEqual(local.stdout, b"")
         self.assert_no_remote_process()
 
+
+
+class HaltAndPaceOnHostsTests(SshTestCase):
+    """--timeout N%, --halt and --delay with every worker on a host: the limit
+    travels with each chunk, the halt and the pace are the pool's."""
+
+    def run_on(self, args, input):
+        login = f"1/{self.user}@127.0.0.1"
+        return run(args[:1] + ["-S", login, "--ssh", f"ssh -F {self.ssh_config}", "--remote-ppool", self.copy.path]
+                   + args[1:], input=input, env=local_environment(), timeout=SETTLE * 2)
+
+    def test_timeout_percent_stops_a_hanging_task_on_the_host(self):
+        items = b"0.2\n0.2\n0.2\n0.2\n600\n"
+        for args in (["imap", "--timeout", "1000%", "--", "sleep {}; echo {}"],
+                     ["imap", "--timeout", "1000%", "--task", "sleep"]):
+            with self.subTest(args=args):
+                proc = self.run_on(args, items)
+                self.assertEqual(proc.returncode, 1, proc.stderr)
+                self.assertEqual(proc.stdout, b"0.2\n" * 4)
+                self.assertIn(b"task 5 (600) failed: timed out after", proc.stderr)
+        self.assert_no_remote_process()
+
+    def test_halt_now_stops_the_task_running_on_the_host(self):
+        proc = self.run_on(["imap", "--halt", "now,fail=1", "--", "echo {}; test {} -lt 3"],
+                           b"".join(b"%d\n" % i for i in range(1, 11)))
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertEqual(proc.stdout, b"1\n2\n3\n")
+        self.assert_no_remote_process()
+
+    def test_delay_paces_the_starts_on_the_host(self):
+        before = time.time()
+        proc = self.run_on(["imap", "--delay", "0.3", "--", "date +%s.%N"], b"a\nb\nc\nd\n")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        starts = sorted(float(line) for line in proc.stdout.split())
+        self.assertEqual(len(starts), 4)
+        # The host's clock is this machine's. The k-th task (from 0) is handed
+        # out k delays after the first, which is after `before`.
+        for k, start in enumerate(starts):
+            self.assertGreaterEqual(start - before, k * 0.3, starts)
+        self.assert_no_remote_process()
 
 if __name__ == "__main__":
     reason = scaleout_unavailable("sshd")

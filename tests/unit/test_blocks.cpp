@@ -116,7 +116,7 @@ TEST_CASE("an item may hold its own separator: the ends say where it stops") {
     CHECK(block.item(0) == "a\nb");
     CHECK(block.item(1).empty());
     CHECK(block.item(2) == std::string_view("\0z", 2));
-    Chunk chunk{1, nullptr, std::make_shared<const std::string>(block.bytes), block.items};
+    Chunk chunk{1, nullptr, std::make_shared<const std::string>(block.bytes), block.items, false, std::nullopt};
     auto rest = chunk.rest(1);
     CHECK(rest.item(0).empty());
     CHECK(rest.item(1) == std::string_view("\0z", 2));

@@ -96,6 +96,29 @@ TEST_CASE("a run's items go by reference, and their numbers in any order") {
     CHECK(run.items[2].data.empty());
 }
 
+TEST_CASE("a run may carry its own limit after the items; without one it has none") {
+    RunIndex index;
+    std::string bytes = "a\nbc\n";
+    index.add(1, 1);
+    index.add(2, 2);
+    for (std::optional<std::uint64_t> limit : {std::optional<std::uint64_t>{}, std::optional<std::uint64_t>{0},
+                                               std::optional<std::uint64_t>{1500000000}}) {
+        Gather gather;
+        encode_run(gather, "t", index, bytes, limit);
+        std::string wire;
+        for (auto piece : gather.pieces) wire.append(piece);
+        auto frame = std::string_view(wire).substr(k_header_size);
+        auto run = decode_run(frame);
+        REQUIRE(run.items.size() == 2);
+        CHECK(run.items[1].data == "bc");
+        CHECK(run.timeout_ns == limit);
+        if (limit) {
+            // Cut short, the limit is not a limit.
+            CHECK_THROWS_AS(decode_run(frame.substr(0, frame.size() - 3)), ProtocolError);
+        }
+    }
+}
+
 TEST_CASE("lengths are 64-bit on the wire") {
     std::string wire;
     auto start = begin_frame(wire, FrameType::results);

@@ -217,6 +217,12 @@ TEST_CASE("bad options are usage errors") {
     PoolOptions t;
     t.initializer = "no_such_initializer";
     CHECK_THROWS_AS(Pool{t}, UsageError);
+    PoolOptions pace;
+    pace.delay_s = -1;
+    CHECK_THROWS_AS(Pool{pace}, UsageError);
+    PoolOptions halt;
+    halt.halt = HaltRule{HaltRule::When::now, HaltRule::On::fail, 0, false};
+    CHECK_THROWS_AS(Pool{halt}, UsageError);
     CHECK(Pool::default_chunksize(0, 2) == 1);
     CHECK(Pool::default_chunksize(100, 2) == 13);
     CHECK(Pool::default_chunksize(8, 2) == 1);
@@ -417,4 +423,15 @@ TEST_CASE("on_output gets a command's output as it runs, and the result none of 
     CHECK(pieces[{1, 2}] == "err a\n");
     CHECK(pieces[{2, 1}] == "out b\nend");
     CHECK(pieces[{2, 2}] == "err b\n");
+}
+
+TEST_CASE("a halt rule ends imap early with the results before it") {
+    PoolOptions o;
+    o.processes = 1;
+    o.halt = HaltRule{HaltRule::When::now, HaltRule::On::success, 3, false};
+    Pool pool(o);
+    auto it = pool.imap("test_square", range(100));
+    std::vector<std::string> got;
+    while (auto v = it.next()) got.push_back(*v);
+    CHECK(got == std::vector<std::string>{"0", "1", "4"});
 }

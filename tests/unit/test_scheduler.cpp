@@ -38,6 +38,7 @@ public:
         largest_chunk = std::max(largest_chunk, chunk.items.size());
         dispatched += chunk.items.size();
         ++chunks;
+        if (chunk.timed_by_pool) timeouts.push_back(chunk.timeout);
         m_slots[slot] = std::move(chunk);
         most_running = std::max(most_running, running());
     }
@@ -118,6 +119,7 @@ public:
     std::size_t most_running = 0;
     std::size_t malformed_chunks = 0;
     std::size_t chunks_without_task = 0;
+    std::vector<std::optional<double>> timeouts;  ///< of the chunks the pool timed itself
 
 private:
     std::vector<std::optional<Chunk>> m_slots;
@@ -272,7 +274,7 @@ TEST_CASE("fail-fast: the first failure ends the results and stops the running t
     PoolOptions o;
     o.fail_fast = true;
     Core core(o, std::move(fake));
-    auto job = core.submit(k_task, items_from(numbers(100)), 1, true, 0, true);
+    auto job = core.submit(k_task, items_from(numbers(100)), 1, true, 0, HaltCounter::rule_of(o));
     auto results = drain(core, job);
     // Item 1 never finishes: the failure of 3 still ends the job, with 2 before it.
     REQUIRE(results.size() == 2);
@@ -353,7 +355,7 @@ TEST_CASE("jobserver: fail-fast and the end of the pool give every token back") 
         PoolOptions o;
         o.fail_fast = true;
         Core core(o, std::move(fake), jobserver_with(pipe, "ab"));
-        auto job = core.submit(k_task, items_from(numbers(10)), 1, true, 0, true);
+        auto job = core.submit(k_task, items_from(numbers(10)), 1, true, 0, HaltCounter::rule_of(o));
         drain(core, job);
         CHECK(tokens_in(pipe) == 2);
     }
@@ -487,4 +489,93 @@ TEST_CASE("items put back go out first, in one buffer with their own numbers") {
     auto next = job.take_chunk(0);
     CHECK(next.items[0].seq == 6);
     CHECK(next.size() == 4);
+}
+
+TEST_CASE("halt soon: at the second failure nothing more starts, the running tasks finish and are reported") {
+    auto fake = std::make_unique<FakeWorkers>(2);
+    auto* f = fake.get();
+    f->fail_times = {{3, 1}, {4, 1}};
+    PoolOptions o;
+    o.halt = HaltRule{HaltRule::When::soon, HaltRule::On::fail, 2, false};
+    Core core(o, std::move(fake));
+    auto job = core.submit(k_task, items_from(numbers(100)), 1, true, 0, HaltCounter::rule_of(o));
+    auto results = drain(core, job);
+    // 3 and 4 run side by side; 4 is the second failure; 5 and 6 had started after 3 and 4 were handed out.
+    CHECK(job->halted());
+    CHECK_FALSE(job->halted_now());
+    CHECK_FALSE(f->terminated);
+    CHECK(results.size() == f->dispatched);
+    CHECK(f->dispatched < 10);
+    for (std::size_t i = 0; i < results.size(); ++i) CHECK(results[i].seq == i + 1);
+    CHECK(job->failures() == 2);
+}
+
+TEST_CASE("halt now on success: the first success ends the results and stops the running tasks") {
+    auto fake = std::make_unique<FakeWorkers>(2);
+    auto* f = fake.get();
+    f->stalled = 1;
+    PoolOptions o;
+    o.halt = HaltRule{HaltRule::When::now, HaltRule::On::success, 1, false};
+    Core core(o, std::move(fake));
+    auto job = core.submit(k_task, items_from(numbers(100)), 1, true, 0, HaltCounter::rule_of(o));
+    auto results = drain(core, job);
+    REQUIRE(results.size() == 1);
+    CHECK(results[0].seq == 2);
+    CHECK(results[0].ok());
+    CHECK(f->terminated);
+    CHECK(job->halted_now());
+}
+
+TEST_CASE("halt at a percentage: the whole input is read to know the total") {
+    auto fake = std::make_unique<FakeWorkers>(1);
+    auto* f = fake.get();
+    f->fail_times = {{1, 1}, {2, 1}, {3, 1}};
+    PoolOptions o;
+    o.halt = HaltRule{HaltRule::When::soon, HaltRule::On::fail, 25, true};
+    Core core(o, std::move(fake));
+    auto job = core.submit(k_task, items_from(numbers(10)), 1, true, 0, HaltCounter::rule_of(o));
+    auto results = drain(core, job);
+    // As GNU parallel: 25% of 10 items is reached at the third failure.
+    CHECK(results.size() == 3);
+    CHECK(job->items_read() == 10);
+}
+
+TEST_CASE("pace: no task starts while the load is high, and they start once it is low") {
+    double load = 9;
+    std::uint64_t memory = std::uint64_t{1} << 40;
+    auto fake = std::make_unique<FakeWorkers>(2);
+    auto* f = fake.get();
+    PoolOptions o;
+    o.max_load = 2;
+    o.min_memfree = 1 << 20;
+    Pacer::Readers readers{[&] { return std::optional(load); }, [&] { return std::optional(memory); }};
+    Core core(o, std::move(fake), readers);
+    auto job = core.submit(k_task, items_from(numbers(4)), 1, true, 0);
+    CHECK_FALSE(core.run_until([&] { return job->finished(); }, os::Clock::now() + os::seconds(0.3)));
+    CHECK(f->dispatched == 0);
+    load = 1;
+    memory = 1000;
+    CHECK_FALSE(core.run_until([&] { return job->finished(); }, os::Clock::now() + os::seconds(0.3)));
+    CHECK(f->dispatched == 0);
+    memory = std::uint64_t{1} << 30;
+    CHECK(core.run_until([&] { return job->finished(); }, os::Clock::now() + os::seconds(30)));
+    CHECK(f->dispatched == 4);
+    // Paced tasks start one by one, on free slots only.
+    CHECK(f->most_running <= 2);
+}
+
+TEST_CASE("timeout N%: chunks carry no limit until 3 tasks succeeded, then N% of their median") {
+    auto fake = std::make_unique<FakeWorkers>(1);
+    auto* f = fake.get();
+    f->fail_seq = 2;
+    PoolOptions o;
+    o.task_timeout_percent = 300000000;  // of 1 microsecond: 3 seconds
+    Core core(o, std::move(fake));
+    auto job = core.submit(k_task, items_from(numbers(6)), 1, true, 0);
+    drain(core, job);
+    REQUIRE(f->timeouts.size() == 6);
+    // Items 1, 3 and 4 are the first three successes (2 fails): 5 is the first with a limit.
+    for (std::size_t i = 0; i < 4; ++i) CHECK_FALSE(f->timeouts[i].has_value());
+    REQUIRE(f->timeouts[4].has_value());
+    CHECK(*f->timeouts[4] == doctest::Approx(3.0));
 }
