@@ -383,7 +383,7 @@ class HaltAndPaceOnHostsTests(SshTestCase):
 
     def test_delay_paces_the_starts_on_the_host(self):
         before = time.time()
-        proc = self.run_on(["imap", "--delay", "0.3", "--", "date +%s.%N"], b"a\nb\nc\nd\n")
+        proc = self.run_on(["imap", "--delay", "0.3", "--", "date +%s.%N; : {}"], b"a\nb\nc\nd\n")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         starts = sorted(float(line) for line in proc.stdout.split())
         self.assertEqual(len(starts), 4)
