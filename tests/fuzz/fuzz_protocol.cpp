@@ -68,19 +68,24 @@ void check_run_round_trip(std::string_view payload, const RunMessage& run) {
         items.push_back('\n');
     }
     Gather gather;
-    encode_run(gather, run.task, index, items);
+    encode_run(gather, run.task, index, items, run.timeout_ns);
     std::string wire;
     for (auto piece : gather.pieces) wire.append(piece);
     require(wire.size() == k_header_size + payload.size(), "run frame length");
     auto again = decode_run(std::string_view(wire).substr(k_header_size));
     require(again.task == run.task, "run task round-trips");
+    require(again.timeout_ns == run.timeout_ns, "run limit round-trips");
     require(again.items.size() == run.items.size(), "run item count round-trips");
     for (std::size_t i = 0; i < run.items.size(); ++i) {
         require(again.items[i].seq == run.items[i].seq, "run item seq round-trips");
         require(again.items[i].data == run.items[i].data, "run item data round-trips");
     }
-    // The head and index (everything before the items) are canonical.
-    auto head = wire.size() - k_header_size - items.size();
+    // The head and index (everything before the items) are canonical, and so
+    // is the limit after them.
+    auto tail = run.timeout_ns ? std::size_t{8} : std::size_t{0};
+    auto head = wire.size() - k_header_size - items.size() - tail;
+    require(std::string_view(wire).substr(wire.size() - tail) == payload.substr(payload.size() - tail),
+            "run limit re-encodes to the same bytes");
     require(std::string_view(wire).substr(k_header_size, head) == payload.substr(0, head),
             "run index re-encodes to the same bytes");
 }
@@ -110,6 +115,12 @@ void check_output_part_round_trip(std::string_view payload, const OutputPart& pa
     std::string wire;
     encode_output_part(wire, part);
     require(std::string_view(wire).substr(k_header_size) == payload, "output_part re-encodes to the same bytes");
+}
+
+void check_live_output_round_trip(std::string_view payload, const OutputPart& part) {
+    std::string wire;
+    encode_live_output(wire, part);
+    require(std::string_view(wire).substr(k_header_size) == payload, "live_output re-encodes to the same bytes");
 }
 
 void check_file_part_round_trip(std::string_view payload, const FilePart& part) {
@@ -148,6 +159,7 @@ void decode_frame(FrameType type, std::string_view payload) {
         case FrameType::init_failed: check_init_failed_round_trip(payload, decode_init_failed(payload)); break;
         case FrameType::output_part: check_output_part_round_trip(payload, decode_output_part(payload)); break;
         case FrameType::file: check_file_part_round_trip(payload, decode_file_part(payload)); break;
+        case FrameType::live_output: check_live_output_round_trip(payload, decode_live_output(payload)); break;
         case FrameType::ready: break;
         case FrameType::configure:
             check_session_round_trip(payload, decode_configure(payload),

@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <string>
 
 using namespace ppool::protocol;
@@ -18,14 +19,14 @@ void write_seed(const std::string& dir, const char* name, const std::string& byt
     std::ofstream(dir + "/" + name, std::ios::binary) << bytes;
 }
 
-std::string run_frame() {
+std::string run_frame(std::optional<std::uint64_t> timeout_ns = std::nullopt) {
     RunIndex index;
     index.add(1, 5);
     index.add(2, 0);
     index.add(3, 8);
     std::string items = std::string("alpha\n\nnul\0byte\n", 16);
     Gather gather;
-    encode_run(gather, "upper", index, items);
+    encode_run(gather, "upper", index, items, timeout_ns);
     std::string out;
     for (auto piece : gather.pieces) out.append(piece);
     return out;
@@ -70,14 +71,31 @@ int main(int argc, char** argv) {
     encode_init_failed(init_failed, "no task named 'upper'");
 
     std::string configure, hello;
-    encode_configure(configure, ConfigureMessage{k_protocol_version, 3, {"./libtasks.so"},
-                                                 {CommandTaskSpec{"cmd", {"echo", "{}"}, true, false}}, "load",
-                                                 "table.csv", "mkdir -p /tmp/w", 2'000'000'000, 2'000'000'000,
-                                                 {"{}.out", "{.}.gz"}, true});
+    ConfigureMessage settings;
+    settings.slot = 3;
+    settings.plugins = {"./libtasks.so"};
+    settings.commands = {CommandTaskSpec{"cmd", {"echo", "{}"}, true, false},
+                         CommandTaskSpec{"script", {"echo", "{}", ">", "out"}, true, false, false, false, "", "", true,
+                                         "bash"}};
+    settings.initializer = "load";
+    settings.initargs = "table.csv";
+    settings.initializer_command = "mkdir -p /tmp/w";
+    settings.task_timeout_ns = 2'000'000'000;
+    settings.kill_grace_ns = 2'000'000'000;
+    settings.returns = {"{}.out", "{.}.gz"};
+    settings.cleanup = true;
+    settings.live_output = true;
+    settings.shell = "/bin/bash";
+    settings.environment = {"DB=x", "BASH_FUNC_f%%=() {  echo f\n}"};
+    encode_configure(configure, settings);
     encode_hello(hello, HelloMessage{k_protocol_version, "node1", 4, {"identity", "len"}, ""});
     write_seed(dir, "configure", configure);
     write_seed(dir, "hello", hello);
     write_seed(dir, "run", run_frame());
+    write_seed(dir, "run_limited", run_frame(1'500'000'000));
+    std::string live;
+    encode_live_output(live, OutputPart{2, Stream::out, "a line\n"});
+    write_seed(dir, "live_output", live);
     write_seed(dir, "results", results_frame());
     write_seed(dir, "ready", ready);
     write_seed(dir, "init_failed", init_failed);
