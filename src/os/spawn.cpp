@@ -6,6 +6,7 @@
 #include <csignal>
 #include <spawn.h>
 #include <system_error>
+#include <unistd.h>
 
 extern char** environ;
 
@@ -62,9 +63,36 @@ SpawnResult spawn(const SpawnRequest& request) {
     auto argv = c_strings(request.argv);
     auto envp = c_strings(request.env);
     pid_t pid = -1;
-    int rc = posix_spawnp(&pid, argv[0], &setup.actions, &setup.attr, argv.data(), envp.data());
+    int rc = request.program.empty()
+                 ? posix_spawnp(&pid, argv[0], &setup.actions, &setup.attr, argv.data(), envp.data())
+                 : posix_spawn(&pid, request.program.c_str(), &setup.actions, &setup.attr, argv.data(), envp.data());
     if (rc != 0) return SpawnResult{-1, rc};
     return SpawnResult{pid, 0};
+}
+
+std::string find_program(const std::string& name, std::string_view path) {
+    if (name.find('/') != std::string::npos) return name;
+    if (name.empty()) return {};
+    for (;;) {
+        auto colon = path.find(':');
+        std::string_view dir = path.substr(0, colon);
+        std::string candidate = std::string(dir.empty() ? "." : dir) + "/" + name;
+        if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+        if (colon == std::string_view::npos) return {};
+        path.remove_prefix(colon + 1);
+    }
+}
+
+std::string ProgramPaths::find(const std::string& name, std::string_view path) {
+    if (path != m_path) {
+        m_found.clear();
+        m_path = path;
+    }
+    auto it = m_found.find(name);
+    if (it != m_found.end()) return it->second;
+    auto found = find_program(name, path);
+    if (!found.empty()) m_found.emplace(name, found);
+    return found;
 }
 
 std::vector<std::string> environment() {

@@ -15,22 +15,6 @@ namespace ppool::os {
 
 namespace {
 
-/// The file `name` names, searched in PATH as execvp would; empty if none.
-std::string find_program(const std::string& name) {
-    if (name.find('/') != std::string::npos) return name;
-    const char* path = std::getenv("PATH");
-    std::string dirs = path && *path ? path : "/usr/local/bin:/usr/bin:/bin";
-    std::size_t start = 0;
-    for (;;) {
-        std::size_t end = dirs.find(':', start);
-        std::string dir = dirs.substr(start, end == std::string::npos ? std::string::npos : end - start);
-        std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
-        if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-        if (end == std::string::npos) return {};
-        start = end + 1;
-    }
-}
-
 /// In the child after fork: only async-signal-safe calls. Reports the errno
 /// of a failure on `report` (close-on-exec, so an exec closes it unwritten).
 [[noreturn]] void exec_child(const SpawnRequest& request, const char* program, char* const* argv, char* const* envp,
@@ -57,7 +41,8 @@ std::string find_program(const std::string& name) {
 
 SpawnResult spawn_tied(const SpawnRequest& request, int death_signal) {
     // Everything the child needs is made before the fork.
-    std::string program = find_program(request.argv.at(0));
+    const char* path = std::getenv("PATH");
+    std::string program = find_program(request.argv.at(0), path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
     if (program.empty()) return SpawnResult{-1, ENOENT};
     auto argv = c_strings(request.argv);
     auto envp = c_strings(request.env);

@@ -5,8 +5,11 @@
 #include "os/signals.hpp"
 #include "os/spawn.hpp"
 
+#include <cerrno>
 #include <csignal>
 #include <cstdint>
+#include <optional>
+#include <string_view>
 #include <unistd.h>
 
 namespace ppool::worker {
@@ -102,6 +105,34 @@ void unblock_worker_term() {
     sigprocmask(SIG_UNBLOCK, &term, nullptr);
 }
 
+namespace {
+
+/// The value of PATH in `env`, if it has one.
+std::optional<std::string_view> path_of(const std::vector<std::string>& env) {
+    for (const auto& variable : env)
+        if (std::string_view(variable).substr(0, 5) == "PATH=") return std::string_view(variable).substr(5);
+    return std::nullopt;
+}
+
+/// Starts the command, its program found in the PATH of its environment
+/// once per run, as a shell's hash table finds it; a program that has gone
+/// since is searched for again.
+os::SpawnResult spawn_command(os::SpawnRequest request) {
+    static os::ProgramPaths paths;
+    const std::string& name = request.argv.at(0);
+    auto path = path_of(request.env);
+    if (!path || name.find('/') != std::string::npos) return os::spawn(request);
+    request.program = paths.find(name, *path);
+    if (request.program.empty()) return os::spawn(request);
+    auto spawned = os::spawn(request);
+    if (spawned.error != ENOENT && spawned.error != EACCES) return spawned;
+    paths.forget(name);
+    request.program = paths.find(name, *path);
+    return os::spawn(request);
+}
+
+}  // namespace
+
 CommandOutcome run_command(const CommandSpec& spec) {
     CommandOutcome outcome;
     auto null = os::open_dev_null();
@@ -116,7 +147,7 @@ CommandOutcome run_command(const CommandSpec& spec) {
     os::SpawnResult spawned;
     {
         os::SignalHold hold(SIGTERM);
-        spawned = os::spawn(
+        spawned = spawn_command(
             os::SpawnRequest{spec.argv, spec.env, stdin_fd, out.write.get(), err.write.get(), true, &hold.previous()});
         if (spawned.error == 0) g_group = spawned.pid;
     }

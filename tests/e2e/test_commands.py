@@ -4,7 +4,52 @@ and inputs that look like shell code but must never run as code."""
 import os
 import unittest
 
-from harness import E2ETestCase, json_lines, lines, run
+from harness import E2ETestCase, PipeReader, json_lines, lines, run
+
+
+class ProgramSearchTests(E2ETestCase):
+    """A worker finds a command's program in PATH once, as a shell's hash
+    table does, and searches again only when the file it found is gone."""
+
+    def program(self, directory, says):
+        os.makedirs(self.path(directory), exist_ok=True)
+        path = self.path(f"{directory}/prog")
+        with open(path, "w") as f:
+            f.write(f"#!/bin/sh\necho {says} \"$1\"\n")
+        os.chmod(path, 0o755)
+        return path
+
+    def start_pool(self):
+        env = dict(os.environ, PATH=f"{self.path('a')}:{self.path('b')}:{os.environ['PATH']}")
+        proc = self.start(["imap", "-j", "1", "--", "prog"], env=env)
+        return proc, PipeReader(proc.stdout)
+
+    def ask(self, proc, reader, item):
+        proc.stdin.write(item + b"\n")
+        proc.stdin.flush()
+        return reader.readline()
+
+    def test_a_program_found_once_is_kept(self):
+        os.makedirs(self.path("a"))
+        self.program("b", "b")
+        proc, reader = self.start_pool()
+        self.assertEqual(self.ask(proc, reader, b"1"), b"b 1\n")
+        # Earlier in PATH now, but the program was found already (bash's `hash` keeps it so too).
+        self.program("a", "a")
+        self.assertEqual(self.ask(proc, reader, b"2"), b"b 2\n")
+
+    def test_a_program_that_has_gone_is_searched_again(self):
+        first = self.program("a", "a")
+        self.program("b", "b")
+        proc, reader = self.start_pool()
+        self.assertEqual(self.ask(proc, reader, b"1"), b"a 1\n")
+        os.unlink(first)
+        self.assertEqual(self.ask(proc, reader, b"2"), b"b 2\n")
+        os.unlink(self.path("b/prog"))
+        proc.stdin.write(b"3\n")
+        proc.stdin.close()
+        self.assertEqual(proc.wait(timeout=60), 1)
+        self.assertIn(b"cannot run 'prog'", self.stderr_of(proc))
 
 
 class InjectionTests(E2ETestCase):
