@@ -3,7 +3,9 @@
 #include "os/fd.hpp"
 #include "os/private_dir.hpp"
 #include "os/process.hpp"
+#include "os/spawn.hpp"
 #include "os/tied_spawn.hpp"
+#include "temp_files.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -88,4 +90,30 @@ TEST_CASE("PrivateDir is a 0700 directory, removed with its files") {
         CHECK(moved.path() == path);
     }
     CHECK(::access(path.c_str(), F_OK) != 0);
+}
+
+TEST_CASE("find_program searches PATH as execvp does, and ProgramPaths keeps what it found") {
+    ppool::test::TempDir a, b;
+    auto program = [](const std::string& dir, mode_t mode) {
+        std::string path = dir + "/prog";
+        std::ofstream(path) << "#!/bin/sh\n";
+        REQUIRE(::chmod(path.c_str(), mode) == 0);
+        return path;
+    };
+    std::string path = a.path + ":" + b.path;
+    CHECK(find_program("prog", path).empty());
+    CHECK(find_program("./prog", path) == "./prog");
+    auto in_b = program(b.path, 0755);
+    // A file that may not be executed is passed over.
+    program(a.path, 0644);
+    CHECK(find_program("prog", path) == in_b);
+
+    ProgramPaths paths;
+    CHECK(paths.find("prog", path) == in_b);
+    auto in_a = program(a.path, 0755);
+    CHECK(paths.find("prog", path) == in_b);
+    paths.forget("prog");
+    CHECK(paths.find("prog", path) == in_a);
+    // Another PATH: nothing found in the old one counts.
+    CHECK(paths.find("prog", b.path) == in_b);
 }
