@@ -43,12 +43,14 @@ using Timeout = std::optional<double>;
 /// the running ones; `now` stops the running ones too. A task counts at its
 /// last attempt (see PoolOptions::retries).
 struct HaltRule {
+    /// Whether and how the job stops: never, soon (the running tasks finish), now (they are stopped).
     enum class When { never, soon, now };
+    /// What is counted: failed, succeeded, or finished tasks.
     enum class On { fail, success, done };
-    When when = When::never;
-    On on = On::fail;
+    When when = When::never;  ///< never: the rule is off
+    On on = On::fail;         ///< the tasks counted
     std::uint64_t count = 1;  ///< tasks; with `percent`, a percentage (1 to 100) of the job's items
-    bool percent = false;
+    bool percent = false;     ///< `count` is a percentage of the job's items
 };
 
 /// Settings of a Pool, after Python's Pool(processes, initializer, initargs, maxtasksperchild).
