@@ -9,6 +9,7 @@ generous bound, never a bare sleep.
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -501,3 +502,22 @@ class E2ETestCase(unittest.TestCase):
         self.assertNotIsInstance(record["worker"], bool)
         self.assertGreaterEqual(record["worker"], 0)
         self.assertTrue(isinstance(record["host"], str) or "host_base64" in record, record)
+
+
+PARALLEL = shutil.which("parallel")
+
+
+def gnu_parallel(args, input=b"", env=None, cwd=None, timeout=120):
+    """GNU parallel with `args` (its citation notice silenced) in a session of
+    its own, whose every process is killed if it does not finish in time."""
+    proc = subprocess.Popen([PARALLEL, "--will-cite"] + [os.fspath(a) for a in args],
+                            stdin=subprocess.DEVNULL if input is None else subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd,
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(input, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc.pid)
+        proc.communicate()
+        raise AssertionError(f"GNU parallel {args!r} did not finish within {timeout}s") from None
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)

@@ -4,31 +4,12 @@ the same input where it has the form."""
 
 import os
 import re
-import shutil
-import signal
 import subprocess
 import sys
 import unittest
 
-from harness import E2ETestCase, run, wait_for
+from harness import PARALLEL, E2ETestCase, gnu_parallel as parallel, run, wait_for
 from test_progress import run_with_terminal_stderr
-
-PARALLEL = shutil.which("parallel")
-
-
-def parallel(args, input=b"", env=None, timeout=60):
-    """GNU parallel with `args`, its citation notice silenced. It runs in a session
-    of its own, whose every process is killed if it does not finish in time."""
-    proc = subprocess.Popen([PARALLEL, "--will-cite"] + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env, start_new_session=True)
-    try:
-        out, err = proc.communicate(input, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        raise AssertionError(f"GNU parallel {args!r} did not finish within {timeout}s") from None
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
-
 
 def cpus():
     return len(os.sched_getaffinity(0))

@@ -6,31 +6,13 @@ machine's load."""
 
 import errno
 import os
-import shutil
-import signal
 import subprocess
 import sys
 import threading
 import time
 import unittest
 
-from harness import E2ETestCase, alive, assert_gone, read_pid, run, wait_for
-
-PARALLEL = shutil.which("parallel")
-
-
-def parallel(args, input=b"", timeout=120):
-    """GNU parallel with `args` in a session of its own, killed whole if it hangs."""
-    proc = subprocess.Popen([PARALLEL, "--will-cite"] + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        out, err = proc.communicate(input, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        raise AssertionError(f"GNU parallel {args!r} did not finish within {timeout}s") from None
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
-
+from harness import PARALLEL, E2ETestCase, alive, assert_gone, gnu_parallel as parallel, read_pid, run, wait_for
 
 SEQ10 = "".join(f"{i}\n" for i in range(1, 11)).encode()
 

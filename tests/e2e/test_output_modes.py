@@ -8,27 +8,13 @@ import filecmp
 import io
 import json
 import os
-import shutil
-import signal
 import subprocess
 import unittest
 
-from harness import E2ETestCase, PipeReader, run
-
-PARALLEL = shutil.which("parallel")
-
+from harness import PARALLEL, E2ETestCase, PipeReader, gnu_parallel, run
 
 def parallel(args, cwd=None, timeout=60):
-    """GNU parallel with `args` in a session of its own, killed whole if it hangs."""
-    proc = subprocess.Popen([PARALLEL, "--will-cite"] + args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, cwd=cwd, start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        raise AssertionError(f"GNU parallel {args!r} did not finish within {timeout}s") from None
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    return gnu_parallel(args, input=None, cwd=cwd, timeout=timeout)
 
 
 def tree(root):

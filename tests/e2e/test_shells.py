@@ -8,10 +8,7 @@ import shutil
 import sys
 import unittest
 
-from harness import E2ETestCase, PPOOL, run
-from test_gnu_forms import parallel
-
-PARALLEL = shutil.which("parallel")
+from harness import PARALLEL, PPOOL, E2ETestCase, gnu_parallel as parallel, run
 BASH = shutil.which("bash")
 
 # What `export -f shout` puts in the environment for
