@@ -69,7 +69,7 @@ CAT_LINE = b"x" * 63 + b"\n"  # its lines, so that the pipe check can count them
 SHA_ITEMS = 2500       # items of the CPU-bound task: about 1 s with -j1
 SHA_CHUNK = 10         # its chunk size
 FIRST_RESULT_REPEATS = 10  # slow-input runs per round; their median counts
-SLOW_INPUT_GAP = 0.1   # seconds between a slow-input run's start and its one line
+SLOW_INPUT_GAP = 0.25  # seconds between a slow-input run's start and its one line (GNU parallel's start-up fits)
 FIRST_RESULT_LIMIT = 1  # seconds a slow-input run waits for its first result before stdin closes
 
 # label, numerator, denominator, how: "time" divides the median times,
@@ -452,6 +452,9 @@ def wait_or_kill(proc):
     return None if killed.is_set() else rc
 
 
+WAITED_FOR_MORE = set()  # argv of the slow-input runs already warned about
+
+
 def read_first_line(fd, proc):
     """Bytes read from `fd` up to and including the first newline (or all of
     them, at end of file). If nothing has come after FIRST_RESULT_LIMIT
@@ -463,8 +466,11 @@ def read_first_line(fd, proc):
         if not proc.stdin.closed:
             ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
             if not ready:
-                print(f"bench: warning: no result {FIRST_RESULT_LIMIT} s after the line, it waits for more "
-                      f"input: closing stdin ({' '.join(map(str, proc.args))})", file=sys.stderr)
+                command = " ".join(map(str, proc.args))
+                if command not in WAITED_FOR_MORE:
+                    WAITED_FOR_MORE.add(command)
+                    print(f"bench: warning: no result {FIRST_RESULT_LIMIT} s after the line, it waits for more "
+                          f"input: its stdin is closed then ({command})", file=sys.stderr)
                 proc.stdin.close()
                 continue
         chunk = os.read(fd, 1 << 16)
