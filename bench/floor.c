@@ -8,6 +8,10 @@
  * waitpid. Children inherit stdin, stdout and stderr as they are: no pipes,
  * no output ordering, no per-task bookkeeping. Exit status is 0 if every child
  * exited 0, 1 otherwise (2 on usage or spawn errors).
+ *
+ * bench/run.py gives it COMMAND as an absolute path, so that posix_spawnp
+ * searches no PATH directory per task: ppool resolves a command once per
+ * worker, as a shell's hash table does.
  */
 #include <spawn.h>
 #include <stdio.h>

@@ -1,7 +1,18 @@
 #!/usr/bin/env python3
 """Benchmark of ppool against its peers (xargs -P, GNU parallel, Python's
-multiprocessing.Pool, awk) and against bench/floor.c, the cheapest way we know
-to run one process per line with two slots.
+multiprocessing.Pool, awk, cat) and against the floors: bench/floor.c, the
+cheapest way we know to run one process per line with two slots, given the
+command's resolved path (no PATH search per task), and bench/len_floor.c, a
+single process printing the length of each line as fast as we can.
+
+Besides the throughput rows it measures a file of 256 MiB copied by
+`ppool imap -j1 -- cat {}` against `cat FILE` (both into a pipe), the
+parallel efficiency of a CPU-bound plugin task (bench/plugin_sha.cpp: the
+time with -j1 over twice the time with -j2, 1.00 at best), and the time to
+the first result when the input arrives slowly: the pool has started and
+waits, one line is written, and the clock runs until its result is read
+(against xargs -P2 and GNU parallel; a tool that waits for the next line
+gets its stdin closed after a second, and its time shows it).
 
     python3 bench/run.py [--ppool PATH] [--baseline PATH] [--rounds N] [--scale F] [--quick] [--json-out FILE]
                          [--sshlogin LOGIN [--ssh CMD] [--remote-ppool PATH]]
@@ -32,6 +43,7 @@ import json
 import os
 import platform
 import re
+import select
 import shutil
 import statistics
 import subprocess
@@ -39,7 +51,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -52,9 +64,17 @@ RSS_ITEMS = 3_000_000  # lines for the peak-RSS run
 STARTUP_REPEATS = 20   # one-item runs per round for start-up; their median counts
 RUN_TIMEOUT = 600      # seconds; a run taking longer is a failure, not a hang
 REMOTE_COMMAND_ITEMS = 2000  # `true` tasks over ssh, and locally beside them
+CAT_BYTES = 256 << 20  # the file the cat rows copy into a pipe
+CAT_LINE = b"x" * 63 + b"\n"  # its lines, so that the pipe check can count them
+SHA_ITEMS = 2500       # items of the CPU-bound task: about 1 s with -j1
+SHA_CHUNK = 10         # its chunk size
+FIRST_RESULT_REPEATS = 10  # slow-input runs per round; their median counts
+SLOW_INPUT_GAP = 0.25  # seconds between a slow-input run's start and its one line (GNU parallel's start-up fits)
+FIRST_RESULT_LIMIT = 1  # seconds a slow-input run waits for its first result before stdin closes
 
 # label, numerator, denominator, how: "time" divides the median times,
-# "rate" divides items/s (so the denominator's time over the numerator's).
+# "rate" divides items/s (so the denominator's time over the numerator's),
+# "efficiency" is the numerator's time over SLOTS times the denominator's.
 RATIOS = [
     ("ppool-true / floor-true", "ppool true", "floor true", "time",
      "time; 1.00 = as cheap as our floor"),
@@ -68,10 +88,18 @@ RATIOS = [
      "items/s over lines/s; > 1 = ppool faster"),
     ("ppool-len / python-pool-len", "ppool len", "python pool len", "rate",
      "items/s; > 1 = ppool faster"),
+    ("ppool-len / len-floor", "ppool len", "len floor", "time",
+     "time; 1.00 = as fast as one C process"),
     ("ppool-len json / text", "ppool len --json", "ppool len", "time",
      "time; cost of JSON Lines"),
     ("plugin-len / builtin-len", "ppool plugin len", "ppool len", "time",
      "time; 1.00 = a plugin task is as fast as a built-in"),
+    ("ppool-cat / cat", "ppool cat", "cat", "time",
+     "time; the file through ppool -j1 into a pipe, 1.00 = as cheap as cat"),
+    ("parallel efficiency sha", "ppool sha -j1", "ppool sha -j2", "efficiency",
+     f"time(-j1) / ({SLOTS} x time(-j{SLOTS})), CPU-bound plugin task; goal 0.95"),
+    ("first-result ppool / xargs", "first result ppool", "first result xargs", "time",
+     "time from a slow line to its result; < 1 = ppool faster"),
     ("startup ppool / xargs", "startup ppool", "startup xargs", "time",
      "time of one item; < 1 = ppool faster"),
     ("ssh-true / local-true", "ssh true", "local true", "time",
@@ -96,10 +124,11 @@ class Workload:
     input: Path
     items: int             # items per run
     expect_lines: int      # lines a correct run prints
-    unit: str              # "task": ms per task, "item": items/s, "run": ms per run
+    unit: str              # "task": ms per task, "item": items/s, "run": ms per run, "byte": MiB/s
     is_ppool: bool = False
     pipe: bool = False     # stdout read (and counted) through a pipe, not /dev/null
     repeat: int = 1        # runs per measurement; the measurement is their median
+    first_result: bool = False  # a slow-input run: the time from one line written to its result
 
 
 # --- setup ------------------------------------------------------------------
@@ -206,29 +235,53 @@ def is_gnu_parallel(path):
 
 
 def find_tools(quick, tmp):
-    """Paths of the peers (None when skipped) and of our floor, built from floor.c."""
-    tools = {name: shutil.which(name) for name in ("xargs", "parallel", "awk", "cc", "c++")}
+    """Paths of the peers (None when skipped), of our floors, built from floor.c
+    and len_floor.c, and of the plugins."""
+    tools = {name: shutil.which(name) for name in ("xargs", "parallel", "awk", "cat", "cc", "c++")}
     if tools["parallel"] and not is_gnu_parallel(tools["parallel"]):
         tools["parallel"] = None     # moreutils' parallel takes other arguments
     tools["time"] = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
-    missing = [name for name in ("xargs", "parallel", "awk", "cc") if not tools[name]]
+    missing = [name for name in ("xargs", "parallel", "awk", "cat", "cc") if not tools[name]]
     if missing and not quick:
         die(f"not installed: {', '.join(missing)} "
-            "(apt-get install -y findutils parallel gawk gcc), or pass --quick")
+            "(apt-get install -y findutils parallel gawk coreutils gcc), or pass --quick")
     for name in missing:
         print(f"bench: skipping {name}: not installed", file=sys.stderr)
-    tools["floor"] = None
+    tools["floor"] = tools["len floor"] = None
     if tools["cc"]:
         floor = tmp / "floor"
         run_quiet([tools["cc"], "-O2", "-o", floor, BENCH_DIR / "floor.c"], "compiling floor.c")
         tools["floor"] = str(floor)
+        len_floor = tmp / "len_floor"
+        run_quiet([tools["cc"], "-O2", "-o", len_floor, BENCH_DIR / "len_floor.c"], "compiling len_floor.c")
+        tools["len floor"] = str(len_floor)
     tools["plugin"] = None
     if tools["c++"]:
         plugin = tmp / "libplugin_len.so"
         run_quiet([tools["c++"], "-std=c++20", "-O2", "-shared", "-fPIC", "-I", REPO / "include",
                    "-o", plugin, BENCH_DIR / "plugin_len.cpp"], "compiling plugin_len.cpp")
         tools["plugin"] = str(plugin)
+    tools["sha plugin"] = compile_sha_plugin(tools["c++"], quick, tmp)
     return tools
+
+
+def compile_sha_plugin(cxx, quick, tmp):
+    """The CPU-bound plugin (it needs OpenSSL's libcrypto), or None when
+    skipped: without a compiler, or, with --quick, without OpenSSL's headers."""
+    if not cxx:
+        return None
+    plugin = tmp / "libplugin_sha.so"
+    argv = [cxx, "-std=c++20", "-O2", "-shared", "-fPIC", "-I", REPO / "include",
+            "-o", plugin, BENCH_DIR / "plugin_sha.cpp", "-lcrypto"]
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if proc.returncode != 0:
+        if not quick:
+            sys.stderr.write(proc.stdout)
+            die("compiling plugin_sha.cpp failed (apt-get install -y libssl-dev), or pass --quick")
+        print("bench: skipping the parallel efficiency rows: plugin_sha.cpp does not compile "
+              "(is libssl-dev installed?)", file=sys.stderr)
+        return None
+    return str(plugin)
 
 
 def write_lines(path, n):
@@ -237,10 +290,29 @@ def write_lines(path, n):
     return path
 
 
+def write_cat_file(path, size):
+    """A file of about `size` bytes in lines of CAT_LINE; returns its line count."""
+    lines = max(1, size // len(CAT_LINE))
+    block = CAT_LINE * (1 << 14)
+    with open(path, "wb") as f:
+        for _ in range(lines >> 14):
+            f.write(block)
+        f.write(CAT_LINE * (lines & ((1 << 14) - 1)))
+    return lines
+
+
 def make_inputs(tmp, scale):
     counts = {"command": scaled(COMMAND_ITEMS, scale), "task": scaled(TASK_ITEMS, scale),
-              "rss": scaled(RSS_ITEMS, scale), "startup": 1, "remote": scaled(REMOTE_COMMAND_ITEMS, scale)}
-    return {kind: (write_lines(tmp / f"{kind}.txt", n), n) for kind, n in counts.items()}
+              "rss": scaled(RSS_ITEMS, scale), "startup": 1, "remote": scaled(REMOTE_COMMAND_ITEMS, scale),
+              "sha": scaled(SHA_ITEMS, scale)}
+    inputs = {kind: (write_lines(tmp / f"{kind}.txt", n), n) for kind, n in counts.items()}
+    # The cat rows: the file, and ppool's one item, the file's path.
+    cat_file = tmp / "cat.data"
+    inputs["cat"] = (cat_file, write_cat_file(cat_file, scaled(CAT_BYTES, scale)))
+    cat_item = tmp / "cat-item.txt"
+    cat_item.write_text(f"{cat_file}\n")
+    inputs["cat item"] = (cat_item, 1)
+    return inputs
 
 
 # --- workloads: one function per kind ---------------------------------------
@@ -256,7 +328,11 @@ def command_workloads(ppool, tools, inputs):
     }
     runs = [("floor", "true"), ("ppool", "true"), ("xargs", "true"), ("parallel", "true"),
             ("ppool", "echo"), ("floor", "echo")]
-    return [Workload(f"{runner} {command}", prefixes[runner] + [command], path, n,
+    # The floor is given the command's absolute path: posix_spawnp then tries no
+    # PATH directory before it (ppool resolves a command once per worker).
+    resolved = {command: shutil.which(command) or command for _, command in runs}
+    return [Workload(f"{runner} {command}",
+                     prefixes[runner] + [resolved[command] if runner == "floor" else command], path, n,
                      expect_lines=n if command == "echo" else 0, unit="task",
                      is_ppool=runner == "ppool", pipe=command == "echo")
             for runner, command in runs if prefixes[runner]]
@@ -274,9 +350,48 @@ def task_workloads(ppool, tools, inputs):
         ("ppool plugin len", [ppool, "imap", f"-j{SLOTS}", "-c", str(CHUNK), "--plugin", tools["plugin"],
                               "--task", "plugin_len"] if tools["plugin"] else None, True),
         ("awk len", [tools["awk"], "{print length($0)}"] if tools["awk"] else None, False),
+        ("len floor", [tools["len floor"]] if tools["len floor"] else None, False),
         ("python pool len", [sys.executable, BENCH_DIR / "py_pool_len.py"], False),
     ]
     return [Workload(name, argv, path, n, n, "item", is_ppool=is_ppool)
+            for name, argv, is_ppool in candidates if argv]
+
+
+def cat_workloads(ppool, tools, inputs):
+    """Throughput of output: the file by `ppool imap -j1 -- cat {}` (its path the
+    one item) and by cat itself, both read through a pipe and their lines counted."""
+    path, lines = inputs["cat"]
+    item_path, _ = inputs["cat item"]
+    size = path.stat().st_size
+    candidates = [
+        ("ppool cat", [ppool, "imap", "-j1", "--", "cat", "{}"], True),
+        ("cat", [tools["cat"], path] if tools["cat"] else None, False),
+    ]
+    return [Workload(name, argv, item_path, size, lines, "byte", is_ppool=is_ppool, pipe=True)
+            for name, argv, is_ppool in candidates if argv]
+
+
+def cpu_workloads(ppool, tools, inputs):
+    """The CPU-bound plugin task with one worker and with SLOTS: parallel efficiency."""
+    if not tools["sha plugin"]:
+        return []
+    path, n = inputs["sha"]
+    return [Workload(f"ppool sha -j{jobs}", [ppool, "imap", f"-j{jobs}", "-c", str(SHA_CHUNK), "--plugin",
+                                            tools["sha plugin"], "--task", "sha_rounds"],
+                     path, n, n, "item", is_ppool=True)
+            for jobs in (1, SLOTS)]
+
+
+def first_result_workloads(ppool, tools, repeats):
+    """Slow input: one line written to a started pool, timed to its result."""
+    candidates = [
+        ("first result ppool", [ppool, "imap", f"-j{SLOTS}", "--", "echo"], True),
+        ("first result xargs", [tools["xargs"], f"-P{SLOTS}", "-n1", "echo"] if tools["xargs"] else None, False),
+        ("first result parallel", [tools["parallel"], "--will-cite", f"-j{SLOTS}", "echo"]
+         if tools["parallel"] else None, False),
+    ]
+    return [Workload(name, argv, None, 1, 1, "run", is_ppool=is_ppool, pipe=True, repeat=repeats,
+                     first_result=True)
             for name, argv, is_ppool in candidates if argv]
 
 
@@ -337,9 +452,61 @@ def wait_or_kill(proc):
     return None if killed.is_set() else rc
 
 
+WAITED_FOR_MORE = set()  # argv of the slow-input runs already warned about
+
+
+def read_first_line(fd, proc):
+    """Bytes read from `fd` up to and including the first newline (or all of
+    them, at end of file). If nothing has come after FIRST_RESULT_LIMIT
+    seconds, `proc`'s stdin is closed (a pool waiting for the end of its
+    input then runs the line) and the wait goes on."""
+    got = b""
+    deadline = time.monotonic() + FIRST_RESULT_LIMIT
+    while b"\n" not in got:
+        if not proc.stdin.closed:
+            ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                command = " ".join(map(str, proc.args))
+                if command not in WAITED_FOR_MORE:
+                    WAITED_FOR_MORE.add(command)
+                    print(f"bench: warning: no result {FIRST_RESULT_LIMIT} s after the line, it waits for more "
+                          f"input: its stdin is closed then ({command})", file=sys.stderr)
+                proc.stdin.close()
+                continue
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            break
+        got += chunk
+    return got
+
+
+def run_first_result(w):
+    """A slow-input run of `w`: it starts with a pipe as stdin, and after
+    SLOW_INPUT_GAP (the pool has started and waits for input) one line is
+    written; the time is from that write to the first result line read. Then
+    stdin is closed and the rest drained. Returns (seconds, exit code or None,
+    lines printed)."""
+    with subprocess.Popen(w.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE) as proc:
+        fd = proc.stdout.fileno()
+        time.sleep(SLOW_INPUT_GAP)  # the workload: input that comes late
+        start = time.perf_counter()
+        os.write(proc.stdin.fileno(), b"1\n")
+        first = read_first_line(fd, proc)
+        seconds = time.perf_counter() - start
+        if not proc.stdin.closed:
+            proc.stdin.close()
+        lines = first.count(b"\n")
+        while chunk := os.read(fd, 1 << 16):
+            lines += chunk.count(b"\n")
+        rc = wait_or_kill(proc)
+    return seconds, rc, lines
+
+
 def run_once(w, count_lines):
     """Runs `w` once with stdin from its input file; returns (seconds, exit code or
     None if it timed out, lines printed or None). Counting reads stdout through a pipe."""
+    if w.first_result:
+        return run_first_result(w)
     stdout = subprocess.PIPE if count_lines else subprocess.DEVNULL
     with open(w.input, "rb") as stdin:
         start = time.perf_counter()
@@ -439,9 +606,11 @@ def summarize(workloads, samples):
         times = samples[w.name]
         median = statistics.median(times)
         row = {"median_s": median, "min_s": min(times), "max_s": max(times),
-               "items": w.items, "unit": w.unit}
+               "items": w.items, "unit": w.unit, "argv": [str(a) for a in w.argv]}
         if w.unit == "item":
             row["items_per_s"] = w.items / median
+        elif w.unit == "byte":
+            row["mib_per_s"] = w.items / median / (1 << 20)
         else:
             row["ms_per_" + w.unit] = median * 1000 / w.items
         summary[w.name] = row
@@ -453,7 +622,7 @@ def ratios(summary):
     for label, num, den, how, _ in RATIOS:
         if num in summary and den in summary:
             a, b = summary[num]["median_s"], summary[den]["median_s"]
-            result[label] = a / b if how == "time" else b / a
+            result[label] = {"time": a / b, "rate": b / a, "efficiency": a / (SLOTS * b)}[how]
         else:
             result[label] = None
     return result
@@ -462,6 +631,8 @@ def ratios(summary):
 def per_item_text(row):
     if row["unit"] == "item":
         return f"{row['items_per_s'] / 1e6:8.3f} M items/s"
+    if row["unit"] == "byte":
+        return f"{row['mib_per_s']:8.1f} MiB/s"
     return f"{row['ms_per_' + row['unit']]:8.3f} ms/{row['unit']}"
 
 
@@ -475,8 +646,7 @@ def baseline_workloads(workloads, baseline, remote_ppool=None, remote_baseline=N
     for w in workloads:
         if w.is_ppool:
             argv = [remote_baseline if remote_ppool and arg == remote_ppool else arg for arg in w.argv[1:]]
-            copies.append(Workload(BASELINE + w.name, [baseline] + argv, w.input, w.items, w.expect_lines,
-                                   w.unit, is_ppool=False, pipe=w.pipe, repeat=w.repeat))
+            copies.append(replace(w, name=BASELINE + w.name, argv=[baseline] + argv, is_ppool=False))
     return copies
 
 
@@ -489,15 +659,15 @@ def baseline_ratios(summary):
 def print_report(header, summary, ratio_values, rss):
     print(header)
     print()
-    print(f"{'workload':<20} {'items':>9} {'median ms':>11} {'min ms':>10} {'max ms':>10}   per item")
+    print(f"{'workload':<21} {'items':>9} {'median ms':>11} {'min ms':>10} {'max ms':>10}   per item")
     for name, row in summary.items():
-        print(f"{name:<20} {row['items']:>9} {row['median_s'] * 1000:>11.1f} "
+        print(f"{name:<21} {row['items']:>9} {row['median_s'] * 1000:>11.1f} "
               f"{row['min_s'] * 1000:>10.1f} {row['max_s'] * 1000:>10.1f}   {per_item_text(row)}")
     print()
     print("ratios (of medians)")
-    for label, _, _, _, note in RATIOS:
+    for label, _, _, how, note in RATIOS:
         value = ratio_values[label]
-        shown = f"{value:8.2f}x" if value is not None else "     n/a "
+        shown = "     n/a " if value is None else f"{value:8.2f} " if how == "efficiency" else f"{value:8.2f}x"
         print(f"  {label:<30} {shown}   ({note})")
     mb, method, n = rss
     print(f"  {'peak RSS ppool len':<30} {mb:8.1f} MB  (over {n} lines, largest process, {method})")
@@ -516,6 +686,8 @@ def header_line(ppool, args, inputs, load_at_start):
             f"{SLOTS} slots | {inputs['command'][1]} command items, {inputs['task'][1]} task "
             f"items (chunks of {CHUNK}) | {args.rounds} rounds, scale {args.scale:g} | "
             f"1-min load {load_at_start:.2f} at start, {os.getloadavg()[0]:.2f} at end\n"
+            f"cat rows: {inputs['cat'][0].stat().st_size} bytes | sha rows: {inputs['sha'][1]} items "
+            f"(chunks of {SHA_CHUNK}) | first result: one line {SLOW_INPUT_GAP * 1000:g} ms after the start\n"
             + (f"ssh rows: -S {SLOTS}/{args.sshlogin} --ssh '{args.ssh}', {inputs['remote'][1]} true items"
                if args.sshlogin else "ssh rows: skipped (no --sshlogin)"))
 
@@ -543,7 +715,10 @@ def main():
         remote, remote_baseline = setup_remote(args, ppool, baseline, Path(remote_dir))
         workloads = (command_workloads(ppool, tools, inputs)
                      + task_workloads(ppool, tools, inputs)
+                     + cat_workloads(ppool, tools, inputs)
+                     + cpu_workloads(ppool, tools, inputs)
                      + remote_workloads(ppool, remote, inputs)
+                     + first_result_workloads(ppool, tools, scaled(FIRST_RESULT_REPEATS, args.scale))
                      + startup_workloads(ppool, tools, inputs,
                                          scaled(STARTUP_REPEATS, args.scale)))
         if baseline:

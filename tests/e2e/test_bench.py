@@ -21,8 +21,12 @@ RATIO_LABELS = [
     "parallel-true / ppool-true",
     "ppool-len / awk-len",
     "ppool-len / python-pool-len",
+    "ppool-len / len-floor",
     "ppool-len json / text",
     "plugin-len / builtin-len",
+    "ppool-cat / cat",
+    "parallel efficiency sha",
+    "first-result ppool / xargs",
     "startup ppool / xargs",
     "ssh-true / local-true",
     "ssh-len / local-len",
@@ -59,13 +63,31 @@ class BenchTest(unittest.TestCase):
         self.assertIn("peak RSS", self.proc.stdout)
 
     def test_prints_ppool_rows(self):
-        for row in ("ppool true", "ppool echo", "ppool len", "ppool len --json", "startup ppool"):
+        for row in ("ppool true", "ppool echo", "ppool len", "ppool len --json", "startup ppool",
+                    "ppool cat", "ppool sha -j1", "ppool sha -j2", "first result ppool"):
             self.assertRegex(self.proc.stdout, rf"(?m)^{row}\s+\d")
+
+    def test_prints_the_floor_and_peer_rows_of_the_new_ratios(self):
+        # cc, cat and xargs are always there where ppool builds (build-essential, coreutils, findutils).
+        for row in ("len floor", "cat", "first result xargs"):
+            self.assertRegex(self.proc.stdout, rf"(?m)^{row}\s+\d")
+        doc = json.loads(self.json_out.read_text())
+        for label in ("ppool-len / len-floor", "ppool-cat / cat", "parallel efficiency sha",
+                      "first-result ppool / xargs"):
+            self.assertGreater(doc["ratios"][label], 0, label)
+        self.assertGreater(doc["workloads"]["ppool cat"]["mib_per_s"], 0)
+
+    def test_the_floor_is_given_the_resolved_path(self):
+        # No PATH search in the floor: its `true` is an absolute path, also in the row's JSON.
+        doc = json.loads(self.json_out.read_text())
+        self.assertTrue(os.path.isabs(doc["workloads"]["floor true"]["argv"][-1]))
+        self.assertEqual(doc["workloads"]["ppool true"]["argv"][-1], "true")
 
     def test_compares_every_ppool_row_with_the_baseline(self):
         self.assertIn("against the baseline", self.proc.stdout)
         doc = json.loads(self.json_out.read_text())
-        for row in ("ppool true", "ppool len", "ppool len workflow", "startup ppool"):
+        for row in ("ppool true", "ppool len", "ppool len workflow", "startup ppool", "ppool cat",
+                    "first result ppool"):
             self.assertRegex(self.proc.stdout, rf"(?m)^baseline {row}\s+\d")
             self.assertGreater(doc["against_baseline"][row], 0)
 
