@@ -10,7 +10,7 @@ namespace ppool::protocol {
 
 /// Raised on both sides of a conversation between ppool and a worker built
 /// from another version of the protocol.
-inline constexpr std::uint32_t k_protocol_version = 4;
+inline constexpr std::uint32_t k_protocol_version = 5;
 
 /// A command task as data, rebuilt by the worker.
 struct CommandTaskSpec {
@@ -66,6 +66,11 @@ void encode_configure(std::string& out, const ConfigureMessage& msg);
 /// Throws ProtocolError for a malformed payload; a payload of another
 /// version decodes as far as its version, for a clear error.
 ConfigureMessage decode_configure(std::string_view payload);
+
+/// A command task for a running worker (FrameType::task).
+void encode_task(std::string& out, const CommandTaskSpec& spec);
+/// Throws ProtocolError for a malformed payload.
+CommandTaskSpec decode_task(std::string_view payload);
 
 void encode_hello(std::string& out, const HelloMessage& msg);
 HelloMessage decode_hello(std::string_view payload);

@@ -153,6 +153,10 @@ void decode_frame(FrameType type, std::string_view payload) {
             check_session_round_trip(payload, decode_configure(payload),
                                      [](std::string& out, const ConfigureMessage& m) { encode_configure(out, m); });
             break;
+        case FrameType::task:
+            check_session_round_trip(payload, decode_task(payload),
+                                     [](std::string& out, const CommandTaskSpec& m) { encode_task(out, m); });
+            break;
         case FrameType::hello:
             check_session_round_trip(payload, decode_hello(payload),
                                      [](std::string& out, const HelloMessage& m) { encode_hello(out, m); });
