@@ -306,6 +306,21 @@ public:
 
     /// The number of workers.
     int processes() const;
+    /// Workers running a task now.
+    int running() const;
+
+    /// Watches a descriptor of the program's own (a socket, a pipe) while
+    /// the pool waits, so that one thread serves both: `on_readable` runs
+    /// after each wait in which `fd` is readable, inside whichever call of
+    /// the pool is waiting, under the callbacks' rules (see apply_async: it
+    /// may submit work, never wait). A second watch of `fd` replaces the first.
+    void watch(int fd, std::function<void()> on_readable);
+    /// Stops watching `fd` (before it is closed).
+    void unwatch(int fd);
+    /// Drives the pool (its work, its watches, its callbacks) until `done()`
+    /// holds (true) or `timeout` passes (false). Throws Interrupted on a
+    /// caught signal, and Error when nothing could ever make `done()` hold.
+    bool run_until(const std::function<bool()>& done, Timeout timeout = {});
     /// Python's default chunksize for map over `n` items.
     static std::size_t default_chunksize(std::size_t n, int processes);
 
