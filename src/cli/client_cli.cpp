@@ -109,11 +109,12 @@ server::Request request_of(std::string_view command, const ClientArgs& a) {
 int print_status(const server::ServerStatus& s, bool json) {
     if (json)
         write_output(1, fmt::format("{{\"workers\": {}, \"queued\": {}, \"running\": {}, \"finished_not_fetched\": {}, "
-                                    "\"closed\": {}}}\n",
-                                    s.workers, s.queued, s.running, s.finished, s.closed ? "true" : "false"));
+                                    "\"waiting_clients\": {}, \"closed\": {}}}\n",
+                                    s.workers, s.queued, s.running, s.finished, s.waiting, s.closed ? "true" : "false"));
     else
-        write_output(1, fmt::format("workers {}\nqueued {}\nrunning {}\nfinished-not-fetched {}\nclosed {}\n", s.workers,
-                                    s.queued, s.running, s.finished, s.closed ? "yes" : "no"));
+        write_output(1, fmt::format("workers {}\nqueued {}\nrunning {}\nfinished-not-fetched {}\nwaiting-clients {}\n"
+                                    "closed {}\n",
+                                    s.workers, s.queued, s.running, s.finished, s.waiting, s.closed ? "yes" : "no"));
     return 0;
 }
 

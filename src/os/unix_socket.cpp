@@ -46,7 +46,12 @@ SocketProbe probe_unix_socket(const std::string& path) {
 Fd listen_unix(const std::string& path) {
     auto address = address_of(path);
     auto fd = stream_socket();
-    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) fail("bind");
+    // The socket file is its owner's alone from the start, wherever it is made.
+    auto mask = ::umask(077);
+    int bound = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address);
+    int error = errno;
+    ::umask(mask);
+    if (bound != 0) fail("bind", error);
     if (::listen(fd.get(), 512) != 0) fail("listen");
     return fd;
 }

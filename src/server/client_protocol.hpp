@@ -67,6 +67,7 @@ struct ServerStatus {
     std::uint64_t queued = 0;
     std::uint64_t running = 0;
     std::uint64_t finished = 0;  ///< finished, not fetched yet
+    std::uint64_t waiting = 0;   ///< clients waiting for a job (get, wait) or the pool (join)
     bool closed = false;
 };
 

@@ -29,8 +29,11 @@ void Server::run() {
     m_pool.run_until([this] { return m_terminated || drained(); });
     if (m_terminated) {
         // Nothing more will finish: every waiter hears so now.
-        for (auto& [id, job] : m_jobs)
-            if (!job.finished) finish(id, false, {}, "the pool was terminated");
+        std::vector<std::uint64_t> unfinished;
+        for (const auto& [id, job] : m_jobs)
+            if (!job.finished) unfinished.push_back(id);
+        // A job its waiter fetches is forgotten: the ids are taken first.
+        for (auto id : unfinished) finish(id, false, {}, "the pool was terminated");
         return;
     }
     m_pool.close();
@@ -258,6 +261,9 @@ ServerStatus Server::status() const {
     s.queued = m_unfinished - s.running;
     s.finished = m_jobs.size() - m_unfinished;
     s.closed = m_closed;
+    for (const auto& [id, job] : m_jobs)
+        for (const auto& waiter : job.waiters) s.waiting += m_clients.contains(waiter.client) ? 1 : 0;
+    for (auto client : m_joiners) s.waiting += m_clients.contains(client) ? 1 : 0;
     return s;
 }
 
