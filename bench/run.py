@@ -32,6 +32,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -74,6 +75,8 @@ RATIOS = [
      "time; 1.00 = a plugin task is as fast as a built-in"),
     ("startup ppool / xargs", "startup ppool", "startup xargs", "time",
      "time of one item; < 1 = ppool faster"),
+    ("submit+get / apply", "serve submit+get", "apply len", "time",
+     "time of one task; < 1 = a warm ppool serve answers faster"),
     ("ssh-true / local-true", "ssh true", "local true", "time",
      "time; -S 2/LOGIN against -j 2; goal <= 1.3"),
     ("ssh-len / local-len", "ssh len", "ppool len", "rate",
@@ -306,6 +309,28 @@ def startup_workloads(ppool, tools, inputs, repeats):
     ]
     return [Workload(name, argv, path, n, 0, "run", is_ppool=is_ppool, repeat=repeats)
             for name, argv, is_ppool in candidates if argv]
+
+
+def serve_workloads(ppool, inputs, sock, repeats):
+    """One task's round trip: submit and get on a warm server (ppool serve),
+    against ppool apply, which starts a pool of its own for it."""
+    path, n = inputs["startup"]
+    ppool_q, sock_q = shlex.quote(str(ppool)), shlex.quote(str(sock))
+    round_trip = (f"id=$({ppool_q} submit --server {sock_q} --task len x) && "
+                  f"exec {ppool_q} get --server {sock_q} \"$id\"")
+    return [Workload("serve submit+get", ["sh", "-c", round_trip], path, n, 1, "run", is_ppool=True, repeat=repeats),
+            Workload("apply len", ["sh", "-c", f"exec {ppool_q} apply -j{SLOTS} --task len x"], path, n, 1, "run",
+                     is_ppool=True, repeat=repeats)]
+
+
+def start_server(ppool, sock):
+    """A server for the serve rows, detached; ppool terminate stops it."""
+    run_quiet([ppool, "serve", f"-j{SLOTS}", "--socket", str(sock)], "ppool serve")
+
+
+def stop_server(ppool, sock):
+    subprocess.run([ppool, "terminate", "--server", str(sock)], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=60)
 
 
 # --- running ----------------------------------------------------------------
@@ -548,12 +573,17 @@ def main():
                                          scaled(STARTUP_REPEATS, args.scale)))
         if baseline:
             workloads += baseline_workloads(workloads, baseline, remote and remote[2], remote_baseline)
+        sock = tmp / "serve.sock"
+        workloads += serve_workloads(ppool, inputs, sock, scaled(STARTUP_REPEATS, args.scale))
+        start_server(ppool, sock)
         try:
             samples = run_rounds(workloads, args.rounds)
             rss = peak_rss_mb(ppool, tools, inputs)
         except PpoolFailure as error:
             print(f"bench: ppool failed: {error}", file=sys.stderr)
             return 1
+        finally:
+            stop_server(ppool, sock)
         header = header_line(ppool, args, inputs, load_at_start)
     summary = summarize(workloads, samples)
     ratio_values = ratios(summary)

@@ -24,6 +24,7 @@ RATIO_LABELS = [
     "ppool-len json / text",
     "plugin-len / builtin-len",
     "startup ppool / xargs",
+    "submit+get / apply",
     "ssh-true / local-true",
     "ssh-len / local-len",
 ]
