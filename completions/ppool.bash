@@ -29,11 +29,11 @@ _ppool_server()
     --init-task | --task | -t)
         COMPREPLY=($(compgen -W "$(ppool tasks 2>/dev/null | cut -f1 -d' ')" -- "$cur"))
         return ;;
-    -j | --processes | --initializer | --initargs | --timeout)
+    -j | --processes | --initializer | --initargs | --timeout | --launcher | --max-held)
         return ;;
     esac
     case $mode in
-    serve) opts='-j --processes --initializer --init-task --initargs --socket --foreground -h --help' ;;
+    serve) opts='-j --processes --initializer --init-task --initargs --launcher --max-held --socket --foreground -h --help' ;;
     submit) opts='--server -t --task -h --help' ;;
     get | wait) opts='--server --timeout -h --help' ;;
     status) opts='--server --json -h --help' ;;

@@ -63,6 +63,8 @@ complete -c ppool -n "__fish_seen_subcommand_from serve" -l initializer -x -d 'S
 complete -c ppool -n "__fish_seen_subcommand_from serve" -l init-task -x -a '(__ppool_tasks)' -d 'Registered task each worker runs once'
 complete -c ppool -n "__fish_seen_subcommand_from serve" -l initargs -x -d 'The item --init-task gets'
 complete -c ppool -n "__fish_seen_subcommand_from serve" -l socket -r -F -d 'The Unix socket'
+complete -c ppool -n "__fish_seen_subcommand_from serve" -l launcher -x -a 'fork exec' -d 'How workers start'
+complete -c ppool -n "__fish_seen_subcommand_from serve" -l max-held -x -d 'Jobs held at most, running or not fetched'
 complete -c ppool -n "__fish_seen_subcommand_from serve" -l foreground -d 'Stay attached instead of detaching'
 complete -c ppool -n "$server_commands; and not __fish_seen_subcommand_from serve" -l server -r -F -d "The server's socket"
 complete -c ppool -n "__fish_seen_subcommand_from submit" -s t -l task -x -a '(__ppool_tasks)' -d 'Run a registered task, not a command'

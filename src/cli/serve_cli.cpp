@@ -25,7 +25,8 @@ namespace ppool::cli {
 namespace {
 
 constexpr std::string_view k_serve_usage =
-    "usage: ppool serve [-j N] [--initializer CMD | --init-task NAME [--initargs STR]] [--socket PATH] [--foreground]\n"
+    "usage: ppool serve [-j N] [--initializer CMD | --init-task NAME [--initargs STR]] [--launcher CMD]\n"
+    "                   [--max-held N] [--socket PATH] [--foreground]\n"
     "Starts a pool whose workers stay warm for many commands (submit, get, wait,\n"
     "ready, successful, close, terminate, join, status), on a Unix socket only\n"
     "its user may use. Prints the socket's path once it accepts connections.\n"
@@ -33,6 +34,9 @@ constexpr std::string_view k_serve_usage =
     "  --initializer CMD    shell command each worker runs once at start\n"
     "  --init-task NAME     registered task each worker runs once at start\n"
     "  --initargs STR       the item --init-task runs on\n"
+    "  --launcher CMD       how workers start: fork, exec, or a command (default:\n"
+    "                       $PPOOL_LAUNCHER, else fork)\n"
+    "  --max-held N         jobs held at most, running or not fetched (default 10000)\n"
     "  --socket PATH        the socket (default: $XDG_RUNTIME_DIR/ppool/default.sock,\n"
     "                       else /tmp/ppool-UID/default.sock)\n"
     "  --foreground         stay attached to the terminal instead of detaching\n";
@@ -41,15 +45,18 @@ struct ServeOptions {
     PoolOptions pool;
     std::string socket;
     bool foreground = false;
+    std::size_t max_held = server::k_max_held_jobs;
 };
 
-int whole_processes(const std::string& text) {
+long whole_number(std::string_view option, const std::string& text, long most) {
     char* end = nullptr;
     long v = std::strtol(text.c_str(), &end, 10);
-    if (text.empty() || *end != '\0' || v < 1 || v > 100000)
-        throw UsageError(fmt::format("-j takes a number of processes of at least 1, not '{}'", text));
-    return static_cast<int>(v);
+    if (text.empty() || text.front() < '0' || text.front() > '9' || *end != '\0' || v < 1 || v > most)
+        throw UsageError(fmt::format("{} takes a whole number from 1 to {}, not '{}'", option, most, text));
+    return v;
 }
+
+int whole_processes(const std::string& text) { return static_cast<int>(whole_number("-j/--processes", text, 100000)); }
 
 std::optional<ServeOptions> parse_serve(ServeArgs& args) {
     ServeOptions o;
@@ -64,11 +71,17 @@ std::optional<ServeOptions> parse_serve(ServeArgs& args) {
         else if (*word == "--init-task") o.pool.initializer = args.value(*word);
         else if (*word == "--initargs") o.pool.initargs = args.value(*word);
         else if (*word == "--socket") o.socket = args.value(*word);
+        else if (*word == "--launcher") o.pool.launcher = args.value(*word);
+        else if (*word == "--max-held")
+            o.max_held = static_cast<std::size_t>(
+                whole_number("--max-held", args.value(*word), static_cast<long>(server::k_max_held_jobs)));
         else if (*word == "--foreground") o.foreground = true;
         else throw UsageError(fmt::format("serve: unknown option '{}' (see ppool serve --help)", *word));
     }
     if (!o.pool.initializer.empty() && !o.pool.initializer_command.empty())
         throw UsageError("serve: give either --initializer CMD or --init-task NAME, not both");
+    if (o.pool.launcher.empty())
+        if (const char* launcher = std::getenv("PPOOL_LAUNCHER"); launcher && *launcher) o.pool.launcher = launcher;
     if (o.socket.empty()) o.socket = server::default_socket_path();
     return o;
 }
@@ -122,7 +135,7 @@ int serve_here(ServeOptions& o, int& ready) {
         throw UsageError(fmt::format("cannot listen on {}: {}", o.socket, e.code().message()));
     }
     SocketFile file(o.socket);
-    server::Server server(pool, std::move(listener));
+    server::Server server(pool, std::move(listener), o.max_held);
     if (ready >= 0) {
         os::write_all(ready, "ok");
         ::close(ready);

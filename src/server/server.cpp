@@ -15,7 +15,8 @@ constexpr std::size_t k_read_bytes = 64 << 10;
 
 }  // namespace
 
-Server::Server(Pool& pool, os::Fd listener) : m_pool(pool), m_listener(std::move(listener)) {
+Server::Server(Pool& pool, os::Fd listener, std::size_t max_held)
+    : m_pool(pool), m_listener(std::move(listener)), m_max_held(max_held) {
     os::set_nonblocking(m_listener.get(), true);
     m_pool.watch(m_listener.get(), [this] { accept(); });
 }
@@ -130,10 +131,10 @@ void Server::handle(std::uint64_t client, const Request& q) {
 
 void Server::submit(std::uint64_t client, const Request& q) {
     if (m_closed) return send_error(client, "the server is closed: it takes no more jobs");
-    if (m_jobs.size() >= k_max_held_jobs || m_held_bytes >= k_max_held_bytes)
+    if (m_jobs.size() >= m_max_held || m_held_bytes >= k_max_held_bytes)
         return send_error(client, fmt::format("the server holds {} jobs and {} bytes of results not fetched (at most "
                                               "{} and {}): fetch some with ppool get first",
-                                              m_jobs.size(), m_held_bytes, k_max_held_jobs, k_max_held_bytes));
+                                              m_jobs.size(), m_held_bytes, m_max_held, k_max_held_bytes));
     std::string task;
     std::string item;
     try {

@@ -12,8 +12,8 @@
 
 namespace ppool::server {
 
-/// Results kept for fetching at most, counting those still running: a
-/// submit beyond it is refused until some are fetched.
+/// Jobs held at most by default (serve --max-held), counting those still
+/// running and those not fetched: a submit beyond it is refused until some are fetched.
 inline constexpr std::size_t k_max_held_jobs = 10000;
 /// Bytes of results (outputs and errors) kept for fetching at most: past
 /// it, a submit is refused until some are fetched.
@@ -26,8 +26,9 @@ inline constexpr int k_send_timeout_ms = 10000;
 /// client, so a client is served between two turns of the pool, never blocked on.
 class Server {
 public:
-    /// Serves on `listener` (listening already); the pool's workers run the jobs.
-    Server(Pool& pool, os::Fd listener);
+    /// Serves on `listener` (listening already); the pool's workers run the
+    /// jobs, at most `max_held` held at once (running or not fetched).
+    Server(Pool& pool, os::Fd listener, std::size_t max_held = k_max_held_jobs);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -81,6 +82,7 @@ private:
     std::vector<std::uint64_t> m_joiners;
     std::uint64_t m_next_client = 1;
     std::uint64_t m_next_job = 1;
+    std::size_t m_max_held;
     std::size_t m_held_bytes = 0;
     std::size_t m_unfinished = 0;
     bool m_closed = false;

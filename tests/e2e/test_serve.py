@@ -87,6 +87,17 @@ class TestSubmitGet(ServeTestCase):
             self.assertOk(apply)
             self.assertOk(got, apply.stdout)
 
+    def test_results_held_are_bounded_and_never_dropped(self):
+        self.serve("--max-held", "2")
+        first = self.submit("--task", "len", "a")
+        second = self.submit("--task", "len", "bb")
+        self.assertOk(self.client("wait", second))
+        self.assertUsageError(self.client("submit", "--task", "len", "ccc"), "fetch some")
+        self.assertOk(self.client("get", first), "1\n")
+        third = self.submit("--task", "len", "ccc")
+        self.assertOk(self.client("get", second), "2\n")
+        self.assertOk(self.client("get", third), "3\n")
+
     def test_a_result_is_fetched_once(self):
         self.serve()
         job = self.submit("--task", "identity", "x")
@@ -355,6 +366,7 @@ class TestBadInput(ServeTestCase):
     def test_usage_errors(self):
         self.assertUsageError(run(["serve", "-j", "0", "--socket", self.path("s")], input=None), "-j")
         self.assertUsageError(run(["serve", "--bogus"], input=None), "--bogus")
+        self.assertUsageError(run(["serve", "--max-held", "0", "--socket", self.path("s")], input=None), "--max-held")
         self.assertUsageError(run(["serve", "--initializer", "true", "--init-task", "len", "--socket",
                                    self.path("s")], input=None), "either")
         self.assertUsageError(run(["get", "--server", self.path("none"), "1"], input=None), "no server")
