@@ -22,18 +22,20 @@ _ppool_server()
 {
     local mode=$1 cur=$2 prev=$3 opts='--server -h --help'
     case $prev in
-    --socket | --server)
+    --socket | --server | --sshloginfile)
         compopt -o filenames 2>/dev/null
         COMPREPLY=($(compgen -f -- "$cur"))
         return ;;
     --init-task | --task | -t)
         COMPREPLY=($(compgen -W "$(ppool tasks 2>/dev/null | cut -f1 -d' ')" -- "$cur"))
         return ;;
-    -j | --processes | --initializer | --initargs | --timeout | --launcher | --max-held)
+    -j | --processes | --initializer | --initargs | --timeout | --launcher | --max-held | -S | --sshlogin | --ssh | \
+        --remote-ppool)
         return ;;
     esac
     case $mode in
-    serve) opts='-j --processes --initializer --init-task --initargs --launcher --max-held --socket --foreground -h --help' ;;
+    serve) opts='-j --processes --initializer --init-task --initargs --launcher -S --sshlogin --sshloginfile --ssh
+        --remote-ppool --max-held --socket --foreground -h --help' ;;
     submit) opts='--server -t --task -h --help' ;;
     get | wait) opts='--server --timeout -h --help' ;;
     status) opts='--server --json -h --help' ;;

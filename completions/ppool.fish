@@ -65,6 +65,10 @@ complete -c ppool -n "__fish_seen_subcommand_from serve" -l initargs -x -d 'The 
 complete -c ppool -n "__fish_seen_subcommand_from serve" -l socket -r -F -d 'The Unix socket'
 complete -c ppool -n "__fish_seen_subcommand_from serve" -l launcher -x -a 'fork exec' -d 'How workers start'
 complete -c ppool -n "__fish_seen_subcommand_from serve" -l max-held -x -d 'Jobs held at most, running or not fetched'
+complete -c ppool -n "__fish_seen_subcommand_from serve" -s S -l sshlogin -x -d 'Run workers on a host over ssh'
+complete -c ppool -n "__fish_seen_subcommand_from serve" -l sshloginfile -r -F -d 'Read logins from FILE'
+complete -c ppool -n "__fish_seen_subcommand_from serve" -l ssh -x -d 'The ssh command and its options'
+complete -c ppool -n "__fish_seen_subcommand_from serve" -l remote-ppool -x -d 'The ppool the hosts run'
 complete -c ppool -n "__fish_seen_subcommand_from serve" -l foreground -d 'Stay attached instead of detaching'
 complete -c ppool -n "$server_commands; and not __fish_seen_subcommand_from serve" -l server -r -F -d "The server's socket"
 complete -c ppool -n "__fish_seen_subcommand_from submit" -s t -l task -x -a '(__ppool_tasks)' -d 'Run a registered task, not a command'

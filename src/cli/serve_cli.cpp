@@ -26,6 +26,7 @@ namespace {
 
 constexpr std::string_view k_serve_usage =
     "usage: ppool serve [-j N] [--initializer CMD | --init-task NAME [--initargs STR]] [--launcher CMD]\n"
+    "                   [-S LOGIN]... [--sshloginfile FILE] [--ssh CMD] [--remote-ppool PATH]\n"
     "                   [--max-held N] [--socket PATH] [--foreground]\n"
     "Starts a pool whose workers stay warm for many commands (submit, get, wait,\n"
     "ready, successful, close, terminate, join, status), on a Unix socket only\n"
@@ -36,6 +37,8 @@ constexpr std::string_view k_serve_usage =
     "  --initargs STR       the item --init-task runs on\n"
     "  --launcher CMD       how workers start: fork, exec, or a command (default:\n"
     "                       $PPOOL_LAUNCHER, else fork)\n"
+    "  -S, --sshlogin LOGIN workers on other hosts, as the modes take it ([N/][user@]host),\n"
+    "  --sshloginfile FILE  with --ssh CMD and --remote-ppool PATH as in the modes\n"
     "  --max-held N         jobs held at most, running or not fetched (default 10000)\n"
     "  --socket PATH        the socket (default: $XDG_RUNTIME_DIR/ppool/default.sock,\n"
     "                       else /tmp/ppool-UID/default.sock)\n"
@@ -72,6 +75,10 @@ std::optional<ServeOptions> parse_serve(ServeArgs& args) {
         else if (*word == "--initargs") o.pool.initargs = args.value(*word);
         else if (*word == "--socket") o.socket = args.value(*word);
         else if (*word == "--launcher") o.pool.launcher = args.value(*word);
+        else if (*word == "-S" || *word == "--sshlogin") o.pool.sshlogins.push_back(args.value(*word));
+        else if (*word == "--sshloginfile") o.pool.sshloginfile = args.value(*word);
+        else if (*word == "--ssh") o.pool.ssh = args.value(*word);
+        else if (*word == "--remote-ppool") o.pool.remote_ppool = args.value(*word);
         else if (*word == "--max-held")
             o.max_held = static_cast<std::size_t>(
                 whole_number("--max-held", args.value(*word), static_cast<long>(server::k_max_held_jobs)));

@@ -139,6 +139,13 @@ class TestSubmitGet(ServeTestCase):
         # Every worker ran its initializer once, at the start: none was started again.
         self.assertEqual(sorted(self.read("init.log").split()), ["0", "1"])
 
+    def test_logins_choose_the_hosts_of_the_workers(self):
+        # ":" is this machine, as -S takes it in the modes (test_sshlogin runs a real host).
+        self.serve("-S", "3/:", processes=1)
+        self.assertEqual(self.status()["workers"], 3)
+        job = self.submit("--", "echo", "here")
+        self.assertOk(self.client("get", job), "here\n")
+
     def test_a_failing_initializer_stops_serve_with_status_2(self):
         proc = run(["serve", "--foreground", "--socket", self.path("s.sock"), "-j", "1", "--initializer", "exit 5"],
                    input=None)
