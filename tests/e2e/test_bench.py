@@ -25,6 +25,7 @@ RATIO_LABELS = [
     "plugin-len / builtin-len",
     "startup ppool / xargs",
     "submit+get / apply",
+    "submit+get / apply, 0.1 s initializer",
     "ssh-true / local-true",
     "ssh-len / local-len",
 ]
