@@ -123,7 +123,10 @@ int print_result(std::uint64_t id, const server::Reply& reply) {
         write_output(1, reply.output);
         return 0;
     }
-    write_output(2, reply.output + fmt::format("ppool: job {} failed: {}\n", id, reply.message));
+    // The failure's line stands on a line of its own, after the command's stderr.
+    std::string err = reply.output;
+    if (!err.empty() && err.back() != '\n') err.push_back('\n');
+    write_output(2, err + fmt::format("ppool: job {} failed: {}\n", id, reply.message));
     return 1;
 }
 

@@ -159,7 +159,10 @@ void Server::submit(std::uint64_t client, const Request& q) {
             [this, id](const std::exception& e) {
                 // A command's stderr goes with the failure, as ppool apply shows it.
                 std::string stderr_text;
-                if (const auto* failed = dynamic_cast<const TaskError*>(&e)) stderr_text = failed->result().stderr_text;
+                if (const auto* failed = dynamic_cast<const TaskError*>(&e)) {
+                    const auto& result = failed->result();
+                    stderr_text = result.large_stderr ? result.large_stderr->read_all() : result.stderr_text;
+                }
                 finish(id, false, std::move(stderr_text), e.what());
             });
         Reply reply;

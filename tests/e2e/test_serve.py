@@ -115,6 +115,11 @@ class TestSubmitGet(ServeTestCase):
         self.assertEqual(len(err), 2, describe(got))
         self.assertTrue(err[1].startswith(f"ppool: job {job} failed: "), describe(got))
         self.assertIn("exit status 3", err[1])
+        # A stderr too large for memory comes back whole.
+        job = self.submit("--", "sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' e >&2; exit 1")
+        got = self.client("get", job)
+        self.assertStatus(got, 1)
+        self.assertEqual(got.stderr.split(b"\n")[0], b"e" * 3000000)
         job = self.submit("--task", "sha256sum", self.path("missing"))
         self.assertStatus(self.client("get", job), 1)
 
