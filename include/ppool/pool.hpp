@@ -253,6 +253,12 @@ public:
                                          AsyncResult<std::string>::Callback callback = {},
                                          AsyncResult<std::string>::ErrorCallback error_callback = {});
 
+    /// Starts `task` on `item`; once it has finished, failed or not, `done`
+    /// gets its whole result (output, a command's stderr, status), as
+    /// apply_async's callbacks are called. A result the pool could not
+    /// produce (it was terminated) is a failed one whose error says why.
+    void apply_async(std::string_view task, std::string item, std::function<void(const TaskResult&)> done);
+
     /// `task` over every item, results in input order; TaskError on the first failure.
     /// A chunksize of 0 is computed as Python does: ceil(n / (4 × processes)).
     std::vector<std::string> map(std::string_view task, std::vector<std::string> items, std::size_t chunksize = 0);

@@ -118,16 +118,18 @@ int print_status(const server::ServerStatus& s, bool json) {
     return 0;
 }
 
+/// As ppool apply prints a result: the output on stdout, a command's stderr
+/// on stderr, and for a failure one line saying why.
 int print_result(std::uint64_t id, const server::Reply& reply) {
-    if (reply.flag) {
-        write_output(1, reply.output);
-        return 0;
+    write_output(1, reply.output);
+    std::string err = reply.stderr_text;
+    if (!reply.flag) {
+        // The failure's line stands on a line of its own, after the command's stderr.
+        if (!err.empty() && err.back() != '\n') err.push_back('\n');
+        err += fmt::format("ppool: job {} failed: {}\n", id, reply.message);
     }
-    // The failure's line stands on a line of its own, after the command's stderr.
-    std::string err = reply.output;
-    if (!err.empty() && err.back() != '\n') err.push_back('\n');
-    write_output(2, err + fmt::format("ppool: job {} failed: {}\n", id, reply.message));
-    return 1;
+    write_output(2, err);
+    return reply.flag ? 0 : 1;
 }
 
 int run(std::string_view command, const ClientArgs& a) {

@@ -289,6 +289,19 @@ AsyncResult<std::string> Pool::apply_async(std::string_view task, std::string it
                               std::move(error_callback));
 }
 
+void Pool::apply_async(std::string_view task, std::string item, std::function<void(const TaskResult&)> done) {
+    std::vector<std::string> items;
+    items.push_back(std::move(item));
+    auto job = submit(task, items_from(std::move(items)), 1, true, false);
+    job->set_on_finished([done = std::move(done)](detail::Job& finished) {
+        if (auto result = finished.take()) return done(*result);
+        TaskResult lost;
+        lost.seq = 1;
+        lost.error = finished.cancel_reason().empty() ? "no result" : finished.cancel_reason();
+        done(lost);
+    });
+}
+
 std::vector<std::string> Pool::map(std::string_view task, std::vector<std::string> items, std::size_t chunksize) {
     return map_async(task, std::move(items), chunksize).get();
 }

@@ -122,6 +122,7 @@ void encode_reply(std::string& out, const Reply& a) {
     case ReplyKind::result:
         w.u8(a.flag ? 1 : 0);
         w.bytes(a.output);
+        w.bytes(a.stderr_text);
         w.bytes(a.message);
         break;
     case ReplyKind::flag: w.u8(a.flag ? 1 : 0); break;
@@ -149,6 +150,7 @@ Reply decode_reply(std::uint8_t kind, std::string_view payload) {
         case static_cast<std::uint8_t>(ReplyKind::result):
             a.flag = read_flag(r);
             a.output = r.bytes();
+            a.stderr_text = r.bytes();
             a.message = r.bytes();
             break;
         case static_cast<std::uint8_t>(ReplyKind::flag): a.flag = read_flag(r); break;

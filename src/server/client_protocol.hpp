@@ -54,7 +54,7 @@ struct Request {
 enum class ReplyKind : std::uint8_t {
     welcome = 1,  ///< to hello: the server's version
     job = 2,      ///< to submit: the job's id
-    result = 3,   ///< to get: ok, output, error
+    result = 3,   ///< to get: ok, output, stderr, error
     flag = 4,     ///< to ready, successful: yes or no
     done = 5,     ///< to wait, close, terminate, join
     status = 6,
@@ -76,7 +76,8 @@ struct Reply {
     std::uint32_t version = 0;  ///< welcome
     std::uint64_t id = 0;       ///< job
     bool flag = false;          ///< flag; result: ok
-    std::string output;         ///< result: the stdout of a success, the stderr of a failed command
+    std::string output;         ///< result: the task's output (a command's stdout)
+    std::string stderr_text;    ///< result: a command's stderr
     std::string message;        ///< result: the task's error; error: what went wrong
     ServerStatus status;
 };

@@ -13,6 +13,11 @@ namespace {
 /// Bytes read from a client in one go.
 constexpr std::size_t k_read_bytes = 64 << 10;
 
+template <class Job>
+std::size_t held_bytes(const Job& job) {
+    return job.output.size() + job.stderr_text.size() + job.error.size();
+}
+
 }  // namespace
 
 Server::Server(Pool& pool, os::Fd listener, std::size_t max_held)
@@ -34,7 +39,9 @@ void Server::run() {
         for (const auto& [id, job] : m_jobs)
             if (!job.finished) unfinished.push_back(id);
         // A job its waiter fetches is forgotten: the ids are taken first.
-        for (auto id : unfinished) finish(id, false, {}, "the pool was terminated");
+        TaskResult terminated;
+        terminated.error = "the pool was terminated";
+        for (auto id : unfinished) finish(id, terminated);
         return;
     }
     m_pool.close();
@@ -147,24 +154,10 @@ void Server::submit(std::uint64_t client, const Request& q) {
             task = command_task(q);
         }
         auto id = m_next_job++;
-        auto& job = m_jobs[id];
+        // The callback runs in a later turn of the pool, never from inside this call.
+        m_pool.apply_async(task, std::move(item), [this, id](const TaskResult& result) { finish(id, result); });
+        m_jobs.emplace(id, Job{});
         ++m_unfinished;
-        // A registered task's result ends with a newline, as ppool apply prints it.
-        bool newline = q.kind == RequestKind::submit_task;
-        job.result = m_pool.apply_async(
-            task, std::move(item),
-            [this, id, newline](const std::string& value) {
-                finish(id, true, newline && !value.ends_with('\n') ? value + '\n' : value, {});
-            },
-            [this, id](const std::exception& e) {
-                // A command's stderr goes with the failure, as ppool apply shows it.
-                std::string stderr_text;
-                if (const auto* failed = dynamic_cast<const TaskError*>(&e)) {
-                    const auto& result = failed->result();
-                    stderr_text = result.large_stderr ? result.large_stderr->read_all() : result.stderr_text;
-                }
-                finish(id, false, std::move(stderr_text), e.what());
-            });
         Reply reply;
         reply.kind = ReplyKind::job;
         reply.id = id;
@@ -204,7 +197,7 @@ void Server::ask_job(std::uint64_t client, const Request& q) {
         }
     }
     if (answer(client, q.kind, job)) {
-        m_held_bytes -= job.output.size() + job.error.size();
+        m_held_bytes -= held_bytes(job);
         m_jobs.erase(found);
     }
 }
@@ -216,6 +209,7 @@ bool Server::answer(std::uint64_t client, RequestKind kind, const Job& job) {
         reply.kind = ReplyKind::result;
         reply.flag = job.ok;
         reply.output = job.output;
+        reply.stderr_text = job.stderr_text;
         reply.message = job.error;
         send(client, reply);
         return true;
@@ -229,22 +223,25 @@ bool Server::answer(std::uint64_t client, RequestKind kind, const Job& job) {
     }
 }
 
-void Server::finish(std::uint64_t id, bool ok, std::string output, std::string error) {
+void Server::finish(std::uint64_t id, const TaskResult& result) {
     auto found = m_jobs.find(id);
     if (found == m_jobs.end() || found->second.finished) return;
     auto& job = found->second;
     job.finished = true;
-    job.ok = ok;
-    job.output = std::move(output);
-    job.error = std::move(error);
-    m_held_bytes += job.output.size() + job.error.size();
+    job.ok = result.ok();
+    job.output = result.output_text();
+    // A registered task's result ends with a newline, as ppool apply prints it.
+    if (job.ok && !result.is_command && !job.output.ends_with('\n')) job.output.push_back('\n');
+    job.stderr_text = result.large_stderr ? result.large_stderr->read_all() : result.stderr_text;
+    if (!job.ok) job.error = result.describe_failure();
+    m_held_bytes += held_bytes(job);
     --m_unfinished;
     bool fetched = false;
     for (const auto& waiter : job.waiters)
         if (m_clients.contains(waiter.client)) fetched = answer(waiter.client, waiter.kind, job) || fetched;
     job.waiters.clear();
     if (fetched) {
-        m_held_bytes -= job.output.size() + job.error.size();
+        m_held_bytes -= held_bytes(job);
         m_jobs.erase(found);
     }
     answer_joiners();

@@ -51,9 +51,9 @@ private:
         bool finished = false;
         bool ok = false;
         std::string output;
+        std::string stderr_text;
         std::string error;
         std::vector<Waiter> waiters;
-        std::optional<AsyncResult<std::string>> result;
     };
 
     void accept();
@@ -63,7 +63,8 @@ private:
     void ask_job(std::uint64_t client, const Request& request);
     /// The name of the registered command task for the request's command, added once per distinct command.
     std::string command_task(const Request& request);
-    void finish(std::uint64_t job, bool ok, std::string output, std::string error);
+    /// Records a job's result and answers its waiters.
+    void finish(std::uint64_t job, const TaskResult& result);
     /// Answers a waiter of a finished job; true if the job was fetched by it.
     bool answer(std::uint64_t client, RequestKind kind, const Job& job);
     void answer_joiners();

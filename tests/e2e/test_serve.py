@@ -79,13 +79,20 @@ class TestSubmitGet(ServeTestCase):
     def test_a_command_and_a_task_print_what_apply_prints(self):
         self.serve()
         for args in (["--", "echo", "hello", "world"], ["--task", "len", "hello"], ["--task", "upper", "abc"],
-                     ["--", "sh", "-c", "printf 'no newline'"], ["--", "echo a | tr a b"]):
-            job = self.submit(*args)
-            got = self.client("get", job)
-            apply = run(["apply", *[a for a in args if a != "--"]] if args[0] == "--task" else ["apply", *args],
-                        input=None)
-            self.assertOk(apply)
-            self.assertOk(got, apply.stdout)
+                     ["--", "sh", "-c", "printf 'no newline'"], ["--", "echo a | tr a b"],
+                     ["--", "sh", "-c", "echo out; echo err >&2"], ["--task", "sha256sum", self.path("missing")],
+                     ["--", "sh", "-c", "echo out; echo err >&2; exit 3"]):
+            with self.subTest(args=args):
+                job = self.submit(*args)
+                got = self.client("get", job)
+                apply = run(["apply", *[a for a in args if a != "--"]] if args[0] == "--task" else ["apply", *args],
+                            input=None)
+                self.assertEqual(got.returncode, apply.returncode, describe(got))
+                self.assertEqual(got.stdout, apply.stdout)
+                # The same stderr, but for the name of what failed: a job here, a task there.
+                self.assertEqual(got.stderr.replace(f"job {job}".encode(), b"X"),
+                                 apply.stderr.replace(b"task 1 ()", b"X").replace(
+                                     f"task 1 ({self.path('missing')})".encode(), b"X"))
 
     def test_results_held_are_bounded_and_never_dropped(self):
         self.serve("--max-held", "2")
@@ -109,7 +116,7 @@ class TestSubmitGet(ServeTestCase):
         job = self.submit("--", "sh", "-c", "echo out; echo oops >&2; exit 3")
         got = self.client("get", job)
         self.assertStatus(got, 1)
-        self.assertEqual(got.stdout, b"")
+        self.assertEqual(got.stdout, b"out\n")
         err = got.stderr.decode().splitlines()
         self.assertEqual(err[0], "oops")
         self.assertEqual(len(err), 2, describe(got))

@@ -89,10 +89,12 @@ TEST_CASE("every reply round-trips") {
     result.kind = ReplyKind::result;
     result.flag = true;
     result.output = std::string("out\0\xff", 5);
+    result.stderr_text = "err\n";
     result.message = "why";
     auto r = round_trip(result);
     CHECK(r.flag);
     CHECK(r.output == result.output);
+    CHECK(r.stderr_text == "err\n");
     CHECK(r.message == "why");
 
     Reply status;

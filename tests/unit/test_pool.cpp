@@ -458,3 +458,17 @@ TEST_CASE("a watch may not wait on the pool") {
     ::close(fds[0]);
     ::close(fds[1]);
 }
+
+TEST_CASE("apply_async with a whole-result callback gets failures as data") {
+    Pool pool(with_processes(2));
+    std::vector<TaskResult> results;
+    pool.apply_async("len", "abc", [&](const TaskResult& r) { results.push_back(r); });
+    pool.apply_async("sha256sum", "/nonexistent/file", [&](const TaskResult& r) { results.push_back(r); });
+    CHECK(pool.run_until([&] { return results.size() == 2; }, 30.0));
+    std::sort(results.begin(), results.end(), [](const auto& a, const auto& b) { return a.input < b.input; });
+    CHECK(results[0].input == "/nonexistent/file");
+    CHECK_FALSE(results[0].ok());
+    CHECK(results[0].describe_failure().find("No such file") != std::string::npos);
+    CHECK(results[1].ok());
+    CHECK(results[1].output == "3");
+}
