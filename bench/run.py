@@ -44,6 +44,7 @@ import os
 import platform
 import re
 import select
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -102,6 +103,10 @@ RATIOS = [
      "time from a slow line to its result; < 1 = ppool faster"),
     ("startup ppool / xargs", "startup ppool", "startup xargs", "time",
      "time of one item; < 1 = ppool faster"),
+    ("submit+get / apply", "serve submit+get", "apply len", "time",
+     "time of one task; < 1 = a warm ppool serve answers faster"),
+    ("submit+get / apply, 0.1 s initializer", "serve submit+get init", "apply len init", "time",
+     "time of one task; the server ran its initializer once, apply runs it every time"),
     ("ssh-true / local-true", "ssh true", "local true", "time",
      "time; -S 2/LOGIN against -j 2; goal <= 1.3"),
     ("ssh-len / local-len", "ssh len", "ppool len", "rate",
@@ -423,6 +428,41 @@ def startup_workloads(ppool, tools, inputs, repeats):
             for name, argv, is_ppool in candidates if argv]
 
 
+INITIALIZER = "sleep 0.1"  # the slow initializer of the second pair of serve rows
+
+
+def serve_workloads(ppool, inputs, socks, repeats):
+    """One task's round trip: submit and get on a warm server (ppool serve),
+    against ppool apply, which starts a pool of its own for it; and the same
+    where every pool has a slow initializer, which a server runs only once."""
+    path, n = inputs["startup"]
+    ppool_q = shlex.quote(str(ppool))
+    workloads = []
+    for suffix, sock, init in (("", socks[0], ""), (" init", socks[1], f" --initializer {shlex.quote(INITIALIZER)}")):
+        sock_q = shlex.quote(str(sock))
+        round_trip = (f"id=$({ppool_q} submit --server {sock_q} --task len x) && "
+                      f"exec {ppool_q} get --server {sock_q} \"$id\"")
+        workloads += [
+            Workload("serve submit+get" + suffix, ["sh", "-c", round_trip], path, n, 1, "run", is_ppool=True,
+                     repeat=repeats),
+            Workload("apply len" + suffix, ["sh", "-c", f"exec {ppool_q} apply -j{SLOTS}{init} --task len x"], path,
+                     n, 1, "run", is_ppool=True, repeat=repeats)]
+    return workloads
+
+
+def start_servers(ppool, socks):
+    """The servers of the serve rows, detached (the second with the slow
+    initializer); ppool terminate stops them."""
+    run_quiet([ppool, "serve", f"-j{SLOTS}", "--socket", str(socks[0])], "ppool serve")
+    run_quiet([ppool, "serve", f"-j{SLOTS}", "--initializer", INITIALIZER, "--socket", str(socks[1])], "ppool serve")
+
+
+def stop_servers(ppool, socks):
+    for sock in socks:
+        subprocess.run([ppool, "terminate", "--server", str(sock)], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=60)
+
+
 # --- running ----------------------------------------------------------------
 
 def drain_counting_lines(stream):
@@ -723,12 +763,17 @@ def main():
                                          scaled(STARTUP_REPEATS, args.scale)))
         if baseline:
             workloads += baseline_workloads(workloads, baseline, remote and remote[2], remote_baseline)
+        socks = (tmp / "serve.sock", tmp / "serve-init.sock")
+        workloads += serve_workloads(ppool, inputs, socks, scaled(STARTUP_REPEATS, args.scale))
+        start_servers(ppool, socks)
         try:
             samples = run_rounds(workloads, args.rounds)
             rss = peak_rss_mb(ppool, tools, inputs)
         except PpoolFailure as error:
             print(f"bench: ppool failed: {error}", file=sys.stderr)
             return 1
+        finally:
+            stop_servers(ppool, socks)
         header = header_line(ppool, args, inputs, load_at_start)
     summary = summarize(workloads, samples)
     ratio_values = ratios(summary)

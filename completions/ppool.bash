@@ -2,6 +2,8 @@
 # The option tables follow `ppool MODE --help`; the tests check they match.
 
 _ppool_modes='map imap imap-unordered unordered apply tasks'
+# ppool serve and its client commands (ppool serve --help, ppool get --help).
+_ppool_server_commands='serve submit get wait ready successful close terminate join status'
 # Options of every pool mode (map, imap, imap-unordered, apply): those that
 # take a value, then flags.
 _ppool_pool_value_opts='-j --processes --initializer --init-task --initargs --max-tasks-per-worker --launcher
@@ -17,6 +19,32 @@ _ppool_item_flag_opts='-0 --null --pipe --tag --line-buffer -u --ungroup --fail-
 # Halting and pacing, as GNU parallel spells them.
 _ppool_item_value_opts+=' --halt --delay --load --memfree'
 
+# The options of serve and the client commands, and their values.
+_ppool_server()
+{
+    local mode=$1 cur=$2 prev=$3 opts='--server -h --help'
+    case $prev in
+    --socket | --server | --sshloginfile)
+        compopt -o filenames 2>/dev/null
+        COMPREPLY=($(compgen -f -- "$cur"))
+        return ;;
+    --init-task | --task | -t)
+        COMPREPLY=($(compgen -W "$(ppool tasks 2>/dev/null | cut -f1 -d' ')" -- "$cur"))
+        return ;;
+    -j | --processes | --initializer | --initargs | --timeout | --launcher | --max-held | -S | --sshlogin | --ssh | \
+        --remote-ppool)
+        return ;;
+    esac
+    case $mode in
+    serve) opts='-j --processes --initializer --init-task --initargs --launcher -S --sshlogin --sshloginfile --ssh
+        --remote-ppool --max-held --socket --foreground -h --help' ;;
+    submit) opts='--server -t --task -h --help' ;;
+    get | wait) opts='--server --timeout -h --help' ;;
+    status) opts='--server --json -h --help' ;;
+    esac
+    [[ $cur == -* ]] && COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+}
+
 _ppool()
 {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
@@ -28,10 +56,13 @@ _ppool()
 
     # The first word is the mode.
     if ((COMP_CWORD == 1)); then
-        COMPREPLY=($(compgen -W "$_ppool_modes -h --help --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "$_ppool_modes $_ppool_server_commands -h --help --version" -- "$cur"))
         return
     fi
     case $mode in
+    serve | submit | get | wait | ready | successful | close | terminate | join | status)
+        _ppool_server "$mode" "$cur" "$prev"
+        return ;;
     tasks)
         value_opts='--plugin' flag_opts='-h --help' ;;
     apply)

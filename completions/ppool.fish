@@ -1,7 +1,7 @@
 # fish completion for ppool(1).
 # The option tables follow `ppool MODE --help`; the tests check they match.
 
-set -l modes map imap imap-unordered unordered apply tasks
+set -l modes map imap imap-unordered unordered apply tasks serve submit get wait ready successful close terminate join status
 set -l no_mode "not __fish_seen_subcommand_from $modes"
 set -l value_opts -j --processes -c --chunksize -a --input -t --task --timeout --shell --env \
     --initializer --init-task --initargs --max-tasks-per-worker --launcher --format --plugin \
@@ -48,6 +48,33 @@ complete -c ppool -n $no_mode -a imap-unordered -d 'Stream the results in comple
 complete -c ppool -n $no_mode -a unordered -d 'Alias of imap-unordered'
 complete -c ppool -n $no_mode -a apply -d 'Run one task in a pool worker'
 complete -c ppool -n $no_mode -a tasks -d 'List the registered tasks'
+complete -c ppool -n $no_mode -a serve -d 'Start a pool whose workers stay warm for many commands'
+complete -c ppool -n $no_mode -a submit -d 'Queue a command or task on the server, print its job id'
+complete -c ppool -n $no_mode -a get -d "Print a job's result once it is ready"
+complete -c ppool -n $no_mode -a wait -d 'Wait until a job is ready'
+complete -c ppool -n $no_mode -a ready -d 'Whether a job is ready'
+complete -c ppool -n $no_mode -a successful -d 'Whether a job succeeded'
+complete -c ppool -n $no_mode -a close -d 'The server takes no more jobs'
+complete -c ppool -n $no_mode -a terminate -d 'Stop the server and its jobs now'
+complete -c ppool -n $no_mode -a join -d 'Wait for every job, after close'
+complete -c ppool -n $no_mode -a status -d 'Workers, queued, running, finished not fetched'
+set -l server_commands "__fish_seen_subcommand_from serve submit get wait ready successful close terminate join status"
+complete -c ppool -n "__fish_seen_subcommand_from serve" -s j -l processes -x -d 'Number of worker processes'
+complete -c ppool -n "__fish_seen_subcommand_from serve" -l initializer -x -d 'Shell command each worker runs once at start'
+complete -c ppool -n "__fish_seen_subcommand_from serve" -l init-task -x -a '(__ppool_tasks)' -d 'Registered task each worker runs once'
+complete -c ppool -n "__fish_seen_subcommand_from serve" -l initargs -x -d 'The item --init-task gets'
+complete -c ppool -n "__fish_seen_subcommand_from serve" -l socket -r -F -d 'The Unix socket'
+complete -c ppool -n "__fish_seen_subcommand_from serve" -l launcher -x -a 'fork exec' -d 'How workers start'
+complete -c ppool -n "__fish_seen_subcommand_from serve" -l max-held -x -d 'Jobs held at most, running or not fetched'
+complete -c ppool -n "__fish_seen_subcommand_from serve" -s S -l sshlogin -x -d 'Run workers on a host over ssh'
+complete -c ppool -n "__fish_seen_subcommand_from serve" -l sshloginfile -r -F -d 'Read logins from FILE'
+complete -c ppool -n "__fish_seen_subcommand_from serve" -l ssh -x -d 'The ssh command and its options'
+complete -c ppool -n "__fish_seen_subcommand_from serve" -l remote-ppool -x -d 'The ppool the hosts run'
+complete -c ppool -n "__fish_seen_subcommand_from serve" -l foreground -d 'Stay attached instead of detaching'
+complete -c ppool -n "$server_commands; and not __fish_seen_subcommand_from serve" -l server -r -F -d "The server's socket"
+complete -c ppool -n "__fish_seen_subcommand_from submit" -s t -l task -x -a '(__ppool_tasks)' -d 'Run a registered task, not a command'
+complete -c ppool -n "__fish_seen_subcommand_from get wait" -l timeout -x -d 'Seconds to wait'
+complete -c ppool -n "__fish_seen_subcommand_from status" -l json -d 'JSON output'
 complete -c ppool -n $no_mode -l version -d 'Print the version'
 complete -c ppool -n "$no_mode; or $opts" -s h -l help -d 'Print the help'
 

@@ -284,6 +284,12 @@ public:
                                          AsyncResult<std::string>::Callback callback = {},
                                          AsyncResult<std::string>::ErrorCallback error_callback = {});
 
+    /// Starts `task` on `item`; once it has finished, failed or not, `done`
+    /// gets its whole result (output, a command's stderr, status), as
+    /// apply_async's callbacks are called. A result the pool could not
+    /// produce (it was terminated) is a failed one whose error says why.
+    void apply_async(std::string_view task, std::string item, std::function<void(const TaskResult&)> done);
+
     /// `task` over every item, results in input order; TaskError on the first failure.
     /// A chunksize of 0 is computed as Python does: ceil(n / (4 × processes)).
     std::vector<std::string> map(std::string_view task, std::vector<std::string> items, std::size_t chunksize = 0);
@@ -337,6 +343,21 @@ public:
 
     /// The number of workers.
     int processes() const;
+    /// Workers running a task now.
+    int running() const;
+
+    /// Watches a descriptor of the program's own (a socket, a pipe) while
+    /// the pool waits, so that one thread serves both: `on_readable` runs
+    /// after each wait in which `fd` is readable, inside whichever call of
+    /// the pool is waiting, under the callbacks' rules (see apply_async: it
+    /// may submit work, never wait). A second watch of `fd` replaces the first.
+    void watch(int fd, std::function<void()> on_readable);
+    /// Stops watching `fd` (before it is closed).
+    void unwatch(int fd);
+    /// Drives the pool (its work, its watches, its callbacks) until `done()`
+    /// holds (true) or `timeout` passes (false). Throws Interrupted on a
+    /// caught signal, and Error when nothing could ever make `done()` hold.
+    bool run_until(const std::function<bool()>& done, Timeout timeout = {});
     /// Python's default chunksize for map over `n` items.
     static std::size_t default_chunksize(std::size_t n, int processes);
 

@@ -32,7 +32,9 @@ public:
                           " [OPTIONS] --task NAME [::: ITEM...]\n";
         if (!app->get_parent())
             out += indent + "apply [OPTIONS] [--] COMMAND [ARG...]\n" + indent + "apply [OPTIONS] --task NAME ITEM\n" +
-                   indent + "tasks\n";
+                   indent + "tasks\n" + indent +
+                   "serve [-j N] [--initializer CMD] [--socket PATH] [--foreground]\n" + indent +
+                   "submit|get|wait|ready|successful|close|terminate|join|status ...\n";
         return out;
     }
 
@@ -79,6 +81,7 @@ std::string help_footer() {
            "replaced (or the item appended), or a registered task (-t NAME; see\n"
            "'ppool tasks'). Items are the lines of stdin or of -a FILE (NUL-separated\n"
            "with -0), or the arguments after :::.\n"
+           "A pool that outlives one command: 'ppool serve --help', 'ppool get --help'.\n"
            "Exit status: 0 all succeeded, 1 a task failed, 2 usage error, 128+N signal N.\n"
            "The manual: man ppool\n";
 }

@@ -3,6 +3,7 @@
 #include "cli/modes.hpp"
 #include "cli/options.hpp"
 #include "cli/output.hpp"
+#include "cli/serve_cli.hpp"
 #include "cli/values.hpp"
 #include "ppool/errors.hpp"
 #include "ppool/task.hpp"
@@ -52,6 +53,8 @@ int run(int argc, char** argv) {
         if (!errors.empty()) return report(errors.front(), 2);
         // A worker started by a launcher: the protocol, not a command line to parse.
         if (argc >= 2 && std::string_view(argv[1]) == "worker") return run_worker(argc, argv);
+        // A pool that outlives one command, and the commands that use it.
+        if (argc >= 2 && is_server_command(argv[1])) return run_server_command(argc, argv);
         auto parsed = parse_command_line(argc, argv);
         if (!parsed.options) return parsed.exit_status;
         return run_mode(*parsed.options);

@@ -18,6 +18,8 @@ namespace {
 
 /// The watch on make's jobserver among the job inputs: no job has id 0.
 constexpr std::uint64_t k_token_watch = 0;
+/// The watches of descriptors outside the pool (Core::watch): no job has this id either.
+constexpr std::uint64_t k_outside_watch = ~std::uint64_t{0};
 
 /// make's jobserver when the options ask for it and MAKEFLAGS names one that
 /// can be used. One that cannot is worth a word: the user expects make's limit.
@@ -71,6 +73,7 @@ bool Core::step(std::optional<os::TimePoint> deadline) {
     hand_out();
     // Something runs whenever a token is missing, so this watch never keeps an idle pool waiting.
     if (m_token_wait) inputs.push_back(InputWatch{m_jobserver->poll_fd(), k_token_watch, false});
+    for (const auto& watch : m_watches) inputs.push_back(InputWatch{watch.first, k_outside_watch, false});
     if (inputs.empty() && !m_workers->busy() && !m_pace_wake) {
         // Reading may just have finished a job: settle it before the caller looks.
         settle();
@@ -89,11 +92,12 @@ bool Core::step(std::optional<os::TimePoint> deadline) {
     apply(events);
     return_tokens();
     for (auto& input : inputs)
-        if (input.readable && input.job != k_token_watch)
+        if (input.readable && input.job != k_token_watch && input.job != k_outside_watch)
             if (auto* job = m_scheduler.find(input.job)) job->read_input();
     if (wake == os::Wake::signal) throw Interrupted(os::take_caught_signal());
     if (!events.fatal.empty()) fail(events.fatal);
     settle();
+    run_watches(inputs);
     return true;
 }
 
@@ -102,10 +106,28 @@ void Core::warm_up_while_input_is_slow(const std::vector<InputWatch>& inputs) {
     // Input that is there already needs no warm-up: it gets workers at once.
     os::PollSet set;
     for (const auto& input : inputs)
-        if (input.job != k_token_watch) set.add(input.fd, POLLIN);
+        if (input.job != k_token_watch && input.job != k_outside_watch) set.add(input.fd, POLLIN);
     if (set.size() == 0 || ::poll(set.data(), set.size(), 0) != 0) return;
     m_warmed = true;
     m_workers->warm_up();
+}
+
+void Core::run_watches(const std::vector<InputWatch>& inputs) {
+    for (const auto& input : inputs) {
+        if (!input.readable || input.job != k_outside_watch) continue;
+        // An earlier watch of this turn may have removed this one.
+        auto found = m_watches.find(input.fd);
+        if (found == m_watches.end()) continue;
+        auto hook = found->second;
+        m_in_callback = true;
+        try {
+            hook();
+        } catch (...) {
+            m_in_callback = false;
+            throw;
+        }
+        m_in_callback = false;
+    }
 }
 
 void Core::settle() {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,6 +36,13 @@ public:
     /// Throws Interrupted on a caught signal and InitializerError if the pool broke.
     bool run_until(const std::function<bool()>& done, std::optional<os::TimePoint> deadline);
 
+    /// Runs `on_readable` after each wait in which `fd` is readable, with
+    /// the loop's callback rules (it may submit, never wait). Replaces a watch of the same fd.
+    void watch(int fd, std::function<void()> on_readable) { m_watches[fd] = std::move(on_readable); }
+    void unwatch(int fd) { m_watches.erase(fd); }
+    /// Slots running a chunk now.
+    std::size_t running() const { return m_workers->running(); }
+
     void close() { m_closed = true; }
     void terminate();
     void join();
@@ -64,6 +72,8 @@ private:
     void fail(const std::string& why);
     /// Forgets finished jobs, first calling their on_finished hooks (callbacks).
     void settle();
+    /// Runs the watches of the readable descriptors among `inputs`.
+    void run_watches(const std::vector<InputWatch>& inputs);
 
     PoolOptions m_options;
     std::unique_ptr<WorkerSet> m_workers;
@@ -80,6 +90,7 @@ private:
     bool m_terminated = false;
     bool m_in_callback = false;
     std::string m_broken;
+    std::map<int, std::function<void()>> m_watches;
 };
 
 /// Converts a relative timeout to a deadline.

@@ -294,6 +294,19 @@ AsyncResult<std::string> Pool::apply_async(std::string_view task, std::string it
                               std::move(error_callback));
 }
 
+void Pool::apply_async(std::string_view task, std::string item, std::function<void(const TaskResult&)> done) {
+    std::vector<std::string> items;
+    items.push_back(std::move(item));
+    auto job = submit(task, items_from(std::move(items)), 1, true, false);
+    job->set_on_finished([done = std::move(done)](detail::Job& finished) {
+        if (auto result = finished.take()) return done(*result);
+        TaskResult lost;
+        lost.seq = 1;
+        lost.error = finished.cancel_reason().empty() ? "no result" : finished.cancel_reason();
+        done(lost);
+    });
+}
+
 std::vector<std::string> Pool::map(std::string_view task, std::vector<std::string> items, std::size_t chunksize) {
     return map_async(task, std::move(items), chunksize).get();
 }
@@ -336,6 +349,12 @@ void Pool::close() { m_core->close(); }
 void Pool::terminate() { m_core->terminate(); }
 void Pool::join() { m_core->join(); }
 int Pool::processes() const { return static_cast<int>(m_core->processes()); }
+int Pool::running() const { return static_cast<int>(m_core->running()); }
+void Pool::watch(int fd, std::function<void()> on_readable) { m_core->watch(fd, std::move(on_readable)); }
+void Pool::unwatch(int fd) { m_core->unwatch(fd); }
+bool Pool::run_until(const std::function<bool()>& done, Timeout timeout) {
+    return m_core->run_until(done, detail::deadline_after(timeout));
+}
 
 std::size_t Pool::default_chunksize(std::size_t n, int processes) {
     if (n == 0) return 1;

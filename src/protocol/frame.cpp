@@ -88,7 +88,8 @@ std::optional<Frame> FrameReader::next() {
     constexpr FrameTypes k_known = type_bit(FrameType::ready) | type_bit(FrameType::init_failed) |
                                    type_bit(FrameType::output_part) | type_bit(FrameType::configure) |
                                    type_bit(FrameType::hello) | type_bit(FrameType::run) | type_bit(FrameType::results) |
-                                   type_bit(FrameType::file) | type_bit(FrameType::live_output);
+                                   type_bit(FrameType::file) | type_bit(FrameType::live_output) |
+                                   type_bit(FrameType::task);
     if (type >= 32 || !(k_known & (FrameTypes{1} << type)))
         throw ProtocolError("unknown frame type " + std::to_string(type));
     if (!(m_accepted & type_bit(static_cast<FrameType>(type))))

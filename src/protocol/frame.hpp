@@ -28,6 +28,10 @@ enum class FrameType : std::uint8_t {
     results = 12,
     file = 13,
     live_output = 14,
+    /// A command task the worker does not know yet (parent to worker), sent
+    /// before the first run frame that names it: a pool that outlives one
+    /// command adds tasks to warm workers.
+    task = 15,
 };
 
 /// Every frame is a 9-byte header (type, 64-bit little-endian payload length)

@@ -21,6 +21,43 @@ std::vector<std::string> read_strings(Reader& r, std::size_t payload_size) {
     return out;
 }
 
+void write_command(Writer& w, const CommandTaskSpec& c) {
+    w.bytes(c.name);
+    write_strings(w, c.words);
+    w.u8(static_cast<std::uint8_t>((c.append_item ? 1 : 0) | (c.item_on_stdin ? 2 : 0) | (c.item_is_args ? 4 : 0) |
+                                   (c.context_replace ? 8 : 0) | (c.replace.empty() ? 0 : 16) |
+                                   (c.stdin_file.empty() ? 0 : 32) | (c.in_shell ? 64 : 0) |
+                                   (c.shell.empty() ? 0 : 128)));
+    if (!c.replace.empty()) w.bytes(c.replace);
+    if (!c.stdin_file.empty()) w.bytes(c.stdin_file);
+    if (!c.shell.empty()) w.bytes(c.shell);
+}
+
+CommandTaskSpec read_command(Reader& r, std::size_t payload_size) {
+    CommandTaskSpec c;
+    c.name = r.bytes();
+    c.words = read_strings(r, payload_size);
+    auto flags = r.u8();
+    c.append_item = flags & 1;
+    c.item_on_stdin = flags & 2;
+    c.item_is_args = flags & 4;
+    c.context_replace = flags & 8;
+    if (flags & 16) {
+        c.replace = r.bytes();
+        if (c.replace.empty()) throw ProtocolError("empty replacement string");
+    }
+    if (flags & 32) {
+        c.stdin_file = r.bytes();
+        if (c.stdin_file.empty()) throw ProtocolError("empty --pipepart file name");
+    }
+    c.in_shell = flags & 64;
+    if (flags & 128) {
+        c.shell = r.bytes();
+        if (c.shell.empty()) throw ProtocolError("empty shell name");
+    }
+    return c;
+}
+
 }  // namespace
 
 void encode_configure(std::string& out, const ConfigureMessage& msg) {
@@ -30,17 +67,7 @@ void encode_configure(std::string& out, const ConfigureMessage& msg) {
     w.i32(msg.slot);
     write_strings(w, msg.plugins);
     w.u64(msg.commands.size());
-    for (const auto& c : msg.commands) {
-        w.bytes(c.name);
-        write_strings(w, c.words);
-        w.u8(static_cast<std::uint8_t>((c.append_item ? 1 : 0) | (c.item_on_stdin ? 2 : 0) |
-                                       (c.item_is_args ? 4 : 0) | (c.context_replace ? 8 : 0) |
-                                       (c.replace.empty() ? 0 : 16) | (c.stdin_file.empty() ? 0 : 32) |
-                                       (c.in_shell ? 64 : 0) | (c.shell.empty() ? 0 : 128)));
-        if (!c.replace.empty()) w.bytes(c.replace);
-        if (!c.stdin_file.empty()) w.bytes(c.stdin_file);
-        if (!c.shell.empty()) w.bytes(c.shell);
-    }
+    for (const auto& c : msg.commands) write_command(w, c);
     w.bytes(msg.initializer);
     w.bytes(msg.initargs);
     w.bytes(msg.initializer_command);
@@ -64,30 +91,7 @@ ConfigureMessage decode_configure(std::string_view payload) {
     msg.plugins = read_strings(r, payload.size());
     auto count = r.u64();
     if (count > payload.size() / 17) throw ProtocolError("command count larger than the payload");
-    for (std::uint64_t i = 0; i < count; ++i) {
-        CommandTaskSpec c;
-        c.name = r.bytes();
-        c.words = read_strings(r, payload.size());
-        auto flags = r.u8();
-        c.append_item = flags & 1;
-        c.item_on_stdin = flags & 2;
-        c.item_is_args = flags & 4;
-        c.context_replace = flags & 8;
-        if (flags & 16) {
-            c.replace = r.bytes();
-            if (c.replace.empty()) throw ProtocolError("empty replacement string");
-        }
-        if (flags & 32) {
-            c.stdin_file = r.bytes();
-            if (c.stdin_file.empty()) throw ProtocolError("empty --pipepart file name");
-        }
-        c.in_shell = flags & 64;
-        if (flags & 128) {
-            c.shell = r.bytes();
-            if (c.shell.empty()) throw ProtocolError("empty shell name");
-        }
-        msg.commands.push_back(std::move(c));
-    }
+    for (std::uint64_t i = 0; i < count; ++i) msg.commands.push_back(read_command(r, payload.size()));
     msg.initializer = r.bytes();
     msg.initargs = r.bytes();
     msg.initializer_command = r.bytes();
@@ -111,6 +115,22 @@ ConfigureMessage decode_configure(std::string_view payload) {
             throw ProtocolError("malformed environment variable");
     if (!r.at_end()) throw ProtocolError("trailing bytes after configure message");
     return msg;
+}
+
+void encode_task(std::string& out, const CommandTaskSpec& spec) {
+    auto start = begin_frame(out, FrameType::task);
+    Writer w(out);
+    write_command(w, spec);
+    finish_frame(out, start);
+}
+
+CommandTaskSpec decode_task(std::string_view payload) {
+    Reader r(payload);
+    auto spec = read_command(r, payload.size());
+    if (spec.name.empty()) throw ProtocolError("a task without a name");
+    if (spec.words.empty()) throw ProtocolError("a command task without words");
+    if (!r.at_end()) throw ProtocolError("trailing bytes after task message");
+    return spec;
 }
 
 void encode_hello(std::string& out, const HelloMessage& msg) {

@@ -67,6 +67,11 @@ void encode_configure(std::string& out, const ConfigureMessage& msg);
 /// version decodes as far as its version, for a clear error.
 ConfigureMessage decode_configure(std::string_view payload);
 
+/// A command task for a running worker (FrameType::task).
+void encode_task(std::string& out, const CommandTaskSpec& spec);
+/// Throws ProtocolError for a malformed payload.
+CommandTaskSpec decode_task(std::string_view payload);
+
 void encode_hello(std::string& out, const HelloMessage& msg);
 HelloMessage decode_hello(std::string_view payload);
 

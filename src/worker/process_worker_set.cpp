@@ -275,6 +275,7 @@ void ProcessWorkerSet::on_frames(WorkerHandle& w, detail::WorkerEvents& out) {
         case protocol::FrameType::hello: on_hello(w, protocol::decode_hello(frame->payload), out); break;
         case protocol::FrameType::file: on_file(w, protocol::decode_file_part(frame->payload)); break;
         case protocol::FrameType::run:
+        case protocol::FrameType::task:
         case protocol::FrameType::configure: throw protocol::ProtocolError("worker sent a frame for workers");
         }
     }

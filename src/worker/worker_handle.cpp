@@ -38,6 +38,7 @@ WorkerHandle WorkerHandle::start(int slot, Launcher& launcher, const protocol::C
     auto& buffer = handle.m_out.owned.emplace_back();
     protocol::encode_configure(buffer, configure);
     handle.m_out.pieces.push_back(buffer);
+    for (const auto& command : configure.commands) handle.m_known_commands.insert(command.name);
     os::set_nonblocking(handle.m_from.get(), true);
     return handle;
 }
@@ -92,10 +93,22 @@ void WorkerHandle::queue_run(const detail::Chunk& chunk) {
         index.add(item.seq, item.end - start);
         start = item.end + 1;
     }
+    const auto& task = *chunk.task;
+    // A command added to the registry after the worker started (a server's pool) is told first.
+    if (task.command_line && !m_known_commands.contains(task.name)) {
+        const auto& line = *task.command_line;
+        auto& buffer = m_out.owned.emplace_back();
+        protocol::encode_task(buffer, protocol::CommandTaskSpec{task.name, line.words, line.append_item,
+                                                                line.item_on_stdin, line.item_is_args,
+                                                                line.context_replace, line.replace, line.stdin_file,
+                                                                line.in_shell, line.shell});
+        m_out.pieces.push_back(buffer);
+        m_known_commands.insert(task.name);
+    }
     std::optional<std::uint64_t> timeout_ns;
     if (chunk.timed_by_pool)
         timeout_ns = chunk.timeout ? static_cast<std::uint64_t>(std::min(*chunk.timeout, 1e10) * 1e9) : 0;
-    protocol::encode_run(m_out, chunk.task->name, index, *chunk.bytes, timeout_ns);
+    protocol::encode_run(m_out, task.name, index, *chunk.bytes, timeout_ns);
 }
 
 bool WorkerHandle::refill() {

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <set>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -168,6 +169,9 @@ private:
     std::uint64_t m_tasks_done = 0;
     bool m_ready = false;
     bool m_retiring = false;
+    // Command tasks the worker knows (its configure message, task frames
+    // since): another is sent in a task frame ahead of its first run frame.
+    std::set<std::string, std::less<>> m_known_commands;
 };
 
 }  // namespace ppool::worker

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "protocol/frame.hpp"
+#include "protocol/session.hpp"
 
 namespace ppool::worker {
 
@@ -22,6 +23,10 @@ struct WorkerConfig {
     bool cleanup = false;                ///< the item's files are removed after it
     bool live_output = false;            ///< a command's output goes out as it comes (live_output frames)
 };
+
+/// Registers a command task sent as data, unless a task of that name is
+/// known already (a forked worker has the tasks of its parent's registry).
+void register_command_task(const protocol::CommandTaskSpec& c);
 
 /// Reads one frame (blocking); false when the parent has closed the channel.
 bool read_frame(int fd, std::string& payload, protocol::FrameType& type);

@@ -457,6 +457,10 @@ void serve(const WorkerConfig& config, int from_parent, int to_parent) {
                 w.files.receive(protocol::decode_file_part(payload));
                 continue;
             }
+            if (type == protocol::FrameType::task) {
+                register_command_task(protocol::decode_task(payload));
+                continue;
+            }
             if (type != protocol::FrameType::run) throw protocol::ProtocolError("unexpected frame");
             run_chunk(w, protocol::decode_run(payload));
         }

@@ -49,19 +49,24 @@ void set_up_process(int from_parent, int to_parent) {
     os::close_fds_except({from_parent, to_parent});
 }
 
+}  // namespace
+
+void register_command_task(const protocol::CommandTaskSpec& c) {
+    auto& registry = TaskRegistry::global();
+    if (registry.find(c.name)) return;
+    registry.add_command(c.name, "a command",
+                         CommandLine{c.words, c.append_item, c.item_on_stdin, c.item_is_args, c.context_replace,
+                                     c.replace, c.stdin_file, c.in_shell, c.shell});
+}
+
+namespace {
+
 /// Carries out what the configure message asks for before any task: plugins
 /// loaded, command tasks registered. Empty on success, else why not.
 std::string apply_configuration(const protocol::ConfigureMessage& msg) {
     try {
         for (const auto& plugin : msg.plugins) load_plugin(plugin);
-        auto& registry = TaskRegistry::global();
-        for (const auto& c : msg.commands)
-            // A forked worker has the task already.
-            if (!registry.find(c.name))
-                registry.add_command(c.name, "a command",
-                                     CommandLine{c.words, c.append_item, c.item_on_stdin, c.item_is_args,
-                                                 c.context_replace, c.replace, c.stdin_file, c.in_shell,
-                                                 c.shell});
+        for (const auto& c : msg.commands) register_command_task(c);
     } catch (const std::exception& e) {
         return e.what();
     }

@@ -28,6 +28,8 @@ RATIO_LABELS = [
     "parallel efficiency sha",
     "first-result ppool / xargs",
     "startup ppool / xargs",
+    "submit+get / apply",
+    "submit+get / apply, 0.1 s initializer",
     "ssh-true / local-true",
     "ssh-len / local-len",
 ]

@@ -59,6 +59,31 @@ class SshloginTests(SshTestCase):
                     self.assertEqual(comparable(args, remote.stdout), comparable(args, local.stdout))
         self.assert_no_remote_process()
 
+    def test_a_served_pool_on_a_host_learns_new_commands(self):
+        # ppool serve with workers over ssh: commands submitted after the
+        # workers started reach them as data, and terminate leaves nothing there.
+        sock = self.path("s.sock")
+        server = self.start(["serve", "--foreground", "--socket", sock] + self.ssh_args(self.login(2)),
+                            env=local_environment())
+        self.assertEqual(PipeReader(server.stdout).readline(timeout=SETTLE * 2), sock.encode() + b"\n")
+
+        def round_trip(*args):
+            submitted = run(["submit", "--server", sock, *args], input=None, env=local_environment())
+            self.assertEqual(submitted.returncode, 0, submitted.stderr)
+            return run(["get", "--server", sock, submitted.stdout.decode().strip()], input=None,
+                       env=local_environment(), timeout=SETTLE * 2)
+
+        for args, expected in ((["--", "id", "-un"], f"{self.user}\n"),
+                               (["--", "sh", "-c", "echo remote-$(id -un)"], f"remote-{self.user}\n"),
+                               (["--task", "upper", "abc"], "ABC\n")):
+            got = round_trip(*args)
+            self.assertEqual(got.returncode, 0, got.stderr)
+            self.assertEqual(got.stdout.decode(), expected)
+        stopped = run(["terminate", "--server", sock], input=None, env=local_environment())
+        self.assertEqual(stopped.returncode, 0, stopped.stderr)
+        self.assertEqual(server.wait(timeout=SETTLE * 2), 0)
+        self.assert_no_remote_process()
+
     def test_every_slot_of_a_host_shares_one_ssh_connection(self):
         proc = self.run_on(["imap", "--", "sh", "-c", 'echo "$PPOOL_WORKER"; sleep 0.3', "sh"], [self.login(3)],
                            input=b"a\nb\nc\nd\ne\nf\n")

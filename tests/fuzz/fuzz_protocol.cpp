@@ -140,6 +140,13 @@ void check_init_failed_round_trip(std::string_view payload, std::string_view mes
     require(std::string_view(wire).substr(k_header_size) == payload, "init_failed re-encodes to the same bytes");
 }
 
+/// A task message re-encodes to the same bytes.
+void check_task_round_trip(std::string_view payload, const CommandTaskSpec& spec) {
+    std::string wire;
+    encode_task(wire, spec);
+    require(std::string_view(wire).substr(k_header_size) == payload, "a task message re-encodes to the same bytes");
+}
+
 /// A configure or hello message of this version re-encodes to the same bytes.
 template <class Message, class Encode>
 void check_session_round_trip(std::string_view payload, const Message& msg, Encode encode) {
@@ -165,6 +172,7 @@ void decode_frame(FrameType type, std::string_view payload) {
             check_session_round_trip(payload, decode_configure(payload),
                                      [](std::string& out, const ConfigureMessage& m) { encode_configure(out, m); });
             break;
+        case FrameType::task: check_task_round_trip(payload, decode_task(payload)); break;
         case FrameType::hello:
             check_session_round_trip(payload, decode_hello(payload),
                                      [](std::string& out, const HelloMessage& m) { encode_hello(out, m); });

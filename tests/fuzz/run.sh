@@ -14,7 +14,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build-fuzz}
 seconds=${FUZZ_SECONDS:-30}
-targets=(fuzz_protocol fuzz_template fuzz_splitter)
+targets=(fuzz_protocol fuzz_template fuzz_splitter fuzz_client)
 
 command -v clang++ >/dev/null || { echo "fuzz: clang++ not found (install clang and libclang-rt-14-dev)" >&2; exit 2; }
 

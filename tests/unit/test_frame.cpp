@@ -231,7 +231,7 @@ TEST_CASE("results that disagree with themselves are corrupt") {
 
 TEST_CASE("corrupt frames are rejected, not trusted") {
     FrameReader reader;
-    reader.buffer() = std::string("\x0f\0\0\0\0\0\0\0\0", 9);  // type 15: none
+    reader.buffer() = std::string("\x10\0\0\0\0\0\0\0\0", 9);  // type 16: none
     CHECK_THROWS_AS(reader.next(), ProtocolError);
     auto wire = run_frame("t", {{1, "abc"}});
     std::string payload = wire.substr(k_header_size, wire.size() - k_header_size - 1);

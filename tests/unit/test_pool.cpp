@@ -435,3 +435,57 @@ TEST_CASE("a halt rule ends imap early with the results before it") {
     while (auto v = it.next()) got.push_back(*v);
     CHECK(got == std::vector<std::string>{"0", "1", "4"});
 }
+
+TEST_CASE("a watched descriptor is served between turns of the pool") {
+    Pool pool(with_processes(2));
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    std::vector<std::string> got;
+    std::vector<AsyncResult<std::string>> pending;
+    // Each byte on the pipe submits a task from inside the loop; a result ends a job there too.
+    pool.watch(fds[0], [&] {
+        char c = 0;
+        REQUIRE(::read(fds[0], &c, 1) == 1);
+        if (c == 'q') return pool.unwatch(fds[0]);
+        pending.push_back(pool.apply_async("upper", std::string(1, c),
+                                           [&](const std::string& value) { got.push_back(value); }));
+    });
+    REQUIRE(::write(fds[1], "abq", 3) == 3);
+    CHECK(pool.run_until([&] { return got.size() == 2; }, 30.0));
+    std::sort(got.begin(), got.end());
+    CHECK(got == std::vector<std::string>{"A", "B"});
+    // The q removed the watch: with no work and nothing watched, waiting could never end.
+    CHECK_THROWS_AS(pool.run_until([] { return false; }, 30.0), Error);
+    // A watch keeps the pool waiting until the deadline.
+    pool.watch(fds[0], [] {});
+    CHECK_FALSE(pool.run_until([] { return false; }, 0.05));
+    pool.unwatch(fds[0]);
+    ::close(fds[0]);
+    ::close(fds[1]);
+}
+
+TEST_CASE("a watch may not wait on the pool") {
+    Pool pool(with_processes(1));
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    pool.watch(fds[0], [&] { pool.apply("identity", "x"); });
+    REQUIRE(::write(fds[1], "x", 1) == 1);
+    CHECK_THROWS_AS(pool.run_until([] { return false; }, 30.0), Error);
+    pool.unwatch(fds[0]);
+    ::close(fds[0]);
+    ::close(fds[1]);
+}
+
+TEST_CASE("apply_async with a whole-result callback gets failures as data") {
+    Pool pool(with_processes(2));
+    std::vector<TaskResult> results;
+    pool.apply_async("len", "abc", [&](const TaskResult& r) { results.push_back(r); });
+    pool.apply_async("sha256sum", "/nonexistent/file", [&](const TaskResult& r) { results.push_back(r); });
+    CHECK(pool.run_until([&] { return results.size() == 2; }, 30.0));
+    std::sort(results.begin(), results.end(), [](const auto& a, const auto& b) { return a.input < b.input; });
+    CHECK(results[0].input == "/nonexistent/file");
+    CHECK_FALSE(results[0].ok());
+    CHECK(results[0].describe_failure().find("No such file") != std::string::npos);
+    CHECK(results[1].ok());
+    CHECK(results[1].output == "3");
+}

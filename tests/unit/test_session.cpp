@@ -148,3 +148,23 @@ TEST_CASE("the pool's reader refuses frames only workers get") {
     encode_configure(reader.buffer(), ConfigureMessage{});
     CHECK_THROWS_AS(reader.next(), ProtocolError);
 }
+
+TEST_CASE("a task frame tells a running worker a command it does not know") {
+    CommandTaskSpec spec{"serve-command-1", {"sh", "-c", "echo {}"}, false, false, false, false, "", "", true, "bash"};
+    std::string wire;
+    encode_task(wire, spec);
+    auto back = decode_task(payload_of(wire, FrameType::task));
+    CHECK(back.name == spec.name);
+    CHECK(back.words == spec.words);
+    CHECK_FALSE(back.append_item);
+    CHECK(back.in_shell);
+    CHECK(back.shell == "bash");
+    // No name, no words, or bytes after it: refused.
+    std::string nameless;
+    encode_task(nameless, CommandTaskSpec{"", {"echo"}});
+    CHECK_THROWS_AS(decode_task(payload_of(nameless, FrameType::task)), ProtocolError);
+    std::string wordless;
+    encode_task(wordless, CommandTaskSpec{"t", {}});
+    CHECK_THROWS_AS(decode_task(payload_of(wordless, FrameType::task)), ProtocolError);
+    CHECK_THROWS_AS(decode_task(payload_of(wire, FrameType::task) + "x"), ProtocolError);
+}

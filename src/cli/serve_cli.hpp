@@ -1,0 +1,16 @@
+#pragma once
+
+#include <string_view>
+
+namespace ppool::cli {
+
+/// Whether `word` names `ppool serve` or one of its client commands (submit, get...).
+bool is_server_command(std::string_view word);
+
+/// Runs `ppool serve` or a client command (argv[1]); returns the exit status.
+int run_server_command(int argc, char** argv);
+
+/// The client commands; `run_server_command` hands them here.
+int run_client_command(std::string_view command, int argc, char** argv);
+
+}  // namespace ppool::cli
