@@ -20,6 +20,13 @@ public:
         ++m_done;
         if (!ok) ++m_failed;
     }
+    /// Counts `n` tasks that succeeded at their first attempt.
+    void add_successes(std::uint64_t n) { m_done += n; }
+    /// Whether a task that succeeds can meet the rule (success or done):
+    /// a rule on failures lets runs where all succeeded skip the per-task look.
+    bool counts_successes() const {
+        return m_rule.when != HaltRule::When::never && m_rule.on != HaltRule::On::fail;
+    }
     /// Whether the rule's condition holds, given the job's number of items
     /// (none while the input has not ended: a percentage then cannot hold yet).
     bool reached(std::optional<std::uint64_t> total) const;

@@ -96,9 +96,10 @@ void Job::deliver(ResultRun run) {
     auto& data = *run.data();
     std::size_t end = run.end_index();
     std::size_t from = run.begin_index();  // the first entry not yet filed
-    if (data.all_plain && m_attempts.empty() && !m_on_complete && m_halt.when() == HaltRule::When::never) {
+    if (data.all_plain && m_attempts.empty() && !m_on_complete && !m_halt.counts_successes()) {
         // The usual run: every task succeeded at its first attempt.
         m_completed += end - from;
+        m_halt.add_successes(end - from);
         file(finished(run, from, end));
         return;
     }
