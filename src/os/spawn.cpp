@@ -6,6 +6,7 @@
 #include <csignal>
 #include <spawn.h>
 #include <system_error>
+#include <sys/stat.h>
 #include <unistd.h>
 
 extern char** environ;
@@ -77,7 +78,10 @@ std::string find_program(const std::string& name, std::string_view path) {
         auto colon = path.find(':');
         std::string_view dir = path.substr(0, colon);
         std::string candidate = std::string(dir.empty() ? "." : dir) + "/" + name;
-        if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+        // A directory of that name is passed over, as execvp passes it over.
+        struct stat st {};
+        if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0)
+            return candidate;
         if (colon == std::string_view::npos) return {};
         path.remove_prefix(colon + 1);
     }

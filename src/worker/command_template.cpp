@@ -182,32 +182,37 @@ bool is_shell_operator(std::string_view word) {
     return false;
 }
 
-bool has_shell_operator(const std::vector<std::string>& words) {
+namespace {
+
+/// Which of `words` act as shell operators: none of the first (the
+/// program), nor the `;` that ends find's -exec (`find {} -exec rm {} ;`).
+std::vector<bool> operator_words(const std::vector<std::string>& words) {
+    std::vector<bool> operators(words.size(), false);
     bool in_find_command = false;
     for (std::size_t i = 1; i < words.size(); ++i) {
-        const auto& word = words[i];
-        if (starts_find_command(word)) in_find_command = true;
-        // `find {} -exec rm {} ;`: the `;` is find's.
-        if (in_find_command && word == ";") {
+        if (starts_find_command(words[i])) in_find_command = true;
+        if (in_find_command && words[i] == ";")
             in_find_command = false;
-            continue;
-        }
-        if (is_shell_operator(word)) return true;
+        else
+            operators[i] = is_shell_operator(words[i]);
     }
-    return false;
+    return operators;
+}
+
+}  // namespace
+
+bool has_shell_operator(const std::vector<std::string>& words) {
+    auto operators = operator_words(words);
+    return std::find(operators.begin(), operators.end(), true) != operators.end();
 }
 
 std::string script_of(const std::vector<std::string>& words, std::string_view replace) {
+    auto operators = operator_words(words);
     std::string script;
-    bool in_find_command = false;
-    for (const auto& word : words) {
-        if (!script.empty()) script += ' ';
-        if (starts_find_command(word)) in_find_command = true;
-        bool find_end = in_find_command && word == ";";
-        if (find_end) in_find_command = false;
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        if (i > 0) script += ' ';
         // A word holding {:raw} is shell code as typed.
-        bool as_typed = (is_shell_operator(word) && !find_end) || has_raw(word);
-        script += as_typed ? word : as_script_word(word, replace);
+        script += operators[i] || has_raw(words[i]) ? words[i] : as_script_word(words[i], replace);
     }
     return script;
 }

@@ -93,7 +93,8 @@ bool is_shell_operator(std::string_view word);
 /// Whether a word after the first of `words` is a shell operator; a `;`
 /// ending find's -exec, -execdir, -ok or -okdir is find's own.
 bool has_shell_operator(const std::vector<std::string>& words);
-/// `words` as one shell script, joined by spaces: shell operators and words
+/// `words` as one shell script, joined by spaces: shell operators (as
+/// has_shell_operator finds them) and words
 /// holding `{:raw}` as they are, every other word quoted so that it stays
 /// that one word, replacement strings (`replace` for -I) left to be filled.
 std::string script_of(const std::vector<std::string>& words, std::string_view replace = {});

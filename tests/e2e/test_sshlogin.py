@@ -418,6 +418,7 @@ class HaltAndPaceOnHostsTests(SshTestCase):
             self.assertGreaterEqual(start - before, k * 0.3, starts)
         self.assert_no_remote_process()
 
+
 if __name__ == "__main__":
     reason = scaleout_unavailable("sshd")
     if reason:

@@ -194,6 +194,8 @@ TEST_CASE("several words in a shell keep every word but the operators as they we
     CHECK(script_of({"grep", "it's{}", "&&", "x"}) == "grep 'it'\\''s'{} && x");
     CHECK(script_of({"find", "{}", "-exec", "rm", "{}", ";", "|", "wc"}) == "find {} -exec rm {} ';' | wc");
     CHECK(script_of({"mv", "X", "X.bak"}, "X") == "mv X X.bak");
+    // The first word is the program, never an operator.
+    CHECK(script_of({">", "x", "|", "y"}) == "'>' x | y");
 
     CommandLine line{{"echo", "{}", ">", "out_{}.txt"}};
     line.in_shell = true;

@@ -104,8 +104,11 @@ TEST_CASE("find_program searches PATH as execvp does, and ProgramPaths keeps wha
     CHECK(find_program("prog", path).empty());
     CHECK(find_program("./prog", path) == "./prog");
     auto in_b = program(b.path, 0755);
-    // A file that may not be executed is passed over.
+    // A file that may not be executed is passed over, and so is a directory.
     program(a.path, 0644);
+    ppool::test::TempDir c;
+    REQUIRE(::mkdir((c.path + "/prog").c_str(), 0755) == 0);
+    CHECK(find_program("prog", c.path + ":" + b.path) == in_b);
     CHECK(find_program("prog", path) == in_b);
 
     ProgramPaths paths;
