@@ -5,7 +5,6 @@
 #include "pool/run_data.hpp"
 
 #include <algorithm>
-#include <poll.h>
 
 namespace ppool::detail {
 
@@ -79,7 +78,6 @@ bool Core::step(std::optional<os::TimePoint> deadline) {
         settle();
         return false;
     }
-    warm_up_while_input_is_slow(inputs);
     // A task held back by the pace is looked at again in time.
     auto until = deadline;
     if (m_pace_wake && (!until || *m_pace_wake < *until)) until = m_pace_wake;
@@ -99,17 +97,6 @@ bool Core::step(std::optional<os::TimePoint> deadline) {
     settle();
     run_watches(inputs);
     return true;
-}
-
-void Core::warm_up_while_input_is_slow(const std::vector<InputWatch>& inputs) {
-    if (m_warmed || m_scheduler.has_work() || m_workers->busy() || inputs.empty()) return;
-    // Input that is there already needs no warm-up: it gets workers at once.
-    os::PollSet set;
-    for (const auto& input : inputs)
-        if (input.job != k_token_watch && input.job != k_outside_watch) set.add(input.fd, POLLIN);
-    if (set.size() == 0 || ::poll(set.data(), set.size(), 0) != 0) return;
-    m_warmed = true;
-    m_workers->warm_up();
 }
 
 void Core::run_watches(const std::vector<InputWatch>& inputs) {

@@ -53,8 +53,6 @@ private:
     /// One turn of the loop; false when nothing was running or readable.
     bool step(std::optional<os::TimePoint> deadline);
     void hand_out();
-    /// Starts the workers while the only input there is has nothing to read yet.
-    void warm_up_while_input_is_slow(const std::vector<InputWatch>& inputs);
     /// Whether a task may start now by the pace (GNU parallel's --delay,
     /// --load, --memfree); if not, m_pace_wake says when to look again.
     bool may_start();
@@ -80,7 +78,6 @@ private:
     Scheduler m_scheduler;
     std::optional<os::Jobserver> m_jobserver;
     bool m_token_wait = false;  ///< the hand-out stopped for want of a token
-    bool m_warmed = false;      ///< the workers were started ahead of the first input
     Pacer m_pacer;
     std::optional<os::TimePoint> m_pace_wake;  ///< the pace held a task back until then
     RunningMedian m_run_times;                 ///< of the tasks that succeeded

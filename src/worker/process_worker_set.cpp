@@ -156,11 +156,6 @@ protocol::ConfigureMessage ProcessWorkerSet::configure(std::size_t slot) const {
     return msg;
 }
 
-void ProcessWorkerSet::warm_up() {
-    for (std::size_t slot = 0; slot < m_workers.size(); ++slot)
-        if (!m_workers[slot].alive() && idle(slot) && !start(slot)) return;
-}
-
 bool ProcessWorkerSet::start(std::size_t slot) {
     try {
         m_workers[slot] = WorkerHandle::start(static_cast<int>(slot), *m_hosts[m_host_of[slot]].launcher,

@@ -97,7 +97,6 @@ private:
     /// Starts the slot's worker; false (and fewer slots from now on) when a
     /// limit stops it while other workers run.
     bool start(std::size_t slot);
-    void warm_up() override;
     /// SIGTERM to every worker and command, then waits out the grace period.
     void stop_gracefully();
 

@@ -61,10 +61,6 @@ public:
     virtual void terminate() = 0;
     /// Lets idle workers exit and reaps them.
     virtual void shutdown() = 0;
-    /// Starts the worker of every slot that has none yet, so that the first
-    /// task to come finds it ready (its start-up and initializer done). The
-    /// pool asks while it waits for input that has not come.
-    virtual void warm_up() {}
 };
 
 }  // namespace ppool::detail

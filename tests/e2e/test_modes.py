@@ -5,7 +5,7 @@ import re
 import subprocess
 import unittest
 
-from harness import BUILTIN_TASKS, E2ETestCase, PipeReader, json_lines, lines, run, testing, wait_for
+from harness import BUILTIN_TASKS, E2ETestCase, PipeReader, json_lines, lines, run, testing
 
 ITEMS = "alpha\nbeta\ngamma\ndelta\nepsilon\n"
 
@@ -87,31 +87,6 @@ class ModeTests(E2ETestCase):
         self.assertStatus(proc, 0)
         workers = {r["worker"] for r in json_lines(proc.stdout)}
         self.assertTrue(workers <= {0, 1, 2}, workers)
-
-
-class WarmUpTests(E2ETestCase):
-    def started(self, marker):
-        try:
-            with open(marker) as f:
-                return sorted(f.read().split())
-        except FileNotFoundError:
-            return []
-
-    def test_workers_start_while_the_input_is_slow(self):
-        marker = self.path("started")
-        proc = self.start(["imap", "-j", "2", "--initializer", f"echo $PPOOL_WORKER >> {marker}", "--", "echo"])
-        # No item yet: the workers start (and run their initializer) while ppool waits for one.
-        wait_for(lambda: self.started(marker) == ["0", "1"], timeout=60, message="the workers did not start")
-        out, _ = proc.communicate(b"x\n", timeout=60)
-        self.assertEqual(out, b"x\n")
-        self.assertEqual(proc.returncode, 0, self.stderr_of(proc))
-
-    def test_input_that_is_there_starts_only_the_workers_it_needs(self):
-        marker = self.path("started")
-        items = self.write("items", "1\n")
-        proc = run(["imap", "-j", "4", "-a", items, "--initializer", f"echo $PPOOL_WORKER >> {marker}", "--", "true"])
-        self.assertOk(proc)
-        self.assertEqual(self.started(marker), ["0"])
 
 
 class MapChunksizeTests(E2ETestCase):
