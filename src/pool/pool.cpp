@@ -10,6 +10,7 @@
 #include "remote/sshlogin.hpp"
 #include "worker/process_worker_set.hpp"
 
+#include <exception>
 #include <chrono>
 
 #include <fmt/format.h>
@@ -241,7 +242,12 @@ Pool::Pool(PoolOptions options) {
 }
 
 Pool::~Pool() {
-    if (m_core) m_core->terminate();
+    // A destructor may not throw (out of memory while stopping, say): the
+    // workers that a failure here leaves die with this process.
+    try {
+        if (m_core) m_core->terminate();
+    } catch (const std::exception&) {
+    }
 }
 
 std::shared_ptr<detail::Job> Pool::submit(std::string_view task, std::unique_ptr<ItemSource> items,

@@ -262,8 +262,13 @@ os::ExitStatus WorkerHandle::reap() {
     // (a hub does the same for its workers).
     auto status = m_process ? m_process->wait() : os::reap_with_group(m_pid);
     m_process.reset();
-    // The last words of a launcher's process are in its pipe now: pass them on.
-    relay_stderr(true);
+    // The last words of a launcher's process are in its pipe now: pass them
+    // on if memory allows. Reaping also stops a pool from its destructor,
+    // where nothing may throw.
+    try {
+        relay_stderr(true);
+    } catch (const std::exception&) {
+    }
     m_pid = -1;
     m_pidfd.reset();
     m_to.reset();
