@@ -8,6 +8,8 @@
 #include "worker/command_template.hpp"
 
 #include <cstdlib>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <fmt/format.h>
 
 namespace ppool::cli {
@@ -29,7 +31,7 @@ constexpr std::string_view k_client_usage =
     "       ppool successful ID             exit 0 if it succeeded, 1 if it failed, 2 if not ready\n"
     "       ppool close                     no more jobs; the server ends once all are fetched\n"
     "       ppool terminate                 stops the server and its jobs now\n"
-    "       ppool join                      waits for every job (after close)\n"
+    "       ppool join                      waits for every job (after close or terminate)\n"
     "       ppool status [--json]           workers, queued, running, finished not fetched\n"
     "Every command takes --server PATH (else PPOOL_SERVER, else the default socket).\n"
     "Exit status 4: the server went away while the command waited on it.\n";
@@ -132,8 +134,33 @@ int print_result(std::uint64_t id, const server::Reply& reply) {
     return reply.flag ? 0 : 1;
 }
 
+/// Whether the server at `socket` ended as asked (close, terminate): it left
+/// its marker, a file of this user's.
+bool ended_as_asked(const std::string& socket) {
+    struct stat st {};
+    auto marker = server::ended_marker(socket);
+    return ::lstat(marker.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == ::getuid();
+}
+
 int run(std::string_view command, const ClientArgs& a) {
-    server::Connection connection(server::client_socket_path(a.server));
+    auto socket = server::client_socket_path(a.server);
+    if (command == "join") {
+        // As Python's join() after close() or terminate(): a server that
+        // has ended as asked has nothing left to wait for, whether it ended
+        // before this join came or while it waited.
+        try {
+            server::Connection connection(socket);
+            connection.call(request_of(command, a));
+            return 0;
+        } catch (const server::ServerLost&) {
+            if (ended_as_asked(socket)) return 0;
+            throw;
+        } catch (const UsageError&) {
+            if (ended_as_asked(socket)) return 0;
+            throw;
+        }
+    }
+    server::Connection connection(socket);
     auto reply = connection.call(request_of(command, a), a.timeout);
     if (!reply) {
         write_output(2, fmt::format("ppool: job {}: not ready within {} seconds\n", *a.id, *a.timeout));

@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -98,6 +99,8 @@ std::optional<ServeOptions> parse_serve(ServeArgs& args) {
 void claim_socket(const std::string& path) {
     if (os::probe_unix_socket(path) == os::SocketProbe::live)
         throw UsageError(fmt::format("a server is already listening on {}", path));
+    // A new server: a join from now on waits for this one.
+    ::unlink(server::ended_marker(path).c_str());
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) return;
     if (!S_ISSOCK(st.st_mode)) throw UsageError(fmt::format("{} exists and is not a socket", path));
@@ -122,6 +125,16 @@ private:
     std::string m_path;
     ino_t m_inode = 0;
 };
+
+/// Leaves the file that tells a later join this server ended as asked: a
+/// new file of this user's only, never through a link.
+void leave_ended_marker(const std::string& socket) {
+    auto path = server::ended_marker(socket);
+    ::unlink(path.c_str());
+    os::Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    // Best effort: without it a late join says there is no server.
+    if (fd) [[maybe_unused]] auto n = ::write(fd.get(), "ended\n", 6);
+}
 
 /// Runs the server in this process; `ready` (-1: none) hears "ok" once it
 /// accepts connections, and is then set to -1.
@@ -151,6 +164,9 @@ int serve_here(ServeOptions& o, int& ready) {
         write_output(1, o.socket + "\n");
     }
     server.run();
+    // Ended as asked: a join that comes after it, or that connected as it
+    // went, has nothing left to wait for. Said before the socket goes.
+    leave_ended_marker(o.socket);
     return 0;
 }
 

@@ -32,6 +32,8 @@ std::string default_socket_path() {
     return private_dir(fmt::format("/tmp/ppool-{}", ::getuid())) + "/default.sock";
 }
 
+std::string ended_marker(const std::string& socket) { return socket + ".ended"; }
+
 std::string client_socket_path(const std::string& given) {
     if (!given.empty()) return given;
     if (const char* server = std::getenv("PPOOL_SERVER"); server && *server) return server;

@@ -20,6 +20,11 @@ public:
 /// need be; UsageError if it is not this user's alone.
 std::string default_socket_path();
 
+/// The file a server leaves beside its socket when it ends as asked (close
+/// with every job done and fetched, or terminate): a later `join` finds its
+/// work done there, where no server at all would be an error.
+std::string ended_marker(const std::string& socket);
+
 /// The socket a client command talks to: `given` (--server), else
 /// PPOOL_SERVER, else the default.
 std::string client_socket_path(const std::string& given);

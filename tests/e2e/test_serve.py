@@ -258,6 +258,23 @@ class TestPoolCommands(ServeTestCase):
         self.assertEqual(self.server.wait(timeout=60), 0)
         self.assertFalse(os.path.exists(self.sock))
 
+    def test_join_after_close_or_terminate_succeeds_once_the_server_has_ended(self):
+        for ending in ("close", "terminate"):
+            with self.subTest(ending=ending):
+                self.serve(name=f"{ending}.sock")
+                self.assertOk(self.client(ending))
+                # An idle server ends at once: join comes after it, as in Python's close(); join().
+                self.assertEqual(self.server.wait(timeout=60), 0)
+                self.assertFalse(os.path.exists(self.sock))
+                self.assertOk(self.client("join"))
+                self.assertOk(self.client("join"))
+        # A socket no server ever ended on is still an error, not a finished join.
+        self.sock = self.path("typo.sock")
+        self.assertUsageError(self.client("join"), "no server")
+        # A new server on the socket: join waits for it again.
+        self.serve(name="close.sock")
+        self.assertUsageError(self.client("join"), "close")
+
     def test_terminate_stops_the_jobs_and_the_server(self):
         self.serve()
         gate = self.fifo("gate")
