@@ -352,6 +352,9 @@ public:
     /// the pool is waiting, under the callbacks' rules (see apply_async: it
     /// may submit work, never wait). A second watch of `fd` replaces the first.
     void watch(int fd, std::function<void()> on_readable);
+    /// As watch(), and `on_ready` also runs when `fd` can be written: for a
+    /// caller with bytes waiting to go out on it, which must never block.
+    void watch_writable(int fd, std::function<void()> on_ready);
     /// Stops watching `fd` (before it is closed).
     void unwatch(int fd);
     /// Drives the pool (its work, its watches, its callbacks) until `done()`

@@ -72,7 +72,9 @@ bool Core::step(std::optional<os::TimePoint> deadline) {
     hand_out();
     // Something runs whenever a token is missing, so this watch never keeps an idle pool waiting.
     if (m_token_wait) inputs.push_back(InputWatch{m_jobserver->poll_fd(), k_token_watch, false});
-    for (const auto& watch : m_watches) inputs.push_back(InputWatch{watch.first, k_outside_watch, false});
+    for (const auto& [fd, watch] : m_watches)
+        inputs.push_back(
+            InputWatch{fd, k_outside_watch, false, static_cast<short>(watch.writable ? POLLIN | POLLOUT : POLLIN)});
     if (inputs.empty() && !m_workers->busy() && !m_pace_wake) {
         // Reading may just have finished a job: settle it before the caller looks.
         settle();
@@ -105,7 +107,7 @@ void Core::run_watches(const std::vector<InputWatch>& inputs) {
         // An earlier watch of this turn may have removed this one.
         auto found = m_watches.find(input.fd);
         if (found == m_watches.end()) continue;
-        auto hook = found->second;
+        auto hook = found->second.on_ready;
         m_in_callback = true;
         try {
             hook();

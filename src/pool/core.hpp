@@ -36,9 +36,12 @@ public:
     /// Throws Interrupted on a caught signal and InitializerError if the pool broke.
     bool run_until(const std::function<bool()>& done, std::optional<os::TimePoint> deadline);
 
-    /// Runs `on_readable` after each wait in which `fd` is readable, with
-    /// the loop's callback rules (it may submit, never wait). Replaces a watch of the same fd.
-    void watch(int fd, std::function<void()> on_readable) { m_watches[fd] = std::move(on_readable); }
+    /// Runs `on_ready` after each wait in which `fd` is readable (or, with
+    /// `writable`, writable), with the loop's callback rules (it may submit,
+    /// never wait). Replaces a watch of the same fd.
+    void watch(int fd, std::function<void()> on_ready, bool writable = false) {
+        m_watches[fd] = Watch{std::move(on_ready), writable};
+    }
     void unwatch(int fd) { m_watches.erase(fd); }
     /// Slots running a chunk now.
     std::size_t running() const { return m_workers->running(); }
@@ -87,7 +90,11 @@ private:
     bool m_terminated = false;
     bool m_in_callback = false;
     std::string m_broken;
-    std::map<int, std::function<void()>> m_watches;
+    struct Watch {
+        std::function<void()> on_ready;
+        bool writable = false;
+    };
+    std::map<int, Watch> m_watches;
 };
 
 /// Converts a relative timeout to a deadline.

@@ -357,6 +357,7 @@ void Pool::join() { m_core->join(); }
 int Pool::processes() const { return static_cast<int>(m_core->processes()); }
 int Pool::running() const { return static_cast<int>(m_core->running()); }
 void Pool::watch(int fd, std::function<void()> on_readable) { m_core->watch(fd, std::move(on_readable)); }
+void Pool::watch_writable(int fd, std::function<void()> on_ready) { m_core->watch(fd, std::move(on_ready), true); }
 void Pool::unwatch(int fd) { m_core->unwatch(fd); }
 bool Pool::run_until(const std::function<bool()>& done, Timeout timeout) {
     return m_core->run_until(done, detail::deadline_after(timeout));

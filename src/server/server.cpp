@@ -42,13 +42,16 @@ void Server::run() {
         TaskResult terminated;
         terminated.error = "the pool was terminated";
         for (auto id : unfinished) finish(id, terminated);
+        // The last replies go out before the server does, to whoever still reads.
+        for (auto& [id, c] : m_clients)
+            if (c.out_at < c.out.size()) os::send_all(c.fd.get(), std::string_view(c.out).substr(c.out_at), 1000);
         return;
     }
     m_pool.close();
     m_pool.join();
 }
 
-bool Server::drained() const { return m_closed && m_jobs.empty() && m_joiners.empty(); }
+bool Server::drained() const { return m_closed && m_jobs.empty() && m_joiners.empty() && m_unsent_bytes == 0; }
 
 void Server::accept() {
     while (auto fd = os::accept_unix(m_listener.get())) {
@@ -62,8 +65,12 @@ void Server::accept() {
             continue;
         }
         os::set_nonblocking(raw, true);
-        m_pool.watch(raw, [this, id] { read_client(id); });
+        m_pool.watch(raw, [this, id] { on_client(id); });
     }
+}
+
+void Server::on_client(std::uint64_t id) {
+    if (flush(id)) read_client(id);
 }
 
 void Server::read_client(std::uint64_t id) {
@@ -138,10 +145,11 @@ void Server::handle(std::uint64_t client, const Request& q) {
 
 void Server::submit(std::uint64_t client, const Request& q) {
     if (m_closed) return send_error(client, "the server is closed: it takes no more jobs");
-    if (m_jobs.size() >= m_max_held || m_held_bytes >= k_max_held_bytes)
+    if (m_jobs.size() >= m_max_held || m_held_bytes + m_unsent_bytes >= k_max_held_bytes)
         return send_error(client, fmt::format("the server holds {} jobs and {} bytes of results not fetched (at most "
                                               "{} and {}): fetch some with ppool get first",
-                                              m_jobs.size(), m_held_bytes, m_max_held, k_max_held_bytes));
+                                              m_jobs.size(), m_held_bytes + m_unsent_bytes, m_max_held,
+                                              k_max_held_bytes));
     std::string task;
     std::string item;
     try {
@@ -271,9 +279,43 @@ ServerStatus Server::status() const {
 void Server::send(std::uint64_t client, const Reply& reply) {
     auto found = m_clients.find(client);
     if (found == m_clients.end()) return;
-    std::string out;
-    encode_reply(out, reply);
-    if (!os::send_all(found->second.fd.get(), out, k_send_timeout_ms)) drop(client);
+    auto& c = found->second;
+    auto before = c.out.size();
+    encode_reply(c.out, reply);
+    m_unsent_bytes += c.out.size() - before;
+    flush(client);
+}
+
+bool Server::flush(std::uint64_t id) {
+    auto found = m_clients.find(id);
+    if (found == m_clients.end()) return false;
+    auto& c = found->second;
+    if (c.out_at == c.out.size()) return true;
+    std::vector<std::string_view> pieces{std::string_view(c.out).substr(c.out_at)};
+    std::size_t index = 0, offset = 0;
+    auto status = os::IoStatus::done;
+    try {
+        status = os::send_pieces(c.fd.get(), pieces, index, offset);
+    } catch (const std::system_error&) {
+        status = os::IoStatus::closed;
+    }
+    if (status == os::IoStatus::closed) {
+        drop(id);
+        return false;
+    }
+    c.out_at += index == 1 ? pieces[0].size() : offset;
+    m_unsent_bytes -= index == 1 ? pieces[0].size() : offset;
+    bool left = c.out_at < c.out.size();
+    if (!left) {
+        c.out.clear();
+        c.out_at = 0;
+    }
+    if (left != c.watched_for_writing) {
+        c.watched_for_writing = left;
+        if (left) m_pool.watch_writable(c.fd.get(), [this, id] { on_client(id); });
+        else m_pool.watch(c.fd.get(), [this, id] { on_client(id); });
+    }
+    return true;
 }
 
 void Server::send_error(std::uint64_t client, std::string message) {
@@ -287,6 +329,7 @@ void Server::drop(std::uint64_t client) {
     auto found = m_clients.find(client);
     if (found == m_clients.end()) return;
     m_pool.unwatch(found->second.fd.get());
+    m_unsent_bytes -= found->second.out.size() - found->second.out_at;
     m_clients.erase(found);
 }
 

@@ -18,8 +18,6 @@ inline constexpr std::size_t k_max_held_jobs = 10000;
 /// Bytes of results (outputs and errors) kept for fetching at most: past
 /// it, a submit is refused until some are fetched.
 inline constexpr std::size_t k_max_held_bytes = 256u << 20;
-/// How long a client may keep a reply waiting (it reads nothing) before it is dropped.
-inline constexpr int k_send_timeout_ms = 10000;
 
 /// `ppool serve`: a pool's warm workers shared by clients on a Unix socket.
 /// One thread: the pool's loop watches the listening socket and every
@@ -42,6 +40,9 @@ private:
         os::Fd fd;
         FrameSplitter frames{k_max_request_bytes};
         bool greeted = false;
+        std::string out;          ///< replies the client has not taken yet
+        std::size_t out_at = 0;   ///< how much of `out` is sent
+        bool watched_for_writing = false;
     };
     struct Waiter {
         std::uint64_t client = 0;
@@ -57,7 +58,12 @@ private:
     };
 
     void accept();
+    /// The client's descriptor is ready: sends what waits, reads what came.
+    void on_client(std::uint64_t id);
     void read_client(std::uint64_t id);
+    /// Sends what the client takes without blocking; watches it for
+    /// writing while some is left. False if the client went away.
+    bool flush(std::uint64_t id);
     void handle(std::uint64_t client, const Request& request);
     void submit(std::uint64_t client, const Request& request);
     void ask_job(std::uint64_t client, const Request& request);
@@ -68,7 +74,8 @@ private:
     /// Answers a waiter of a finished job; true if the job was fetched by it.
     bool answer(std::uint64_t client, RequestKind kind, const Job& job);
     void answer_joiners();
-    /// Sends a reply; a client that cannot take it is dropped.
+    /// Queues a reply and sends what the client takes now: a client that
+    /// reads slowly, or not at all, never holds up the others.
     void send(std::uint64_t client, const Reply& reply);
     void send_error(std::uint64_t client, std::string message);
     void drop(std::uint64_t client);
@@ -85,6 +92,7 @@ private:
     std::uint64_t m_next_job = 1;
     std::size_t m_max_held;
     std::size_t m_held_bytes = 0;
+    std::size_t m_unsent_bytes = 0;  // replies queued for clients, results among them
     std::size_t m_unfinished = 0;
     bool m_closed = false;
     bool m_terminated = false;

@@ -213,7 +213,7 @@ os::Wake ProcessWorkerSet::wait(std::vector<detail::InputWatch>& inputs, std::op
         if (auto d = w.deadline(); d && (!until || *d < *until)) until = d;
     }
     std::size_t first_input = set.size();
-    for (auto& input : inputs) set.add(input.fd, POLLIN);
+    for (auto& input : inputs) set.add(input.fd, input.events);
 
     auto wake = os::wait(set, until);
     for (std::size_t i = 0; i < inputs.size(); ++i) inputs[i].readable = set.revents(first_input + i) != 0;

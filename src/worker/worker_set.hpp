@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <poll.h>
 #include <optional>
 #include <string>
 #include <utility>
@@ -16,7 +17,8 @@ namespace ppool::detail {
 struct InputWatch {
     int fd = -1;
     std::uint64_t job = 0;  ///< 0: not a job's input (make's jobserver)
-    bool readable = false;
+    bool readable = false;  ///< set by the wait: any of `events` came (or a hangup)
+    short events = POLLIN;  ///< what to wait for: POLLIN, and POLLOUT for a writer
 };
 
 /// Results of a job's items that came in a wait.

@@ -456,6 +456,45 @@ class TestBadInput(ServeTestCase):
         self.assertOk(self.client("status"))
 
 
+class TestSlowClients(ServeTestCase):
+    def test_a_client_that_does_not_read_holds_nobody_up_and_loses_nothing(self):
+        self.serve()
+        size = 32 << 20
+        job = self.submit("--", "head", "-c", str(size), "/dev/zero")
+        self.assertOk(self.client("wait", job))
+
+        def frame(kind, payload):
+            return struct.pack("<BQ", kind, len(payload)) + payload
+
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as slow:
+            slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            slow.connect(self.sock)
+            slow.sendall(frame(1, b"ppool-serve" + struct.pack("<I", 1)) + frame(4, struct.pack("<Q", int(job))))
+            # Its reply fills the socket and waits; meanwhile other clients are served, for longer than
+            # any time a server could allow a reader before giving up on it.
+            for i in range(40):
+                other = self.submit("--task", "len", "x" * i)
+                self.assertOk(self.client("get", other, "--timeout", "60"), f"{i}\n")
+            self.assertEqual(self.status()["finished_not_fetched"], 0)
+            slow.settimeout(60)
+            reply = b""
+            want = None
+            while want is None or len(reply) < want:
+                chunk = slow.recv(1 << 20)
+                self.assertTrue(chunk, f"the server let go of a slow reader after {len(reply)} bytes")
+                reply += chunk
+                if want is None and len(reply) >= 9:
+                    # welcome (kind 1), then the result (kind 3).
+                    kind, length = struct.unpack("<BQ", reply[:9])
+                    self.assertEqual(kind, 1)
+                    if len(reply) >= 9 + length + 9:
+                        kind, result = struct.unpack("<BQ", reply[9 + length:9 + length + 9])
+                        self.assertEqual(kind, 3)
+                        want = 9 + length + 9 + result
+            self.assertIn(b"\0" * 1024, reply)
+            self.assertGreater(len(reply), size)
+
+
 class TestMake(ServeTestCase):
     def test_makefile_recipes_share_one_server(self):
         log = self.path("init.log")
