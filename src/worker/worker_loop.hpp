@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "protocol/frame.hpp"
@@ -27,6 +28,21 @@ struct WorkerConfig {
 /// Registers a command task sent as data, unless a task of that name is
 /// known already (a forked worker has the tasks of its parent's registry).
 void register_command_task(const protocol::CommandTaskSpec& c);
+
+/// Carries out what a configure message asks before any task: plugins
+/// loaded, command tasks registered. Empty on success, else why not.
+std::string apply_configuration(const protocol::ConfigureMessage& msg);
+/// The hello that answers a configure message (`error` empty: it was carried out).
+protocol::HelloMessage hello_message(std::string error);
+/// What the loop uses of a configure message.
+WorkerConfig config_of(const protocol::ConfigureMessage& msg);
+
+/// Lends this worker, warm (its initializer has run), to the pool at the
+/// Unix socket `address` (`ppool imap --server`): it connects, takes the
+/// pool's end of the channel (a pipe) over the socket, is configured and
+/// serves that pool until it closes the socket; then it returns to the
+/// pool it came from. Empty, or why it could not serve.
+std::string serve_lent(std::string_view address);
 
 /// Reads one frame (blocking); false when the parent has closed the channel.
 bool read_frame(int fd, std::string& payload, protocol::FrameType& type);

@@ -1,6 +1,7 @@
 #include "worker/worker_loop.hpp"
 
 #include "os/fd.hpp"
+#include "os/unix_socket.hpp"
 #include "ppool/task.hpp"
 
 #include "os/process.hpp"
@@ -45,6 +46,14 @@ struct PendingResults {
 struct WorkerState {
     WorkerState(const WorkerConfig& c, int from, int to, std::vector<std::string> env)
         : config(c), from_parent(from), to_parent(to), base_env(std::move(env)) {}
+    WorkerState(const WorkerState&) = delete;
+    WorkerState& operator=(const WorkerState&) = delete;
+    /// Stops the monitor: a lent worker's state ends while the worker goes on.
+    ~WorkerState() {
+        if (!monitor_thread.joinable()) return;
+        stop_monitor.store(true, std::memory_order_release);
+        monitor_thread.join();
+    }
 
     const WorkerConfig& config;
     int from_parent;
@@ -65,6 +74,8 @@ struct WorkerState {
     std::atomic<bool> in_function{false};  // a registered function runs now
     std::uint64_t last_send_ns = 0;
     bool monitored = false;
+    std::thread monitor_thread;
+    std::atomic<bool> stop_monitor{false};
     /// The pool times each chunk itself (--timeout N%): set by the first run that says so.
     bool timed_by_pool = false;
     /// The limit of the items of the chunk running now.
@@ -286,16 +297,17 @@ void add_result(WorkerState& w, std::uint64_t seq, Outcome& o, bool is_command, 
 /// Results of a registered task wait at most this long before they go out (with a timeout).
 constexpr std::uint64_t k_watch_ns = 10'000'000;
 
-/// The monitor's loop (see WorkerState): never returns.
+/// The monitor's loop (see WorkerState), until the state ends.
 void monitor(WorkerState& w) {
     bool timed = w.config.task_timeout.has_value() || w.timed_by_pool;
     bool closed = false;
-    for (;;) {
+    while (!w.stop_monitor.load(std::memory_order_acquire)) {
         if (closed) {
             // A hangup stays: look again by the clock, not by poll.
             std::this_thread::sleep_for(std::chrono::nanoseconds(k_watch_ns));
         } else {
-            closed = os::wait_for_hangup(w.from_parent, timed ? static_cast<int>(k_watch_ns / 2'000'000) : -1);
+            // Untimed, it still looks up now and then: the state may be ending.
+            closed = os::wait_for_hangup(w.from_parent, timed ? static_cast<int>(k_watch_ns / 2'000'000) : 100);
         }
         // Told to stop, or the pool is gone, while a registered function is
         // busy: nothing else will notice, so the worker's group stops here.
@@ -345,7 +357,7 @@ void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
     if (monitored && !w.monitored) {
         w.monitored = true;
         w.last_send_ns = ItemClock::now_ns();
-        std::thread(monitor, std::ref(w)).detach();
+        w.monitor_thread = std::thread(monitor, std::ref(w));
     }
     // With a timeout the monitor sends results too: the pending ones are shared.
     bool shared = monitored && (w.config.task_timeout.has_value() || w.timed_by_pool);
@@ -429,6 +441,57 @@ std::string run_initializer(WorkerState& w) {
 
 }  // namespace
 
+namespace {
+
+/// Says ready, then runs what the channel brings until the pool closes it.
+void serve_frames(WorkerState& w) {
+    protocol::encode_ready(w.out);
+    send(w);
+    std::string payload;
+    protocol::FrameType type{};
+    while (read_frame(w.from_parent, payload, type)) {
+        if (type == protocol::FrameType::file) {
+            w.files.receive(protocol::decode_file_part(payload));
+            continue;
+        }
+        if (type == protocol::FrameType::task) {
+            register_command_task(protocol::decode_task(payload));
+            continue;
+        }
+        if (type != protocol::FrameType::run) throw protocol::ProtocolError("unexpected frame");
+        run_chunk(w, protocol::decode_run(payload));
+    }
+}
+
+}  // namespace
+
+std::string serve_lent(std::string_view address) {
+    auto channel = os::connect_unix(std::string(address));
+    // The pool's end: a pipe, as a started worker's is.
+    auto up = os::receive_fd(channel.get());
+    if (!up) return "the pool went away before it took the worker";
+    std::string payload;
+    protocol::FrameType type{};
+    if (!read_frame(channel.get(), payload, type)) return "the pool went away before it configured the worker";
+    if (type != protocol::FrameType::configure) throw protocol::ProtocolError("the first frame is not configure");
+    auto msg = protocol::decode_configure(payload);
+    std::string error;
+    if (msg.version != protocol::k_protocol_version)
+        error = fmt::format("this worker speaks protocol version {}, the pool version {}", protocol::k_protocol_version,
+                            msg.version);
+    else
+        error = apply_configuration(msg);
+    std::string out;
+    protocol::encode_hello(out, hello_message(error));
+    os::write_all(up->get(), out);
+    if (!error.empty()) return error;
+    // The worker's initializer ran when it started: a lent worker is warm.
+    const WorkerConfig config = config_of(msg);
+    WorkerState w(config, channel.get(), up->get(), make_base_env(config));
+    serve_frames(w);
+    return {};
+}
+
 bool read_frame(int fd, std::string& payload, protocol::FrameType& type) {
     char header[protocol::k_header_size];
     if (!os::read_exact(fd, header, sizeof header)) return false;
@@ -448,22 +511,7 @@ void serve(const WorkerConfig& config, int from_parent, int to_parent) {
             send(w);
             os::exit_with_group(0);
         }
-        protocol::encode_ready(w.out);
-        send(w);
-        std::string payload;
-        protocol::FrameType type{};
-        while (read_frame(w.from_parent, payload, type)) {
-            if (type == protocol::FrameType::file) {
-                w.files.receive(protocol::decode_file_part(payload));
-                continue;
-            }
-            if (type == protocol::FrameType::task) {
-                register_command_task(protocol::decode_task(payload));
-                continue;
-            }
-            if (type != protocol::FrameType::run) throw protocol::ProtocolError("unexpected frame");
-            run_chunk(w, protocol::decode_run(payload));
-        }
+        serve_frames(w);
     } catch (const std::exception& e) {
         // The pool is gone (EPIPE) or the stream is corrupt: nothing to report to.
         status = 1;
