@@ -25,6 +25,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+extern char** environ;
+
 namespace ppool::cli {
 
 using worker::CommandTemplate;
@@ -36,13 +38,16 @@ constexpr std::string_view k_command_task = "@command";
 /// Items per --pipe chunk in the streaming modes when -c is not given.
 constexpr std::size_t k_pipe_chunksize = 1000;
 
+/// Whether a task is ppool's own business, not one to name (`@...`).
+bool hidden(const TaskInfo& task) { return task.name.starts_with('@'); }
+
 /// The registered task named on the command line; UsageError if unknown.
 std::string registered_task(const std::string& name) {
     const TaskInfo* info = TaskRegistry::global().find(name);
-    if (info && !info->is_command()) return name;
+    if (info && !info->is_command() && !hidden(*info)) return name;
     std::vector<std::string> names;
     for (const auto* task : TaskRegistry::global().list())
-        if (!task->is_command()) names.push_back(task->name);
+        if (!task->is_command() && !hidden(*task)) names.push_back(task->name);
     if (auto hint = nearest(name, names))
         throw UsageError(fmt::format("unknown task '{}' (did you mean '{}'? see 'ppool tasks')", name, *hint));
     throw UsageError(fmt::format("unknown task '{}' (see 'ppool tasks')", name));
@@ -191,6 +196,15 @@ std::vector<std::string> passed_environment(const Options& o) {
     return environment;
 }
 
+/// This process's environment, for the server's workers that run its tasks.
+std::vector<std::string> whole_environment() {
+    std::vector<std::string> environment;
+    for (char** e = environ; *e; ++e)
+        if (std::strncmp(*e, "PPOOL_WORKER=", 13) != 0 && std::strncmp(*e, "PPOOL_SEQ=", 10) != 0)
+            environment.emplace_back(*e);
+    return environment;
+}
+
 PoolOptions pool_options(const Options& o) {
     PoolOptions p;
     p.processes = o.processes;
@@ -210,6 +224,8 @@ PoolOptions pool_options(const Options& o) {
     p.retries = o.retries;
     p.make_jobserver = true;
     p.launcher = o.launcher;
+    p.server = o.server;
+    if (!o.server.empty()) p.environment = whole_environment();
     p.sshlogins = o.sshlogins;
     p.sshloginfile = o.sshloginfile;
     p.ssh = o.ssh;
@@ -479,7 +495,7 @@ int list_tasks() {
     for (auto* t : tasks) width = std::max(width, t->name.size());
     std::string out;
     for (auto* t : tasks)
-        if (!t->is_command()) out += fmt::format("{:<{}}  {}\n", t->name, width, t->description);
+        if (!t->is_command() && !hidden(*t)) out += fmt::format("{:<{}}  {}\n", t->name, width, t->description);
     write_output(1, out);
     return 0;
 }

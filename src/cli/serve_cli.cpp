@@ -9,6 +9,7 @@
 #include "ppool/pool.hpp"
 #include "server/client.hpp"
 #include "server/server.hpp"
+#include "worker/worker_loop.hpp"
 
 #include <array>
 #include <cerrno>
@@ -141,6 +142,8 @@ void leave_ended_marker(const std::string& socket) {
 int serve_here(ServeOptions& o, int& ready) {
     os::SignalCatcher catcher{SIGINT, SIGTERM, SIGHUP};
     os::ignore_write_signals();
+    // Forked workers know it from here, started ones from their own start.
+    worker::register_lend_task();
     Pool pool(o.pool);
     // Every worker starts, and runs its initializer, before the first client
     // comes: the pool is warm, and a failing initializer is said here.

@@ -59,6 +59,10 @@ void encode_request(std::string& out, const Request& q) {
         w.bytes(q.task);
         w.bytes(q.item);
         break;
+    case RequestKind::lend:
+        w.u64(q.id);
+        w.bytes(q.item);
+        break;
     case RequestKind::get:
     case RequestKind::wait:
     case RequestKind::ready:
@@ -96,6 +100,12 @@ Request decode_request(std::uint8_t kind, std::string_view payload) {
             q.task = r.bytes();
             q.item = r.bytes();
             if (q.task.empty()) throw ClientProtocolError("a task without a name");
+            break;
+        case static_cast<std::uint8_t>(RequestKind::lend):
+            q.id = r.u64();
+            q.item = r.bytes();
+            if (q.id == 0) throw ClientProtocolError("a lend of no workers");
+            if (q.item.find('\0') == std::string::npos) throw ClientProtocolError("a lend without a directory");
             break;
         case static_cast<std::uint8_t>(RequestKind::get):
         case static_cast<std::uint8_t>(RequestKind::wait):

@@ -37,17 +37,21 @@ enum class RequestKind : std::uint8_t {
     terminate = 9,
     join = 10,  ///< answered once every job has finished
     status = 11,
+    /// id: how many workers, item: ADDRESS NUL DIRECTORY. Each of that many
+    /// workers, once free, is lent to the pool listening at ADDRESS, and
+    /// comes back when that pool lets go of it (ppool imap --server).
+    lend = 12,
 };
 
 struct Request {
     RequestKind kind = RequestKind::hello;
     std::uint32_t version = 0;       ///< hello
-    std::uint64_t id = 0;            ///< get, wait, ready, successful
+    std::uint64_t id = 0;            ///< get, wait, ready, successful; lend: how many
     std::vector<std::string> words;  ///< submit_command
     bool in_shell = false;           ///< submit_command: the words are one shell script
     std::string shell;               ///< submit_command: the shell; empty for /bin/sh
     std::string task;                ///< submit_task
-    std::string item;                ///< submit_task
+    std::string item;                ///< submit_task; lend: ADDRESS NUL DIRECTORY
 };
 
 /// What the server answers (server to client).

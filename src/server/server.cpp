@@ -2,6 +2,7 @@
 
 #include "os/unix_socket.hpp"
 #include "ppool/task.hpp"
+#include "worker/worker_loop.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -119,6 +120,7 @@ void Server::handle(std::uint64_t client, const Request& q) {
     case RequestKind::hello: throw ClientProtocolError("a second hello");
     case RequestKind::submit_command:
     case RequestKind::submit_task: return submit(client, q);
+    case RequestKind::lend: return lend(client, q);
     case RequestKind::get:
     case RequestKind::wait:
     case RequestKind::ready:
@@ -173,6 +175,18 @@ void Server::submit(std::uint64_t client, const Request& q) {
     } catch (const Error& e) {
         send_error(client, e.what());
     }
+}
+
+void Server::lend(std::uint64_t client, const Request& q) {
+    if (m_closed) return send_error(client, "the server is closed: it lends no more workers");
+    // One request at a time: the lends of one client are queued together, behind those before.
+    auto count = std::min<std::uint64_t>(q.id, static_cast<std::uint64_t>(m_pool.processes()));
+    for (std::uint64_t i = 0; i < count; ++i)
+        m_pool.apply_async(std::string(worker::k_lend_task), q.item, [](const TaskResult&) {
+            // A lend that failed (the client went first) leaves the worker as it was; a lent worker killed
+            // by its client (a timeout) is replaced by the pool.
+        });
+    send(client, Reply{});
 }
 
 std::string Server::command_task(const Request& q) {

@@ -66,6 +66,7 @@ private:
     bool flush(std::uint64_t id);
     void handle(std::uint64_t client, const Request& request);
     void submit(std::uint64_t client, const Request& request);
+    void lend(std::uint64_t client, const Request& request);
     void ask_job(std::uint64_t client, const Request& request);
     /// The name of the registered command task for the request's command, added once per distinct command.
     std::string command_task(const Request& request);

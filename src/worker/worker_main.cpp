@@ -13,6 +13,10 @@
 #include "worker/item_clock.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <fcntl.h>
+#include <map>
+#include <stdexcept>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -443,8 +447,35 @@ std::string run_initializer(WorkerState& w) {
 
 namespace {
 
+/// The command tasks of a pool a worker is lent to, under names of their
+/// own: another pool's command of the same name stays as it is.
+class LentNames {
+public:
+    explicit LentNames(std::uint64_t lend) : m_suffix(fmt::format("#lent-{}", lend)) {}
+    void add(protocol::CommandTaskSpec c) {
+        auto name = c.name + m_suffix;
+        m_names[c.name] = name;
+        c.name = std::move(name);
+        register_command_task(c);
+    }
+    /// The name the registry knows the pool's task by.
+    std::string_view operator[](std::string_view name) const {
+        auto found = m_names.find(name);
+        return found == m_names.end() ? name : std::string_view(found->second);
+    }
+    std::vector<std::string> names() const {
+        std::vector<std::string> out;
+        for (const auto& [name, renamed] : m_names) out.push_back(name);
+        return out;
+    }
+
+private:
+    std::string m_suffix;
+    std::map<std::string, std::string, std::less<>> m_names;
+};
+
 /// Says ready, then runs what the channel brings until the pool closes it.
-void serve_frames(WorkerState& w) {
+void serve_frames(WorkerState& w, LentNames* lent = nullptr) {
     protocol::encode_ready(w.out);
     send(w);
     std::string payload;
@@ -455,18 +486,38 @@ void serve_frames(WorkerState& w) {
             continue;
         }
         if (type == protocol::FrameType::task) {
-            register_command_task(protocol::decode_task(payload));
+            if (lent) lent->add(protocol::decode_task(payload));
+            else register_command_task(protocol::decode_task(payload));
             continue;
         }
         if (type != protocol::FrameType::run) throw protocol::ProtocolError("unexpected frame");
-        run_chunk(w, protocol::decode_run(payload));
+        auto run = protocol::decode_run(payload);
+        if (lent) run.task = (*lent)[run.task];
+        run_chunk(w, run);
     }
 }
 
+/// Goes back to the working directory it had when made.
+class DirectoryGuard {
+public:
+    DirectoryGuard() : m_fd(::open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {}
+    ~DirectoryGuard() {
+        if (m_fd) [[maybe_unused]] int r = ::fchdir(m_fd.get());
+    }
+    DirectoryGuard(const DirectoryGuard&) = delete;
+    DirectoryGuard& operator=(const DirectoryGuard&) = delete;
+
+private:
+    os::Fd m_fd;
+};
+
 }  // namespace
 
-std::string serve_lent(std::string_view address) {
-    auto channel = os::connect_unix(std::string(address));
+std::string serve_lent(std::string_view lend) {
+    // ADDRESS NUL DIRECTORY: where the pool listens, and where its tasks run.
+    auto nul = lend.find('\0');
+    if (nul == std::string_view::npos) throw std::invalid_argument("a lend is ADDRESS NUL DIRECTORY");
+    auto channel = os::connect_unix(std::string(lend.substr(0, nul)));
     // The pool's end: a pipe, as a started worker's is.
     auto up = os::receive_fd(channel.get());
     if (!up) return "the pool went away before it took the worker";
@@ -475,21 +526,50 @@ std::string serve_lent(std::string_view address) {
     if (!read_frame(channel.get(), payload, type)) return "the pool went away before it configured the worker";
     if (type != protocol::FrameType::configure) throw protocol::ProtocolError("the first frame is not configure");
     auto msg = protocol::decode_configure(payload);
+    static std::uint64_t lends = 0;
+    LentNames names(++lends);
+    DirectoryGuard back;
+    std::string directory(lend.substr(nul + 1));
     std::string error;
-    if (msg.version != protocol::k_protocol_version)
+    if (msg.version != protocol::k_protocol_version) {
         error = fmt::format("this worker speaks protocol version {}, the pool version {}", protocol::k_protocol_version,
                             msg.version);
-    else
+    } else if (::chdir(directory.c_str()) != 0) {
+        error = fmt::format("cannot enter {}: {}", directory, std::strerror(errno));
+    } else {
+        auto commands = std::move(msg.commands);
+        msg.commands.clear();
         error = apply_configuration(msg);
+        try {
+            for (auto& c : commands) names.add(std::move(c));
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+    }
+    auto hello = hello_message(error);
+    for (auto& name : names.names()) hello.tasks.push_back(std::move(name));
     std::string out;
-    protocol::encode_hello(out, hello_message(error));
+    protocol::encode_hello(out, hello);
     os::write_all(up->get(), out);
     if (!error.empty()) return error;
     // The worker's initializer ran when it started: a lent worker is warm.
+    // Its tasks get the environment of the pool it is lent to, whole.
     const WorkerConfig config = config_of(msg);
-    WorkerState w(config, channel.get(), up->get(), make_base_env(config));
-    serve_frames(w);
+    auto env = config.environment;
+    env.push_back(fmt::format("PPOOL_WORKER={}", config.slot));
+    WorkerState w(config, channel.get(), up->get(), std::move(env));
+    serve_frames(w, &names);
     return {};
+}
+
+void register_lend_task() {
+    auto& registry = TaskRegistry::global();
+    if (registry.find(k_lend_task)) return;
+    registry.add(std::string(k_lend_task), "lends the worker to another pool", [](std::string_view lend) {
+        auto error = serve_lent(lend);
+        if (!error.empty()) throw std::runtime_error(error);
+        return std::string();
+    });
 }
 
 bool read_frame(int fd, std::string& payload, protocol::FrameType& type) {

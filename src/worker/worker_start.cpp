@@ -148,6 +148,8 @@ void run_stdio_worker() {
     }
     set_up_process(from_parent, to_parent);
     keep_worker(to_parent);
+    // A server's worker may be lent to a client's pool.
+    register_lend_task();
     start(from_parent, to_parent);
 }
 

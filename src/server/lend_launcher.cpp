@@ -1,0 +1,142 @@
+#include "server/lend_launcher.hpp"
+
+#include "os/event_loop.hpp"
+#include "os/process.hpp"
+#include "os/unix_socket.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <fcntl.h>
+#include <cstring>
+#include <fmt/format.h>
+#include <poll.h>
+#include <sys/syscall.h>
+#include <system_error>
+#include <unistd.h>
+
+namespace ppool::server {
+
+namespace {
+
+/// While the pool holds no worker and waits for one: how long before it
+/// asks the server for one more (a lend lost at the server never comes).
+constexpr int k_ask_again_ms = 10000;
+
+/// A lent worker: another process's child, which this pool may stop but
+/// not reap.
+class LentProcess final : public worker::WorkerProcess {
+public:
+    LentProcess(os::Fd pidfd, os::Fd channel_end, std::shared_ptr<std::size_t> live)
+        : m_pidfd(std::move(pidfd)), m_channel_end(std::move(channel_end)), m_live(std::move(live)) {
+        ++*m_live;
+    }
+    ~LentProcess() override { release(); }
+
+    void kill() override {
+        // One that has let go of its channel has gone back to the server (or
+        // ended): it is not this pool's to kill any more.
+        pollfd p{m_channel_end.get(), 0, 0};
+        bool let_go = ::poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR));
+        if (let_go || !m_pidfd) return;
+        ::syscall(SYS_pidfd_send_signal, m_pidfd.get(), SIGKILL, nullptr, 0);
+        m_killed = true;
+    }
+
+    os::ExitStatus wait() override {
+        release();
+        if (!m_killed) return os::ExitStatus{0, 0};
+        // Its parent, the server, reaps it: here its end is only seen.
+        pollfd p{m_pidfd.get(), POLLIN, 0};
+        while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+        }
+        return os::ExitStatus{-1, SIGKILL};
+    }
+
+private:
+    void release() {
+        if (m_released) return;
+        m_released = true;
+        --*m_live;
+    }
+
+    os::Fd m_pidfd;
+    os::Fd m_channel_end;  // the read end of its channel, only polled
+    std::shared_ptr<std::size_t> m_live;
+    bool m_killed = false;
+    bool m_released = false;
+};
+
+}  // namespace
+
+LendLauncher::LendLauncher(const std::string& socket)
+    : m_server(socket), m_dir(os::PrivateDir::create("ppool-lend")), m_name(fmt::format("the server at {}", socket)) {
+    Request status;
+    status.kind = RequestKind::status;
+    m_server_workers = static_cast<std::size_t>(m_server.call(status)->status.workers);
+    m_address = m_dir.path() + "/workers.sock";
+    m_listener = os::listen_unix(m_address);
+    os::set_nonblocking(m_listener.get(), true);
+    char* here = ::getcwd(nullptr, 0);
+    if (!here) throw std::system_error(errno, std::generic_category(), "getcwd");
+    m_directory = here;
+    std::free(here);
+}
+
+LendLauncher::~LendLauncher() = default;
+
+void LendLauncher::ask(std::size_t count) {
+    Request lend;
+    lend.kind = RequestKind::lend;
+    lend.id = count;
+    lend.item = m_address;
+    lend.item.push_back('\0');
+    lend.item += m_directory;
+    m_server.call(lend);
+    m_asked += count;
+}
+
+void LendLauncher::accept_arrived() {
+    while (auto fd = os::accept_unix(m_listener.get())) {
+        // Only a process of this user's, which the server's workers are.
+        if (os::peer_uid(fd->get()) == ::getuid()) m_arrived.push_back(std::move(*fd));
+    }
+}
+
+void LendLauncher::on_ready() { accept_arrived(); }
+
+worker::LaunchedWorker LendLauncher::launch() {
+    if (m_asked == 0) ask(m_wanted);
+    accept_arrived();
+    if (m_arrived.empty()) {
+        if (*m_live > 0) throw worker::StartError(EAGAIN, "no worker of the server is free");
+        if (m_asked <= m_accepted) ask(1);
+        // Holding none: wait for the next, or for the server to go away.
+        for (;;) {
+            pollfd p[2] = {{m_listener.get(), POLLIN, 0}, {m_server.fd(), POLLIN, 0}};
+            int ready = ::poll(p, 2, k_ask_again_ms);
+            if (ready < 0 && errno == EINTR) continue;
+            if (ready < 0) throw std::system_error(errno, std::generic_category(), "poll");
+            if (p[1].revents) throw ServerLost(fmt::format("the server at {} went away", m_server.path()));
+            accept_arrived();
+            if (!m_arrived.empty()) break;
+            if (ready == 0) ask(1);
+        }
+    }
+    auto channel = std::move(m_arrived.front());
+    m_arrived.pop_front();
+    ++m_accepted;
+    os::Fd pidfd(os::open_pidfd(os::peer_pid(channel.get())));
+    // Its channel up is a pipe, as a started worker's is: its end is sent over the socket.
+    auto up = os::make_pipe();
+    os::send_fd(channel.get(), up.write.get());
+    up.write.reset();
+    worker::LaunchedWorker launched;
+    launched.to = std::move(channel);
+    os::Fd watched(::fcntl(up.read.get(), F_DUPFD_CLOEXEC, 3));
+    launched.from = std::move(up.read);
+    launched.process = std::make_shared<LentProcess>(std::move(pidfd), std::move(watched), m_live);
+    return launched;
+}
+
+}  // namespace ppool::server
