@@ -18,8 +18,6 @@ namespace {
 
 /// `get` and `wait` found no result within --timeout; the job stays.
 constexpr int k_exit_timeout = 3;
-/// The server went away while a command waited on it.
-constexpr int k_exit_server_lost = 4;
 
 constexpr std::string_view k_client_usage =
     "usage: ppool submit [--server PATH] -- CMD [ARGS...]   run a command once; prints its job id\n"

@@ -8,7 +8,9 @@
 #include "cli/encoding.hpp"
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
+#include "cli/serve_cli.hpp"
 #include "cli/sources.hpp"
+#include "os/unix_socket.hpp"
 #include "cli/sink.hpp"
 #include "os/cpu.hpp"
 #include "cli/suggest.hpp"
@@ -507,10 +509,17 @@ int run_mode(const Options& o) {
     if (const char* path = std::getenv("PPOOL_PLUGIN_PATH"))
         for (const auto& plugin : split_plugin_path(path)) load_plugin(plugin);
     for (const auto& plugin : o.plugins) load_plugin(plugin);
-    switch (o.mode) {
-    case Mode::tasks: return list_tasks();
-    case Mode::apply: return run_apply(o);
-    default: return run_items(o);
+    try {
+        switch (o.mode) {
+        case Mode::tasks: return list_tasks();
+        case Mode::apply: return run_apply(o);
+        default: return run_items(o);
+        }
+    } catch (const InitializerError& e) {
+        // The server whose workers ran the tasks went away: its own status, as for every client of it.
+        if (o.server.empty() || os::probe_unix_socket(o.server) == os::SocketProbe::live) throw;
+        write_output(2, fmt::format("ppool: {}\n", e.what()));
+        return k_exit_server_lost;
     }
 }
 

@@ -105,6 +105,13 @@ void LendLauncher::accept_arrived() {
 
 void LendLauncher::on_ready() { accept_arrived(); }
 
+std::string LendLauncher::lost() const {
+    // The server speaks only when asked: anything to read is its end.
+    pollfd p{m_server.fd(), POLLIN, 0};
+    if (::poll(&p, 1, 0) == 1 && p.revents) return fmt::format("the server at {} went away", m_server.path());
+    return {};
+}
+
 worker::LaunchedWorker LendLauncher::launch() {
     if (m_asked == 0) ask(m_wanted);
     accept_arrived();

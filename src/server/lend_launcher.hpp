@@ -42,6 +42,7 @@ public:
     bool can_launch() const override { return !m_arrived.empty() || *m_live == 0; }
     int ready_fd() const override { return m_listener.get(); }
     void on_ready() override;
+    std::string lost() const override;
 
 private:
     /// Asks the server for `count` more workers.

@@ -85,6 +85,9 @@ public:
     /// Called when ready_fd() is readable: takes what came, so that it is
     /// not readable again until more comes.
     virtual void on_ready() {}
+    /// Why no worker can come from it any more (the server that lent them
+    /// went away), or empty: a worker lost then stops the pool with it.
+    virtual std::string lost() const { return {}; }
 };
 
 /// Runs `argv` as a worker's launcher: the channel on its stdin and stdout,

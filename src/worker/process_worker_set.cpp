@@ -490,6 +490,9 @@ void ProcessWorkerSet::on_exit(WorkerHandle& w, detail::WorkerEvents& out) {
                                last_words.empty() ? "" : ": ", last_words);
         if (drop_host(w, why, out)) return;
         out.fatal = why;
+    } else if (auto why = launcher.lost(); out.fatal.empty() && !why.empty()) {
+        // No worker can take its items any more.
+        out.fatal = why;
     } else if (out.fatal.empty() && !was_ready) {
         // Dying before it was ready means the initializer killed it: never respawn.
         out.fatal = fmt::format("initializer failed in worker {}: {}", w.slot(), r.error);

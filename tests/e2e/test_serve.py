@@ -456,6 +456,140 @@ class TestBadInput(ServeTestCase):
         self.assertOk(self.client("status"))
 
 
+class TestStreams(ServeTestCase):
+    """ppool map|imap|imap-unordered --server: the modes, every option, on the server's warm workers."""
+
+    def stream(self, mode, *args, input=b"", **kwargs):
+        return run([mode, f"--server={self.sock}", *args], input=input, **kwargs)
+
+    def test_each_mode_prints_what_a_plain_run_prints(self):
+        self.serve(processes=2)
+        items = "".join(f"item {i}\n" for i in range(200)).encode()
+        cases = [("imap", ["--", "echo", "{}"]), ("imap", ["--task", "len"]), ("imap", ["-c", "7", "--task", "upper"]),
+                 ("map", ["--", "echo", "{}"]), ("map", ["--json", "--task", "len"]),
+                 ("imap", ["--tag", "--", "sh", "-c", "echo $1 | tr a-z A-Z", "sh", "{}"]),
+                 ("imap", ["-N", "3", "--", "echo", "{1}", "and", "{3}"]),
+                 ("imap", ["--", "echo", "{1}-{2}", ":::", "a", "b", ":::", "1", "2"]),
+                 ("imap", ["--", "sh", "-c", "[ \"$1\" != 'item 7' ]", "sh", "{}"]),
+                 ("imap-unordered", ["--", "echo", "{}"]), ("imap-unordered", ["--task", "len"])]
+        for mode, args in cases:
+            with self.subTest(mode=mode, args=args):
+                plain = run([mode, "-j", "2", *args], input=items)
+                served = self.stream(mode, *args, input=items)
+                self.assertEqual(served.returncode, plain.returncode, describe(served))
+                if mode == "imap-unordered":
+                    self.assertEqual(sorted(served.stdout.splitlines()), sorted(plain.stdout.splitlines()))
+                elif "--json" in args:
+                    # Which worker ran an item, and for how long, is the scheduler's business.
+                    drop = lambda out: [{k: v for k, v in r.items() if k not in ("duration_s", "worker")}
+                                        for r in json.loads(out)]
+                    self.assertEqual(drop(served.stdout), drop(plain.stdout))
+                else:
+                    self.assertEqual(served.stdout, plain.stdout)
+                self.assertEqual(served.stderr, plain.stderr)
+
+    def test_the_initializer_ran_once_for_ten_runs(self):
+        log = self.path("init.log")
+        self.serve("--initializer", f"echo $PPOOL_WORKER >> {log}", processes=2)
+        for i in range(10):
+            self.assertOk(self.stream("imap", "--", "echo", "{}", input=f"{i}\na\nb\n".encode()), f"{i}\na\nb\n")
+        self.assertEqual(sorted(self.read("init.log").split()), ["0", "1"])
+        # A plain run starts workers of its own, which run it again.
+        self.assertOk(run(["imap", "-j", "2", "--initializer", f"echo plain >> {log}", "--", "echo", "{}"],
+                          input=b"1\n2\n3\n4\n"))
+        self.assertIn("plain", self.read("init.log"))
+
+    def test_tasks_run_where_the_client_runs_with_its_environment(self):
+        self.serve(processes=1)
+        here = self.path("elsewhere")
+        os.mkdir(here)
+        env = dict(os.environ, STREAM_VALUE="from the client")
+        proc = self.stream("imap", "--", "sh", "-c", 'echo "$(pwd) $STREAM_VALUE $1"', "sh", "{}", input=b"x\n",
+                           cwd=here, env=env)
+        self.assertOk(proc, f"{here} from the client x\n")
+        # The next client's own environment: nothing of the last one's is left.
+        proc = self.stream("imap", "--", "sh", "-c", 'echo "${STREAM_VALUE:-none}"', input=b"x\n")
+        self.assertOk(proc, "none\n")
+
+    def test_timeouts_stop_the_item_and_keep_the_server_whole(self):
+        log = self.path("init.log")
+        self.serve("--initializer", f"echo $PPOOL_WORKER >> {log}", processes=2)
+        proc = self.stream("imap", "--timeout", "1", "--", "sh", "-c", '[ "$1" = 2 ] && sleep 300; echo "$1"', "sh",
+                           "{}", input=b"1\n2\n3\n")
+        self.assertStatus(proc, 1)
+        self.assertEqual(proc.stdout, b"1\n3\n")
+        self.assertIn(b"timed out", proc.stderr)
+        # A command is stopped by its worker, which stays warm: no initializer ran again.
+        self.assertOk(self.stream("imap", "--task", "len", input=b"abc\nde\n"), "3\n2\n")
+        self.assertEqual(len(self.read("init.log").split()), 2)
+        # A registered task cannot be stopped but with its worker: the server starts a fresh one, whose
+        # initializer runs, when work next needs it.
+        proc = self.stream("imap", "--timeout", "1", "--task", "sleep", input=b"0\n300\n0\n")
+        self.assertStatus(proc, 1)
+        self.assertEqual(proc.stdout, b"0\n0\n")
+        self.assertIn(b"timed out", proc.stderr)
+        self.assertEqual(self.status()["workers"], 2)
+        self.assertOk(self.stream("imap", "--task", "len", input=b"abc\nde\n"), "3\n2\n")
+        wait_for(lambda: len(self.read("init.log").split()) == 3)
+
+    def test_a_client_killed_mid_stream_cancels_its_tasks_and_hurts_no_other(self):
+        self.serve(processes=2)
+        gate = self.fifo("gate")
+        pids = self.path("pids")
+        client = start([f"imap", f"--server={self.sock}", "--", "sh", "-c", f'echo $$ >> {pids}; read x < {gate}'])
+        self.addCleanup(stop, client)
+        client.stdin.write(b"1\n2\n")
+        client.stdin.close()
+        client.stdin = None
+        wait_for(lambda: os.path.exists(pids) and len(self.read("pids").split()) == 2)
+        running = [int(p) for p in self.read("pids").split()]
+        os.killpg(client.pid, signal.SIGKILL)
+        client.wait(timeout=60)
+        assert_gone(running, timeout=60)
+        self.assertOk(self.stream("imap", "--task", "len", input=b"ab\nabc\n"), "2\n3\n")
+        job = self.submit("--task", "len", "abcd")
+        self.assertOk(self.client("get", job), "4\n")
+        self.assertEqual(self.status()["workers"], 2)
+
+    def test_streams_and_submits_share_the_server(self):
+        self.serve(processes=2)
+        clients = [start(["imap", f"--server={self.sock}", "--task", "len"]) for _ in range(4)]
+        for c in clients:
+            self.addCleanup(stop, c)
+        jobs = [self.submit("--task", "len", "x" * i) for i in range(10)]
+        for i, c in enumerate(clients):
+            out, err = c.communicate(b"".join(b"y" * (i + j) + b"\n" for j in range(500)), timeout=120)
+            self.assertEqual(c.returncode, 0, err)
+            self.assertEqual(out, b"".join(f"{i + j}\n".encode() for j in range(500)))
+        for i, job in enumerate(jobs):
+            self.assertOk(self.client("get", job), f"{i}\n")
+
+    def test_the_server_killed_mid_stream_is_one_line_and_status_4(self):
+        self.serve(processes=2)
+        gate = self.fifo("gate")
+        pids = self.path("pids")
+        client = start(["imap", f"--server={self.sock}", "--", "sh", "-c", f"echo $$ >> {pids}; read x < {gate}"])
+        self.addCleanup(stop, client)
+        client.stdin.write(b"1\n2\n")
+        client.stdin.close()
+        wait_for(lambda: os.path.exists(pids) and len(self.read("pids").split()) == 2)
+        running = [int(p) for p in self.read("pids").split()]
+        self.server.kill()
+        client.stdin = None
+        out, err = client.communicate(timeout=60)
+        self.assertEqual(client.returncode, 4, err)
+        self.assertEqual(err.decode().splitlines(), [f"ppool: the server at {self.sock} went away"])
+        assert_gone(running, timeout=60)
+
+    def test_usage_errors(self):
+        self.serve(processes=1)
+        for args in (["--initializer", "true"], ["--launcher", "exec"], ["-S", ":"], ["--max-tasks-per-worker", "2"]):
+            with self.subTest(args=args):
+                self.assertUsageError(self.stream("imap", *args, "--", "echo", "{}", input=b"x\n"))
+        self.assertUsageError(run(["imap", f"--server={self.path('none.sock')}", "--", "echo"], input=b"x\n"),
+                              "no server")
+
+
 class TestSlowClients(ServeTestCase):
     def test_a_client_that_does_not_read_holds_nobody_up_and_loses_nothing(self):
         self.serve()
