@@ -69,6 +69,15 @@ TEST_CASE("every request round-trips") {
     CHECK(t.task == "len");
     CHECK(t.item == task.item);
 
+    Request lend;
+    lend.kind = RequestKind::lend;
+    lend.id = 4;
+    lend.item = std::string("/tmp/d/workers.sock\0/home/me", 29);
+    auto l = round_trip(lend);
+    CHECK(l.kind == RequestKind::lend);
+    CHECK(l.id == 4);
+    CHECK(l.item == lend.item);
+
     for (auto kind : {RequestKind::get, RequestKind::wait, RequestKind::ready, RequestKind::successful}) {
         Request q;
         q.kind = kind;
@@ -146,6 +155,19 @@ TEST_CASE("malformed requests are refused") {
     CHECK_THROWS_AS(decode_request(2, payload), ClientProtocolError);
     // A task without a name.
     CHECK_THROWS_AS(decode_request(3, none + none), ClientProtocolError);
+    // A lend of no workers, or without the directory its tasks run in.
+    Request lend;
+    lend.kind = RequestKind::lend;
+    lend.id = 0;
+    lend.item = std::string("a\0b", 3);
+    wire.clear();
+    encode_request(wire, lend);
+    CHECK_THROWS_AS(decode_request(12, wire.substr(k_client_header_size)), ClientProtocolError);
+    lend.id = 1;
+    lend.item = "a";
+    wire.clear();
+    encode_request(wire, lend);
+    CHECK_THROWS_AS(decode_request(12, wire.substr(k_client_header_size)), ClientProtocolError);
 }
 
 TEST_CASE("a frame longer than the limit is refused as soon as its header is in") {
