@@ -158,7 +158,11 @@ int serve_here(ServeOptions& o, int& ready) {
         throw UsageError(fmt::format("cannot listen on {}: {}", o.socket, e.code().message()));
     }
     SocketFile file(o.socket);
-    server::Server server(pool, std::move(listener), o.max_held);
+    // A lent worker connects to its client's socket: only workers of this machine can.
+    const auto& launcher = o.pool.launcher;
+    bool here = o.pool.sshlogins.empty() && o.pool.sshloginfile.empty() &&
+                (launcher.empty() || launcher == "fork" || launcher == "exec");
+    server::Server server(pool, std::move(listener), o.max_held, here);
     if (ready >= 0) {
         os::write_all(ready, "ok");
         ::close(ready);

@@ -21,8 +21,8 @@ std::size_t held_bytes(const Job& job) {
 
 }  // namespace
 
-Server::Server(Pool& pool, os::Fd listener, std::size_t max_held)
-    : m_pool(pool), m_listener(std::move(listener)), m_max_held(max_held) {
+Server::Server(Pool& pool, os::Fd listener, std::size_t max_held, bool lends)
+    : m_pool(pool), m_listener(std::move(listener)), m_max_held(max_held), m_lends(lends) {
     os::set_nonblocking(m_listener.get(), true);
     m_pool.watch(m_listener.get(), [this] { accept(); });
 }
@@ -178,15 +178,22 @@ void Server::submit(std::uint64_t client, const Request& q) {
 }
 
 void Server::lend(std::uint64_t client, const Request& q) {
-    if (m_closed) return send_error(client, "the server is closed: it lends no more workers");
-    // One request at a time: the lends of one client are queued together, behind those before.
-    auto count = std::min<std::uint64_t>(q.id, static_cast<std::uint64_t>(m_pool.processes()));
-    for (std::uint64_t i = 0; i < count; ++i)
-        m_pool.apply_async(std::string(worker::k_lend_task), q.item, [](const TaskResult&) {
-            // A lend that failed (the client went first) leaves the worker as it was; a lent worker killed
-            // by its client (a timeout) is replaced by the pool.
-        });
-    send(client, Reply{});
+    if (!m_lends)
+        return send_error(client, "this server's workers are not all on this machine (-S, or a launcher command): "
+                                  "--server borrows only workers started with fork or exec");
+    if (m_closed || m_terminated) return send_error(client, "the server is closed: it lends no more workers");
+    try {
+        // One request at a time: the lends of one client are queued together, behind those before.
+        auto count = std::min<std::uint64_t>(q.id, static_cast<std::uint64_t>(m_pool.processes()));
+        for (std::uint64_t i = 0; i < count; ++i)
+            m_pool.apply_async(std::string(worker::k_lend_task), q.item, [](const TaskResult&) {
+                // A lend that failed (the client went first) leaves the worker as it was; a lent worker
+                // killed by its client (a timeout) is replaced by the pool.
+            });
+        send(client, Reply{});
+    } catch (const Error& e) {
+        send_error(client, e.what());
+    }
 }
 
 std::string Server::command_task(const Request& q) {

@@ -25,8 +25,9 @@ inline constexpr std::size_t k_max_held_bytes = 256u << 20;
 class Server {
 public:
     /// Serves on `listener` (listening already); the pool's workers run the
-    /// jobs, at most `max_held` held at once (running or not fetched).
-    Server(Pool& pool, os::Fd listener, std::size_t max_held = k_max_held_jobs);
+    /// jobs, at most `max_held` held at once (running or not fetched). With
+    /// `lends`, the workers (all on this machine) are lent to clients' pools.
+    Server(Pool& pool, os::Fd listener, std::size_t max_held = k_max_held_jobs, bool lends = true);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -97,6 +98,7 @@ private:
     std::size_t m_unfinished = 0;
     bool m_closed = false;
     bool m_terminated = false;
+    bool m_lends = true;
 };
 
 }  // namespace ppool::server

@@ -588,6 +588,9 @@ class TestStreams(ServeTestCase):
                 self.assertUsageError(self.stream("imap", *args, "--", "echo", "{}", input=b"x\n"))
         self.assertUsageError(run(["imap", f"--server={self.path('none.sock')}", "--", "echo"], input=b"x\n"),
                               "no server")
+        # Workers that may be on another host cannot connect back to this one.
+        self.serve("-S", "1/:", processes=1, name="hosts.sock")
+        self.assertUsageError(self.stream("imap", "--", "echo", "{}", input=b"x\n"), "this machine")
 
 
 class TestSlowClients(ServeTestCase):
