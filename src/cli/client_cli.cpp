@@ -109,12 +109,14 @@ server::Request request_of(std::string_view command, const ClientArgs& a) {
 int print_status(const server::ServerStatus& s, bool json) {
     if (json)
         write_output(1, fmt::format("{{\"workers\": {}, \"queued\": {}, \"running\": {}, \"finished_not_fetched\": {}, "
-                                    "\"waiting_clients\": {}, \"closed\": {}}}\n",
-                                    s.workers, s.queued, s.running, s.finished, s.waiting, s.closed ? "true" : "false"));
+                                    "\"waiting_clients\": {}, \"lending\": {}, \"closed\": {}}}\n",
+                                    s.workers, s.queued, s.running, s.finished, s.waiting, s.lending,
+                                    s.closed ? "true" : "false"));
     else
         write_output(1, fmt::format("workers {}\nqueued {}\nrunning {}\nfinished-not-fetched {}\nwaiting-clients {}\n"
-                                    "closed {}\n",
-                                    s.workers, s.queued, s.running, s.finished, s.waiting, s.closed ? "yes" : "no"));
+                                    "lending {}\nclosed {}\n",
+                                    s.workers, s.queued, s.running, s.finished, s.waiting, s.lending,
+                                    s.closed ? "yes" : "no"));
     return 0;
 }
 

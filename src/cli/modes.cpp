@@ -11,6 +11,7 @@
 #include "cli/serve_cli.hpp"
 #include "cli/sources.hpp"
 #include "os/unix_socket.hpp"
+#include "server/client.hpp"
 #include "cli/sink.hpp"
 #include "os/cpu.hpp"
 #include "cli/suggest.hpp"
@@ -515,6 +516,10 @@ int run_mode(const Options& o) {
         case Mode::apply: return run_apply(o);
         default: return run_items(o);
         }
+    } catch (const server::ServerLost& e) {
+        // The server went away while the run waited for a worker of its.
+        write_output(2, fmt::format("ppool: {}\n", e.what()));
+        return k_exit_server_lost;
     } catch (const InitializerError& e) {
         // The server whose workers ran the tasks went away: its own status, as for every client of it.
         if (o.server.empty() || os::probe_unix_socket(o.server) == os::SocketProbe::live) throw;

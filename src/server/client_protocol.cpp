@@ -143,6 +143,7 @@ void encode_reply(std::string& out, const Reply& a) {
         w.u64(a.status.running);
         w.u64(a.status.finished);
         w.u64(a.status.waiting);
+        w.u64(a.status.lending);
         w.u8(a.status.closed ? 1 : 0);
         break;
     case ReplyKind::error: w.bytes(a.message); break;
@@ -171,6 +172,7 @@ Reply decode_reply(std::uint8_t kind, std::string_view payload) {
             a.status.running = r.u64();
             a.status.finished = r.u64();
             a.status.waiting = r.u64();
+            a.status.lending = r.u64();
             a.status.closed = read_flag(r);
             break;
         case static_cast<std::uint8_t>(ReplyKind::error): a.message = r.bytes(); break;

@@ -10,7 +10,7 @@ namespace ppool::server {
 
 /// The version of the conversation between `ppool serve` and its clients,
 /// checked by the hello that opens every connection.
-inline constexpr std::uint32_t k_client_protocol_version = 1;
+inline constexpr std::uint32_t k_client_protocol_version = 2;
 
 /// What a hello starts with, so that a stranger on the socket is told apart from an old client.
 inline constexpr std::string_view k_hello_magic = "ppool-serve";
@@ -72,6 +72,7 @@ struct ServerStatus {
     std::uint64_t running = 0;
     std::uint64_t finished = 0;  ///< finished, not fetched yet
     std::uint64_t waiting = 0;   ///< clients waiting for a job (get, wait) or the pool (join)
+    std::uint64_t lending = 0;   ///< workers lent to runs (--server), or asked for by them
     bool closed = false;
 };
 

@@ -2,6 +2,7 @@
 
 #include "os/event_loop.hpp"
 #include "os/process.hpp"
+#include "os/signals.hpp"
 #include "os/unix_socket.hpp"
 
 #include <cerrno>
@@ -118,16 +119,19 @@ worker::LaunchedWorker LendLauncher::launch() {
     if (m_arrived.empty()) {
         if (*m_live > 0) throw worker::StartError(EAGAIN, "no worker of the server is free");
         if (m_asked <= m_accepted) ask(1);
-        // Holding none: wait for the next, or for the server to go away.
+        // Holding none: wait for the next, for the server to go away, or for a signal (Ctrl-C).
+        os::PollSet set;
         for (;;) {
-            pollfd p[2] = {{m_listener.get(), POLLIN, 0}, {m_server.fd(), POLLIN, 0}};
-            int ready = ::poll(p, 2, k_ask_again_ms);
-            if (ready < 0 && errno == EINTR) continue;
-            if (ready < 0) throw std::system_error(errno, std::generic_category(), "poll");
-            if (p[1].revents) throw ServerLost(fmt::format("the server at {} went away", m_server.path()));
+            set.clear();
+            set.add(m_listener.get(), POLLIN);
+            set.add(m_server.fd(), POLLIN);
+            auto wake = os::wait(set, os::Clock::now() + std::chrono::milliseconds(k_ask_again_ms));
+            if (wake == os::Wake::signal) throw Interrupted(os::take_caught_signal());
+            if (wake == os::Wake::ready && set.revents(1))
+                throw ServerLost(fmt::format("the server at {} went away", m_server.path()));
             accept_arrived();
             if (!m_arrived.empty()) break;
-            if (ready == 0) ask(1);
+            if (wake == os::Wake::deadline) ask(1);
         }
     }
     auto channel = std::move(m_arrived.front());

@@ -186,10 +186,12 @@ void Server::lend(std::uint64_t client, const Request& q) {
         // One request at a time: the lends of one client are queued together, behind those before.
         auto count = std::min<std::uint64_t>(q.id, static_cast<std::uint64_t>(m_pool.processes()));
         for (std::uint64_t i = 0; i < count; ++i)
-            m_pool.apply_async(std::string(worker::k_lend_task), q.item, [](const TaskResult&) {
+            m_pool.apply_async(std::string(worker::k_lend_task), q.item, [this](const TaskResult&) {
                 // A lend that failed (the client went first) leaves the worker as it was; a lent worker
                 // killed by its client (a timeout) is replaced by the pool.
+                --m_lending;
             });
+        m_lending += count;
         send(client, Reply{});
     } catch (const Error& e) {
         send_error(client, e.what());
@@ -294,6 +296,7 @@ ServerStatus Server::status() const {
     for (const auto& [id, job] : m_jobs)
         for (const auto& waiter : job.waiters) s.waiting += m_clients.contains(waiter.client) ? 1 : 0;
     for (auto client : m_joiners) s.waiting += m_clients.contains(client) ? 1 : 0;
+    s.lending = m_lending;
     return s;
 }
 

@@ -99,6 +99,7 @@ private:
     bool m_closed = false;
     bool m_terminated = false;
     bool m_lends = true;
+    std::uint64_t m_lending = 0;  // lends asked for and not ended
 };
 
 }  // namespace ppool::server

@@ -21,6 +21,10 @@ from harness import (PPOOL, E2ETestCase, PipeReader, alive, assert_gone, assert_
                      kill_quietly, parent_of, run, session_members, start, stop, wait_for)
 
 
+# The version of the conversation between ppool serve and its clients (src/server/client_protocol.hpp).
+CLIENT_PROTOCOL = 2
+
+
 class ServeTestCase(E2ETestCase):
     def serve(self, *args, processes=2, name="s.sock"):
         """A server in the foreground, in its own session; its socket once it accepts."""
@@ -233,9 +237,10 @@ class TestPoolCommands(ServeTestCase):
         wait_for(lambda: os.path.exists(self.path("started")) and len(self.read("started")) == 2)
         status = self.client("status")
         self.assertOk(status, "workers 2\nqueued 1\nrunning 2\nfinished-not-fetched 1\nwaiting-clients 0\n"
+                              "lending 0\n"
                               "closed no\n")
         self.assertEqual(self.status(), {"workers": 2, "queued": 1, "running": 2, "finished_not_fetched": 1,
-                                         "waiting_clients": 0, "closed": False})
+                                         "waiting_clients": 0, "lending": 0, "closed": False})
         for i, job in enumerate(blocked):
             self.release(gates[i])
             self.assertOk(self.client("get", job), f"{i}\n")
@@ -440,7 +445,7 @@ class TestBadInput(ServeTestCase):
         def frame(kind, payload):
             return struct.pack("<BQ", kind, len(payload)) + payload
 
-        hello = frame(1, b"ppool-serve" + struct.pack("<I", 1))
+        hello = frame(1, b"ppool-serve" + struct.pack("<I", CLIENT_PROTOCOL))
         for junk in (b"GET / HTTP/1.0\r\n\r\n", frame(1, b"ppool-serve" + struct.pack("<I", 99)),
                      frame(200, b""), hello + frame(4, b"short"), hello + frame(2, b"\xff" * 8),
                      struct.pack("<BQ", 2, 1 << 40), hello + hello):
@@ -581,6 +586,37 @@ class TestStreams(ServeTestCase):
         self.assertEqual(err.decode().splitlines(), [f"ppool: the server at {self.sock} went away"])
         assert_gone(running, timeout=60)
 
+    def test_a_run_waits_for_a_busy_servers_worker_and_stops_on_a_signal_meanwhile(self):
+        self.serve(processes=1)
+        gate = self.fifo("gate")
+        job = self.submit("--", "sh", "-c", f"read x < {gate}; echo done")
+        wait_for(lambda: self.status()["running"] == 1)
+        # Its worker comes once the job before it has finished.
+        waiting = start(["imap", f"--server={self.sock}", "--task", "len"])
+        self.addCleanup(stop, waiting)
+        waiting.stdin.write(b"abc\n")
+        waiting.stdin.close()
+        waiting.stdin = None
+        self.release(gate)
+        out, err = waiting.communicate(timeout=60)
+        self.assertEqual((waiting.returncode, out), (0, b"3\n"), err)
+        self.assertOk(self.client("get", job), "done\n")
+        # Ctrl-C while it waits: it stops at once, and the server goes on.
+        job = self.submit("--", "sh", "-c", f"read x < {gate}; echo done")
+        wait_for(lambda: self.status()["running"] == 1)
+        waiting = start(["imap", f"--server={self.sock}", "--task", "len"])
+        self.addCleanup(stop, waiting)
+        waiting.stdin.write(b"abc\n")
+        waiting.stdin.close()
+        waiting.stdin = None
+        # Its lend is queued behind the job: it waits, its signals caught.
+        wait_for(lambda: self.status()["lending"] == 1)
+        os.kill(waiting.pid, signal.SIGINT)
+        self.assertEqual(waiting.wait(timeout=60), 130)
+        self.release(gate)
+        self.assertOk(self.client("get", job), "done\n")
+        self.assertOk(self.stream("imap", "--task", "len", input=b"ab\n"), "2\n")
+
     def test_usage_errors(self):
         self.serve(processes=1)
         for args in (["--initializer", "true"], ["--launcher", "exec"], ["-S", ":"], ["--max-tasks-per-worker", "2"]):
@@ -606,7 +642,7 @@ class TestSlowClients(ServeTestCase):
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as slow:
             slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             slow.connect(self.sock)
-            slow.sendall(frame(1, b"ppool-serve" + struct.pack("<I", 1)) + frame(4, struct.pack("<Q", int(job))))
+            slow.sendall(frame(1, b"ppool-serve" + struct.pack("<I", CLIENT_PROTOCOL)) + frame(4, struct.pack("<Q", int(job))))
             # Its reply fills the socket and waits; meanwhile other clients are served, for longer than
             # any time a server could allow a reader before giving up on it.
             for i in range(40):

@@ -108,13 +108,14 @@ TEST_CASE("every reply round-trips") {
 
     Reply status;
     status.kind = ReplyKind::status;
-    status.status = ServerStatus{4, 3, 2, 1, 5, true};
+    status.status = ServerStatus{4, 3, 2, 1, 5, 6, true};
     auto s = round_trip(status);
     CHECK(s.status.workers == 4);
     CHECK(s.status.queued == 3);
     CHECK(s.status.running == 2);
     CHECK(s.status.finished == 1);
     CHECK(s.status.waiting == 5);
+    CHECK(s.status.lending == 6);
     CHECK(s.status.closed);
 
     Reply job;
