@@ -1,19 +1,13 @@
 #include "server/lend_launcher.hpp"
 
 #include "os/event_loop.hpp"
+#include "os/file.hpp"
 #include "os/process.hpp"
 #include "os/signals.hpp"
 #include "os/unix_socket.hpp"
 
-#include <cerrno>
 #include <csignal>
-#include <cstdlib>
-#include <fcntl.h>
-#include <cstring>
 #include <fmt/format.h>
-#include <poll.h>
-#include <sys/syscall.h>
-#include <system_error>
 #include <unistd.h>
 
 namespace ppool::server {
@@ -37,10 +31,8 @@ public:
     void kill() override {
         // One that has let go of its channel has gone back to the server (or
         // ended): it is not this pool's to kill any more.
-        pollfd p{m_channel_end.get(), 0, 0};
-        bool let_go = ::poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR));
-        if (let_go || !m_pidfd) return;
-        ::syscall(SYS_pidfd_send_signal, m_pidfd.get(), SIGKILL, nullptr, 0);
+        if (os::wait_for_hangup(m_channel_end.get(), 0) || !m_pidfd) return;
+        os::signal_pidfd(m_pidfd.get(), SIGKILL);
         m_killed = true;
     }
 
@@ -48,9 +40,7 @@ public:
         release();
         if (!m_killed) return os::ExitStatus{0, 0};
         // Its parent, the server, reaps it: here its end is only seen.
-        pollfd p{m_pidfd.get(), POLLIN, 0};
-        while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
-        }
+        os::wait_for_pidfd(m_pidfd.get());
         return os::ExitStatus{-1, SIGKILL};
     }
 
@@ -78,10 +68,7 @@ LendLauncher::LendLauncher(const std::string& socket)
     m_address = m_dir.path() + "/workers.sock";
     m_listener = os::listen_unix(m_address);
     os::set_nonblocking(m_listener.get(), true);
-    char* here = ::getcwd(nullptr, 0);
-    if (!here) throw std::system_error(errno, std::generic_category(), "getcwd");
-    m_directory = here;
-    std::free(here);
+    m_directory = os::current_directory();
 }
 
 LendLauncher::~LendLauncher() = default;
@@ -107,9 +94,7 @@ void LendLauncher::accept_arrived() {
 void LendLauncher::on_ready() { accept_arrived(); }
 
 std::string LendLauncher::lost() const {
-    // The server speaks only when asked: anything to read is its end.
-    pollfd p{m_server.fd(), POLLIN, 0};
-    if (::poll(&p, 1, 0) == 1 && p.revents) return fmt::format("the server at {} went away", m_server.path());
+    if (os::wait_for_hangup(m_server.fd(), 0)) return fmt::format("the server at {} went away", m_server.path());
     return {};
 }
 
@@ -144,7 +129,7 @@ worker::LaunchedWorker LendLauncher::launch() {
     up.write.reset();
     worker::LaunchedWorker launched;
     launched.to = std::move(channel);
-    os::Fd watched(::fcntl(up.read.get(), F_DUPFD_CLOEXEC, 3));
+    auto watched = os::duplicate(up.read.get());
     launched.from = std::move(up.read);
     launched.process = std::make_shared<LentProcess>(std::move(pidfd), std::move(watched), m_live);
     return launched;

@@ -1,6 +1,7 @@
 #include "worker/worker_loop.hpp"
 
 #include "os/fd.hpp"
+#include "os/file.hpp"
 #include "os/unix_socket.hpp"
 #include "ppool/task.hpp"
 
@@ -13,8 +14,6 @@
 #include "worker/item_clock.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <fcntl.h>
 #include <map>
 #include <stdexcept>
 #include <atomic>
@@ -443,10 +442,6 @@ std::string run_initializer(WorkerState& w) {
     return {};
 }
 
-}  // namespace
-
-namespace {
-
 /// The command tasks of a pool a worker is lent to, under names of their
 /// own: another pool's command of the same name stays as it is.
 class LentNames {
@@ -497,20 +492,6 @@ void serve_frames(WorkerState& w, LentNames* lent = nullptr) {
     }
 }
 
-/// Goes back to the working directory it had when made.
-class DirectoryGuard {
-public:
-    DirectoryGuard() : m_fd(::open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {}
-    ~DirectoryGuard() {
-        if (m_fd) [[maybe_unused]] int r = ::fchdir(m_fd.get());
-    }
-    DirectoryGuard(const DirectoryGuard&) = delete;
-    DirectoryGuard& operator=(const DirectoryGuard&) = delete;
-
-private:
-    os::Fd m_fd;
-};
-
 }  // namespace
 
 std::string serve_lent(std::string_view lend) {
@@ -528,14 +509,14 @@ std::string serve_lent(std::string_view lend) {
     auto msg = protocol::decode_configure(payload);
     static std::uint64_t lends = 0;
     LentNames names(++lends);
-    DirectoryGuard back;
+    os::DirectoryGuard back;
     std::string directory(lend.substr(nul + 1));
     std::string error;
     if (msg.version != protocol::k_protocol_version) {
         error = fmt::format("this worker speaks protocol version {}, the pool version {}", protocol::k_protocol_version,
                             msg.version);
-    } else if (::chdir(directory.c_str()) != 0) {
-        error = fmt::format("cannot enter {}: {}", directory, std::strerror(errno));
+    } else if (int failed = os::enter_directory(directory)) {
+        error = fmt::format("cannot enter {}: {}", directory, std::strerror(failed));
     } else {
         auto commands = std::move(msg.commands);
         msg.commands.clear();
