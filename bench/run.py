@@ -107,6 +107,8 @@ RATIOS = [
      "time of one task; < 1 = a warm ppool serve answers faster"),
     ("submit+get / apply, 0.1 s initializer", "serve submit+get init", "apply len init", "time",
      "time of one task; the server ran its initializer once, apply runs it every time"),
+    ("10 imap --server / 10 imap, 1 s initializer", "serve imap x10 init", "imap x10 init", "time",
+     "time of ten runs; the server ran its initializer once, each plain run runs it"),
     ("ssh-true / local-true", "ssh true", "local true", "time",
      "time; -S 2/LOGIN against -j 2; goal <= 1.3"),
     ("ssh-len / local-len", "ssh len", "ppool len", "rate",
@@ -309,7 +311,7 @@ def write_cat_file(path, size):
 def make_inputs(tmp, scale):
     counts = {"command": scaled(COMMAND_ITEMS, scale), "task": scaled(TASK_ITEMS, scale),
               "rss": scaled(RSS_ITEMS, scale), "startup": 1, "remote": scaled(REMOTE_COMMAND_ITEMS, scale),
-              "sha": scaled(SHA_ITEMS, scale)}
+              "sha": scaled(SHA_ITEMS, scale), "stream": STREAM_ITEMS}
     inputs = {kind: (write_lines(tmp / f"{kind}.txt", n), n) for kind, n in counts.items()}
     # The cat rows: the file, and ppool's one item, the file's path.
     cat_file = tmp / "cat.data"
@@ -429,6 +431,9 @@ def startup_workloads(ppool, tools, inputs, repeats):
 
 
 INITIALIZER = "sleep 0.1"  # the slow initializer of the second pair of serve rows
+STREAM_INITIALIZER = "sleep 1"  # the initializer of the server of the imap --server rows
+STREAM_RUNS = 10
+STREAM_ITEMS = 100
 
 
 def serve_workloads(ppool, inputs, socks, repeats):
@@ -447,6 +452,14 @@ def serve_workloads(ppool, inputs, socks, repeats):
                      repeat=repeats),
             Workload("apply len" + suffix, ["sh", "-c", f"exec {ppool_q} apply -j{SLOTS}{init} --task len x"], path,
                      n, 1, "run", is_ppool=True, repeat=repeats)]
+    # Ten runs of a mode on a server's workers, against ten runs with workers of their own.
+    path, n = inputs["stream"]
+    path_q = shlex.quote(str(path))
+    init = shlex.quote(STREAM_INITIALIZER)
+    for name, run in (("serve imap x10 init", f"{ppool_q} imap --server={shlex.quote(str(socks[2]))} -- echo {{}}"),
+                      ("imap x10 init", f"{ppool_q} imap -j{SLOTS} --initializer {init} -- echo {{}}")):
+        loop = f"for i in $(seq {STREAM_RUNS}); do {run} < {path_q} || exit 1; done"
+        workloads.append(Workload(name, ["sh", "-c", loop], path, n, STREAM_RUNS * n, "run", is_ppool=True))
     return workloads
 
 
@@ -455,6 +468,8 @@ def start_servers(ppool, socks):
     initializer); ppool terminate stops them."""
     run_quiet([ppool, "serve", f"-j{SLOTS}", "--socket", str(socks[0])], "ppool serve")
     run_quiet([ppool, "serve", f"-j{SLOTS}", "--initializer", INITIALIZER, "--socket", str(socks[1])], "ppool serve")
+    run_quiet([ppool, "serve", f"-j{SLOTS}", "--initializer", STREAM_INITIALIZER, "--socket", str(socks[2])],
+              "ppool serve")
 
 
 def stop_servers(ppool, socks):
@@ -763,7 +778,7 @@ def main():
                                          scaled(STARTUP_REPEATS, args.scale)))
         if baseline:
             workloads += baseline_workloads(workloads, baseline, remote and remote[2], remote_baseline)
-        socks = (tmp / "serve.sock", tmp / "serve-init.sock")
+        socks = (tmp / "serve.sock", tmp / "serve-init.sock", tmp / "serve-stream.sock")
         workloads += serve_workloads(ppool, inputs, socks, scaled(STARTUP_REPEATS, args.scale))
         start_servers(ppool, socks)
         try:

@@ -9,7 +9,7 @@ _ppool_server_commands='serve submit get wait ready successful close terminate j
 _ppool_pool_value_opts='-j --processes --initializer --init-task --initargs --max-tasks-per-worker --launcher
     -S --sshlogin --sshloginfile --ssh --remote-ppool --transferfile --return --trc -t --task --timeout
     --shell --env --plugin --format'
-_ppool_pool_flag_opts='--slurm --transfer --cleanup -q --quote --json -h --help'
+_ppool_pool_flag_opts='--slurm --transfer --cleanup -q --quote --json -h --help --server'
 # Options only of the modes that take items (map, imap, imap-unordered).
 _ppool_item_value_opts='-c --chunksize -a --input --max-item-size --joblog --retries
     -C --colsep --header --block --recstart --recend -N --max-replace-args -n --max-args

@@ -120,6 +120,14 @@ struct PoolOptions {
     /// in (SPEC 9): one `srun` step per node carries all its slots, as many as
     /// the job's CPUs there, else `processes`. Not with `sshlogins`.
     bool slurm = false;
+    /// The Unix socket of a `ppool serve` (SPEC 10) whose workers, warm (their
+    /// initializer has run), this pool borrows instead of starting its own:
+    /// as many as `processes`, else as many as the server has, each lent
+    /// once it is free there and given back when this pool is done with
+    /// it. Their tasks run in this process's working directory with its
+    /// environment. Not with `launcher`, `sshlogins`, `slurm`, an
+    /// initializer, `maxtasksperchild` or files to transfer.
+    std::string server{};
     /// GNU parallel's --transferfile: before an item runs on another host,
     /// these files (templates with replacement strings; "{}" is the file the
     /// item names, GNU parallel's --transfer) are sent there, to the same path

@@ -18,8 +18,6 @@ namespace {
 
 /// `get` and `wait` found no result within --timeout; the job stays.
 constexpr int k_exit_timeout = 3;
-/// The server went away while a command waited on it.
-constexpr int k_exit_server_lost = 4;
 
 constexpr std::string_view k_client_usage =
     "usage: ppool submit [--server PATH] -- CMD [ARGS...]   run a command once; prints its job id\n"
@@ -111,12 +109,14 @@ server::Request request_of(std::string_view command, const ClientArgs& a) {
 int print_status(const server::ServerStatus& s, bool json) {
     if (json)
         write_output(1, fmt::format("{{\"workers\": {}, \"queued\": {}, \"running\": {}, \"finished_not_fetched\": {}, "
-                                    "\"waiting_clients\": {}, \"closed\": {}}}\n",
-                                    s.workers, s.queued, s.running, s.finished, s.waiting, s.closed ? "true" : "false"));
+                                    "\"waiting_clients\": {}, \"lending\": {}, \"closed\": {}}}\n",
+                                    s.workers, s.queued, s.running, s.finished, s.waiting, s.lending,
+                                    s.closed ? "true" : "false"));
     else
         write_output(1, fmt::format("workers {}\nqueued {}\nrunning {}\nfinished-not-fetched {}\nwaiting-clients {}\n"
-                                    "closed {}\n",
-                                    s.workers, s.queued, s.running, s.finished, s.waiting, s.closed ? "yes" : "no"));
+                                    "lending {}\nclosed {}\n",
+                                    s.workers, s.queued, s.running, s.finished, s.waiting, s.lending,
+                                    s.closed ? "yes" : "no"));
     return 0;
 }
 

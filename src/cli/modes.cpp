@@ -8,7 +8,10 @@
 #include "cli/encoding.hpp"
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
+#include "cli/serve_cli.hpp"
 #include "cli/sources.hpp"
+#include "os/unix_socket.hpp"
+#include "server/client.hpp"
 #include "cli/sink.hpp"
 #include "os/cpu.hpp"
 #include "cli/suggest.hpp"
@@ -25,6 +28,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+extern char** environ;
+
 namespace ppool::cli {
 
 using worker::CommandTemplate;
@@ -36,13 +41,16 @@ constexpr std::string_view k_command_task = "@command";
 /// Items per --pipe chunk in the streaming modes when -c is not given.
 constexpr std::size_t k_pipe_chunksize = 1000;
 
+/// Whether a task is ppool's own business, not one to name (`@...`).
+bool hidden(const TaskInfo& task) { return task.name.starts_with('@'); }
+
 /// The registered task named on the command line; UsageError if unknown.
 std::string registered_task(const std::string& name) {
     const TaskInfo* info = TaskRegistry::global().find(name);
-    if (info && !info->is_command()) return name;
+    if (info && !info->is_command() && !hidden(*info)) return name;
     std::vector<std::string> names;
     for (const auto* task : TaskRegistry::global().list())
-        if (!task->is_command()) names.push_back(task->name);
+        if (!task->is_command() && !hidden(*task)) names.push_back(task->name);
     if (auto hint = nearest(name, names))
         throw UsageError(fmt::format("unknown task '{}' (did you mean '{}'? see 'ppool tasks')", name, *hint));
     throw UsageError(fmt::format("unknown task '{}' (see 'ppool tasks')", name));
@@ -191,6 +199,15 @@ std::vector<std::string> passed_environment(const Options& o) {
     return environment;
 }
 
+/// This process's environment, for the server's workers that run its tasks.
+std::vector<std::string> whole_environment() {
+    std::vector<std::string> environment;
+    for (char** e = environ; *e; ++e)
+        if (std::strncmp(*e, "PPOOL_WORKER=", 13) != 0 && std::strncmp(*e, "PPOOL_SEQ=", 10) != 0)
+            environment.emplace_back(*e);
+    return environment;
+}
+
 PoolOptions pool_options(const Options& o) {
     PoolOptions p;
     p.processes = o.processes;
@@ -210,6 +227,8 @@ PoolOptions pool_options(const Options& o) {
     p.retries = o.retries;
     p.make_jobserver = true;
     p.launcher = o.launcher;
+    p.server = o.server;
+    if (!o.server.empty()) p.environment = whole_environment();
     p.sshlogins = o.sshlogins;
     p.sshloginfile = o.sshloginfile;
     p.ssh = o.ssh;
@@ -479,7 +498,7 @@ int list_tasks() {
     for (auto* t : tasks) width = std::max(width, t->name.size());
     std::string out;
     for (auto* t : tasks)
-        if (!t->is_command()) out += fmt::format("{:<{}}  {}\n", t->name, width, t->description);
+        if (!t->is_command() && !hidden(*t)) out += fmt::format("{:<{}}  {}\n", t->name, width, t->description);
     write_output(1, out);
     return 0;
 }
@@ -491,10 +510,21 @@ int run_mode(const Options& o) {
     if (const char* path = std::getenv("PPOOL_PLUGIN_PATH"))
         for (const auto& plugin : split_plugin_path(path)) load_plugin(plugin);
     for (const auto& plugin : o.plugins) load_plugin(plugin);
-    switch (o.mode) {
-    case Mode::tasks: return list_tasks();
-    case Mode::apply: return run_apply(o);
-    default: return run_items(o);
+    try {
+        switch (o.mode) {
+        case Mode::tasks: return list_tasks();
+        case Mode::apply: return run_apply(o);
+        default: return run_items(o);
+        }
+    } catch (const server::ServerLost& e) {
+        // The server went away while the run waited for a worker of its.
+        write_output(2, fmt::format("ppool: {}\n", e.what()));
+        return k_exit_server_lost;
+    } catch (const InitializerError& e) {
+        // The server whose workers ran the tasks went away: its own status, as for every client of it.
+        if (o.server.empty() || os::probe_unix_socket(o.server) == os::SocketProbe::live) throw;
+        write_output(2, fmt::format("ppool: {}\n", e.what()));
+        return k_exit_server_lost;
     }
 }
 

@@ -1,4 +1,5 @@
 #include "cli/options.hpp"
+#include "server/client.hpp"
 
 #include "cli/help.hpp"
 #include "cli/output.hpp"
@@ -60,6 +61,8 @@ struct RawOptions {
     std::string format = "text";
     std::string progress;
     bool progress_set = false;
+    std::string server;
+    bool server_set = false;
     bool eta = false;
     PacingOptions pacing;
 };
@@ -132,6 +135,11 @@ void add_pool_options(CLI::App& sub, Options& o, RawOptions& raw, bool takes_ite
     last_wins(sub.add_option("--initargs", o.initargs, "the item --init-task gets"))->group("Pool")->type_name("STR");
     add_raw(sub, "--max-tasks-per-worker", raw.max_tasks, "replace a worker after N tasks", "Pool", "N");
     add_raw(sub, "--launcher", raw.launcher, "how workers start: fork, exec, or a command", "Pool", "CMD");
+    last_wins(sub.add_option("--server", raw.server, "borrow a ppool serve's warm workers (see serve)"))
+        ->group("Pool")
+        ->expected(0, 1)
+        ->option_text("[=SOCKET]")
+        ->each([&](const std::string&) { raw.server_set = true; });
     sub.add_option("-S,--sshlogin", o.sshlogins, "run workers over ssh: [N/][user@]host[:port]")
         ->group("Pool")
         ->type_name("LOGIN");
@@ -414,6 +422,12 @@ void check(Options& o, const RawOptions& raw) {
     const char* from_environment = std::getenv("PPOOL_LAUNCHER");
     if (raw.launcher && raw.launcher->empty()) throw UsageError("--launcher needs fork, exec or a command, not ''");
     o.launcher = raw.launcher ? *raw.launcher : from_environment && *from_environment ? from_environment : "fork";
+    if (raw.server_set) {
+        // The server's workers, started as the server started them.
+        if (raw.launcher) throw UsageError("--server borrows the server's workers: not with --launcher");
+        o.launcher.clear();
+        o.server = server::client_socket_path(raw.server);
+    }
     if (raw.processes) {
         auto n = parse_processes(*raw.processes, static_cast<std::uint64_t>(os::usable_cpus()), k_max_processes);
         if (!n)

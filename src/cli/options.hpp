@@ -38,6 +38,7 @@ struct Options {
     std::optional<double> timeout;
     std::string initializer;
     std::string launcher;              ///< how workers start: fork, exec, or a shell command
+    std::string server;                ///< --server: the socket of the ppool serve whose workers run the tasks
     std::vector<std::string> sshlogins;  ///< -S: hosts to run workers on
     std::string sshloginfile;          ///< --sshloginfile
     std::string ssh;                   ///< --ssh: the ssh command

@@ -9,6 +9,7 @@
 #include "ppool/pool.hpp"
 #include "server/client.hpp"
 #include "server/server.hpp"
+#include "worker/worker_loop.hpp"
 
 #include <array>
 #include <cerrno>
@@ -141,6 +142,8 @@ void leave_ended_marker(const std::string& socket) {
 int serve_here(ServeOptions& o, int& ready) {
     os::SignalCatcher catcher{SIGINT, SIGTERM, SIGHUP};
     os::ignore_write_signals();
+    // Forked workers know it from here, started ones from their own start.
+    worker::register_lend_task();
     Pool pool(o.pool);
     // Every worker starts, and runs its initializer, before the first client
     // comes: the pool is warm, and a failing initializer is said here.
@@ -155,7 +158,11 @@ int serve_here(ServeOptions& o, int& ready) {
         throw UsageError(fmt::format("cannot listen on {}: {}", o.socket, e.code().message()));
     }
     SocketFile file(o.socket);
-    server::Server server(pool, std::move(listener), o.max_held);
+    // A lent worker connects to its client's socket: only workers of this machine can.
+    const auto& launcher = o.pool.launcher;
+    bool here = o.pool.sshlogins.empty() && o.pool.sshloginfile.empty() &&
+                (launcher.empty() || launcher == "fork" || launcher == "exec");
+    server::Server server(pool, std::move(listener), o.max_held, here);
     if (ready >= 0) {
         os::write_all(ready, "ok");
         ::close(ready);

@@ -4,6 +4,10 @@
 
 namespace ppool::cli {
 
+/// The exit status of a command whose server went away while it used it
+/// (a client command waiting on it, a mode run on its workers).
+inline constexpr int k_exit_server_lost = 4;
+
 /// Whether `word` names `ppool serve` or one of its client commands (submit, get...).
 bool is_server_command(std::string_view word);
 

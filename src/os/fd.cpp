@@ -40,6 +40,12 @@ Pipe make_pipe() {
     return Pipe{Fd(fds[0]), Fd(fds[1])};
 }
 
+Fd duplicate(int fd) {
+    int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (copy < 0) throw_errno("fcntl(F_DUPFD_CLOEXEC)");
+    return Fd(copy);
+}
+
 void set_nonblocking(int fd, bool on) {
     int flags = ::fcntl(fd, F_GETFL);
     if (flags < 0) throw_errno("fcntl(F_GETFL)");

@@ -39,6 +39,9 @@ struct Pipe {
 /// Creates a close-on-exec pipe; throws std::system_error.
 Pipe make_pipe();
 
+/// A close-on-exec copy of `fd` (above 2); throws std::system_error.
+Fd duplicate(int fd);
+
 /// A close-on-exec connected pair of stream sockets, for a one-way channel
 /// whose writer must never be killed by SIGPIPE (see send_pieces).
 Pipe make_socket_channel();

@@ -1,6 +1,7 @@
 #include "os/file.hpp"
 
 #include <cerrno>
+#include <cstdlib>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <system_error>
@@ -43,6 +44,23 @@ Fd open_append(const std::string& path, int& error) {
     // Non-blocking only to open: a FIFO's reader may be slow, and must be waited for.
     if (fd) set_nonblocking(fd.get(), false);
     return fd;
+}
+
+std::string current_directory() {
+    char* here = ::getcwd(nullptr, 0);
+    if (!here) throw_errno("getcwd");
+    std::string path(here);
+    std::free(here);
+    return path;
+}
+
+int enter_directory(const std::string& path) { return ::chdir(path.c_str()) == 0 ? 0 : errno; }
+
+DirectoryGuard::DirectoryGuard() : m_fd(::open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {}
+
+DirectoryGuard::~DirectoryGuard() {
+    // Best effort: a directory removed meanwhile leaves the process where it is.
+    if (m_fd) [[maybe_unused]] int r = ::fchdir(m_fd.get());
 }
 
 FileContent read_regular_file(const std::string& path) {

@@ -24,6 +24,24 @@ FileType file_type(int fd);
 /// become the controlling one. The errno of a failure in `error`.
 Fd open_append(const std::string& path, int& error);
 
+/// This process's working directory; throws std::system_error.
+std::string current_directory();
+
+/// Makes `path` the working directory; the errno of a failure, else 0.
+int enter_directory(const std::string& path);
+
+/// Takes the process back to the working directory it had when made.
+class DirectoryGuard {
+public:
+    DirectoryGuard();
+    ~DirectoryGuard();
+    DirectoryGuard(const DirectoryGuard&) = delete;
+    DirectoryGuard& operator=(const DirectoryGuard&) = delete;
+
+private:
+    Fd m_fd;
+};
+
 /// A file's content, read only if it is a regular file.
 struct FileContent {
     std::optional<FileType> type;  ///< nothing: the file does not exist

@@ -86,6 +86,7 @@ ExitStatus reap_with_group(pid_t pid) {
 
 #include <algorithm>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <vector>
@@ -106,6 +107,14 @@ int open_pidfd(pid_t pid) {
     if (fd < 0) return -1;
     ::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
     return static_cast<int>(fd);
+}
+
+void signal_pidfd(int pidfd, int sig) { ::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0); }
+
+void wait_for_pidfd(int pidfd) {
+    pollfd p{pidfd, POLLIN, 0};
+    while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+    }
 }
 
 void close_fds_except(std::initializer_list<int> keep) {

@@ -68,6 +68,13 @@ bool has_ended(pid_t pid);
 /// kernel has none.
 int open_pidfd(pid_t pid);
 
+/// Sends `sig` to the process of a pidfd, which need not be a child; one
+/// that has ended already is not an error.
+void signal_pidfd(int pidfd, int sig);
+
+/// Blocks until the process of a pidfd has ended (its parent reaps it).
+void wait_for_pidfd(int pidfd);
+
 /// Closes every descriptor from 3 up except those in `keep`.
 void close_fds_except(std::initializer_list<int> keep);
 

@@ -32,6 +32,15 @@ Fd connect_unix(const std::string& path);
 
 /// The user id of the process at the other end of a Unix socket (SO_PEERCRED).
 uid_t peer_uid(int fd);
+/// The process at the other end of a connected Unix socket, as it was when it connected.
+pid_t peer_pid(int fd);
+
+/// Sends `fd` over the connected Unix socket `socket` (SCM_RIGHTS), with one
+/// byte of data; blocks until sent. Throws std::system_error.
+void send_fd(int socket, int fd);
+/// Receives a descriptor sent by send_fd (close-on-exec); none when the
+/// other end closed first. Throws std::system_error.
+std::optional<Fd> receive_fd(int socket);
 
 /// Sends all of `data` without SIGPIPE, waiting at most `timeout_ms` for
 /// the reader at a time; false if the reader is gone or reads nothing for that long.

@@ -6,6 +6,7 @@
 #include "worker/launcher.hpp"
 #include "remote/ssh_command.hpp"
 #include "remote/ssh_launcher.hpp"
+#include "server/lend_launcher.hpp"
 #include "remote/slurm.hpp"
 #include "remote/sshlogin.hpp"
 #include "worker/process_worker_set.hpp"
@@ -214,6 +215,25 @@ std::vector<worker::ProcessWorkerSet::HostSlots> slurm_nodes(const PoolOptions& 
     return hosts;
 }
 
+/// The workers a `ppool serve` lends: as many as asked, at most as many as it has.
+std::vector<worker::ProcessWorkerSet::HostSlots> borrowed(const PoolOptions& o) {
+    auto refuse = [](std::string_view what) {
+        throw UsageError(fmt::format("a pool that borrows a server's workers takes them as they are: no {}", what));
+    };
+    if (!o.launcher.empty()) refuse("launcher");
+    if (!o.sshlogins.empty() || !o.sshloginfile.empty() || o.slurm) refuse("other hosts");
+    if (!o.initializer.empty() || !o.initializer_command.empty()) refuse("initializer (the server's has run)");
+    if (o.maxtasksperchild) refuse("limit of tasks per worker");
+    if (!o.transfer.empty() || !o.returns.empty()) refuse("files to transfer");
+    auto launcher = std::make_unique<server::LendLauncher>(o.server);
+    auto n = launcher->server_workers();
+    if (o.processes > 0) n = std::min(n, static_cast<std::size_t>(o.processes));
+    launcher->want(n);
+    std::vector<worker::ProcessWorkerSet::HostSlots> hosts;
+    hosts.push_back({std::move(launcher), n, false});
+    return hosts;
+}
+
 std::vector<worker::ProcessWorkerSet::HostSlots> this_machine(const PoolOptions& options) {
     int n = options.processes > 0 ? options.processes : os::usable_cpus();
     auto launcher = worker::make_launcher(options.launcher);
@@ -236,7 +256,10 @@ Pool::Pool(PoolOptions options) {
     check_options(options);
     bool remote = !options.sshlogins.empty() || !options.sshloginfile.empty();
     auto workers = std::make_unique<worker::ProcessWorkerSet>(
-        options, options.slurm ? slurm_nodes(options) : remote ? hosts_of(options) : this_machine(options));
+        options, !options.server.empty() ? borrowed(options)
+                 : options.slurm        ? slurm_nodes(options)
+                 : remote               ? hosts_of(options)
+                                        : this_machine(options));
     options.processes = static_cast<int>(workers->size());
     m_core = std::make_shared<detail::Core>(std::move(options), std::move(workers));
 }

@@ -39,6 +39,9 @@ public:
     /// for the reply: no value when the time is up. ServerLost if the server
     /// goes away first; UsageError for an error reply.
     std::optional<Reply> call(const Request& request, std::optional<double> timeout = {});
+    /// The connection, readable only when the server goes away (it speaks only when asked).
+    int fd() const { return m_fd.get(); }
+    const std::string& path() const { return m_path; }
 
 private:
     std::optional<Reply> receive(std::optional<double> timeout);

@@ -59,6 +59,10 @@ void encode_request(std::string& out, const Request& q) {
         w.bytes(q.task);
         w.bytes(q.item);
         break;
+    case RequestKind::lend:
+        w.u64(q.id);
+        w.bytes(q.item);
+        break;
     case RequestKind::get:
     case RequestKind::wait:
     case RequestKind::ready:
@@ -97,6 +101,12 @@ Request decode_request(std::uint8_t kind, std::string_view payload) {
             q.item = r.bytes();
             if (q.task.empty()) throw ClientProtocolError("a task without a name");
             break;
+        case static_cast<std::uint8_t>(RequestKind::lend):
+            q.id = r.u64();
+            q.item = r.bytes();
+            if (q.id == 0) throw ClientProtocolError("a lend of no workers");
+            if (q.item.find('\0') == std::string::npos) throw ClientProtocolError("a lend without a directory");
+            break;
         case static_cast<std::uint8_t>(RequestKind::get):
         case static_cast<std::uint8_t>(RequestKind::wait):
         case static_cast<std::uint8_t>(RequestKind::ready):
@@ -133,6 +143,7 @@ void encode_reply(std::string& out, const Reply& a) {
         w.u64(a.status.running);
         w.u64(a.status.finished);
         w.u64(a.status.waiting);
+        w.u64(a.status.lending);
         w.u8(a.status.closed ? 1 : 0);
         break;
     case ReplyKind::error: w.bytes(a.message); break;
@@ -161,6 +172,7 @@ Reply decode_reply(std::uint8_t kind, std::string_view payload) {
             a.status.running = r.u64();
             a.status.finished = r.u64();
             a.status.waiting = r.u64();
+            a.status.lending = r.u64();
             a.status.closed = read_flag(r);
             break;
         case static_cast<std::uint8_t>(ReplyKind::error): a.message = r.bytes(); break;

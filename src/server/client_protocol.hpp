@@ -10,7 +10,7 @@ namespace ppool::server {
 
 /// The version of the conversation between `ppool serve` and its clients,
 /// checked by the hello that opens every connection.
-inline constexpr std::uint32_t k_client_protocol_version = 1;
+inline constexpr std::uint32_t k_client_protocol_version = 2;
 
 /// What a hello starts with, so that a stranger on the socket is told apart from an old client.
 inline constexpr std::string_view k_hello_magic = "ppool-serve";
@@ -37,17 +37,21 @@ enum class RequestKind : std::uint8_t {
     terminate = 9,
     join = 10,  ///< answered once every job has finished
     status = 11,
+    /// id: how many workers, item: ADDRESS NUL DIRECTORY. Each of that many
+    /// workers, once free, is lent to the pool listening at ADDRESS, and
+    /// comes back when that pool lets go of it (ppool imap --server).
+    lend = 12,
 };
 
 struct Request {
     RequestKind kind = RequestKind::hello;
     std::uint32_t version = 0;       ///< hello
-    std::uint64_t id = 0;            ///< get, wait, ready, successful
+    std::uint64_t id = 0;            ///< get, wait, ready, successful; lend: how many
     std::vector<std::string> words;  ///< submit_command
     bool in_shell = false;           ///< submit_command: the words are one shell script
     std::string shell;               ///< submit_command: the shell; empty for /bin/sh
     std::string task;                ///< submit_task
-    std::string item;                ///< submit_task
+    std::string item;                ///< submit_task; lend: ADDRESS NUL DIRECTORY
 };
 
 /// What the server answers (server to client).
@@ -68,6 +72,7 @@ struct ServerStatus {
     std::uint64_t running = 0;
     std::uint64_t finished = 0;  ///< finished, not fetched yet
     std::uint64_t waiting = 0;   ///< clients waiting for a job (get, wait) or the pool (join)
+    std::uint64_t lending = 0;   ///< workers lent to runs (--server), or asked for by them
     bool closed = false;
 };
 

@@ -2,6 +2,7 @@
 
 #include "os/unix_socket.hpp"
 #include "ppool/task.hpp"
+#include "worker/worker_loop.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -20,8 +21,8 @@ std::size_t held_bytes(const Job& job) {
 
 }  // namespace
 
-Server::Server(Pool& pool, os::Fd listener, std::size_t max_held)
-    : m_pool(pool), m_listener(std::move(listener)), m_max_held(max_held) {
+Server::Server(Pool& pool, os::Fd listener, std::size_t max_held, bool lends)
+    : m_pool(pool), m_listener(std::move(listener)), m_max_held(max_held), m_lends(lends) {
     os::set_nonblocking(m_listener.get(), true);
     m_pool.watch(m_listener.get(), [this] { accept(); });
 }
@@ -119,6 +120,7 @@ void Server::handle(std::uint64_t client, const Request& q) {
     case RequestKind::hello: throw ClientProtocolError("a second hello");
     case RequestKind::submit_command:
     case RequestKind::submit_task: return submit(client, q);
+    case RequestKind::lend: return lend(client, q);
     case RequestKind::get:
     case RequestKind::wait:
     case RequestKind::ready:
@@ -170,6 +172,27 @@ void Server::submit(std::uint64_t client, const Request& q) {
         reply.kind = ReplyKind::job;
         reply.id = id;
         send(client, reply);
+    } catch (const Error& e) {
+        send_error(client, e.what());
+    }
+}
+
+void Server::lend(std::uint64_t client, const Request& q) {
+    if (!m_lends)
+        return send_error(client, "this server's workers are not all on this machine (-S, or a launcher command): "
+                                  "--server borrows only workers started with fork or exec");
+    if (m_closed || m_terminated) return send_error(client, "the server is closed: it lends no more workers");
+    try {
+        // One request at a time: the lends of one client are queued together, behind those before.
+        auto count = std::min<std::uint64_t>(q.id, static_cast<std::uint64_t>(m_pool.processes()));
+        for (std::uint64_t i = 0; i < count; ++i)
+            m_pool.apply_async(std::string(worker::k_lend_task), q.item, [this](const TaskResult&) {
+                // A lend that failed (the client went first) leaves the worker as it was; a lent worker
+                // killed by its client (a timeout) is replaced by the pool.
+                --m_lending;
+            });
+        m_lending += count;
+        send(client, Reply{});
     } catch (const Error& e) {
         send_error(client, e.what());
     }
@@ -273,6 +296,7 @@ ServerStatus Server::status() const {
     for (const auto& [id, job] : m_jobs)
         for (const auto& waiter : job.waiters) s.waiting += m_clients.contains(waiter.client) ? 1 : 0;
     for (auto client : m_joiners) s.waiting += m_clients.contains(client) ? 1 : 0;
+    s.lending = m_lending;
     return s;
 }
 

@@ -25,8 +25,9 @@ inline constexpr std::size_t k_max_held_bytes = 256u << 20;
 class Server {
 public:
     /// Serves on `listener` (listening already); the pool's workers run the
-    /// jobs, at most `max_held` held at once (running or not fetched).
-    Server(Pool& pool, os::Fd listener, std::size_t max_held = k_max_held_jobs);
+    /// jobs, at most `max_held` held at once (running or not fetched). With
+    /// `lends`, the workers (all on this machine) are lent to clients' pools.
+    Server(Pool& pool, os::Fd listener, std::size_t max_held = k_max_held_jobs, bool lends = true);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -66,6 +67,7 @@ private:
     bool flush(std::uint64_t id);
     void handle(std::uint64_t client, const Request& request);
     void submit(std::uint64_t client, const Request& request);
+    void lend(std::uint64_t client, const Request& request);
     void ask_job(std::uint64_t client, const Request& request);
     /// The name of the registered command task for the request's command, added once per distinct command.
     std::string command_task(const Request& request);
@@ -96,6 +98,8 @@ private:
     std::size_t m_unfinished = 0;
     bool m_closed = false;
     bool m_terminated = false;
+    bool m_lends = true;
+    std::uint64_t m_lending = 0;  // lends asked for and not ended
 };
 
 }  // namespace ppool::server

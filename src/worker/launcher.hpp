@@ -76,6 +76,18 @@ public:
     /// Descriptors the pool holds for each worker beyond its channel and pidfd
     /// (the launcher's stderr).
     virtual std::size_t extra_descriptors() const { return 0; }
+    /// Whether launch() may be called now: a launcher whose workers come
+    /// from elsewhere (lent by a server) has none to give at times.
+    virtual bool can_launch() const { return true; }
+    /// A descriptor that becomes readable when a worker can be launched
+    /// again, for the pool's wait; -1 for none.
+    virtual int ready_fd() const { return -1; }
+    /// Called when ready_fd() is readable: takes what came, so that it is
+    /// not readable again until more comes.
+    virtual void on_ready() {}
+    /// Why no worker can come from it any more (the server that lent them
+    /// went away), or empty: a worker lost then stops the pool with it.
+    virtual std::string lost() const { return {}; }
 };
 
 /// Runs `argv` as a worker's launcher: the channel on its stdin and stdout,

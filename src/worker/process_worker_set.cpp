@@ -90,6 +90,8 @@ ProcessWorkerSet::~ProcessWorkerSet() { terminate(); }
 bool ProcessWorkerSet::idle(std::size_t slot) const {
     const auto& w = m_workers[slot];
     if (m_stopping || slot >= m_usable || m_hosts[m_host_of[slot]].dead) return false;
+    // A slot with no worker yet takes one only if its launcher has one to give.
+    if (!w.alive()) return launcher_of(w).can_launch();
     if (free(w)) return true;
     // A worker behind a launcher's command (ssh, srun) is a round trip away:
     // a second chunk waits there, so that it never idles between quick
@@ -212,11 +214,17 @@ os::Wake ProcessWorkerSet::wait(std::vector<detail::InputWatch>& inputs, std::op
         if (w.stderr_fd() >= 0) m_err_index[i] = set.add(w.stderr_fd(), POLLIN);
         if (auto d = w.deadline(); d && (!until || *d < *until)) until = d;
     }
+    // Launchers that have workers to give at times say when they have.
+    std::size_t first_launcher = set.size();
+    for (const auto& host : m_hosts)
+        if (int fd = host.launcher->ready_fd(); fd >= 0 && !host.dead) set.add(fd, POLLIN);
     std::size_t first_input = set.size();
     for (auto& input : inputs) set.add(input.fd, input.events);
 
     auto wake = os::wait(set, until);
     for (std::size_t i = 0; i < inputs.size(); ++i) inputs[i].readable = set.revents(first_input + i) != 0;
+    for (std::size_t i = first_launcher, h = 0; h < m_hosts.size(); ++h)
+        if (m_hosts[h].launcher->ready_fd() >= 0 && !m_hosts[h].dead && set.revents(i++)) m_hosts[h].launcher->on_ready();
     for (std::size_t i = 0; i < m_workers.size(); ++i) {
         auto& w = m_workers[i];
         if (m_write_index[i] != k_none && set.revents(m_write_index[i])) w.flush();
@@ -481,6 +489,9 @@ void ProcessWorkerSet::on_exit(WorkerHandle& w, detail::WorkerEvents& out) {
                                              : fmt::format("exit status {}", status.code),
                                last_words.empty() ? "" : ": ", last_words);
         if (drop_host(w, why, out)) return;
+        out.fatal = why;
+    } else if (auto why = launcher.lost(); out.fatal.empty() && !why.empty()) {
+        // No worker can take its items any more.
         out.fatal = why;
     } else if (out.fatal.empty() && !was_ready) {
         // Dying before it was ready means the initializer killed it: never respawn.

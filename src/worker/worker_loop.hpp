@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "protocol/frame.hpp"
@@ -27,6 +28,29 @@ struct WorkerConfig {
 /// Registers a command task sent as data, unless a task of that name is
 /// known already (a forked worker has the tasks of its parent's registry).
 void register_command_task(const protocol::CommandTaskSpec& c);
+
+/// Carries out what a configure message asks before any task: plugins
+/// loaded, command tasks registered. Empty on success, else why not.
+std::string apply_configuration(const protocol::ConfigureMessage& msg);
+/// The hello that answers a configure message (`error` empty: it was carried out).
+protocol::HelloMessage hello_message(std::string error);
+/// What the loop uses of a configure message.
+WorkerConfig config_of(const protocol::ConfigureMessage& msg);
+
+/// Lends this worker, warm (its initializer has run), to another pool
+/// (`ppool imap --server`). `lend` is the Unix socket that pool listens on,
+/// a NUL, and the directory its tasks run in. The worker connects, takes
+/// the pool's end of the channel (a pipe) over the socket, is configured
+/// (its tasks get the environment the configure message names, whole, and
+/// its commands names of their own), and serves that pool until it closes
+/// the socket; then it is back in the directory and the pool it came from.
+/// Empty, or why it could not serve.
+std::string serve_lent(std::string_view lend);
+
+/// The name of the task that lends a worker (its item: see serve_lent).
+inline constexpr std::string_view k_lend_task = "@lend";
+/// Registers k_lend_task, once.
+void register_lend_task();
 
 /// Reads one frame (blocking); false when the parent has closed the channel.
 bool read_frame(int fd, std::string& payload, protocol::FrameType& type);

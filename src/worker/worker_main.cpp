@@ -1,6 +1,8 @@
 #include "worker/worker_loop.hpp"
 
 #include "os/fd.hpp"
+#include "os/file.hpp"
+#include "os/unix_socket.hpp"
 #include "ppool/task.hpp"
 
 #include "os/process.hpp"
@@ -12,6 +14,8 @@
 #include "worker/item_clock.hpp"
 
 #include <algorithm>
+#include <map>
+#include <stdexcept>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -45,6 +49,14 @@ struct PendingResults {
 struct WorkerState {
     WorkerState(const WorkerConfig& c, int from, int to, std::vector<std::string> env)
         : config(c), from_parent(from), to_parent(to), base_env(std::move(env)) {}
+    WorkerState(const WorkerState&) = delete;
+    WorkerState& operator=(const WorkerState&) = delete;
+    /// Stops the monitor: a lent worker's state ends while the worker goes on.
+    ~WorkerState() {
+        if (!monitor_thread.joinable()) return;
+        stop_monitor.store(true, std::memory_order_release);
+        monitor_thread.join();
+    }
 
     const WorkerConfig& config;
     int from_parent;
@@ -65,6 +77,8 @@ struct WorkerState {
     std::atomic<bool> in_function{false};  // a registered function runs now
     std::uint64_t last_send_ns = 0;
     bool monitored = false;
+    std::thread monitor_thread;
+    std::atomic<bool> stop_monitor{false};
     /// The pool times each chunk itself (--timeout N%): set by the first run that says so.
     bool timed_by_pool = false;
     /// The limit of the items of the chunk running now.
@@ -286,16 +300,17 @@ void add_result(WorkerState& w, std::uint64_t seq, Outcome& o, bool is_command, 
 /// Results of a registered task wait at most this long before they go out (with a timeout).
 constexpr std::uint64_t k_watch_ns = 10'000'000;
 
-/// The monitor's loop (see WorkerState): never returns.
+/// The monitor's loop (see WorkerState), until the state ends.
 void monitor(WorkerState& w) {
     bool timed = w.config.task_timeout.has_value() || w.timed_by_pool;
     bool closed = false;
-    for (;;) {
+    while (!w.stop_monitor.load(std::memory_order_acquire)) {
         if (closed) {
             // A hangup stays: look again by the clock, not by poll.
             std::this_thread::sleep_for(std::chrono::nanoseconds(k_watch_ns));
         } else {
-            closed = os::wait_for_hangup(w.from_parent, timed ? static_cast<int>(k_watch_ns / 2'000'000) : -1);
+            // Untimed, it still looks up now and then: the state may be ending.
+            closed = os::wait_for_hangup(w.from_parent, timed ? static_cast<int>(k_watch_ns / 2'000'000) : 100);
         }
         // Told to stop, or the pool is gone, while a registered function is
         // busy: nothing else will notice, so the worker's group stops here.
@@ -345,7 +360,7 @@ void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
     if (monitored && !w.monitored) {
         w.monitored = true;
         w.last_send_ns = ItemClock::now_ns();
-        std::thread(monitor, std::ref(w)).detach();
+        w.monitor_thread = std::thread(monitor, std::ref(w));
     }
     // With a timeout the monitor sends results too: the pending ones are shared.
     bool shared = monitored && (w.config.task_timeout.has_value() || w.timed_by_pool);
@@ -427,7 +442,116 @@ std::string run_initializer(WorkerState& w) {
     return {};
 }
 
+/// The command tasks of a pool a worker is lent to, under names of their
+/// own: another pool's command of the same name stays as it is.
+class LentNames {
+public:
+    explicit LentNames(std::uint64_t lend) : m_suffix(fmt::format("#lent-{}", lend)) {}
+    void add(protocol::CommandTaskSpec c) {
+        auto name = c.name + m_suffix;
+        m_names[c.name] = name;
+        c.name = std::move(name);
+        register_command_task(c);
+    }
+    /// The name the registry knows the pool's task by.
+    std::string_view operator[](std::string_view name) const {
+        auto found = m_names.find(name);
+        return found == m_names.end() ? name : std::string_view(found->second);
+    }
+    std::vector<std::string> names() const {
+        std::vector<std::string> out;
+        for (const auto& [name, renamed] : m_names) out.push_back(name);
+        return out;
+    }
+
+private:
+    std::string m_suffix;
+    std::map<std::string, std::string, std::less<>> m_names;
+};
+
+/// Says ready, then runs what the channel brings until the pool closes it.
+void serve_frames(WorkerState& w, LentNames* lent = nullptr) {
+    protocol::encode_ready(w.out);
+    send(w);
+    std::string payload;
+    protocol::FrameType type{};
+    while (read_frame(w.from_parent, payload, type)) {
+        if (type == protocol::FrameType::file) {
+            w.files.receive(protocol::decode_file_part(payload));
+            continue;
+        }
+        if (type == protocol::FrameType::task) {
+            if (lent) lent->add(protocol::decode_task(payload));
+            else register_command_task(protocol::decode_task(payload));
+            continue;
+        }
+        if (type != protocol::FrameType::run) throw protocol::ProtocolError("unexpected frame");
+        auto run = protocol::decode_run(payload);
+        if (lent) run.task = (*lent)[run.task];
+        run_chunk(w, run);
+    }
+}
+
 }  // namespace
+
+std::string serve_lent(std::string_view lend) {
+    // ADDRESS NUL DIRECTORY: where the pool listens, and where its tasks run.
+    auto nul = lend.find('\0');
+    if (nul == std::string_view::npos) throw std::invalid_argument("a lend is ADDRESS NUL DIRECTORY");
+    auto channel = os::connect_unix(std::string(lend.substr(0, nul)));
+    // The pool's end: a pipe, as a started worker's is.
+    auto up = os::receive_fd(channel.get());
+    if (!up) return "the pool went away before it took the worker";
+    std::string payload;
+    protocol::FrameType type{};
+    if (!read_frame(channel.get(), payload, type)) return "the pool went away before it configured the worker";
+    if (type != protocol::FrameType::configure) throw protocol::ProtocolError("the first frame is not configure");
+    auto msg = protocol::decode_configure(payload);
+    static std::uint64_t lends = 0;
+    LentNames names(++lends);
+    os::DirectoryGuard back;
+    std::string directory(lend.substr(nul + 1));
+    std::string error;
+    if (msg.version != protocol::k_protocol_version) {
+        error = fmt::format("this worker speaks protocol version {}, the pool version {}", protocol::k_protocol_version,
+                            msg.version);
+    } else if (int failed = os::enter_directory(directory)) {
+        error = fmt::format("cannot enter {}: {}", directory, std::strerror(failed));
+    } else {
+        auto commands = std::move(msg.commands);
+        msg.commands.clear();
+        error = apply_configuration(msg);
+        try {
+            for (auto& c : commands) names.add(std::move(c));
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+    }
+    auto hello = hello_message(error);
+    for (auto& name : names.names()) hello.tasks.push_back(std::move(name));
+    std::string out;
+    protocol::encode_hello(out, hello);
+    os::write_all(up->get(), out);
+    if (!error.empty()) return error;
+    // The worker's initializer ran when it started: a lent worker is warm.
+    // Its tasks get the environment of the pool it is lent to, whole.
+    const WorkerConfig config = config_of(msg);
+    auto env = config.environment;
+    env.push_back(fmt::format("PPOOL_WORKER={}", config.slot));
+    WorkerState w(config, channel.get(), up->get(), std::move(env));
+    serve_frames(w, &names);
+    return {};
+}
+
+void register_lend_task() {
+    auto& registry = TaskRegistry::global();
+    if (registry.find(k_lend_task)) return;
+    registry.add(std::string(k_lend_task), "lends the worker to another pool", [](std::string_view lend) {
+        auto error = serve_lent(lend);
+        if (!error.empty()) throw std::runtime_error(error);
+        return std::string();
+    });
+}
 
 bool read_frame(int fd, std::string& payload, protocol::FrameType& type) {
     char header[protocol::k_header_size];
@@ -448,22 +572,7 @@ void serve(const WorkerConfig& config, int from_parent, int to_parent) {
             send(w);
             os::exit_with_group(0);
         }
-        protocol::encode_ready(w.out);
-        send(w);
-        std::string payload;
-        protocol::FrameType type{};
-        while (read_frame(w.from_parent, payload, type)) {
-            if (type == protocol::FrameType::file) {
-                w.files.receive(protocol::decode_file_part(payload));
-                continue;
-            }
-            if (type == protocol::FrameType::task) {
-                register_command_task(protocol::decode_task(payload));
-                continue;
-            }
-            if (type != protocol::FrameType::run) throw protocol::ProtocolError("unexpected frame");
-            run_chunk(w, protocol::decode_run(payload));
-        }
+        serve_frames(w);
     } catch (const std::exception& e) {
         // The pool is gone (EPIPE) or the stream is corrupt: nothing to report to.
         status = 1;

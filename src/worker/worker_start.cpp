@@ -59,10 +59,6 @@ void register_command_task(const protocol::CommandTaskSpec& c) {
                                      c.replace, c.stdin_file, c.in_shell, c.shell});
 }
 
-namespace {
-
-/// Carries out what the configure message asks for before any task: plugins
-/// loaded, command tasks registered. Empty on success, else why not.
 std::string apply_configuration(const protocol::ConfigureMessage& msg) {
     try {
         for (const auto& plugin : msg.plugins) load_plugin(plugin);
@@ -73,7 +69,7 @@ std::string apply_configuration(const protocol::ConfigureMessage& msg) {
     return {};
 }
 
-protocol::HelloMessage hello(std::string error) {
+protocol::HelloMessage hello_message(std::string error) {
     protocol::HelloMessage msg;
     char host[256] = {};
     if (::gethostname(host, sizeof host - 1) == 0) msg.host = host;
@@ -99,6 +95,8 @@ WorkerConfig config_of(const protocol::ConfigureMessage& msg) {
     return c;
 }
 
+namespace {
+
 /// Reads the configure message, answers it, and serves the channel.
 [[noreturn]] void start(int from_parent, int to_parent) {
     try {
@@ -114,7 +112,7 @@ WorkerConfig config_of(const protocol::ConfigureMessage& msg) {
         else
             error = apply_configuration(msg);
         std::string out;
-        protocol::encode_hello(out, hello(error));
+        protocol::encode_hello(out, hello_message(error));
         os::write_all(to_parent, out);
         if (!error.empty()) os::exit_with_group(0);
         const WorkerConfig config = config_of(msg);
@@ -150,6 +148,8 @@ void run_stdio_worker() {
     }
     set_up_process(from_parent, to_parent);
     keep_worker(to_parent);
+    // A server's worker may be lent to a client's pool.
+    register_lend_task();
     start(from_parent, to_parent);
 }
 

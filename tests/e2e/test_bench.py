@@ -30,6 +30,7 @@ RATIO_LABELS = [
     "startup ppool / xargs",
     "submit+get / apply",
     "submit+get / apply, 0.1 s initializer",
+    "10 imap --server / 10 imap, 1 s initializer",
     "ssh-true / local-true",
     "ssh-len / local-len",
 ]

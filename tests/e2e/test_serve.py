@@ -21,6 +21,10 @@ from harness import (PPOOL, E2ETestCase, PipeReader, alive, assert_gone, assert_
                      kill_quietly, parent_of, run, session_members, start, stop, wait_for)
 
 
+# The version of the conversation between ppool serve and its clients (src/server/client_protocol.hpp).
+CLIENT_PROTOCOL = 2
+
+
 class ServeTestCase(E2ETestCase):
     def serve(self, *args, processes=2, name="s.sock"):
         """A server in the foreground, in its own session; its socket once it accepts."""
@@ -233,9 +237,10 @@ class TestPoolCommands(ServeTestCase):
         wait_for(lambda: os.path.exists(self.path("started")) and len(self.read("started")) == 2)
         status = self.client("status")
         self.assertOk(status, "workers 2\nqueued 1\nrunning 2\nfinished-not-fetched 1\nwaiting-clients 0\n"
+                              "lending 0\n"
                               "closed no\n")
         self.assertEqual(self.status(), {"workers": 2, "queued": 1, "running": 2, "finished_not_fetched": 1,
-                                         "waiting_clients": 0, "closed": False})
+                                         "waiting_clients": 0, "lending": 0, "closed": False})
         for i, job in enumerate(blocked):
             self.release(gates[i])
             self.assertOk(self.client("get", job), f"{i}\n")
@@ -440,7 +445,7 @@ class TestBadInput(ServeTestCase):
         def frame(kind, payload):
             return struct.pack("<BQ", kind, len(payload)) + payload
 
-        hello = frame(1, b"ppool-serve" + struct.pack("<I", 1))
+        hello = frame(1, b"ppool-serve" + struct.pack("<I", CLIENT_PROTOCOL))
         for junk in (b"GET / HTTP/1.0\r\n\r\n", frame(1, b"ppool-serve" + struct.pack("<I", 99)),
                      frame(200, b""), hello + frame(4, b"short"), hello + frame(2, b"\xff" * 8),
                      struct.pack("<BQ", 2, 1 << 40), hello + hello):
@@ -456,6 +461,174 @@ class TestBadInput(ServeTestCase):
         self.assertOk(self.client("status"))
 
 
+class TestStreams(ServeTestCase):
+    """ppool map|imap|imap-unordered --server: the modes, every option, on the server's warm workers."""
+
+    def stream(self, mode, *args, input=b"", **kwargs):
+        return run([mode, f"--server={self.sock}", *args], input=input, **kwargs)
+
+    def test_each_mode_prints_what_a_plain_run_prints(self):
+        self.serve(processes=2)
+        items = "".join(f"item {i}\n" for i in range(200)).encode()
+        cases = [("imap", ["--", "echo", "{}"]), ("imap", ["--task", "len"]), ("imap", ["-c", "7", "--task", "upper"]),
+                 ("map", ["--", "echo", "{}"]), ("map", ["--json", "--task", "len"]),
+                 ("imap", ["--tag", "--", "sh", "-c", "echo $1 | tr a-z A-Z", "sh", "{}"]),
+                 ("imap", ["-N", "3", "--", "echo", "{1}", "and", "{3}"]),
+                 ("imap", ["--", "echo", "{1}-{2}", ":::", "a", "b", ":::", "1", "2"]),
+                 ("imap", ["--", "sh", "-c", "[ \"$1\" != 'item 7' ]", "sh", "{}"]),
+                 ("imap-unordered", ["--", "echo", "{}"]), ("imap-unordered", ["--task", "len"])]
+        for mode, args in cases:
+            with self.subTest(mode=mode, args=args):
+                plain = run([mode, "-j", "2", *args], input=items)
+                served = self.stream(mode, *args, input=items)
+                self.assertEqual(served.returncode, plain.returncode, describe(served))
+                if mode == "imap-unordered":
+                    self.assertEqual(sorted(served.stdout.splitlines()), sorted(plain.stdout.splitlines()))
+                elif "--json" in args:
+                    # Which worker ran an item, and for how long, is the scheduler's business.
+                    drop = lambda out: [{k: v for k, v in r.items() if k not in ("duration_s", "worker")}
+                                        for r in json.loads(out)]
+                    self.assertEqual(drop(served.stdout), drop(plain.stdout))
+                else:
+                    self.assertEqual(served.stdout, plain.stdout)
+                self.assertEqual(served.stderr, plain.stderr)
+
+    def test_the_initializer_ran_once_for_ten_runs(self):
+        log = self.path("init.log")
+        self.serve("--initializer", f"echo $PPOOL_WORKER >> {log}", processes=2)
+        for i in range(10):
+            self.assertOk(self.stream("imap", "--", "echo", "{}", input=f"{i}\na\nb\n".encode()), f"{i}\na\nb\n")
+        self.assertEqual(sorted(self.read("init.log").split()), ["0", "1"])
+        # A plain run starts workers of its own, which run it again.
+        self.assertOk(run(["imap", "-j", "2", "--initializer", f"echo plain >> {log}", "--", "echo", "{}"],
+                          input=b"1\n2\n3\n4\n"))
+        self.assertIn("plain", self.read("init.log"))
+
+    def test_tasks_run_where_the_client_runs_with_its_environment(self):
+        self.serve(processes=1)
+        here = self.path("elsewhere")
+        os.mkdir(here)
+        env = dict(os.environ, STREAM_VALUE="from the client")
+        proc = self.stream("imap", "--", "sh", "-c", 'echo "$(pwd) $STREAM_VALUE $1"', "sh", "{}", input=b"x\n",
+                           cwd=here, env=env)
+        self.assertOk(proc, f"{here} from the client x\n")
+        # The next client's own environment: nothing of the last one's is left.
+        proc = self.stream("imap", "--", "sh", "-c", 'echo "${STREAM_VALUE:-none}"', input=b"x\n")
+        self.assertOk(proc, "none\n")
+
+    def test_timeouts_stop_the_item_and_keep_the_server_whole(self):
+        log = self.path("init.log")
+        self.serve("--initializer", f"echo $PPOOL_WORKER >> {log}", processes=2)
+        proc = self.stream("imap", "--timeout", "1", "--", "sh", "-c", '[ "$1" = 2 ] && sleep 300; echo "$1"', "sh",
+                           "{}", input=b"1\n2\n3\n")
+        self.assertStatus(proc, 1)
+        self.assertEqual(proc.stdout, b"1\n3\n")
+        self.assertIn(b"timed out", proc.stderr)
+        # A command is stopped by its worker, which stays warm: no initializer ran again.
+        self.assertOk(self.stream("imap", "--task", "len", input=b"abc\nde\n"), "3\n2\n")
+        self.assertEqual(len(self.read("init.log").split()), 2)
+        # A registered task cannot be stopped but with its worker: the server starts a fresh one, whose
+        # initializer runs, when work next needs it.
+        proc = self.stream("imap", "--timeout", "1", "--task", "sleep", input=b"0\n300\n0\n")
+        self.assertStatus(proc, 1)
+        self.assertEqual(proc.stdout, b"0\n0\n")
+        self.assertIn(b"timed out", proc.stderr)
+        self.assertEqual(self.status()["workers"], 2)
+        self.assertOk(self.stream("imap", "--task", "len", input=b"abc\nde\n"), "3\n2\n")
+        wait_for(lambda: len(self.read("init.log").split()) == 3)
+
+    def test_a_client_killed_mid_stream_cancels_its_tasks_and_hurts_no_other(self):
+        self.serve(processes=2)
+        gate = self.fifo("gate")
+        pids = self.path("pids")
+        client = start([f"imap", f"--server={self.sock}", "--", "sh", "-c", f'echo $$ >> {pids}; read x < {gate}'])
+        self.addCleanup(stop, client)
+        client.stdin.write(b"1\n2\n")
+        client.stdin.close()
+        client.stdin = None
+        wait_for(lambda: os.path.exists(pids) and len(self.read("pids").split()) == 2)
+        running = [int(p) for p in self.read("pids").split()]
+        os.killpg(client.pid, signal.SIGKILL)
+        client.wait(timeout=60)
+        assert_gone(running, timeout=60)
+        self.assertOk(self.stream("imap", "--task", "len", input=b"ab\nabc\n"), "2\n3\n")
+        job = self.submit("--task", "len", "abcd")
+        self.assertOk(self.client("get", job), "4\n")
+        self.assertEqual(self.status()["workers"], 2)
+
+    def test_streams_and_submits_share_the_server(self):
+        self.serve(processes=2)
+        clients = [start(["imap", f"--server={self.sock}", "--task", "len"]) for _ in range(4)]
+        for c in clients:
+            self.addCleanup(stop, c)
+        jobs = [self.submit("--task", "len", "x" * i) for i in range(10)]
+        for i, c in enumerate(clients):
+            out, err = c.communicate(b"".join(b"y" * (i + j) + b"\n" for j in range(500)), timeout=120)
+            self.assertEqual(c.returncode, 0, err)
+            self.assertEqual(out, b"".join(f"{i + j}\n".encode() for j in range(500)))
+        for i, job in enumerate(jobs):
+            self.assertOk(self.client("get", job), f"{i}\n")
+
+    def test_the_server_killed_mid_stream_is_one_line_and_status_4(self):
+        self.serve(processes=2)
+        gate = self.fifo("gate")
+        pids = self.path("pids")
+        client = start(["imap", f"--server={self.sock}", "--", "sh", "-c", f"echo $$ >> {pids}; read x < {gate}"])
+        self.addCleanup(stop, client)
+        client.stdin.write(b"1\n2\n")
+        client.stdin.close()
+        wait_for(lambda: os.path.exists(pids) and len(self.read("pids").split()) == 2)
+        running = [int(p) for p in self.read("pids").split()]
+        self.server.kill()
+        client.stdin = None
+        out, err = client.communicate(timeout=60)
+        self.assertEqual(client.returncode, 4, err)
+        self.assertEqual(err.decode().splitlines(), [f"ppool: the server at {self.sock} went away"])
+        assert_gone(running, timeout=60)
+
+    def test_a_run_waits_for_a_busy_servers_worker_and_stops_on_a_signal_meanwhile(self):
+        self.serve(processes=1)
+        gate = self.fifo("gate")
+        job = self.submit("--", "sh", "-c", f"read x < {gate}; echo done")
+        wait_for(lambda: self.status()["running"] == 1)
+        # Its worker comes once the job before it has finished.
+        waiting = start(["imap", f"--server={self.sock}", "--task", "len"])
+        self.addCleanup(stop, waiting)
+        waiting.stdin.write(b"abc\n")
+        waiting.stdin.close()
+        waiting.stdin = None
+        self.release(gate)
+        out, err = waiting.communicate(timeout=60)
+        self.assertEqual((waiting.returncode, out), (0, b"3\n"), err)
+        self.assertOk(self.client("get", job), "done\n")
+        # Ctrl-C while it waits: it stops at once, and the server goes on.
+        job = self.submit("--", "sh", "-c", f"read x < {gate}; echo done")
+        wait_for(lambda: self.status()["running"] == 1)
+        waiting = start(["imap", f"--server={self.sock}", "--task", "len"])
+        self.addCleanup(stop, waiting)
+        waiting.stdin.write(b"abc\n")
+        waiting.stdin.close()
+        waiting.stdin = None
+        # Its lend is queued behind the job: it waits, its signals caught.
+        wait_for(lambda: self.status()["lending"] == 1)
+        os.kill(waiting.pid, signal.SIGINT)
+        self.assertEqual(waiting.wait(timeout=60), 130)
+        self.release(gate)
+        self.assertOk(self.client("get", job), "done\n")
+        self.assertOk(self.stream("imap", "--task", "len", input=b"ab\n"), "2\n")
+
+    def test_usage_errors(self):
+        self.serve(processes=1)
+        for args in (["--initializer", "true"], ["--launcher", "exec"], ["-S", ":"], ["--max-tasks-per-worker", "2"]):
+            with self.subTest(args=args):
+                self.assertUsageError(self.stream("imap", *args, "--", "echo", "{}", input=b"x\n"))
+        self.assertUsageError(run(["imap", f"--server={self.path('none.sock')}", "--", "echo"], input=b"x\n"),
+                              "no server")
+        # Workers that may be on another host cannot connect back to this one.
+        self.serve("-S", "1/:", processes=1, name="hosts.sock")
+        self.assertUsageError(self.stream("imap", "--", "echo", "{}", input=b"x\n"), "this machine")
+
+
 class TestSlowClients(ServeTestCase):
     def test_a_client_that_does_not_read_holds_nobody_up_and_loses_nothing(self):
         self.serve()
@@ -469,7 +642,7 @@ class TestSlowClients(ServeTestCase):
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as slow:
             slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             slow.connect(self.sock)
-            slow.sendall(frame(1, b"ppool-serve" + struct.pack("<I", 1)) + frame(4, struct.pack("<Q", int(job))))
+            slow.sendall(frame(1, b"ppool-serve" + struct.pack("<I", CLIENT_PROTOCOL)) + frame(4, struct.pack("<Q", int(job))))
             # Its reply fills the socket and waits; meanwhile other clients are served, for longer than
             # any time a server could allow a reader before giving up on it.
             for i in range(40):

@@ -69,6 +69,15 @@ TEST_CASE("every request round-trips") {
     CHECK(t.task == "len");
     CHECK(t.item == task.item);
 
+    Request lend;
+    lend.kind = RequestKind::lend;
+    lend.id = 4;
+    lend.item = std::string("/tmp/d/workers.sock\0/home/me", 29);
+    auto l = round_trip(lend);
+    CHECK(l.kind == RequestKind::lend);
+    CHECK(l.id == 4);
+    CHECK(l.item == lend.item);
+
     for (auto kind : {RequestKind::get, RequestKind::wait, RequestKind::ready, RequestKind::successful}) {
         Request q;
         q.kind = kind;
@@ -99,13 +108,14 @@ TEST_CASE("every reply round-trips") {
 
     Reply status;
     status.kind = ReplyKind::status;
-    status.status = ServerStatus{4, 3, 2, 1, 5, true};
+    status.status = ServerStatus{4, 3, 2, 1, 5, 6, true};
     auto s = round_trip(status);
     CHECK(s.status.workers == 4);
     CHECK(s.status.queued == 3);
     CHECK(s.status.running == 2);
     CHECK(s.status.finished == 1);
     CHECK(s.status.waiting == 5);
+    CHECK(s.status.lending == 6);
     CHECK(s.status.closed);
 
     Reply job;
@@ -146,6 +156,19 @@ TEST_CASE("malformed requests are refused") {
     CHECK_THROWS_AS(decode_request(2, payload), ClientProtocolError);
     // A task without a name.
     CHECK_THROWS_AS(decode_request(3, none + none), ClientProtocolError);
+    // A lend of no workers, or without the directory its tasks run in.
+    Request lend;
+    lend.kind = RequestKind::lend;
+    lend.id = 0;
+    lend.item = std::string("a\0b", 3);
+    wire.clear();
+    encode_request(wire, lend);
+    CHECK_THROWS_AS(decode_request(12, wire.substr(k_client_header_size)), ClientProtocolError);
+    lend.id = 1;
+    lend.item = "a";
+    wire.clear();
+    encode_request(wire, lend);
+    CHECK_THROWS_AS(decode_request(12, wire.substr(k_client_header_size)), ClientProtocolError);
 }
 
 TEST_CASE("a frame longer than the limit is refused as soon as its header is in") {
