@@ -558,12 +558,17 @@ class TestStreams(ServeTestCase):
 
     def test_streams_and_submits_share_the_server(self):
         self.serve(processes=2)
-        clients = [start(["imap", f"--server={self.sock}", "--task", "len"]) for _ in range(4)]
+        clients = [start(["imap", f"--server={self.sock}", "--task", "len"]) for _ in range(100)]
         for c in clients:
             self.addCleanup(stop, c)
-        jobs = [self.submit("--task", "len", "x" * i) for i in range(10)]
+        # Every stream has all its input at once (it fits the pipe), so all of them want workers together.
         for i, c in enumerate(clients):
-            out, err = c.communicate(b"".join(b"y" * (i + j) + b"\n" for j in range(500)), timeout=120)
+            c.stdin.write(b"".join(b"y" * (i + j) + b"\n" for j in range(500)))
+            c.stdin.close()
+            c.stdin = None
+        jobs = [self.submit("--task", "len", "x" * i) for i in range(20)]
+        for i, c in enumerate(clients):
+            out, err = c.communicate(timeout=120)
             self.assertEqual(c.returncode, 0, err)
             self.assertEqual(out, b"".join(f"{i + j}\n".encode() for j in range(500)))
         for i, job in enumerate(jobs):
