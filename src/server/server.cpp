@@ -239,8 +239,11 @@ bool Server::answer(std::uint64_t client, RequestKind kind, const Job& job) {
     case RequestKind::get:
         reply.kind = ReplyKind::result;
         reply.flag = job.ok;
-        reply.output = job.output;
-        reply.stderr_text = job.stderr_text;
+        // A large output stays on disk while held, and is read as it goes out.
+        reply.output = job.large_output ? job.large_output->read_all() : job.output;
+        // A registered task's result ends with a newline, as ppool apply prints it.
+        if (job.ok && !job.is_command && !reply.output.ends_with('\n')) reply.output.push_back('\n');
+        reply.stderr_text = job.large_stderr ? job.large_stderr->read_all() : job.stderr_text;
         reply.message = job.error;
         send(client, reply);
         return true;
@@ -260,10 +263,11 @@ void Server::finish(std::uint64_t id, const TaskResult& result) {
     auto& job = found->second;
     job.finished = true;
     job.ok = result.ok();
-    job.output = result.output_text();
-    // A registered task's result ends with a newline, as ppool apply prints it.
-    if (job.ok && !result.is_command && !job.output.ends_with('\n')) job.output.push_back('\n');
-    job.stderr_text = result.large_stderr ? result.large_stderr->read_all() : result.stderr_text;
+    job.large_output = result.large_output;
+    job.large_stderr = result.large_stderr;
+    if (!job.large_output) job.output = result.output;
+    job.is_command = result.is_command;
+    if (!job.large_stderr) job.stderr_text = result.stderr_text;
     if (!job.ok) job.error = result.describe_failure();
     m_held_bytes += held_bytes(job);
     --m_unfinished;

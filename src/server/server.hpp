@@ -52,8 +52,12 @@ private:
     struct Job {
         bool finished = false;
         bool ok = false;
+        bool is_command = false;
         std::string output;
         std::string stderr_text;
+        // Outputs too large for the pool's memory: on disk (a spill file) while held.
+        std::shared_ptr<const LargeOutput> large_output;
+        std::shared_ptr<const LargeOutput> large_stderr;
         std::string error;
         std::vector<Waiter> waiters;
     };

@@ -109,6 +109,24 @@ class TestSubmitGet(ServeTestCase):
         self.assertOk(self.client("get", second), "2\n")
         self.assertOk(self.client("get", third), "3\n")
 
+    def test_a_large_result_waits_on_disk_not_in_the_servers_memory(self):
+        self.serve()
+
+        def rss_mib():
+            with open(f"/proc/{self.server.pid}/status") as f:
+                return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) // 1024
+
+        before = rss_mib()
+        size = 160 << 20
+        job = self.submit("--", "head", "-c", str(size), "/dev/zero")
+        self.assertOk(self.client("wait", job))
+        # The pool keeps 32 MiB of outputs in memory at most; the rest of this one is in a spill file.
+        self.assertLess(rss_mib() - before, 100)
+        got = self.client("get", job)
+        self.assertOk(got)
+        self.assertEqual(len(got.stdout), size)
+        self.assertEqual(got.stdout.count(b"\0"), size)
+
     def test_a_result_is_fetched_once(self):
         self.serve()
         job = self.submit("--task", "identity", "x")
