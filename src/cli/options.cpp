@@ -603,13 +603,25 @@ Parsed parse_command_line(int argc, char** argv) {
     Options o;
     RawOptions raw;
     std::vector<CLI::App*> subs;
+    // Only the mode named first gets its options built (they are most of
+    // ppool's start-up); with none named, every mode gets them, for the help
+    // and the suggestions.
+    std::string_view first = argc > 1 ? std::string_view(argv[1]) : std::string_view();
+    bool named = std::any_of(k_modes.begin(), k_modes.end(),
+                             [&](const ModeInfo& m) { return first == m.name || (!m.alias.empty() && first == m.alias); });
     for (const auto& info : k_modes) {
         auto* sub = app.add_subcommand(std::string(info.name), std::string(info.summary));
         if (!info.alias.empty()) sub->alias(std::string(info.alias));
         sub->group("Modes");
         subs.push_back(sub);
-        if (info.mode == Mode::tasks) add_plugin_option(*sub, o);
-        else add_pool_options(*sub, o, raw, info.mode != Mode::apply);
+        bool chosen = !named || first == info.name || (!info.alias.empty() && first == info.alias);
+        if (!chosen) {
+            // Never parsed: the command line names another mode.
+        } else if (info.mode == Mode::tasks) {
+            add_plugin_option(*sub, o);
+        } else {
+            add_pool_options(*sub, o, raw, info.mode != Mode::apply);
+        }
         // Last, so that --help comes after the mode's own options.
         sub->set_help_flag("-h,--help", "print this help and exit")->group("Other");
     }
