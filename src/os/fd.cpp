@@ -1,6 +1,7 @@
 #include "os/fd.hpp"
 
 #include <cerrno>
+#include <memory>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -47,6 +48,10 @@ void set_nonblocking(int fd, bool on) {
     if (wanted != flags && ::fcntl(fd, F_SETFL, wanted) != 0) throw_errno("fcntl(F_SETFL)");
 }
 
+void set_nonblocking_fresh(int fd) {
+    if (::fcntl(fd, F_SETFL, O_NONBLOCK) != 0) throw_errno("fcntl(F_SETFL)");
+}
+
 Pipe make_socket_channel() {
     int fds[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) throw_errno("socketpair");
@@ -89,21 +94,22 @@ IoStatus send_pieces(int fd, const std::vector<std::string_view>& pieces, std::s
 }
 
 IoStatus read_some(int fd, std::string& out, std::size_t max) {
-    std::size_t old = out.size();
-    // Grow without value-initialising the new bytes more than once per read.
-    out.resize(old + max);
+    // Read into a scratch buffer and append what came: growing `out` by `max`
+    // first would zero-fill all of it on every read, most often to keep a few bytes.
+    thread_local std::unique_ptr<char[]> scratch;
+    thread_local std::size_t scratch_size = 0;
+    if (scratch_size < max) {
+        scratch.reset(new char[max]);
+        scratch_size = max;
+    }
     for (;;) {
-        ssize_t n = ::read(fd, out.data() + old, max);
+        ssize_t n = ::read(fd, scratch.get(), max);
         if (n > 0) {
-            out.resize(old + static_cast<std::size_t>(n));
+            out.append(scratch.get(), static_cast<std::size_t>(n));
             return IoStatus::done;
         }
-        out.resize(old);
         if (n == 0) return IoStatus::closed;
-        if (errno == EINTR) {
-            out.resize(old + max);
-            continue;
-        }
+        if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) return IoStatus::would_block;
         throw_errno("read");
     }

@@ -46,6 +46,9 @@ Pipe make_socket_channel();
 
 /// Sets or clears O_NONBLOCK on a descriptor.
 void set_nonblocking(int fd, bool on);
+/// Makes a descriptor that has no status flags yet (a new pipe's end)
+/// non-blocking, with one call.
+void set_nonblocking_fresh(int fd);
 
 /// Outcome of a single non-blocking transfer.
 enum class IoStatus { done, would_block, closed };

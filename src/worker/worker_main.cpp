@@ -70,6 +70,7 @@ struct WorkerState {
     /// The limit of the items of the chunk running now.
     std::optional<double> timeout;
     FileReceiver files;  // what the pool sends ahead of the items (--transfer)
+    os::Fd dev_null = os::open_dev_null();  // the stdin of commands given no input
 };
 
 /// environ without PPOOL_SEQ, with PPOOL_WORKER and what --env passes (which
@@ -207,6 +208,7 @@ bool run_command_task(WorkerState& w, const TaskInfo& task, const protocol::Wire
     if (task.command_line && !task.command_line->stdin_file.empty()) spec.stdin_data = part;
     spec.timeout = w.timeout;
     spec.kill_grace = w.config.kill_grace;
+    spec.null_fd = w.dev_null.get();
     spec.parent_fd = w.from_parent;
     spec.part_bytes = w.config.live_output ? 1 : k_part_bytes;
     spec.on_output = [&](int stream, std::string& data) {
