@@ -1,5 +1,6 @@
 #include "os/fd.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <memory>
 #include <fcntl.h>
@@ -138,6 +139,22 @@ void write_all(int fd, std::string_view data) {
             throw_errno("write");
         }
         data.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+void write_all(int fd, std::string_view head, std::string_view tail) {
+    while (!head.empty() || !tail.empty()) {
+        iovec iov[2] = {{const_cast<char*>(head.data()), head.size()}, {const_cast<char*>(tail.data()), tail.size()}};
+        int first = head.empty() ? 1 : 0;
+        ssize_t n = ::writev(fd, iov + first, 2 - first);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw_errno("writev");
+        }
+        auto done = static_cast<std::size_t>(n);
+        auto from_head = std::min(done, head.size());
+        head.remove_prefix(from_head);
+        tail.remove_prefix(done - from_head);
     }
 }
 

@@ -75,6 +75,8 @@ IoStatus write_some(int fd, std::string_view& data);
 
 /// Writes all of `data`, blocking as needed. Throws std::system_error (EPIPE included).
 void write_all(int fd, std::string_view data);
+/// Writes `head` then `tail` (with writev: one call where the descriptor takes both).
+void write_all(int fd, std::string_view head, std::string_view tail);
 
 /// Reads exactly `size` bytes into `out`; false at end of file before any byte.
 /// Throws std::system_error on errors or on a partial record.

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace ppool::worker {
@@ -177,6 +178,7 @@ CommandOutcome run_command(const CommandSpec& spec) {
     if (spec.timeout) deadline = os::Clock::now() + os::seconds(*spec.timeout);
     std::optional<os::TimePoint> drain_until;
     bool ended = false;
+    bool widened = false;
 
     while (!ended || out.read || err.read) {
         os::PollSet set;
@@ -198,6 +200,11 @@ CommandOutcome run_command(const CommandSpec& spec) {
         if (err.read && set.revents(err_i)) drain(err.read, outcome.err, limit);
         if (in.write && set.revents(in_i)) feed(in.write, to_write);
         if (spec.on_output) {
+            if (outcome.out.size() >= spec.part_bytes && !widened) {
+                // A large output: a wider pipe lets the command write on while the part goes out.
+                ::fcntl(out.read.get(), F_SETPIPE_SZ, 1 << 20);
+                widened = true;
+            }
             if (outcome.out.size() >= spec.part_bytes) spec.on_output(1, outcome.out);
             if (outcome.err.size() >= spec.part_bytes) spec.on_output(2, outcome.err);
         }
