@@ -50,6 +50,14 @@ public:
     virtual void for_each_block(const std::function<void(std::string_view)>& block) const = 0;
     /// All of it in memory.
     std::string read_all() const;
+    /// Writes all of it to `fd` without copying it through this process
+    /// (from a temporary file by sendfile), if it can: false when nothing was
+    /// written and for_each_block is the way. Throws std::system_error when
+    /// the write fails part way.
+    virtual bool send_to(int fd) const {
+        (void)fd;
+        return false;
+    }
 };
 
 /// The outcome of one task (one item).

@@ -1,10 +1,12 @@
 #include "cli/encoding.hpp"
 #include "cli/output.hpp"
 #include "cli/sink.hpp"
+#include "ppool/errors.hpp"
 #include "worker/command_template.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
+#include <system_error>
 
 namespace ppool::cli {
 
@@ -108,9 +110,12 @@ private:
     void write_output(const ResultRun::Entry& r) {
         char last = r.output.empty() ? '\0' : r.output.back();
         if (r.large_output) {
-            // Straight from the spill file to stdout, a block at a time.
+            // Straight from the spill file to stdout: by sendfile where it
+            // can (a command's output needs no look at its last byte), else
+            // a block at a time.
             m_out.flush();
             m_out.before_write();
+            if (r.is_command && send_large(*r.large_output)) return;
             r.large_output->for_each_block([&](std::string_view b) {
                 cli::write_output(1, b);
                 last = b.back();
@@ -119,6 +124,16 @@ private:
             m_out.data() += r.output;
         }
         if (!r.is_command && r.ok() && last != '\n') m_out.data() += '\n';
+    }
+
+    /// Sends a large output to stdout with no copy through this process; false if it cannot.
+    static bool send_large(const LargeOutput& large) {
+        try {
+            return large.send_to(1);
+        } catch (const std::system_error& e) {
+            if (e.code().value() == EPIPE) throw;
+            throw Error(fmt::format("write error: {}", e.code().message()));
+        }
     }
 
     /// --tag: every line of stderr and stdout starts with the item and a TAB.

@@ -1,6 +1,8 @@
 #include "os/fd.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <memory>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -53,6 +55,10 @@ void set_nonblocking(int fd, bool on) {
     if (wanted != flags && ::fcntl(fd, F_SETFL, wanted) != 0) throw_errno("fcntl(F_SETFL)");
 }
 
+void set_nonblocking_fresh(int fd) {
+    if (::fcntl(fd, F_SETFL, O_NONBLOCK) != 0) throw_errno("fcntl(F_SETFL)");
+}
+
 Pipe make_socket_channel() {
     int fds[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) throw_errno("socketpair");
@@ -95,21 +101,22 @@ IoStatus send_pieces(int fd, const std::vector<std::string_view>& pieces, std::s
 }
 
 IoStatus read_some(int fd, std::string& out, std::size_t max) {
-    std::size_t old = out.size();
-    // Grow without value-initialising the new bytes more than once per read.
-    out.resize(old + max);
+    // Read into a scratch buffer and append what came: growing `out` by `max`
+    // first would zero-fill all of it on every read, most often to keep a few bytes.
+    thread_local std::unique_ptr<char[]> scratch;
+    thread_local std::size_t scratch_size = 0;
+    if (scratch_size < max) {
+        scratch.reset(new char[max]);
+        scratch_size = max;
+    }
     for (;;) {
-        ssize_t n = ::read(fd, out.data() + old, max);
+        ssize_t n = ::read(fd, scratch.get(), max);
         if (n > 0) {
-            out.resize(old + static_cast<std::size_t>(n));
+            out.append(scratch.get(), static_cast<std::size_t>(n));
             return IoStatus::done;
         }
-        out.resize(old);
         if (n == 0) return IoStatus::closed;
-        if (errno == EINTR) {
-            out.resize(old + max);
-            continue;
-        }
+        if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) return IoStatus::would_block;
         throw_errno("read");
     }
@@ -138,6 +145,22 @@ void write_all(int fd, std::string_view data) {
             throw_errno("write");
         }
         data.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+void write_all(int fd, std::string_view head, std::string_view tail) {
+    while (!head.empty() || !tail.empty()) {
+        iovec iov[2] = {{const_cast<char*>(head.data()), head.size()}, {const_cast<char*>(tail.data()), tail.size()}};
+        int first = head.empty() ? 1 : 0;
+        ssize_t n = ::writev(fd, iov + first, 2 - first);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw_errno("writev");
+        }
+        auto done = static_cast<std::size_t>(n);
+        auto from_head = std::min(done, head.size());
+        head.remove_prefix(from_head);
+        tail.remove_prefix(done - from_head);
     }
 }
 

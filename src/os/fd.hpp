@@ -49,6 +49,9 @@ Pipe make_socket_channel();
 
 /// Sets or clears O_NONBLOCK on a descriptor.
 void set_nonblocking(int fd, bool on);
+/// Makes a descriptor that has no status flags yet (a new pipe's end)
+/// non-blocking, with one call.
+void set_nonblocking_fresh(int fd);
 
 /// Outcome of a single non-blocking transfer.
 enum class IoStatus { done, would_block, closed };
@@ -75,6 +78,8 @@ IoStatus write_some(int fd, std::string_view& data);
 
 /// Writes all of `data`, blocking as needed. Throws std::system_error (EPIPE included).
 void write_all(int fd, std::string_view data);
+/// Writes `head` then `tail` (with writev: one call where the descriptor takes both).
+void write_all(int fd, std::string_view head, std::string_view tail);
 
 /// Reads exactly `size` bytes into `out`; false at end of file before any byte.
 /// Throws std::system_error on errors or on a partial record.

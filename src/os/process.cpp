@@ -104,8 +104,8 @@ bool has_ended(pid_t pid) {
 
 int open_pidfd(pid_t pid) {
     long fd = ::syscall(SYS_pidfd_open, pid, 0);
+    // Close-on-exec already: pidfd_open sets it.
     if (fd < 0) return -1;
-    ::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
     return static_cast<int>(fd);
 }
 

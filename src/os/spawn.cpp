@@ -2,6 +2,7 @@
 
 #include "os/signals.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <spawn.h>
@@ -23,20 +24,43 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
 
 namespace {
 
-/// posix_spawn attributes and file actions with RAII clean-up.
+/// posix_spawn attributes with RAII clean-up.
 struct SpawnSetup {
     posix_spawnattr_t attr;
-    posix_spawn_file_actions_t actions;
-    SpawnSetup() {
-        posix_spawnattr_init(&attr);
-        posix_spawn_file_actions_init(&actions);
-    }
-    ~SpawnSetup() {
-        posix_spawn_file_actions_destroy(&actions);
-        posix_spawnattr_destroy(&attr);
-    }
+    SpawnSetup() { posix_spawnattr_init(&attr); }
+    ~SpawnSetup() { posix_spawnattr_destroy(&attr); }
     SpawnSetup(const SpawnSetup&) = delete;
     SpawnSetup& operator=(const SpawnSetup&) = delete;
+};
+
+/// The file actions of the last spawn on this thread, kept for the next:
+/// making them checks each descriptor against the open file limit (two
+/// getrlimit calls per dup2), and a worker passes the same three descriptor
+/// numbers to every command it runs.
+class FileActions {
+public:
+    FileActions() { posix_spawn_file_actions_init(&m_actions); }
+    ~FileActions() { posix_spawn_file_actions_destroy(&m_actions); }
+    FileActions(const FileActions&) = delete;
+    FileActions& operator=(const FileActions&) = delete;
+
+    const posix_spawn_file_actions_t* get(const int (&targets)[3]) {
+        if (m_valid && std::equal(targets, targets + 3, m_targets)) return &m_actions;
+        posix_spawn_file_actions_destroy(&m_actions);
+        posix_spawn_file_actions_init(&m_actions);
+        // Kept only if every action was taken (a bad descriptor is left out, as before).
+        m_valid = true;
+        for (int target = 0; target < 3; ++target)
+            if (targets[target] >= 0 && posix_spawn_file_actions_adddup2(&m_actions, targets[target], target) != 0)
+                m_valid = false;
+        std::copy(targets, targets + 3, m_targets);
+        return &m_actions;
+    }
+
+private:
+    posix_spawn_file_actions_t m_actions;
+    int m_targets[3] = {-1, -1, -1};
+    bool m_valid = false;
 };
 
 }  // namespace
@@ -58,15 +82,15 @@ SpawnResult spawn(const SpawnRequest& request) {
     sigdelset(&defaults, SIGSTOP);
     posix_spawnattr_setsigdefault(&setup.attr, &defaults);
     int targets[3] = {request.stdin_fd, request.stdout_fd, request.stderr_fd};
-    for (int target = 0; target < 3; ++target)
-        if (targets[target] >= 0) posix_spawn_file_actions_adddup2(&setup.actions, targets[target], target);
+    thread_local FileActions kept;
+    const posix_spawn_file_actions_t* actions = kept.get(targets);
 
     auto argv = c_strings(request.argv);
     auto envp = c_strings(request.env);
     pid_t pid = -1;
     int rc = request.program.empty()
-                 ? posix_spawnp(&pid, argv[0], &setup.actions, &setup.attr, argv.data(), envp.data())
-                 : posix_spawn(&pid, request.program.c_str(), &setup.actions, &setup.attr, argv.data(), envp.data());
+                 ? posix_spawnp(&pid, argv[0], actions, &setup.attr, argv.data(), envp.data())
+                 : posix_spawn(&pid, request.program.c_str(), actions, &setup.attr, argv.data(), envp.data());
     if (rc != 0) return SpawnResult{-1, rc};
     return SpawnResult{pid, 0};
 }

@@ -1,9 +1,12 @@
 #include "os/temp_file.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <poll.h>
 #include <cstdlib>
 #include <fcntl.h>
 #include <memory>
+#include <sys/sendfile.h>
 #include <system_error>
 #include <unistd.h>
 
@@ -55,6 +58,27 @@ void TempFile::for_each_block(const std::function<void(std::string_view)>& block
         block(std::string_view(buffer.get(), static_cast<std::size_t>(n)));
         at += static_cast<std::uint64_t>(n);
     }
+}
+
+bool TempFile::send_to(int fd) const {
+    off_t at = 0;
+    while (static_cast<std::uint64_t>(at) < m_size) {
+        std::uint64_t left = m_size - static_cast<std::uint64_t>(at);
+        ssize_t n = ::sendfile(fd, m_fd.get(), &at, static_cast<std::size_t>(std::min<std::uint64_t>(left, 1 << 30)));
+        if (n > 0) continue;
+        if (n < 0 && errno == EINTR) continue;
+        // Nothing sent yet and the kernel cannot do it for this descriptor
+        // (O_APPEND, a terminal on an old kernel): the caller copies instead.
+        if (n < 0 && at == 0 && (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) return false;
+        if (n < 0 && errno == EAGAIN) {
+            // A non-blocking descriptor that is full: wait until it takes more.
+            struct pollfd p {fd, POLLOUT, 0};
+            ::poll(&p, 1, -1);
+            continue;
+        }
+        throw std::system_error(n < 0 ? errno : EIO, std::generic_category(), "write");
+    }
+    return true;
 }
 
 }  // namespace ppool::os

@@ -22,6 +22,10 @@ public:
     std::uint64_t size() const { return m_size; }
     /// Calls `block` with the contents in order, in pieces of at most `max` bytes.
     void for_each_block(const std::function<void(std::string_view)>& block, std::size_t max = 1 << 20) const;
+    /// Writes the contents to `fd` with sendfile (no copy through this
+    /// process); false, having written nothing, where the kernel cannot send
+    /// to that descriptor. Throws std::system_error (EPIPE, ENOSPC, ...).
+    bool send_to(int fd) const;
 
 private:
     Fd m_fd;

@@ -157,7 +157,7 @@ void Core::hand_out() {
     m_token_wait = false;
     m_pace_wake.reset();
     for (std::size_t slot = 0; slot < m_workers->size(); ++slot) {
-        // A slot may take a second chunk behind its first (a worker a round trip away).
+        // A slot may take a second chunk behind its first (see ProcessWorkerSet::idle).
         while (m_workers->idle(slot)) {
             if (m_pacer.active() && !may_start()) return;
             // Without a jobserver this costs nothing: no token is asked for.

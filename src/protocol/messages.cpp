@@ -214,6 +214,16 @@ OutputPart decode_part(std::string_view payload) {
 }  // namespace
 
 void encode_output_part(std::string& out, const OutputPart& part) { encode_part(out, FrameType::output_part, part); }
+
+void encode_output_part_head(std::string& out, const OutputPart& part) {
+    Writer w(out);
+    w.u8(static_cast<std::uint8_t>(FrameType::output_part));
+    // The payload: the sequence number, the stream, and the bytes with their length.
+    w.u64(8 + 1 + 8 + part.data.size());
+    w.u64(part.seq);
+    w.u8(static_cast<std::uint8_t>(part.stream));
+    w.u64(part.data.size());
+}
 OutputPart decode_output_part(std::string_view payload) { return decode_part(payload); }
 void encode_live_output(std::string& out, const OutputPart& part) { encode_part(out, FrameType::live_output, part); }
 OutputPart decode_live_output(std::string_view payload) { return decode_part(payload); }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace ppool::worker {
@@ -135,12 +136,14 @@ os::SpawnResult spawn_command(os::SpawnRequest request) {
 
 CommandOutcome run_command(const CommandSpec& spec) {
     CommandOutcome outcome;
-    auto null = os::open_dev_null();
+    os::Fd own_null;
+    if (spec.null_fd < 0 && !spec.stdin_data) own_null = os::open_dev_null();
+    int null_fd = spec.null_fd >= 0 ? spec.null_fd : own_null.get();
     auto out = os::make_pipe();
     auto err = os::make_pipe();
     os::Pipe in;
     if (spec.stdin_data) in = os::make_pipe();
-    int stdin_fd = spec.stdin_data ? in.read.get() : null.get();
+    int stdin_fd = spec.stdin_data ? in.read.get() : null_fd;
     // SIGTERM waits until the command's group is known to the handler, which
     // forwards it there: one that came in between would end the worker and
     // leave the command running.
@@ -165,9 +168,9 @@ CommandOutcome run_command(const CommandSpec& spec) {
     pid_t pid = spawned.pid;
     CommandGuard guard(pid);
     if (g_stop) os::signal_group(pid, SIGTERM);
-    os::set_nonblocking(out.read.get(), true);
-    os::set_nonblocking(err.read.get(), true);
-    if (in.write) os::set_nonblocking(in.write.get(), true);
+    os::set_nonblocking_fresh(out.read.get());
+    os::set_nonblocking_fresh(err.read.get());
+    if (in.write) os::set_nonblocking_fresh(in.write.get());
     os::Fd pidfd(os::open_pidfd(pid));
 
     Stopper stopper{pid, spec.kill_grace, {}, false};
@@ -175,6 +178,7 @@ CommandOutcome run_command(const CommandSpec& spec) {
     if (spec.timeout) deadline = os::Clock::now() + os::seconds(*spec.timeout);
     std::optional<os::TimePoint> drain_until;
     bool ended = false;
+    bool widened = false;
 
     while (!ended || out.read || err.read) {
         os::PollSet set;
@@ -182,7 +186,7 @@ CommandOutcome run_command(const CommandSpec& spec) {
         std::size_t err_i = err.read ? set.add(err.read.get(), POLLIN) : 0;
         // Written while it reads, so that a command filling its stdout never deadlocks with us.
         std::size_t in_i = in.write ? set.add(in.write.get(), POLLOUT) : 0;
-        if (!ended && pidfd) set.add(pidfd.get(), POLLIN);
+        std::size_t pid_i = !ended && pidfd ? set.add(pidfd.get(), POLLIN) : 0;
         std::size_t parent_i = set.add(spec.parent_fd, 0);
         auto wake_at = earliest(stopper.kill_at && !stopper.killed ? stopper.kill_at : std::nullopt, drain_until);
         if (!outcome.timed_out) wake_at = earliest(wake_at, deadline);
@@ -196,6 +200,11 @@ CommandOutcome run_command(const CommandSpec& spec) {
         if (err.read && set.revents(err_i)) drain(err.read, outcome.err, limit);
         if (in.write && set.revents(in_i)) feed(in.write, to_write);
         if (spec.on_output) {
+            if (outcome.out.size() >= spec.part_bytes && !widened) {
+                // A large output: a wider pipe lets the command write on while the part goes out.
+                ::fcntl(out.read.get(), F_SETPIPE_SZ, 1 << 20);
+                widened = true;
+            }
             if (outcome.out.size() >= spec.part_bytes) spec.on_output(1, outcome.out);
             if (outcome.err.size() >= spec.part_bytes) spec.on_output(2, outcome.err);
         }
@@ -210,7 +219,8 @@ CommandOutcome run_command(const CommandSpec& spec) {
             stopper.begin();
         }
         stopper.on_time(now);
-        if (!ended && os::has_ended(pid)) {
+        // With a pidfd the leader's exit is what makes it readable: no need to look before.
+        if (!ended && (!pidfd || set.revents(pid_i)) && os::has_ended(pid)) {
             ended = true;
             in.write.reset();
             // The leader is a zombie, so its group id cannot be reused yet.

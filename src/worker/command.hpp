@@ -19,6 +19,7 @@ struct CommandSpec {
     std::optional<std::string_view> stdin_data;
     std::optional<double> timeout;     ///< seconds; expiry stops the whole process group
     double kill_grace = 2.0;           ///< seconds between SIGTERM and SIGKILL
+    int null_fd = -1;                  ///< /dev/null open for reading, kept by the caller (else opened here)
     int parent_fd = -1;                ///< hang-up here means the pool is gone: stop
     /// Called with stdout (stream 1) or stderr (stream 2) once either holds
     /// `part_bytes`; it takes the bytes (and clears them), so a command's

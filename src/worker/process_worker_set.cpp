@@ -93,16 +93,20 @@ bool ProcessWorkerSet::idle(std::size_t slot) const {
     // A slot with no worker yet takes one only if its launcher has one to give.
     if (!w.alive()) return launcher_of(w).can_launch();
     if (free(w)) return true;
-    // A worker behind a launcher's command (ssh, srun) is a round trip away:
-    // a second chunk waits there, so that it never idles between quick
-    // chunks. Never while a slot is free, nor behind chunks that take long
-    // (the round trip is nothing to them): there it would wait behind a long
-    // task while another worker could run it.
+    // A second chunk waits at a busy worker, so that it never idles between
+    // quick chunks: a worker behind a launcher's command (ssh, srun) is a
+    // round trip away, and even here the worker would wait for the pool to
+    // take its result and send the next item. Never while a slot is free, nor
+    // behind chunks that take long (the round trip is nothing to them): there
+    // it would wait behind a long task while another worker could run it.
+    // Here, not under a halt rule either: the queued chunk would start before
+    // the pool has seen the result that halts the job.
     // Files sent ahead of a chunk go only to a worker that waits for them.
     auto quick = w.last_chunk_time();
     bool files = m_options.transfer.size() + m_options.returns.size() > 0;
-    return launcher_of(w).runs_a_command() && w.ready() && !w.has_queued() && !w.retiring() && !files &&
-           (m_options.maxtasksperchild == 0 || budget(slot) > 0) && quick && *quick < k_quick_chunk &&
+    bool halts = m_options.fail_fast || m_options.halt.when != HaltRule::When::never;
+    return (launcher_of(w).runs_a_command() || !halts) && w.ready() && !w.has_queued() && !w.retiring() &&
+           !files && (m_options.maxtasksperchild == 0 || budget(slot) > 0) && quick && *quick < k_quick_chunk &&
            !any_free_slot();
 }
 

@@ -61,8 +61,7 @@ private:
     static bool free(const WorkerHandle& w) { return !w.alive() || (!w.has_chunk() && !w.retiring()); }
     /// Whether a usable slot of a host not given up is free.
     bool any_free_slot() const;
-    /// Chunks quicker than this get a second one queued behind them at a
-    /// worker a round trip away.
+    /// Chunks quicker than this get a second one queued behind them (see idle).
     static constexpr auto k_quick_chunk = std::chrono::milliseconds(50);
     void on_frames(WorkerHandle& w, detail::WorkerEvents& out);
     /// Results of the next items of the worker's chunk.

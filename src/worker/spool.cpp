@@ -23,6 +23,7 @@ public:
     void for_each_block(const std::function<void(std::string_view)>& block) const override {
         file.for_each_block(block);
     }
+    bool send_to(int fd) const override { return file.send_to(fd); }
 };
 
 /// An output kept in memory within the budget, given back when the last

@@ -171,10 +171,14 @@ bool WorkerHandle::flush() {
 bool WorkerHandle::fill() {
     // Bounded per wake so that one chatty worker cannot starve the others, and
     // so that what is read ahead of the frames stays small.
+    constexpr std::size_t k_read = 1 << 16;
     for (int i = 0; i < 2; ++i) {
-        auto status = os::read_some(m_from.get(), m_reader.buffer(), 1 << 16);
+        std::size_t before = m_reader.buffer().size();
+        auto status = os::read_some(m_from.get(), m_reader.buffer(), k_read);
         if (status == os::IoStatus::closed) return false;
         if (status == os::IoStatus::would_block) return true;
+        // Less than asked for: the pipe was empty, and a second read would only say so.
+        if (m_reader.buffer().size() - before < k_read) return true;
     }
     return true;
 }

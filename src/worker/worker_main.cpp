@@ -84,6 +84,7 @@ struct WorkerState {
     /// The limit of the items of the chunk running now.
     std::optional<double> timeout;
     FileReceiver files;  // what the pool sends ahead of the items (--transfer)
+    os::Fd dev_null = os::open_dev_null();  // the stdin of commands given no input
 };
 
 /// environ without PPOOL_SEQ, with PPOOL_WORKER and what --env passes (which
@@ -142,8 +143,11 @@ constexpr std::size_t k_part_bytes = 64 << 10;
 void send_part(WorkerState& w, std::uint64_t seq, protocol::Stream stream, std::string_view data) {
     // The results before this item go first: a part belongs to the first item not yet reported.
     send_results(w);
-    protocol::encode_output_part(w.out, protocol::OutputPart{seq, stream, data});
-    send(w);
+    // The bytes go from where they are, behind the frame's head: no copy into the frame.
+    protocol::encode_output_part_head(w.out, protocol::OutputPart{seq, stream, data});
+    std::fflush(stdout);
+    os::write_all(w.to_parent, w.out, data);
+    w.out.clear();
 }
 
 /// Sends a piece of a running command's output at once (--line-buffer, --ungroup).
@@ -221,6 +225,7 @@ bool run_command_task(WorkerState& w, const TaskInfo& task, const protocol::Wire
     if (task.command_line && !task.command_line->stdin_file.empty()) spec.stdin_data = part;
     spec.timeout = w.timeout;
     spec.kill_grace = w.config.kill_grace;
+    spec.null_fd = w.dev_null.get();
     spec.parent_fd = w.from_parent;
     spec.part_bytes = w.config.live_output ? 1 : k_part_bytes;
     spec.on_output = [&](int stream, std::string& data) {

@@ -11,7 +11,7 @@ import time
 import unittest
 
 from harness import (PPOOL, PPOOL_TESTING, SANITIZED, E2ETestCase, PipeReader, assert_gone, assert_session_ends, descendants_of,
-                     in_sleep, json_lines, kill_quietly, lines, read_pid, run, testing, wait_for)
+                     in_sleep, json_lines, kill_quietly, lines, parent_of, read_pid, run, testing, wait_for)
 
 # Starts a background sleep in the task's process group, records its pid in the
 # file named by the item, and waits for it.
@@ -148,6 +148,25 @@ class WorkerDeathTests(E2ETestCase):
         self.assertEqual(lost["signal"], 9)
         self.assertEqual(ok["status"], "ok")
         self.assertEqual(ok["output"].rstrip("\n"), "0")
+
+    def test_item_queued_behind_a_killed_workers_command_still_runs(self):
+        # Quick tasks first: the worker then gets the next item queued behind
+        # the one it runs, so the item after the long sleep waits at the worker
+        # that is killed. It never started: it runs on the replacement.
+        proc = self.start(["imap", "-j", "1", "--json", "--", "sleep"])
+        proc.stdin.write(b"0\n0\n0\n300\n0\n0\n")
+        proc.stdin.close()
+        command = wait_for(lambda: [p for p in descendants_of(proc.pid) if in_sleep(p)],
+                           message="no command is running the sleep")[0]
+        worker = parent_of(command)
+        os.kill(worker, signal.SIGKILL)
+        proc.wait(timeout=30)
+        out = PipeReader(proc.stdout).read_rest()
+        self.assertEqual(proc.returncode, 1, self.stderr_of(proc))
+        results = json_lines(out)
+        self.assertEqual([r["seq"] for r in results], [1, 2, 3, 4, 5, 6])
+        self.assertEqual([r["status"] for r in results], ["ok", "ok", "ok", "worker_lost", "ok", "ok"])
+        assert_gone([command], timeout=15)
 
 
 class InitializerTests(E2ETestCase):

@@ -148,6 +148,31 @@ print(json.dumps({"status": status, "bytes": total,
                         f"(largest process: {result['maxrss_kb'] >> 10} MiB)")
         self.assertEqual(os.listdir(tmpdir), [], "temporary files were left behind")
 
+    def test_large_output_reaches_any_kind_of_stdout_whole(self):
+        # An output past the memory limit goes from its temporary file to
+        # stdout by sendfile; stdout opened for appending takes no sendfile, and
+        # gets it copied. Both files, and a pipe, get every byte in order.
+        script = "seq 2000000; echo {}"  # 14.8 MB: spilled
+        expected = b"".join(b"%d\n" % i for i in range(1, 2000001))
+        expected = expected + b"1\n" + expected + b"2\n"
+        piped = run(["imap", "-j", "2", script], input=b"1\n2\n", timeout=120)
+        self.assertEqual(piped.returncode, 0, piped.stderr)
+        self.assertEqual(piped.stdout, expected)
+        for name, flags in (("plain", os.O_WRONLY | os.O_CREAT | os.O_TRUNC),
+                            ("appended", os.O_WRONLY | os.O_CREAT | os.O_APPEND)):
+            path = self.path(name)
+            with open(path, "wb") as f:
+                f.write(b"before\n" if name == "appended" else b"")
+            fd = os.open(path, flags)
+            try:
+                proc = subprocess.run([PPOOL, "imap", "-j", "2", script], input=b"1\n2\n", stdout=fd,
+                                      stderr=subprocess.PIPE, timeout=120)
+            finally:
+                os.close(fd)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            with open(path, "rb") as f:
+                self.assertEqual(f.read(), (b"before\n" if name == "appended" else b"") + expected, name)
+
 
 class JsonOutputTests(E2ETestCase):
     def test_keys_for_successful_commands(self):
