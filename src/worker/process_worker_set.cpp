@@ -111,8 +111,11 @@ bool ProcessWorkerSet::idle(std::size_t slot) const {
 }
 
 bool ProcessWorkerSet::any_free_slot() const {
-    for (std::size_t slot = 0; slot < m_usable; ++slot)
-        if (!m_hosts[m_host_of[slot]].dead && free(m_workers[slot])) return true;
+    for (std::size_t slot = 0; slot < m_usable; ++slot) {
+        const auto& w = m_workers[slot];
+        // A slot with no worker, whose launcher has none to give now, is not free.
+        if (!m_hosts[m_host_of[slot]].dead && free(w) && (w.alive() || launcher_of(w).can_launch())) return true;
+    }
     return false;
 }
 
