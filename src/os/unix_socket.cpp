@@ -85,15 +85,29 @@ pid_t peer_pid(int fd) {
     return cred.pid;
 }
 
-void send_fd(int socket, int fd) {
+namespace {
+
+/// One byte of data and room for one descriptor: what send_fd sends.
+struct FdMessage {
     char byte = 'f';
     iovec iov{&byte, 1};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
     msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
+    FdMessage() {
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+    }
+    FdMessage(const FdMessage&) = delete;
+    FdMessage& operator=(const FdMessage&) = delete;
+};
+
+}  // namespace
+
+void send_fd(int socket, int fd) {
+    FdMessage m;
+    auto& msg = m.msg;
     cmsghdr* c = CMSG_FIRSTHDR(&msg);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
@@ -104,14 +118,8 @@ void send_fd(int socket, int fd) {
 }
 
 std::optional<Fd> receive_fd(int socket) {
-    char byte = 0;
-    iovec iov{&byte, 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
+    FdMessage m;
+    auto& msg = m.msg;
     ssize_t n;
     while ((n = ::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC)) < 0)
         if (errno != EINTR) fail("recvmsg SCM_RIGHTS");

@@ -485,6 +485,15 @@ class TestStreams(ServeTestCase):
     def stream(self, mode, *args, input=b"", **kwargs):
         return run([mode, f"--server={self.sock}", *args], input=input, **kwargs)
 
+    def start_stream(self, *args, input):
+        """An imap on the server's workers, started with all its input given."""
+        proc = start(["imap", f"--server={self.sock}", *args])
+        self.addCleanup(stop, proc)
+        proc.stdin.write(input)
+        proc.stdin.close()
+        proc.stdin = None
+        return proc
+
     def test_each_mode_prints_what_a_plain_run_prints(self):
         self.serve(processes=2)
         items = "".join(f"item {i}\n" for i in range(200)).encode()
@@ -559,11 +568,7 @@ class TestStreams(ServeTestCase):
         self.serve(processes=2)
         gate = self.fifo("gate")
         pids = self.path("pids")
-        client = start([f"imap", f"--server={self.sock}", "--", "sh", "-c", f'echo $$ >> {pids}; read x < {gate}'])
-        self.addCleanup(stop, client)
-        client.stdin.write(b"1\n2\n")
-        client.stdin.close()
-        client.stdin = None
+        client = self.start_stream("--", "sh", "-c", f'echo $$ >> {pids}; read x < {gate}', input=b"1\n2\n")
         wait_for(lambda: os.path.exists(pids) and len(self.read("pids").split()) == 2)
         running = [int(p) for p in self.read("pids").split()]
         os.killpg(client.pid, signal.SIGKILL)
@@ -576,14 +581,9 @@ class TestStreams(ServeTestCase):
 
     def test_streams_and_submits_share_the_server(self):
         self.serve(processes=2)
-        clients = [start(["imap", f"--server={self.sock}", "--task", "len"]) for _ in range(100)]
-        for c in clients:
-            self.addCleanup(stop, c)
-        # Every stream has all its input at once (it fits the pipe), so all of them want workers together.
-        for i, c in enumerate(clients):
-            c.stdin.write(b"".join(b"y" * (i + j) + b"\n" for j in range(500)))
-            c.stdin.close()
-            c.stdin = None
+        # Every stream has all its input at once, so all of them want workers together.
+        clients = [self.start_stream("--task", "len", input=b"".join(b"y" * (i + j) + b"\n" for j in range(500)))
+                   for i in range(100)]
         jobs = [self.submit("--task", "len", "x" * i) for i in range(20)]
         for i, c in enumerate(clients):
             out, err = c.communicate(timeout=120)
@@ -596,14 +596,10 @@ class TestStreams(ServeTestCase):
         self.serve(processes=2)
         gate = self.fifo("gate")
         pids = self.path("pids")
-        client = start(["imap", f"--server={self.sock}", "--", "sh", "-c", f"echo $$ >> {pids}; read x < {gate}"])
-        self.addCleanup(stop, client)
-        client.stdin.write(b"1\n2\n")
-        client.stdin.close()
+        client = self.start_stream("--", "sh", "-c", f"echo $$ >> {pids}; read x < {gate}", input=b"1\n2\n")
         wait_for(lambda: os.path.exists(pids) and len(self.read("pids").split()) == 2)
         running = [int(p) for p in self.read("pids").split()]
         self.server.kill()
-        client.stdin = None
         out, err = client.communicate(timeout=60)
         self.assertEqual(client.returncode, 4, err)
         self.assertEqual(err.decode().splitlines(), [f"ppool: the server at {self.sock} went away"])
@@ -615,11 +611,7 @@ class TestStreams(ServeTestCase):
         job = self.submit("--", "sh", "-c", f"read x < {gate}; echo done")
         wait_for(lambda: self.status()["running"] == 1)
         # Its worker comes once the job before it has finished.
-        waiting = start(["imap", f"--server={self.sock}", "--task", "len"])
-        self.addCleanup(stop, waiting)
-        waiting.stdin.write(b"abc\n")
-        waiting.stdin.close()
-        waiting.stdin = None
+        waiting = self.start_stream("--task", "len", input=b"abc\n")
         self.release(gate)
         out, err = waiting.communicate(timeout=60)
         self.assertEqual((waiting.returncode, out), (0, b"3\n"), err)
@@ -627,11 +619,7 @@ class TestStreams(ServeTestCase):
         # Ctrl-C while it waits: it stops at once, and the server goes on.
         job = self.submit("--", "sh", "-c", f"read x < {gate}; echo done")
         wait_for(lambda: self.status()["running"] == 1)
-        waiting = start(["imap", f"--server={self.sock}", "--task", "len"])
-        self.addCleanup(stop, waiting)
-        waiting.stdin.write(b"abc\n")
-        waiting.stdin.close()
-        waiting.stdin = None
+        waiting = self.start_stream("--task", "len", input=b"abc\n")
         # Its lend is queued behind the job: it waits, its signals caught.
         wait_for(lambda: self.status()["lending"] == 1)
         os.kill(waiting.pid, signal.SIGINT)
