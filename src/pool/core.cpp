@@ -156,17 +156,25 @@ std::vector<InputWatch> Core::read_memory_inputs() {
 void Core::hand_out() {
     m_token_wait = false;
     m_pace_wake.reset();
-    for (std::size_t slot = 0; slot < m_workers->size(); ++slot) {
-        // A slot may take a second chunk behind its first (see ProcessWorkerSet::idle).
-        while (m_workers->idle(slot)) {
-            if (m_pacer.active() && !may_start()) return;
-            // Without a jobserver this costs nothing: no token is asked for.
-            if (m_jobserver && (!m_scheduler.has_work() || !take_token())) return;
-            auto chunk = m_scheduler.next_chunk(m_workers->budget(slot));
-            if (!chunk) return;
-            time_chunk(*chunk);
-            if (m_pacer.active()) m_pacer.started(os::Clock::now());
-            m_workers->dispatch(slot, std::move(*chunk));
+    fill_slots();
+    m_workers->send_dispatched();
+}
+
+void Core::fill_slots() {
+    // A slot may take a second chunk behind its first (see ProcessWorkerSet::idle),
+    // but only once every slot has one: a pass to fill them, then one to queue.
+    for (int pass = 0; pass < 2; ++pass) {
+        for (std::size_t slot = 0; slot < m_workers->size(); ++slot) {
+            while (m_workers->idle(slot)) {
+                if (m_pacer.active() && !may_start()) return;
+                // Without a jobserver this costs nothing: no token is asked for.
+                if (m_jobserver && (!m_scheduler.has_work() || !take_token())) return;
+                auto chunk = m_scheduler.next_chunk(m_workers->budget(slot));
+                if (!chunk) return;
+                time_chunk(*chunk);
+                if (m_pacer.active()) m_pacer.started(os::Clock::now());
+                m_workers->dispatch(slot, std::move(*chunk));
+            }
         }
     }
 }

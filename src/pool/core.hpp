@@ -56,6 +56,8 @@ private:
     /// One turn of the loop; false when nothing was running or readable.
     bool step(std::optional<os::TimePoint> deadline);
     void hand_out();
+    /// Dispatches chunks to every slot that takes one; hand_out then sends them.
+    void fill_slots();
     /// Whether a task may start now by the pace (GNU parallel's --delay,
     /// --load, --memfree); if not, m_pace_wake says when to look again.
     bool may_start();

@@ -47,14 +47,8 @@ int small_int(std::int64_t v) {
 }  // namespace
 
 void RunIndex::add(std::uint64_t seq, std::uint64_t size) {
-    if (seq == m_previous + 1 && size < 0x80) {
-        // The usual item: the next one, short.
-        char both[2] = {0, static_cast<char>(size)};
-        m_bytes.append(both, 2);
-    } else {
-        append_varint(m_bytes, zigzag(static_cast<std::int64_t>(seq - m_previous - 1)));
-        append_varint(m_bytes, size);
-    }
+    append_varint(m_bytes, zigzag(static_cast<std::int64_t>(seq - m_previous - 1)));
+    append_varint(m_bytes, size);
     m_previous = seq;
     ++m_count;
 }

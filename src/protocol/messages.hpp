@@ -51,6 +51,31 @@ struct Gather {
 class RunIndex {
 public:
     void add(std::uint64_t seq, std::uint64_t size);
+    /// Adds `n` items, the i-th `item(i)`, a pair of its sequence number
+    /// and size: the usual ones (each the next, short) two bytes at a time
+    /// into a small buffer, appended a few hundred at once.
+    template <class Item>
+    void add_all(std::size_t n, Item item) {
+        m_bytes.reserve(m_bytes.size() + 2 * n);
+        char buffer[512];
+        std::size_t used = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            auto [seq, size] = item(i);
+            bool usual = seq == m_previous + 1 && size < 0x80;
+            if (usual) {
+                buffer[used] = 0;
+                buffer[used + 1] = static_cast<char>(size);
+                used += 2;
+                m_previous = seq;
+                ++m_count;
+                if (used < sizeof buffer) continue;
+            }
+            m_bytes.append(buffer, used);
+            used = 0;
+            if (!usual) add(seq, size);
+        }
+        m_bytes.append(buffer, used);
+    }
     std::uint64_t count() const { return m_count; }
     const std::string& bytes() const { return m_bytes; }
     void clear() {

@@ -45,6 +45,8 @@ public:
     void receive(const protocol::FilePart& part);
     /// What came for item `seq`, taken away.
     ReceivedFiles take(std::uint64_t seq);
+    /// Nothing has come that an item has not taken.
+    bool empty() const { return m_received.empty(); }
 
 private:
     std::map<std::uint64_t, ReceivedFiles> m_received;

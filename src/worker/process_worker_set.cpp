@@ -138,6 +138,12 @@ void ProcessWorkerSet::dispatch(std::size_t slot, detail::Chunk chunk) {
                              remote(slot) ? m_options.transfer : k_nothing);
 }
 
+void ProcessWorkerSet::send_dispatched() {
+    // A channel that is closed now is found by the next wait, as a worker that ended.
+    for (auto& w : m_workers)
+        if (w.wants_write()) w.flush();
+}
+
 protocol::ConfigureMessage ProcessWorkerSet::configure(std::size_t slot) const {
     protocol::ConfigureMessage msg;
     msg.slot = static_cast<std::int32_t>(slot);

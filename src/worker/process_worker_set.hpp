@@ -49,6 +49,7 @@ public:
     bool idle(std::size_t slot) const override;
     std::uint64_t budget(std::size_t slot) const override;
     void dispatch(std::size_t slot, detail::Chunk chunk) override;
+    void send_dispatched() override;
     bool busy() const override;
     std::size_t running() const override;
     os::Wake wait(std::vector<detail::InputWatch>& inputs, std::optional<os::TimePoint> until,

@@ -65,7 +65,6 @@ void WorkerHandle::dispatch(detail::Chunk chunk, std::optional<double> timeout, 
     if (queued) {
         // Behind the running chunk: never one with files to send (ProcessWorkerSet::idle).
         queue_run(held);
-        flush();
         return;
     }
     m_next = 0;
@@ -83,16 +82,15 @@ void WorkerHandle::dispatch(detail::Chunk chunk, std::optional<double> timeout, 
     // The first item's clock starts once its files are sent: their way there is not its time.
     if (m_run_pending) m_deadline.reset();
     else arm_deadline();
-    flush();
+    // Sent by flush(), which the worker set calls once it has handed out all it will now.
 }
 
 void WorkerHandle::queue_run(const detail::Chunk& chunk) {
     protocol::RunIndex index;
-    std::size_t start = 0;
-    for (const auto& item : chunk.items) {
-        index.add(item.seq, item.end - start);
-        start = item.end + 1;
-    }
+    const auto& items = chunk.items;
+    index.add_all(items.size(), [&](std::size_t i) {
+        return std::pair<std::uint64_t, std::uint64_t>(items[i].seq, items[i].end - detail::item_start(items, i));
+    });
     const auto& task = *chunk.task;
     // A command added to the registry after the worker started (a server's pool) is told first.
     if (task.command_line && !m_known_commands.contains(task.name)) {

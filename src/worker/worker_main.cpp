@@ -14,6 +14,7 @@
 #include "worker/item_clock.hpp"
 
 #include <algorithm>
+#include <span>
 #include <map>
 #include <stdexcept>
 #include <atomic>
@@ -179,24 +180,35 @@ std::string type_name(const std::exception& e) {
 }
 
 /// Runs a registered function on one item; `output`, `error` and `type` hold the bytes.
-Outcome run_function(const TaskInfo& task, std::string_view item, std::string& output, std::string& error,
-                     std::string& type) {
-    Outcome o;
-    output.clear();
-    error.clear();
-    type.clear();
+/// How a registered function failed; called while its exception is handled.
+Outcome failed_function(std::string& error, std::string& type) {
     try {
-        output = task.function(item);
-        o.status = Status::ok;
+        throw;
     } catch (const std::exception& e) {
         error = e.what();
         type = type_name(e);
     } catch (...) {
         error = "unknown exception";
     }
-    o.output = output;
+    Outcome o;
     o.error = error;
     o.error_type = type;
+    return o;
+}
+
+Outcome run_function(const TaskInfo& task, std::string_view item, std::string& output, std::string& error,
+                     std::string& type) {
+    output.clear();
+    error.clear();
+    type.clear();
+    try {
+        output = task.function(item);
+    } catch (...) {
+        return failed_function(error, type);
+    }
+    Outcome o;
+    o.status = Status::ok;
+    o.output = output;
     return o;
 }
 
@@ -347,6 +359,56 @@ void return_files(WorkerState& w, const protocol::WireItem& item, const Received
                  });
 }
 
+/// Adds a plain success to the pending results: `output` printed as text
+/// output prints it, and its two-byte entry.
+void add_plain(PendingResults& p, std::string_view output, std::uint64_t ticks) {
+    p.ticks.push_back(ticks);
+    p.text += output;
+    protocol::EntryMeta e;
+    e.status = Status::ok;
+    e.added_newline = output.empty() || output.back() != '\n';
+    if (e.added_newline) p.text += '\n';
+    e.output_size = output.size() + e.added_newline;
+    protocol::append_entry(p.meta, e);
+}
+
+/// Runs a registered function over the chunk's items while each succeeds
+/// with a small output, no file came for it and no clock is shared with the
+/// monitor: the usual case, with nothing made per item but its result.
+/// Returns how many items it ran; the general loop takes the rest.
+std::size_t run_plain(WorkerState& w, const TaskInfo& task, const std::vector<protocol::WireItem>& items) {
+    std::size_t done = 0;
+    std::string output, error, type;
+    Outcome failure;  // made once: it is large, and most items never need it
+    for (const auto& item : items) {
+        // A file sent for an item (--transfer) is the general loop's to take.
+        if (!w.files.empty()) break;
+        ++done;
+        w.in_function.store(true, std::memory_order_release);
+        bool ok = true;
+        try {
+            output = task.function(item.data);
+        } catch (...) {
+            failure = failed_function(error, type);
+            ok = false;
+        }
+        w.in_function.store(false, std::memory_order_release);
+        auto ticks = w.clock.lap();
+        if (ok && output.size() <= k_part_bytes) {
+            add_plain(w.pending, output, ticks);
+        } else {
+            if (ok) {
+                failure = Outcome{};
+                failure.status = Status::ok;
+                failure.output = output;
+            }
+            add_result(w, item.seq, failure, false, ticks);
+        }
+        if (w.pending.text.size() + w.pending.extra.size() >= k_batch_bytes) send_results(w);
+    }
+    return done;
+}
+
 /// Runs every item of a chunk; results go back in order, batched unless
 /// each is wanted as it comes.
 void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
@@ -376,7 +438,9 @@ void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
         if (shared) lock.lock();
         w.clock.lap();
     }
-    for (const auto& item : run.items) {
+    std::size_t first = 0;
+    if (monitored && !shared && w.config.returns.empty()) first = run_plain(w, *task, run.items);
+    for (const auto& item : std::span(run.items).subspan(first)) {
         if (shared) {
             w.running_since_ns.store(ItemClock::now_ns(), std::memory_order_relaxed);
             w.running_seq.store(item.seq, std::memory_order_release);

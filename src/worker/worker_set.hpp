@@ -50,8 +50,13 @@ public:
     virtual bool idle(std::size_t slot) const = 0;
     /// Tasks the slot may run before it is recycled; 0 means no limit.
     virtual std::uint64_t budget(std::size_t slot) const = 0;
-    /// Hands a chunk to an idle slot; never blocks.
+    /// Hands a chunk to an idle slot; never blocks. What it sends may wait
+    /// for send_dispatched().
     virtual void dispatch(std::size_t slot, Chunk chunk) = 0;
+    /// Sends what dispatch() handed out since the last call, as far as the
+    /// channels take it now: a slot given two chunks gets them in one write,
+    /// and a sleeping worker is woken once, not per chunk.
+    virtual void send_dispatched() {}
     /// Whether any slot holds a chunk.
     virtual bool busy() const = 0;
     /// Slots running a chunk now (a worker that is only retiring does not count).

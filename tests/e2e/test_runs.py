@@ -5,6 +5,7 @@ each case runs both ways and compares bytes; the workflow options must print
 what a plain run prints."""
 
 import json
+import os
 import unittest
 
 from harness import E2ETestCase, run, testing
@@ -82,6 +83,23 @@ class FastPathTests(E2ETestCase):
                 self.assertEqual(fast.stderr.count(b"bad item"), 300)
         fast, slow = both_ways(testing, ["imap", "-j", "2", "-c", "50", "--task", "fail_on_bad", "--json"], items)
         self.assertEqual(without_timing(fast.stdout), without_timing(slow.stdout))
+
+    def test_a_function_runs_once_per_item_even_when_it_throws(self):
+        items = [b"%s%d" % (b"bad" if i % 7 == 3 else b"ok", i) for i in range(700)]
+        # Each 'bad' item throws: the same name each time, so that the log tells them apart by position.
+        items = [b"bad" if item.startswith(b"bad") else item for item in items]
+        for extra in ([], ["--timeout", "1000"]):
+            with self.subTest(extra=extra):
+                log = self.path("calls" + str(len(extra)))
+                proc = testing(["imap", "-j", "2", "-c", "50", "--task", "log_and_fail_on_bad"] + extra,
+                               input=b"\n".join(items) + b"\n", env={**os.environ, "PPOOL_TEST_LOG": log})
+                self.assertEqual(proc.returncode, 1, proc.stderr)
+                self.assertEqual(proc.stderr.count(b"bad item"), items.count(b"bad"))
+                self.assertEqual(proc.stdout.splitlines(), [i for i in items if i != b"bad"])
+                with open(log, "rb") as f:
+                    calls = f.read().splitlines()
+                # Every item ran, and only once: a throw is never retried behind the user's back.
+                self.assertEqual(sorted(calls), sorted(items))
 
     def test_unordered_failures_keep_every_result(self):
         items = b"a\nbad\nc\n" * 200

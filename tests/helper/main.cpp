@@ -24,6 +24,15 @@ PPOOL_REGISTER_TASK("fail_on_bad", "throws for the item 'bad', returns any other
     if (item == "bad") throw std::runtime_error("bad item");
     return std::string(item);
 });
+PPOOL_REGISTER_TASK("log_and_fail_on_bad",
+                    "appends the item to the file $PPOOL_TEST_LOG, then throws for the item 'bad', returns any other",
+                    [](std::string_view item) {
+                        const char* log = std::getenv("PPOOL_TEST_LOG");
+                        if (!log) throw std::runtime_error("PPOOL_TEST_LOG is not set");
+                        std::ofstream(log, std::ios::app) << item << "\n";
+                        if (item == "bad") throw std::runtime_error("bad item");
+                        return std::string(item);
+                    });
 PPOOL_REGISTER_TASK("pid", "the worker's pid", [](std::string_view) { return std::to_string(::getpid()); });
 PPOOL_REGISTER_TASK("slow_first", "sleeps 2 s if the item is 1, else returns it", [](std::string_view item) {
     if (item == "1") std::this_thread::sleep_for(std::chrono::seconds(2));

@@ -272,3 +272,29 @@ TEST_CASE("live output travels in a frame of its own, which the pool accepts") {
     bad[8] = 3;  // no such stream
     CHECK_THROWS_AS(decode_live_output(bad), ProtocolError);
 }
+
+TEST_CASE("an index added all at once is the index added item by item") {
+    // Short next items (the quick path), then a gap, a long item, a step back and short ones again.
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> items = {
+        {1, 0}, {2, 5}, {3, 127}, {7, 1}, {8, 128}, {9, 70000}, {4, 2}, {5, 3}, {6, 0}};
+    // Then enough usual ones to fill the buffer they go through several times, and an unusual one.
+    for (std::uint64_t seq = 10; seq < 1000; ++seq) items.emplace_back(seq, seq % 100);
+    items.emplace_back(2000, 1);
+    for (std::size_t first = 0; first <= items.size(); ++first) {
+        CAPTURE(first);
+        RunIndex one_by_one, all_at_once;
+        // Both start from the same items already added, as a run that is refilled does.
+        for (std::size_t i = 0; i < first; ++i) {
+            one_by_one.add(items[i].first, items[i].second);
+            all_at_once.add(items[i].first, items[i].second);
+        }
+        for (std::size_t i = first; i < items.size(); ++i) one_by_one.add(items[i].first, items[i].second);
+        all_at_once.add_all(items.size() - first, [&](std::size_t i) { return items[first + i]; });
+        CHECK(all_at_once.count() == items.size());
+        CHECK(all_at_once.bytes() == one_by_one.bytes());
+    }
+    RunIndex none;
+    none.add_all(0, [&](std::size_t i) { return items[i]; });
+    CHECK(none.count() == 0);
+    CHECK(none.bytes().empty());
+}
