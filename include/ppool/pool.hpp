@@ -157,6 +157,14 @@ struct PoolOptions {
     /// stderr. A piece is never cut again, but a line may be cut between
     /// pieces. Registered tasks return one string: their results are as usual.
     std::function<void(const OutputPiece&)> on_output{};
+    /// When set, each part of a task's stdout too large to travel in its
+    /// result (64 KiB) is offered here as it arrives, before the task ends,
+    /// with the task's sequence number: it returns how many of the part's
+    /// first bytes it took (to write them out, say), and the pool holds the
+    /// rest in the result as usual. A part is offered only while the pool
+    /// holds none of the task's stdout: once it holds some, it holds the
+    /// task's later parts too. The result then holds only what was not taken.
+    std::function<std::size_t(std::uint64_t seq, std::string_view data)> on_output_part{};
 };
 
 namespace detail {

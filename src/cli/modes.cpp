@@ -452,11 +452,24 @@ int run_items(const Options& o) {
             if (logged) logged(run);
         };
     }
+    // The large output of the task next in order goes out as it comes, not
+    // through a spill file, where nothing else wants the output and the task
+    // runs once: not with a retry, a halt that stops running tasks, or hosts
+    // whose loss runs their tasks again.
+    shown.stream_next = o.mode == Mode::imap && !o.json && !shown.tag && !shown.outputs_kept && !live &&
+                        o.retries == 0 && !o.fail_fast && o.halt.when == HaltRule::When::never &&
+                        o.sshlogins.empty() && o.sshloginfile.empty() && !o.slurm;
+    Sink* streamed = nullptr;
+    if (shown.stream_next)
+        options.on_output_part = [&streamed](std::uint64_t seq, std::string_view data) -> std::size_t {
+            return streamed ? streamed->write_part(seq, data) : 0;
+        };
     // Signals are caught before the fork so that workers start with them blocked.
     os::SignalCatcher catcher{SIGINT, SIGTERM, SIGHUP};
     os::ignore_write_signals();
     Pool pool(options);
     auto sink = make_sink(o, shown);
+    streamed = sink.get();
     if (o.mode == Mode::map) return run_map(pool, task.name, *source, o, *sink, progress);
     std::size_t chunksize = o.pipe ? 1 : std::max<std::size_t>(o.chunksize, 1);
     auto total = progress.enabled() ? known_total(o) : std::nullopt;

@@ -17,6 +17,11 @@ public:
     virtual void write(ResultRun& run) = 0;
     /// Says on stderr why a task failed (text: one line; JSON: in the object, so nothing).
     virtual void report_failure(const ResultRun::Entry& result) = 0;
+    /// Writes a part of task `seq`'s stdout as it arrives, before its result,
+    /// if the sink writes it as it is and the task is the next to be written
+    /// (SinkOptions::stream_next): as much of it as stdout takes without
+    /// waiting. Returns the bytes written; the rest stays in the result.
+    virtual std::size_t write_part(std::uint64_t /*seq*/, std::string_view /*data*/) { return 0; }
     /// Sends what is buffered to stdout.
     virtual void flush() = 0;
     /// Ends the output (closes the JSON array of map) and flushes.
@@ -32,6 +37,10 @@ struct SinkOptions {
     std::function<void()> before_write;   ///< called before writing anything (clears --progress)
     bool args_input = false;              ///< items are lists of arguments (JSON arrays; joined by spaces in text)
     bool outputs_kept = false;            ///< text: outputs go to --results files, only failures are said
+    /// text: results come in input order, each written as it is and only
+    /// once: the large output of the task next in order may go out as it
+    /// arrives (Sink::write_part), not held until the task ends.
+    bool stream_next = false;
 };
 
 /// `array`: map's single JSON array instead of JSON Lines.

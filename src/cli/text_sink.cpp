@@ -1,6 +1,7 @@
 #include "cli/encoding.hpp"
 #include "cli/output.hpp"
 #include "cli/sink.hpp"
+#include "os/fd.hpp"
 #include "ppool/errors.hpp"
 #include "worker/command_template.hpp"
 
@@ -58,6 +59,8 @@ class TextSink final : public Sink {
 public:
     explicit TextSink(SinkOptions options) : m_options(std::move(options)) {}
     void write(ResultRun& run) override {
+        // In input order: the task after the last of these is the next to be written.
+        if (m_options.stream_next && !run.empty()) m_next = run[run.size() - 1].seq + 1;
         if (m_options.outputs_kept) {
             for (std::size_t i = 0; i < run.size(); ++i)
                 if (auto r = run[i]; !r.ok()) report_failure(r);
@@ -71,6 +74,27 @@ public:
             return;
         }
         while (!run.empty()) write_one(run.pop());
+    }
+    std::size_t write_part(std::uint64_t seq, std::string_view data) override {
+        if (!m_options.stream_next || seq != m_next) return 0;
+        m_out.flush();
+        if (!m_widened) {
+            os::widen_pipe(1);
+            m_widened = true;
+        }
+        // Only while the reader keeps taking it: one that stops must not stall
+        // the pool (the other tasks' outputs wait in it), so what it leaves is
+        // held and written when the task ends, as any output is.
+        m_out.before_write();
+        std::size_t written = 0;
+        try {
+            written = os::write_while_taken(1, data, k_stall_ms);
+        } catch (const std::system_error& e) {
+            if (e.code().value() == EPIPE) throw;
+            throw Error(fmt::format("write error: {}", e.code().message()));
+        }
+        if (written) m_streamed = seq;
+        return written;
     }
     void report_failure(const ResultRun::Entry& r) override { m_out.report_failure(r); }
     void flush() override { m_out.flush(); }
@@ -90,6 +114,10 @@ private:
     void write_one(const ResultRun::Entry& r) {
         if (m_options.tag) {
             write_tagged(r);
+        } else if (r.seq == m_streamed) {
+            // Its stdout began to go out as it ran: the rest of it first, its stderr after.
+            write_output(r);
+            write_stderr(r);
         } else {
             write_stderr(r);
             write_output(r);
@@ -172,6 +200,11 @@ private:
 
     SinkOptions m_options;
     OutputBuffer m_out{1, m_options};
+    std::uint64_t m_next = 1;      // with stream_next: the task to be written next
+    std::uint64_t m_streamed = 0;  // the last task whose stdout went out as it ran
+    bool m_widened = false;        // stdout was widened, if a pipe, before the first part
+    /// How long a part waits for a reader that takes nothing, before it is held.
+    static constexpr int k_stall_ms = 100;
 };
 
 }  // namespace

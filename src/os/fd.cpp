@@ -5,7 +5,9 @@
 #include <memory>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <system_error>
 #include <unistd.h>
@@ -206,6 +208,55 @@ IoStatus discard_available(int fd) {
         if (errno == EAGAIN) return IoStatus::would_block;
         throw std::system_error(errno, std::generic_category(), "read");
     }
+}
+
+namespace {
+
+bool is_pipe(int fd) {
+    struct stat st {};
+    return ::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+/// About how many bytes a write to the pipe `fd` takes now without
+/// blocking: its size less what waits in it (a pipe of many small writes
+/// may take less: its pages are its unit).
+std::size_t pipe_room(int fd) {
+    int size = ::fcntl(fd, F_GETPIPE_SZ);
+    int waiting = 0;
+    if (size < 0 || ::ioctl(fd, FIONREAD, &waiting) < 0) return SIZE_MAX;
+    return size > waiting ? static_cast<std::size_t>(size - waiting) : 0;
+}
+
+}  // namespace
+
+std::size_t write_while_taken(int fd, std::string_view data, int stall_ms) {
+    if (!is_pipe(fd)) {
+        write_all(fd, data);
+        return data.size();
+    }
+    std::size_t written = 0;
+    while (written < data.size()) {
+        auto room = pipe_room(fd);
+        if (room == 0) {
+            pollfd p{fd, POLLOUT, 0};
+            int ready = ::poll(&p, 1, stall_ms);
+            if (ready < 0 && errno == EINTR) continue;
+            if (ready < 0) throw_errno("poll");
+            // The reader took nothing for that long; an error or hangup is the write's to say.
+            if (ready == 0) break;
+            if (!(p.revents & POLLOUT)) room = 1;
+            else room = std::max<std::size_t>(pipe_room(fd), 1);
+        }
+        auto piece = data.substr(written, std::min(room, data.size() - written));
+        write_all(fd, piece);
+        written += piece.size();
+    }
+    return written;
+}
+
+void widen_pipe(int fd) {
+    // A pipe already wider, or a limit that forbids it, stays as it is.
+    if (is_pipe(fd) && ::fcntl(fd, F_GETPIPE_SZ) < (1 << 20)) ::fcntl(fd, F_SETPIPE_SZ, 1 << 20);
 }
 
 }  // namespace ppool::os

@@ -88,4 +88,13 @@ bool read_exact(int fd, char* out, std::size_t size);
 /// Opens /dev/null for reading and writing, close-on-exec.
 Fd open_dev_null();
 
+/// Writes `data` to `fd` while its reader keeps taking it: a pipe gets what
+/// it has room for, and when it is full the write waits for room, but only
+/// up to `stall_ms` without a byte taken. Anything but a pipe gets all of
+/// it. Returns the bytes written. Throws std::system_error (EPIPE included).
+std::size_t write_while_taken(int fd, std::string_view data, int stall_ms);
+/// Widens `fd` to a 1 MiB pipe where it is a pipe and that is allowed:
+/// large outputs then cross it in fewer, larger steps.
+void widen_pipe(int fd);
+
 }  // namespace ppool::os

@@ -273,7 +273,15 @@ void ProcessWorkerSet::on_frames(WorkerHandle& w, detail::WorkerEvents& out) {
         case protocol::FrameType::output_part: {
             auto part = protocol::decode_output_part(frame->payload);
             if (part.seq != w.running_seq()) throw protocol::ProtocolError("output part for an item not running");
-            (part.stream == protocol::Stream::out ? w.stdout_spool() : w.stderr_spool()).append(part.data);
+            if (part.stream == protocol::Stream::err) {
+                w.stderr_spool().append(part.data);
+            } else {
+                // What is not taken is held; once some is held, the item's later parts are held too.
+                std::size_t taken = 0;
+                if (m_options.on_output_part && w.stdout_spool().empty())
+                    taken = std::min(m_options.on_output_part(part.seq, part.data), part.data.size());
+                if (taken < part.data.size()) w.stdout_spool().append(part.data.substr(taken));
+            }
             break;
         }
         case protocol::FrameType::live_output: {

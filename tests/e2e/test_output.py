@@ -5,11 +5,13 @@ import base64
 import itertools
 import json
 import os
+import select
 import subprocess
 import sys
+import time
 import unittest
 
-from harness import PPOOL, E2ETestCase, json_lines, lines, run, testing
+from harness import PPOOL, E2ETestCase, PipeReader, json_lines, lines, run, testing, wait_for
 
 FAILING = ["sh", "-c", 'echo "out $1"; echo "err $1" >&2; exit "$1"', "sh", "{}"]
 
@@ -172,6 +174,108 @@ print(json.dumps({"status": status, "bytes": total,
             self.assertEqual(proc.returncode, 0, proc.stderr)
             with open(path, "rb") as f:
                 self.assertEqual(f.read(), (b"before\n" if name == "appended" else b"") + expected, name)
+
+
+class StreamedOutputTests(E2ETestCase):
+    """imap's text output: the large output of the task next in order goes out
+    as it comes, while the task runs; everything else waits its turn."""
+
+    PART = 1 << 20  # well past the size at which an output travels in parts
+
+    def gate(self):
+        """A FIFO a task blocks on until open_gate; the path."""
+        path = self.path("gate")
+        os.mkfifo(path)
+        return path
+
+    def open_gate(self, path):
+        with open(path, "w") as f:
+            f.write("go\n")
+
+    def read_at_least(self, reader, n, timeout=60):
+        """Reads until `n` bytes came (or fails after `timeout` s, the output held back)."""
+        deadline = time.monotonic() + timeout
+        while len(reader.buffer) < n:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"{len(reader.buffer)} of {n} bytes within {timeout}s: the output was held back")
+            ready, _, _ = select.select([reader.fd], [], [], remaining)
+            if ready:
+                chunk = os.read(reader.fd, 1 << 16)
+                if not chunk:
+                    raise AssertionError(f"end of output after {len(reader.buffer)} of {n} bytes")
+                reader.buffer += chunk
+        return reader.buffer
+
+    def test_the_next_tasks_output_goes_out_while_it_runs(self):
+        gate = self.gate()
+        # The last bytes of a running task's output, less than a part, wait in its worker.
+        proc = self.start(["imap", "-j", "1",
+                           f"head -c {2 * self.PART} /dev/zero | tr '\\0' x; read go < {gate}; echo {{}}"])
+        proc.stdin.write(b"end\n")
+        proc.stdin.close()
+        reader = PipeReader(proc.stdout)
+        # The task is blocked on the gate: most of its output must be out already.
+        self.read_at_least(reader, self.PART)
+        self.open_gate(gate)
+        whole = reader.read_rest(timeout=60)
+        self.assertEqual(proc.wait(timeout=60), 0, self.stderr_of(proc))
+        self.assertEqual(whole, b"x" * 2 * self.PART + b"end\n")
+
+    def test_a_later_tasks_output_waits_for_the_running_one(self):
+        # Task 1 writes a's and blocks; task 2 writes b's and ends at once. The
+        # a's go out as they come, the b's only after task 1 ended.
+        gate = self.gate()
+        script = (f"if [ {{}} = 1 ]; then head -c {2 * self.PART} /dev/zero | tr '\\0' a; read go < {gate}; "
+                  f"else head -c {self.PART} /dev/zero | tr '\\0' b; fi")
+        done = self.path("done")
+        proc = self.start(["imap", "-j", "2", "--joblog", done, script])
+        proc.stdin.write(b"1\n2\n")
+        proc.stdin.close()
+        reader = PipeReader(proc.stdout)
+        self.read_at_least(reader, self.PART)
+        # The reader stops here: what task 1 writes meanwhile is held, and the pool goes on.
+        # Task 2 has ended (the joblog says so) while task 1 still runs.
+        def task_2_ended():
+            # The joblog's header, then a line per task that ended.
+            if not os.path.exists(done):
+                return False
+            with open(done) as f:
+                return f.read().count("\n") >= 2
+
+        wait_for(task_2_ended, timeout=60, message="task 2 did not end")
+        self.assertNotIn(b"b", reader.buffer)
+        self.open_gate(gate)
+        whole = reader.read_rest(timeout=60)
+        self.assertEqual(proc.wait(timeout=60), 0, self.stderr_of(proc))
+        self.assertEqual(whole, b"a" * 2 * self.PART + b"b" * self.PART)
+
+    def test_a_streamed_tasks_stderr_follows_its_stdout(self):
+        # Its stdout began to go out while it ran: its stderr, held until it
+        # ends, comes after all of it, not between two parts of it.
+        script = f"head -c {self.PART} /dev/zero | tr '\\0' x; echo err-{{}} >&2; printf tail"
+        proc = subprocess.run([PPOOL, "imap", "-j", "1", script], input=b"1\n", stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stdout[-500:])
+        self.assertEqual(proc.stdout, b"x" * self.PART + b"tail" + b"err-1\n")
+
+    def test_a_retried_tasks_output_is_written_once(self):
+        # With --retries a failed attempt's output is dropped: nothing goes out before the task ends.
+        mark = self.path("failed-once")
+        script = (f"head -c {self.PART} /dev/zero | tr '\\0' x; "
+                  f"if [ -e {mark} ]; then echo {{}}; else touch {mark}; exit 1; fi")
+        proc = run(["imap", "-j", "1", "--retries", "1", script], input=b"ok\n", timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout, b"x" * self.PART + b"ok\n")
+
+    def test_tagged_and_json_output_of_a_large_task_is_whole(self):
+        script = f"head -c {self.PART} /dev/zero | tr '\\0' x; echo; : {{}}"
+        tagged = run(["imap", "-j", "1", "--tag", script], input=b"t\n", timeout=120)
+        self.assertEqual(tagged.returncode, 0, tagged.stderr)
+        self.assertEqual(tagged.stdout, b"t\t" + b"x" * self.PART + b"\n")
+        as_json = run(["imap", "-j", "1", "--json", script], input=b"t\n", timeout=120)
+        self.assertEqual(as_json.returncode, 0, as_json.stderr)
+        self.assertEqual(json.loads(as_json.stdout)["output"], "x" * self.PART + "\n")
 
 
 class JsonOutputTests(E2ETestCase):
