@@ -254,6 +254,42 @@ std::size_t write_while_taken(int fd, std::string_view data, int stall_ms) {
     return written;
 }
 
+std::size_t bytes_waiting(int fd) {
+    int waiting = 0;
+    return ::ioctl(fd, FIONREAD, &waiting) == 0 && waiting > 0 ? static_cast<std::size_t>(waiting) : 0;
+}
+
+void move_from_pipe(int from, int to, std::size_t n) {
+    bool can_splice = true;
+    while (n > 0) {
+        if (can_splice) {
+            ssize_t moved = ::splice(from, nullptr, to, nullptr, n, SPLICE_F_MOVE);
+            if (moved > 0) {
+                n -= static_cast<std::size_t>(moved);
+                continue;
+            }
+            if (moved < 0 && errno == EINTR) continue;
+            if (moved < 0 && errno == EAGAIN) {
+                // `to` is full (or `from` is non-blocking and `to` would block): wait for room.
+                pollfd p{to, POLLOUT, 0};
+                if (::poll(&p, 1, -1) < 0 && errno != EINTR) throw_errno("poll");
+                continue;
+            }
+            if (moved == 0) throw std::system_error(EIO, std::generic_category(), "splice: the pipe ran short");
+            // Not a descriptor splice takes: copy the rest.
+            if (errno != EINVAL) throw_errno("splice");
+            can_splice = false;
+        }
+        char buffer[1 << 16];
+        ssize_t got = ::read(from, buffer, std::min(n, sizeof buffer));
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) throw_errno("read");
+        if (got == 0) throw std::system_error(EIO, std::generic_category(), "read: the pipe ran short");
+        write_all(to, std::string_view(buffer, static_cast<std::size_t>(got)));
+        n -= static_cast<std::size_t>(got);
+    }
+}
+
 void widen_pipe(int fd) {
     // A pipe already wider, or a limit that forbids it, stays as it is.
     if (is_pipe(fd) && ::fcntl(fd, F_GETPIPE_SZ) < (1 << 20)) ::fcntl(fd, F_SETPIPE_SZ, 1 << 20);

@@ -93,6 +93,12 @@ Fd open_dev_null();
 /// up to `stall_ms` without a byte taken. Anything but a pipe gets all of
 /// it. Returns the bytes written. Throws std::system_error (EPIPE included).
 std::size_t write_while_taken(int fd, std::string_view data, int stall_ms);
+/// Bytes waiting to be read in the pipe `fd` (0 if that cannot be told).
+std::size_t bytes_waiting(int fd);
+/// Moves `n` bytes, which the pipe `from` holds already, to `to`: by splice,
+/// the pages themselves rather than copies, where the kernel can; else read
+/// and written. Blocks as `to` needs. Throws std::system_error (EPIPE included).
+void move_from_pipe(int from, int to, std::size_t n);
 /// Widens `fd` to a 1 MiB pipe where it is a pipe and that is allowed:
 /// large outputs then cross it in fewer, larger steps.
 void widen_pipe(int fd);

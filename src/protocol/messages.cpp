@@ -209,14 +209,14 @@ OutputPart decode_part(std::string_view payload) {
 
 void encode_output_part(std::string& out, const OutputPart& part) { encode_part(out, FrameType::output_part, part); }
 
-void encode_output_part_head(std::string& out, const OutputPart& part) {
+void encode_output_part_head(std::string& out, std::uint64_t seq, Stream stream, std::uint64_t size) {
     Writer w(out);
     w.u8(static_cast<std::uint8_t>(FrameType::output_part));
     // The payload: the sequence number, the stream, and the bytes with their length.
-    w.u64(8 + 1 + 8 + part.data.size());
-    w.u64(part.seq);
-    w.u8(static_cast<std::uint8_t>(part.stream));
-    w.u64(part.data.size());
+    w.u64(8 + 1 + 8 + size);
+    w.u64(seq);
+    w.u8(static_cast<std::uint8_t>(stream));
+    w.u64(size);
 }
 OutputPart decode_output_part(std::string_view payload) { return decode_part(payload); }
 void encode_live_output(std::string& out, const OutputPart& part) { encode_part(out, FrameType::live_output, part); }

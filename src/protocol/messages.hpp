@@ -203,7 +203,7 @@ struct OutputPart {
 void encode_output_part(std::string& out, const OutputPart& part);
 /// The frame encode_output_part makes, but for `part.data` itself: to be
 /// written right after it (with writev), saving the copy.
-void encode_output_part_head(std::string& out, const OutputPart& part);
+void encode_output_part_head(std::string& out, std::uint64_t seq, Stream stream, std::uint64_t size);
 OutputPart decode_output_part(std::string_view payload);
 /// A piece of item `seq`'s output as the command wrote it, sent while it
 /// runs when the pool writes output as it comes (--line-buffer, --ungroup):

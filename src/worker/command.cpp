@@ -196,7 +196,13 @@ CommandOutcome run_command(const CommandSpec& spec) {
 
         // Without a taker for parts, the whole output is kept.
         std::size_t limit = spec.on_output ? spec.part_bytes : SIZE_MAX;
-        if (out.read && set.revents(out_i)) drain(out.read, outcome.out, limit);
+        bool taken = false;
+        if (out.read && set.revents(out_i) && widened && outcome.out.empty() && spec.take_output) {
+            // A large output goes on straight from the pipe, a part at a time.
+            auto waiting = os::bytes_waiting(out.read.get());
+            taken = waiting >= spec.part_bytes && spec.take_output(out.read.get(), spec.part_bytes);
+        }
+        if (out.read && set.revents(out_i) && !taken) drain(out.read, outcome.out, limit);
         if (err.read && set.revents(err_i)) drain(err.read, outcome.err, limit);
         if (in.write && set.revents(in_i)) feed(in.write, to_write);
         if (spec.on_output) {

@@ -26,6 +26,11 @@ struct CommandSpec {
     /// output never piles up in the worker.
     std::function<void(int stream, std::string& data)> on_output;
     std::size_t part_bytes = 64 << 10;
+    /// Once stdout has come in parts, and none of it is held here: called
+    /// when its pipe `fd` holds at least `part_bytes`, to take `n` (that
+    /// many) bytes straight from it, the pages moved rather than copied through this
+    /// process. False leaves them to be read as usual.
+    std::function<bool(int fd, std::size_t n)> take_output;
 };
 
 /// How the command went.

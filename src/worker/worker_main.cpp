@@ -145,7 +145,7 @@ void send_part(WorkerState& w, std::uint64_t seq, protocol::Stream stream, std::
     // The results before this item go first: a part belongs to the first item not yet reported.
     send_results(w);
     // The bytes go from where they are, behind the frame's head: no copy into the frame.
-    protocol::encode_output_part_head(w.out, protocol::OutputPart{seq, stream, data});
+    protocol::encode_output_part_head(w.out, seq, stream, data.size());
     std::fflush(stdout);
     os::write_all(w.to_parent, w.out, data);
     w.out.clear();
@@ -248,6 +248,17 @@ bool run_command_task(WorkerState& w, const TaskInfo& task, const protocol::Wire
             send_part(w, item.seq, which, data);
         data.clear();
     };
+    if (!w.config.live_output)
+        spec.take_output = [&](int fd, std::size_t n) {
+            // As send_part, but the bytes go from the command's pipe to the pool's.
+            send_results(w);
+            protocol::encode_output_part_head(w.out, item.seq, protocol::Stream::out, n);
+            std::fflush(stdout);
+            os::write_all(w.to_parent, w.out);
+            w.out.clear();
+            os::move_from_pipe(fd, w.to_parent, n);
+            return true;
+        };
     outcome = run_command(spec);
     if (outcome.stop_worker) return false;
     if (w.config.live_output) {
