@@ -46,3 +46,34 @@ TEST_CASE("widening a pipe makes it 1 MiB where allowed; anything else is left a
     os::Fd null = os::open_dev_null();
     os::widen_pipe(null.get());  // not a pipe: nothing happens, nothing fails
 }
+
+TEST_CASE("bytes move from a pipe to a pipe, a file, and a file open for appending (copied)") {
+    std::string data;
+    for (int i = 0; data.size() < 200000; ++i) data += std::to_string(i) + '\n';
+    auto fill = [&](const os::Pipe& from, std::size_t n) {
+        os::write_all(from.write.get(), std::string_view(data).substr(0, n));
+        CHECK(os::bytes_waiting(from.read.get()) == n);
+    };
+    SUBCASE("to a pipe") {
+        auto from = os::make_pipe();
+        auto to = os::make_pipe();
+        fill(from, 60000);
+        os::move_from_pipe(from.read.get(), to.write.get(), 40000);
+        CHECK(os::bytes_waiting(from.read.get()) == 20000);
+        std::string got(40000, '\0');
+        CHECK(os::read_exact(to.read.get(), got.data(), got.size()));
+        CHECK(got == data.substr(0, 40000));
+    }
+    for (int flags : {O_WRONLY | O_CREAT | O_TRUNC, O_WRONLY | O_CREAT | O_APPEND}) {
+        CAPTURE(flags);
+        ppool::test::TempDir dir;
+        auto path = dir.path + "/out";
+        os::Fd file(::open(path.c_str(), flags | O_CLOEXEC, 0600));
+        REQUIRE(file);
+        auto from = os::make_pipe();
+        fill(from, 60000);
+        os::move_from_pipe(from.read.get(), file.get(), 60000);
+        CHECK(os::bytes_waiting(from.read.get()) == 0);
+        CHECK(ppool::test::slurp(path) == data.substr(0, 60000));
+    }
+}
