@@ -383,11 +383,31 @@ void add_plain(PendingResults& p, std::string_view output, std::uint64_t ticks) 
     protocol::append_entry(p.meta, e);
 }
 
-/// Runs a registered function over the chunk's items while each succeeds
-/// with a small output, no file came for it and no clock is shared with the
-/// monitor: the usual case, with nothing made per item but its result.
-/// Returns how many items it ran; the general loop takes the rest.
-std::size_t run_plain(WorkerState& w, const TaskInfo& task, const std::vector<protocol::WireItem>& items) {
+/// With a clock shared with the monitor: item `seq` runs from now.
+void item_started(WorkerState& w, std::uint64_t seq, bool shared) {
+    if (!shared) return;
+    w.running_since_ns.store(ItemClock::now_ns(), std::memory_order_relaxed);
+    w.running_seq.store(seq, std::memory_order_release);
+}
+
+/// With a clock shared with the monitor: the item ended. The lock returned
+/// (held then) keeps the monitor off the pending results while its result is added.
+std::unique_lock<std::mutex> item_ended(WorkerState& w, bool shared) {
+    std::unique_lock lock(w.send_mutex, std::defer_lock);
+    if (shared) {
+        lock.lock();
+        w.running_seq.store(0, std::memory_order_relaxed);
+    }
+    return lock;
+}
+
+/// Runs a registered function over the chunk's items until a file comes
+/// for one (--transfer): the usual case, with nothing made per item but its
+/// result (a failure or a large output takes the general path). Returns how
+/// many items it ran; the general loop takes the rest. `shared`: the monitor
+/// sends results too (a timeout), and is told which item runs since when.
+std::size_t run_plain(WorkerState& w, const TaskInfo& task, const std::vector<protocol::WireItem>& items,
+                      bool shared) {
     std::size_t done = 0;
     std::string output, error, type;
     Outcome failure;  // made once: it is large, and most items never need it
@@ -395,6 +415,7 @@ std::size_t run_plain(WorkerState& w, const TaskInfo& task, const std::vector<pr
         // A file sent for an item (--transfer) is the general loop's to take.
         if (!w.files.empty()) break;
         ++done;
+        item_started(w, item.seq, shared);
         w.in_function.store(true, std::memory_order_release);
         bool ok = true;
         try {
@@ -404,6 +425,7 @@ std::size_t run_plain(WorkerState& w, const TaskInfo& task, const std::vector<pr
             ok = false;
         }
         w.in_function.store(false, std::memory_order_release);
+        auto lock = item_ended(w, shared);
         auto ticks = w.clock.lap();
         if (ok && output.size() <= k_part_bytes) {
             add_plain(w.pending, output, ticks);
@@ -450,12 +472,9 @@ void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
         w.clock.lap();
     }
     std::size_t first = 0;
-    if (monitored && !shared && w.config.returns.empty()) first = run_plain(w, *task, run.items);
+    if (monitored && w.config.returns.empty()) first = run_plain(w, *task, run.items, shared);
     for (const auto& item : std::span(run.items).subspan(first)) {
-        if (shared) {
-            w.running_since_ns.store(ItemClock::now_ns(), std::memory_order_relaxed);
-            w.running_seq.store(item.seq, std::memory_order_release);
-        }
+        item_started(w, item.seq, shared);
         Outcome o;
         auto sent = w.files.take(item.seq);
         if (!sent.error.empty()) {
@@ -471,11 +490,7 @@ void run_chunk(WorkerState& w, const protocol::RunMessage& run) {
             o = run_function(*task, item.data, output, error, error_type);
             w.in_function.store(false, std::memory_order_release);
         }
-        std::unique_lock lock(w.send_mutex, std::defer_lock);
-        if (shared) {
-            lock.lock();
-            w.running_seq.store(0, std::memory_order_relaxed);
-        }
+        auto lock = item_ended(w, shared);
         auto ticks = w.clock.lap();
         if (!w.config.returns.empty() || (w.config.cleanup && !sent.files.empty())) return_files(w, item, sent);
         add_result(w, item.seq, o, is_command, ticks);
