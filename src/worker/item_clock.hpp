@@ -35,14 +35,7 @@ public:
         return ratio;
     }
 
-    /// The steady clock in nanoseconds.
-    static std::uint64_t now_ns() {
-        return static_cast<std::uint64_t>(
-            std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-                .count());
-    }
-
-private:
+    /// The time-stamp counter now (the steady clock's nanoseconds where there is none).
     static std::uint64_t ticks() {
 #if defined(__x86_64__) || defined(__i386__)
         return __rdtsc();
@@ -51,6 +44,14 @@ private:
 #endif
     }
 
+    /// The steady clock in nanoseconds.
+    static std::uint64_t now_ns() {
+        return static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+                .count());
+    }
+
+private:
     std::uint64_t m_last;
     std::uint64_t m_stretch_ticks;
     std::uint64_t m_stretch_ns;

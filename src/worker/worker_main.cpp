@@ -74,7 +74,9 @@ struct WorkerState {
     // item. It shares the fields above under `send_mutex`.
     std::mutex send_mutex;
     std::atomic<std::uint64_t> running_seq{0};  // 0: no item running
-    std::atomic<std::uint64_t> running_since_ns{0};
+    /// When the running item started, in ItemClock ticks: a clock read per
+    /// item must cost less than `len` does, and the monitor converts.
+    std::atomic<std::uint64_t> running_since_ticks{0};
     std::atomic<bool> in_function{false};  // a registered function runs now
     std::uint64_t last_send_ns = 0;
     bool monitored = false;
@@ -332,6 +334,9 @@ constexpr std::uint64_t k_watch_ns = 10'000'000;
 void monitor(WorkerState& w) {
     bool timed = w.config.task_timeout.has_value() || w.timed_by_pool;
     bool closed = false;
+    // Ticks to nanoseconds: the rate since the monitor started.
+    const auto start_ticks = ItemClock::ticks();
+    const auto start_ns = ItemClock::now_ns();
     while (!w.stop_monitor.load(std::memory_order_acquire)) {
         if (closed) {
             // A hangup stays: look again by the clock, not by poll.
@@ -351,8 +356,14 @@ void monitor(WorkerState& w) {
         auto now = ItemClock::now_ns();
         if (now - w.last_send_ns < k_watch_ns) continue;
         std::uint64_t running = 0;
-        if (w.running_seq.load(std::memory_order_acquire) != 0)
-            running = now - std::min(now, w.running_since_ns.load(std::memory_order_relaxed));
+        if (w.running_seq.load(std::memory_order_acquire) != 0) {
+            auto ticks = ItemClock::ticks();
+            auto since = std::min(ticks, w.running_since_ticks.load(std::memory_order_relaxed));
+            double ns_per_tick = ticks > start_ticks ? static_cast<double>(now - start_ns) /
+                                                           static_cast<double>(ticks - start_ticks)
+                                                     : 1.0;
+            running = static_cast<std::uint64_t>(static_cast<double>(ticks - since) * ns_per_tick);
+        }
         send_results(w, running);
     }
 }
@@ -386,7 +397,7 @@ void add_plain(PendingResults& p, std::string_view output, std::uint64_t ticks) 
 /// With a clock shared with the monitor: item `seq` runs from now.
 void item_started(WorkerState& w, std::uint64_t seq, bool shared) {
     if (!shared) return;
-    w.running_since_ns.store(ItemClock::now_ns(), std::memory_order_relaxed);
+    w.running_since_ticks.store(ItemClock::ticks(), std::memory_order_relaxed);
     w.running_seq.store(seq, std::memory_order_release);
 }
 
