@@ -181,7 +181,6 @@ std::string type_name(const std::exception& e) {
     return status == 0 && name ? std::string(name.get()) : std::string(mangled);
 }
 
-/// Runs a registered function on one item; `output`, `error` and `type` hold the bytes.
 /// How a registered function failed; called while its exception is handled.
 Outcome failed_function(std::string& error, std::string& type) {
     try {
@@ -198,6 +197,7 @@ Outcome failed_function(std::string& error, std::string& type) {
     return o;
 }
 
+/// Runs a registered function on one item; `output`, `error` and `type` hold the bytes.
 Outcome run_function(const TaskInfo& task, std::string_view item, std::string& output, std::string& error,
                      std::string& type) {
     output.clear();
