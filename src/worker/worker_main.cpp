@@ -290,6 +290,20 @@ bool run_command_task(WorkerState& w, const TaskInfo& task, const protocol::Wire
     return true;
 }
 
+/// Adds a plain success to the pending results: `output`, a newline after
+/// it if `added` (text output prints a registered task's result so), and
+/// its entry of two bytes or so.
+void add_plain(PendingResults& p, std::string_view output, bool added, std::uint64_t ticks) {
+    p.ticks.push_back(ticks);
+    p.text += output;
+    if (added) p.text += '\n';
+    protocol::EntryMeta e;
+    e.status = Status::ok;
+    e.added_newline = added;
+    e.output_size = output.size() + added;
+    protocol::append_entry(p.meta, e);
+}
+
 /// Adds an item's result to the pending ones; a large output goes ahead in
 /// parts, and the entry carries its last one.
 void add_result(WorkerState& w, std::uint64_t seq, Outcome& o, bool is_command, std::uint64_t ticks) {
@@ -297,21 +311,16 @@ void add_result(WorkerState& w, std::uint64_t seq, Outcome& o, bool is_command, 
         send_part(w, seq, protocol::Stream::out, o.output.substr(0, k_part_bytes));
         o.output.remove_prefix(k_part_bytes);
     }
+    // Printed as text output prints a registered task's result: ending with a newline.
+    bool added = !is_command && o.status == Status::ok && (o.output.empty() || o.output.back() != '\n');
+    if (o.status == Status::ok && !o.exit_code && o.stderr_text.empty() && o.error.empty()) {
+        add_plain(w.pending, o.output, added, ticks);
+        return;
+    }
     auto& p = w.pending;
     p.ticks.push_back(ticks);
     p.text += o.output;
-    // Printed as text output prints a registered task's result: ending with a newline.
-    bool added = !is_command && o.status == Status::ok && (o.output.empty() || o.output.back() != '\n');
     if (added) p.text += '\n';
-    if (o.status == Status::ok && !o.exit_code && o.stderr_text.empty() && o.error.empty()) {
-        // The usual entry: two bytes or so.
-        protocol::EntryMeta e;
-        e.status = Status::ok;
-        e.added_newline = added;
-        e.output_size = o.output.size() + added;
-        protocol::append_entry(p.meta, e);
-        return;
-    }
     protocol::EntryMeta e;
     e.status = o.status;
     e.exit_code = o.exit_code;
@@ -381,19 +390,6 @@ void return_files(WorkerState& w, const protocol::WireItem& item, const Received
                  });
 }
 
-/// Adds a plain success to the pending results: `output` printed as text
-/// output prints it, and its two-byte entry.
-void add_plain(PendingResults& p, std::string_view output, std::uint64_t ticks) {
-    p.ticks.push_back(ticks);
-    p.text += output;
-    protocol::EntryMeta e;
-    e.status = Status::ok;
-    e.added_newline = output.empty() || output.back() != '\n';
-    if (e.added_newline) p.text += '\n';
-    e.output_size = output.size() + e.added_newline;
-    protocol::append_entry(p.meta, e);
-}
-
 /// With a clock shared with the monitor: item `seq` runs from now.
 void item_started(WorkerState& w, std::uint64_t seq, bool shared) {
     if (!shared) return;
@@ -439,7 +435,7 @@ std::size_t run_plain(WorkerState& w, const TaskInfo& task, const std::vector<pr
         auto lock = item_ended(w, shared);
         auto ticks = w.clock.lap();
         if (ok && output.size() <= k_part_bytes) {
-            add_plain(w.pending, output, ticks);
+            add_plain(w.pending, output, output.empty() || output.back() != '\n', ticks);
         } else {
             if (ok) {
                 failure = Outcome{};
