@@ -9,14 +9,14 @@
 
 namespace ppool::cli {
 
+void throw_write_error(const std::system_error& e) {
+    if (e.code().value() == EPIPE) throw;
+    // A full disk or a broken device: the output is incomplete, which must not pass for success.
+    throw Error(fmt::format("write error: {}", e.code().message()));
+}
+
 void write_output(int fd, std::string_view data) {
-    try {
-        os::write_all(fd, data);
-    } catch (const std::system_error& e) {
-        if (e.code().value() == EPIPE) throw;
-        // A full disk or a broken device: the output is incomplete, which must not pass for success.
-        throw Error(fmt::format("write error: {}", e.code().message()));
-    }
+    writing([&] { os::write_all(fd, data); });
 }
 
 }  // namespace ppool::cli

@@ -86,13 +86,7 @@ public:
         // the pool (the other tasks' outputs wait in it), so what it leaves is
         // held and written when the task ends, as any output is.
         m_out.before_write();
-        std::size_t written = 0;
-        try {
-            written = os::write_while_taken(1, data, k_stall_ms);
-        } catch (const std::system_error& e) {
-            if (e.code().value() == EPIPE) throw;
-            throw Error(fmt::format("write error: {}", e.code().message()));
-        }
+        auto written = writing([&] { return os::write_while_taken(1, data, k_stall_ms); });
         if (written) m_streamed = seq;
         return written;
     }
@@ -156,12 +150,7 @@ private:
 
     /// Sends a large output to stdout with no copy through this process; false if it cannot.
     static bool send_large(const LargeOutput& large) {
-        try {
-            return large.send_to(1);
-        } catch (const std::system_error& e) {
-            if (e.code().value() == EPIPE) throw;
-            throw Error(fmt::format("write error: {}", e.code().message()));
-        }
+        return writing([&] { return large.send_to(1); });
     }
 
     /// --tag: every line of stderr and stdout starts with the item and a TAB.

@@ -208,7 +208,7 @@ CommandOutcome run_command(const CommandSpec& spec) {
         if (spec.on_output) {
             if (outcome.out.size() >= spec.part_bytes && !widened) {
                 // A large output: a wider pipe lets the command write on while the part goes out.
-                ::fcntl(out.read.get(), F_SETPIPE_SZ, 1 << 20);
+                os::widen_pipe(out.read.get());
                 widened = true;
             }
             if (outcome.out.size() >= spec.part_bytes) spec.on_output(1, outcome.out);

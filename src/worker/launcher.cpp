@@ -29,9 +29,6 @@ std::string start_hint(int error) {
     }
 }
 
-/// Larger pipes mean fewer wake-ups for big chunks and outputs.
-void widen_pipe(int fd) { ::fcntl(fd, F_SETPIPE_SZ, 1 << 20); }
-
 }  // namespace
 
 Channel make_channel() {
@@ -42,7 +39,8 @@ Channel make_channel() {
     } catch (const std::system_error& e) {
         throw StartError(e.code().value(), c.down.read ? "pipe2" : "socketpair");
     }
-    widen_pipe(c.up.write.get());
+    // Larger pipes mean fewer wake-ups for big chunks and outputs.
+    os::widen_pipe(c.up.write.get());
     return c;
 }
 
@@ -113,7 +111,7 @@ LaunchedWorker launch_command(const std::vector<std::string>& argv, bool pipe_in
         } catch (const std::system_error& e) {
             throw StartError(e.code().value(), "pipe2");
         }
-        widen_pipe(c.down.write.get());
+        os::widen_pipe(c.down.write.get());
     }
     os::Pipe err;
     try {
